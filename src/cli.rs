@@ -1,0 +1,80 @@
+//! Command-line arguments as typed by the user: raw values, no I/O.
+//!
+//! [`crate::pipeline::AnalyzeSettings::from_args`] turns these into a validated run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// skintex: measure skin texture, fine lines, atrophic scars and tone in clinical photos.
+#[derive(Debug, Parser)]
+#[command(name = "skintex", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse a batch of photos and write metrics.csv, images.csv, run.json and a data dictionary.
+    Analyze(AnalyzeArgs),
+    /// Print configuration: `skintex config --default` prints every parameter with comments.
+    Config(ConfigArgs),
+}
+
+/// Which part of each photo is analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoiMode {
+    /// Find the face and measure per anatomical zone.
+    Face,
+    /// Analyse the whole image as one zone named `full` (close-ups without a face).
+    Full,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Image files and/or directories (walked recursively, sorted; jpg, jpeg, png, tif, tiff).
+    #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
+    pub inputs: Vec<PathBuf>,
+
+    /// CSV manifest instead of INPUTs: column `path` (relative to the manifest's folder) required;
+    /// `image_id`, `px_per_mm` and any other columns optional (others are carried to the outputs).
+    #[arg(long, value_name = "FILE.csv")]
+    pub manifest: Option<PathBuf>,
+
+    /// Output folder.
+    #[arg(long, default_value = "skintex-out", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Region of interest: `full` analyses the whole image as one zone; `face` finds face zones.
+    #[arg(long, value_enum, default_value_t = RoiMode::Full)]
+    pub roi: RoiMode,
+
+    /// Calibration in pixels per millimetre for every image (overrides the manifest column).
+    #[arg(long, value_name = "F")]
+    pub px_per_mm: Option<f64>,
+
+    /// Number of images analysed in parallel (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// TOML file with analysis parameters (see `skintex config --default`).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+
+    /// No progress bar and only errors on stderr.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More log output (-v info, -vv debug).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the default configuration with a comment for every parameter.
+    #[arg(long = "default", required = true)]
+    pub print_default: bool,
+}

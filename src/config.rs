@@ -1,0 +1,217 @@
+//! Analysis parameters: every tunable number, its default, its documentation and its allowed range.
+//!
+//! Each section is declared once with [`param_section!`], which generates the struct, its
+//! `Default`, range validation that names the key, and the commented TOML that
+//! `skintex config --default` prints. All lengths are in millimetres.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// A configuration problem: unreadable file, bad TOML, unknown key or value out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config key `{section}.{key}` = {value} is outside the allowed range {min} ..= {max}")]
+    OutOfRange {
+        section: &'static str,
+        key: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+    #[error("config: {0}")]
+    Inconsistent(String),
+}
+
+/// A value type a parameter may have: a number that can be range-checked and printed as TOML.
+pub trait ParamValue: Copy {
+    /// The value as f64, for range checks.
+    fn as_f64(self) -> f64;
+    /// The value as a TOML literal.
+    fn toml_literal(self) -> String;
+}
+
+impl ParamValue for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+    fn toml_literal(self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl ParamValue for u32 {
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn toml_literal(self) -> String {
+        self.to_string()
+    }
+}
+
+/// Check that `value` lies in `[min, max]` (and is finite).
+pub fn check_range(
+    section: &'static str,
+    key: &'static str,
+    value: f64,
+    min: f64,
+    max: f64,
+) -> Result<(), ConfigError> {
+    if value.is_finite() && value >= min && value <= max {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            section,
+            key,
+            value,
+            min,
+            max,
+        })
+    }
+}
+
+/// Declares one config section: struct, defaults, documentation, ranges.
+macro_rules! param_section {
+    (
+        $(#[doc = $sdoc:literal])*
+        pub struct $name:ident = $section:literal {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident : $ty:ty = $default:expr, [$min:expr, $max:expr];
+            )*
+        }
+    ) => {
+        $(#[doc = $sdoc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[doc = $doc])+ pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $name {
+            /// The TOML table name of this section.
+            pub const SECTION: &'static str = $section;
+
+            /// Check every key against its allowed range.
+            pub fn validate(&self) -> Result<(), ConfigError> {
+                $( check_range($section, stringify!($field), ParamValue::as_f64(self.$field), $min as f64, $max as f64)?; )*
+                Ok(())
+            }
+
+            /// Append this section as commented TOML.
+            pub fn write_commented_toml(&self, out: &mut String) {
+                let _ = writeln!(out, "[{}]", $section);
+                $(
+                    $( let _ = writeln!(out, "#{}", $doc); )+
+                    let _ = writeln!(out, "# allowed: {} ..= {}", ParamValue::toml_literal($min as $ty), ParamValue::toml_literal($max as $ty));
+                    let _ = writeln!(out, "{} = {}\n", stringify!($field), ParamValue::toml_literal(self.$field));
+                )*
+            }
+        }
+    };
+}
+
+param_section! {
+    /// Image decoding limits.
+    pub struct InputParams = "input" {
+        /// Largest image accepted, in megapixels (width x height / 1e6). Larger files are refused
+        /// before decoding (decompression-bomb guard).
+        max_megapixels: f64 = 100.0, [0.01, 1000.0];
+    }
+}
+
+param_section! {
+    /// Tone (colour) metrics.
+    pub struct ToneParams = "tone" {
+        /// ITA is left empty when |mean b*| is below this value, because atan((L*-50)/b*) is then
+        /// dominated by noise in b*.
+        ita_min_abs_b: f64 = 0.5, [0.0, 20.0];
+    }
+}
+
+/// Every analysis parameter of a run, as written in full into `run.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub input: InputParams,
+    pub tone: ToneParams,
+}
+
+impl Config {
+    /// Parse and validate a TOML document; `origin` names it in error messages.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read, parse and validate a TOML config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Check every parameter of every section.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.input.validate()?;
+        self.tone.validate()?;
+        Ok(())
+    }
+
+    /// The configuration as commented TOML, parseable back into an equal `Config`.
+    pub fn commented_toml(&self) -> String {
+        let mut out = String::from(
+            "# skintex analysis configuration. Pass with `skintex analyze --config FILE.toml`.\n\
+             # Every key is optional; a missing key takes the default shown. Lengths are in mm.\n\n",
+        );
+        self.input.write_commented_toml(&mut out);
+        self.tone.write_commented_toml(&mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_round_trips() {
+        let text = Config::default().commented_toml();
+        let parsed = Config::from_toml_str(&text, "default").unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn out_of_range_names_the_key() {
+        let err = Config::from_toml_str("[input]\nmax_megapixels = -3.0\n", "t.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("input.max_megapixels"), "{msg}");
+        assert!(msg.contains("0.01"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let err = Config::from_toml_str("[tone]\nnope = 1.0\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+}

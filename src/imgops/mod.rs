@@ -1,0 +1,1 @@
+//! Generic image operations that `imageproc` lacks, one module per operation family.

@@ -1,0 +1,173 @@
+//! Decoding under explicit limits, with the EXIF orientation applied.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// What the decoder reported about a file, before any analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// `jpeg`, `png` or `tiff`, from the file's content (not its name).
+    pub format: &'static str,
+    /// Width after orientation, px.
+    pub width: u32,
+    /// Height after orientation, px.
+    pub height: u32,
+    /// Bits per channel sample (8, 16 or 32 for float).
+    pub bit_depth: u8,
+    /// Channel layout as decoded: `grey`, `grey+alpha`, `rgb`, `rgba`.
+    pub channels: &'static str,
+    /// EXIF orientation tag 1..=8 (1 when absent).
+    pub exif_orientation: u8,
+}
+
+/// A decoded photo, upright.
+pub struct DecodedImage {
+    pub info: ImageInfo,
+    pub image: DynamicImage,
+}
+
+/// Why a file could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cannot read file: {0}")]
+    Read(#[from] std::io::Error),
+    #[error("empty file (0 bytes)")]
+    Empty,
+    #[error("not a JPEG, PNG or TIFF image (content not recognised)")]
+    UnknownFormat,
+    #[error("unsupported format {0:?}: skintex reads JPEG, PNG and TIFF")]
+    UnsupportedFormat(ImageFormat),
+    #[error(
+        "image is {width}x{height} = {megapixels:.1} MP, above the limit of {limit} MP (config input.max_megapixels)"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        megapixels: f64,
+        limit: f64,
+    },
+    #[error("image has zero width or height")]
+    ZeroSize,
+    #[error("{format} decode failed: {message}")]
+    Decode {
+        format: &'static str,
+        message: String,
+    },
+}
+
+fn format_name(format: ImageFormat) -> Option<&'static str> {
+    match format {
+        ImageFormat::Jpeg => Some("jpeg"),
+        ImageFormat::Png => Some("png"),
+        ImageFormat::Tiff => Some("tiff"),
+        _ => None,
+    }
+}
+
+/// Read and decode a file.
+///
+/// # Errors
+/// See [`DecodeError`]; every error names the reason, the caller adds the file.
+pub fn decode_file(path: &Path, max_megapixels: f64) -> Result<DecodedImage, DecodeError> {
+    let bytes = std::fs::read(path)?;
+    decode_bytes(&bytes, max_megapixels)
+}
+
+/// Decode an in-memory file: detect the format from content, check the size before decoding,
+/// decode under an allocation limit, and apply the EXIF orientation.
+///
+/// # Errors
+/// See [`DecodeError`].
+pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(DecodeError::Read)?;
+    let format = reader.format().ok_or(DecodeError::UnknownFormat)?;
+    let name = format_name(format).ok_or(DecodeError::UnsupportedFormat(format))?;
+    let decode_err = |e: image::ImageError| DecodeError::Decode {
+        format: name,
+        message: e.to_string(),
+    };
+
+    let max_pixels = max_megapixels * 1e6;
+    let mut limits = Limits::default();
+    // Largest decoded buffer: 4 channels of f32 per pixel, plus slack for decoder scratch.
+    limits.max_alloc = Some((max_pixels * 16.0 + 64.0 * 1024.0 * 1024.0) as u64);
+    let mut reader = reader;
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(decode_err)?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(DecodeError::ZeroSize);
+    }
+    let megapixels = f64::from(w) * f64::from(h) / 1e6;
+    if megapixels > max_megapixels {
+        return Err(DecodeError::TooLarge {
+            width: w,
+            height: h,
+            megapixels,
+            limit: max_megapixels,
+        });
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let colour = decoder.color_type();
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
+    image.apply_orientation(orientation);
+
+    let bit_depth =
+        u8::try_from(colour.bits_per_pixel() / u16::from(colour.channel_count())).unwrap_or(0);
+    let channels = match (colour.has_color(), colour.has_alpha()) {
+        (false, false) => "grey",
+        (false, true) => "grey+alpha",
+        (true, false) => "rgb",
+        (true, true) => "rgba",
+    };
+    Ok(DecodedImage {
+        info: ImageInfo {
+            format: name,
+            width: image.width(),
+            height: image.height(),
+            bit_depth,
+            channels,
+            exif_orientation: orientation.to_exif(),
+        },
+        image,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_text_files_are_refused() {
+        assert!(matches!(decode_bytes(b"", 100.0), Err(DecodeError::Empty)));
+        assert!(matches!(
+            decode_bytes(b"hello, not an image", 100.0),
+            Err(DecodeError::UnknownFormat)
+        ));
+    }
+
+    #[test]
+    fn size_limit_is_checked_before_decoding() {
+        let img = image::RgbImage::new(300, 200);
+        let mut png = Vec::new();
+        img.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let err = decode_bytes(&png, 0.05).err().unwrap();
+        assert!(err.to_string().contains("300x200"), "{err}");
+        let ok = decode_bytes(&png, 0.1).unwrap();
+        assert_eq!(
+            (ok.info.width, ok.info.height, ok.info.bit_depth),
+            (300, 200, 8)
+        );
+        assert_eq!(ok.info.channels, "rgb");
+    }
+}

@@ -1,0 +1,336 @@
+//! Study manifests: a CSV with one row per photo.
+//!
+//! Column `path` is required (relative to the manifest's folder). `image_id` names the image
+//! (default: the path without extension); `px_per_mm` calibrates it. Every other column
+//! (`subject`, `visit`, `days_from_baseline`, `side`, `arm`, `needle_depth_mm`, ... or any of the
+//! study's own) is carried through to the outputs unchanged. A UTF-8 byte-order mark and CRLF line
+//! ends are accepted.
+//!
+//! Problems with one row (unparsable number, file outside the manifest's folder, duplicate id,
+//! invalid UTF-8) make that row an error row; problems with the manifest as a whole (unreadable,
+//! no `path` column, duplicate or reserved column names) are [`InputError::Manifest`].
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use super::discover::id_from_relative;
+use super::{ImageInput, InputError, InputSet};
+
+/// Columns with a meaning to skintex itself (not carried).
+pub const COLUMN_PATH: &str = "path";
+pub const COLUMN_IMAGE_ID: &str = "image_id";
+pub const COLUMN_PX_PER_MM: &str = "px_per_mm";
+
+/// Carried columns whose values must parse as numbers when present.
+pub const NUMERIC_COLUMNS: &[&str] = &["days_from_baseline", "needle_depth_mm", "session_count"];
+
+/// Read a manifest. `reserved` are output column names a carried column may not take.
+///
+/// # Errors
+/// [`InputError::Manifest`] when the file cannot be read or its header is unusable.
+pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, InputError> {
+    let fail = |reason: String| InputError::Manifest {
+        path: manifest.display().to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(manifest).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let folder = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
+
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| fail(format!("cannot read header: {e}")))?
+        .clone();
+    let mut names = Vec::with_capacity(header.len());
+    for (i, raw) in header.iter().enumerate() {
+        let name = std::str::from_utf8(raw)
+            .map_err(|_| fail(format!("header column {} is not valid UTF-8", i + 1)))?
+            .trim()
+            .to_owned();
+        if name.is_empty() {
+            return Err(fail(format!("header column {} has no name", i + 1)));
+        }
+        if names.contains(&name) {
+            return Err(fail(format!("column `{name}` appears twice in the header")));
+        }
+        names.push(name);
+    }
+    let col = |n: &str| names.iter().position(|c| c == n);
+    let path_col = col(COLUMN_PATH).ok_or_else(|| fail("no `path` column in the header".into()))?;
+    let id_col = col(COLUMN_IMAGE_ID);
+    let cal_col = col(COLUMN_PX_PER_MM);
+    let carried_idx: Vec<usize> = (0..names.len())
+        .filter(|&i| Some(i) != id_col && i != path_col && Some(i) != cal_col)
+        .collect();
+    for &i in &carried_idx {
+        if reserved.contains(&names[i].as_str()) {
+            return Err(fail(format!(
+                "column `{}` clashes with an output column of the same name; rename it",
+                names[i]
+            )));
+        }
+    }
+    let carried_columns: Vec<String> = carried_idx.iter().map(|&i| names[i].clone()).collect();
+
+    let mut images = Vec::new();
+    for (row_no, record) in reader.byte_records().enumerate() {
+        let line = row_no + 2; // the header is line 1
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                images.push(error_row(
+                    line,
+                    &carried_columns,
+                    format!("manifest line {line}: {e}"),
+                ));
+                continue;
+            }
+        };
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // blank line
+        }
+        images.push(parse_row(
+            &record,
+            line,
+            &names,
+            &folder,
+            path_col,
+            id_col,
+            cal_col,
+            &carried_idx,
+        ));
+    }
+    if images.is_empty() {
+        return Err(fail("no rows".into()));
+    }
+    mark_duplicate_ids(&mut images);
+    Ok(InputSet {
+        images,
+        carried_columns,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_row(
+    record: &csv::ByteRecord,
+    line: usize,
+    names: &[String],
+    folder: &Path,
+    path_col: usize,
+    id_col: Option<usize>,
+    cal_col: Option<usize>,
+    carried_idx: &[usize],
+) -> ImageInput {
+    let mut problems: Vec<String> = Vec::new();
+    let mut field = |i: usize| -> String {
+        match record.get(i) {
+            None => String::new(),
+            Some(raw) => match std::str::from_utf8(raw) {
+                Ok(s) => s.trim().to_owned(),
+                Err(_) => {
+                    problems.push(format!("column `{}` is not valid UTF-8", names[i]));
+                    String::from_utf8_lossy(raw).trim().to_owned()
+                }
+            },
+        }
+    };
+    let rel = field(path_col);
+    let id_given = id_col.map(&mut field).unwrap_or_default();
+    let cal_text = cal_col.map(&mut field).unwrap_or_default();
+    let carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
+    if record.len() != names.len() {
+        problems.push(format!(
+            "has {} fields, the header has {}",
+            record.len(),
+            names.len()
+        ));
+    }
+
+    let mut manifest_px_per_mm = None;
+    if !cal_text.is_empty() {
+        match cal_text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => manifest_px_per_mm = Some(v),
+            _ => problems.push(format!(
+                "column `{COLUMN_PX_PER_MM}`: `{cal_text}` is not a positive number"
+            )),
+        }
+    }
+    for (k, &i) in carried_idx.iter().enumerate() {
+        let value = &carried[k];
+        if NUMERIC_COLUMNS.contains(&names[i].as_str())
+            && !value.is_empty()
+            && !value.parse::<f64>().is_ok_and(f64::is_finite)
+        {
+            problems.push(format!("column `{}`: `{value}` is not a number", names[i]));
+        }
+    }
+
+    let path = if rel.is_empty() {
+        problems.push("column `path` is empty".into());
+        PathBuf::new()
+    } else {
+        match resolve_inside(folder, Path::new(&rel)) {
+            Some(p) => p,
+            None => {
+                problems.push(format!("path `{rel}` points outside the manifest's folder"));
+                folder.join(&rel)
+            }
+        }
+    };
+    let image_id = if id_given.is_empty() {
+        id_from_relative(Path::new(&rel))
+    } else {
+        id_given
+    };
+    ImageInput {
+        image_id,
+        display_path: path.display().to_string(),
+        path,
+        carried,
+        manifest_px_per_mm,
+        problem: (!problems.is_empty())
+            .then(|| format!("manifest line {line}: {}", problems.join("; "))),
+    }
+}
+
+fn error_row(line: usize, carried_columns: &[String], reason: String) -> ImageInput {
+    ImageInput {
+        image_id: format!("manifest-line-{line}"),
+        path: PathBuf::new(),
+        display_path: String::new(),
+        carried: vec![String::new(); carried_columns.len()],
+        manifest_px_per_mm: None,
+        problem: Some(reason),
+    }
+}
+
+/// `folder/rel` with `.` and `..` resolved lexically, or `None` when it leaves `folder`.
+fn resolve_inside(folder: &Path, rel: &Path) -> Option<PathBuf> {
+    if rel.is_absolute() {
+        let folder_abs = std::path::absolute(folder).ok()?;
+        let normal = normalize(rel)?;
+        return normal.starts_with(&folder_abs).then_some(normal);
+    }
+    let inner = normalize(rel)?;
+    Some(folder.join(inner))
+}
+
+/// Lexical normalisation; `None` when `..` climbs above the start.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    let mut depth = 0usize;
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if depth == 0 {
+                    return None;
+                }
+                out.pop();
+                depth -= 1;
+            }
+            Component::Normal(part) => {
+                out.push(part);
+                depth += 1;
+            }
+            Component::RootDir | Component::Prefix(_) => out.push(c.as_os_str()),
+        }
+    }
+    Some(out)
+}
+
+fn mark_duplicate_ids(images: &mut [ImageInput]) {
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    for i in 0..images.len() {
+        if images[i].problem.is_some() {
+            continue;
+        }
+        match first_seen.get(&images[i].image_id) {
+            Some(&j) => {
+                images[i].problem = Some(format!(
+                    "duplicate image_id `{}` (first used by {})",
+                    images[i].image_id, images[j].display_path
+                ));
+            }
+            None => {
+                first_seen.insert(images[i].image_id.clone(), i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn bom_crlf_and_carried_columns() {
+        let (dir, path) =
+            manifest(b"\xEF\xBB\xBFpath,subject,px_per_mm\r\na/x.jpg,S1,20\r\nb.png,S2,\r\n");
+        let set = read_manifest(&path, &[]).unwrap();
+        assert_eq!(set.carried_columns, vec!["subject"]);
+        assert_eq!(set.images.len(), 2);
+        assert_eq!(set.images[0].image_id, "a/x");
+        assert_eq!(set.images[0].path, dir.path().join("a/x.jpg"));
+        assert_eq!(set.images[0].carried, vec!["S1"]);
+        assert_eq!(set.images[0].manifest_px_per_mm, Some(20.0));
+        assert_eq!(set.images[1].manifest_px_per_mm, None);
+        assert!(set.images.iter().all(|i| i.problem.is_none()));
+    }
+
+    #[test]
+    fn row_problems_name_line_and_column() {
+        let (_d, path) =
+            manifest(b"path,needle_depth_mm,px_per_mm\nx.jpg,deep,10\n../y.jpg,0.5,zero\n");
+        let set = read_manifest(&path, &[]).unwrap();
+        let p0 = set.images[0].problem.as_deref().unwrap();
+        assert!(
+            p0.contains("line 2") && p0.contains("needle_depth_mm"),
+            "{p0}"
+        );
+        let p1 = set.images[1].problem.as_deref().unwrap();
+        assert!(
+            p1.contains("line 3") && p1.contains("outside") && p1.contains("px_per_mm"),
+            "{p1}"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_become_error_rows() {
+        let (_d, path) = manifest(b"path,image_id\na.jpg,A\nb.jpg,A\n");
+        let set = read_manifest(&path, &[]).unwrap();
+        assert!(set.images[0].problem.is_none());
+        assert!(
+            set.images[1]
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("duplicate image_id")
+        );
+    }
+
+    #[test]
+    fn missing_path_column_is_a_manifest_error() {
+        let (_d, path) = manifest(b"file,subject\na.jpg,1\n");
+        assert!(
+            read_manifest(&path, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("`path`")
+        );
+    }
+
+    #[test]
+    fn reserved_column_is_refused() {
+        let (_d, path) = manifest(b"path,zone\na.jpg,x\n");
+        assert!(read_manifest(&path, &["zone"]).is_err());
+    }
+}

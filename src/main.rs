@@ -1,0 +1,72 @@
+//! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
+//! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error,
+//! 3 the run could not write its outputs).
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use skintex::cli::{Cli, Command};
+use skintex::config::Config;
+use skintex::pipeline::{AnalyzeSettings, run_analysis};
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SKINTEX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Config(_) => {
+            print!("{}", Config::default().commented_toml());
+            ExitCode::SUCCESS
+        }
+        Command::Analyze(args) => {
+            init_logging(args.quiet, args.verbose);
+            let settings = match AnalyzeSettings::from_args(&args, std::env::args().collect()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("skintex: error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match run_analysis(&settings) {
+                Ok(summary) => {
+                    let c = summary.counts;
+                    if !args.quiet {
+                        eprintln!(
+                            "skintex: {} images: {} ok, {} failed; outputs in {}",
+                            c.total,
+                            c.ok,
+                            c.error,
+                            settings.out_dir.display()
+                        );
+                    }
+                    ExitCode::from(if c.error == 0 { 0 } else { 1 })
+                }
+                Err(e) => {
+                    eprintln!("skintex: error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+    }
+}

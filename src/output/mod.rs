@@ -1,0 +1,71 @@
+//! Output stage: the CSV tables, the data dictionary and the provenance record.
+//!
+//! Every table is declared as a list of [`ColumnSpec`]s; the same declarations write the CSV
+//! header and the data dictionary, so the two cannot drift apart. Every file is written
+//! atomically (temporary file in the same folder, then rename).
+
+pub mod dictionary;
+pub mod provenance;
+pub mod tables;
+
+use std::io::Write as _;
+use std::path::Path;
+
+/// Write `bytes` to `path` atomically: a crash leaves either the old file or the new one.
+///
+/// # Errors
+/// Any I/O error, with the path in the message.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+}
+
+/// Format a number for CSV: 7 significant digits, shortest decimal form, never NaN or inf
+/// (non-finite values are written as an empty cell).
+pub fn format_number(value: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let rounded: f64 = format!("{value:.6e}").parse().unwrap_or(value);
+    let rounded = if rounded == 0.0 { 0.0 } else { rounded }; // no "-0"
+    format!("{rounded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_rounded_to_seven_significant_digits() {
+        assert_eq!(format_number(1.0), "1");
+        assert_eq!(format_number(0.123456789), "0.1234568");
+        assert_eq!(format_number(-1234567.89), "-1234568");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(f64::NAN), "");
+        assert_eq!(format_number(f64::INFINITY), "");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,299 @@
+//! The per-run tables `metrics.csv` and `images.csv`: column declarations and writers.
+
+use crate::calibration::Calibration;
+use crate::input::ImageInput;
+use crate::input::decode::ImageInfo;
+use crate::metrics::{ColumnSpec, MetricValue, metric_columns};
+
+use super::format_number;
+
+/// The outcome of one zone of one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneRecord {
+    pub zone: String,
+    pub area_px: usize,
+    /// Aligned with [`metric_columns`].
+    pub values: Vec<MetricValue>,
+}
+
+/// The outcome of one image: what is known about it and either its zones or the reason it failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRecord {
+    pub input: ImageInput,
+    pub info: Option<ImageInfo>,
+    pub calibration: Calibration,
+    pub outcome: Result<Vec<ZoneRecord>, String>,
+    /// Wall-clock time spent on this image (decode to metrics), ms.
+    pub duration_ms: u64,
+}
+
+impl ImageRecord {
+    pub fn is_ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+}
+
+/// A column of an output table, with the spec that documents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub unit: String,
+    pub description: String,
+}
+
+impl From<&ColumnSpec> for Column {
+    fn from(s: &ColumnSpec) -> Self {
+        Self {
+            name: s.name.to_owned(),
+            unit: s.unit.to_owned(),
+            description: s.description.to_owned(),
+        }
+    }
+}
+
+const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        unit,
+        description,
+    }
+}
+
+/// Leading key columns of both tables (then the manifest's carried columns).
+pub const KEY_COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "image_id",
+        "",
+        "Image identifier: the manifest's image_id, else the file's path relative to the input folder without extension.",
+    ),
+    spec("path", "", "Path of the image file as read."),
+];
+
+/// Zone and calibration columns of `metrics.csv`, after the carried columns.
+pub const ZONE_COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "zone",
+        "",
+        "Zone name: `full` (whole image, --roi full) or an anatomical face zone.",
+    ),
+    spec("zone_area_px", "px", "Number of pixels in the zone."),
+    spec(
+        "zone_area_mm2",
+        "mm2",
+        "Zone area: zone_area_px / px_per_mm^2. Empty when uncalibrated.",
+    ),
+    spec(
+        "px_per_mm",
+        "px/mm",
+        "Calibration used for this image. Empty when uncalibrated.",
+    ),
+    spec(
+        "calibration",
+        "",
+        "Source of px_per_mm: cli (--px-per-mm), manifest (px_per_mm column) or none.",
+    ),
+];
+
+/// Last column of `metrics.csv`.
+pub const MISSING_REASONS: ColumnSpec = spec(
+    "missing_reasons",
+    "",
+    "For every empty metric cell of the row: `column: reason`, separated by `; `.",
+);
+
+/// Columns of `images.csv` after the carried columns.
+pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "status",
+        "",
+        "ok, or error when the image could not be analysed.",
+    ),
+    spec(
+        "error",
+        "",
+        "Why the image failed (file and reason); empty when ok.",
+    ),
+    spec(
+        "format",
+        "",
+        "Detected file format from the content: jpeg, png or tiff.",
+    ),
+    spec(
+        "width",
+        "px",
+        "Image width after applying the EXIF orientation.",
+    ),
+    spec(
+        "height",
+        "px",
+        "Image height after applying the EXIF orientation.",
+    ),
+    spec(
+        "bit_depth",
+        "bit",
+        "Bits per channel sample as stored (8, 16, or 32 for float).",
+    ),
+    spec(
+        "channels",
+        "",
+        "Channel layout as stored: grey, grey+alpha, rgb or rgba.",
+    ),
+    spec(
+        "exif_orientation",
+        "",
+        "EXIF orientation tag 1-8 applied before analysis (1 = upright or no tag).",
+    ),
+    spec(
+        "px_per_mm",
+        "px/mm",
+        "Calibration used. Empty when uncalibrated.",
+    ),
+    spec(
+        "calibration",
+        "",
+        "Source of px_per_mm: cli, manifest or none.",
+    ),
+    spec(
+        "zones",
+        "",
+        "Number of zones measured (rows of this image in metrics.csv).",
+    ),
+    spec(
+        "duration_ms",
+        "ms",
+        "Wall-clock time spent on this image, decode to metrics.",
+    ),
+];
+
+fn carried(names: &[String]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|n| Column {
+            name: n.clone(),
+            unit: String::new(),
+            description: "Carried unchanged from the manifest.".to_owned(),
+        })
+        .collect()
+}
+
+/// The columns of `metrics.csv` for a run with these carried manifest columns.
+pub fn metrics_columns(carried_columns: &[String]) -> Vec<Column> {
+    let mut cols: Vec<Column> = KEY_COLUMNS.iter().map(Column::from).collect();
+    cols.extend(carried(carried_columns));
+    cols.extend(ZONE_COLUMNS.iter().map(Column::from));
+    cols.extend(metric_columns().iter().map(Column::from));
+    cols.push(Column::from(&MISSING_REASONS));
+    cols
+}
+
+/// The columns of `images.csv` for a run with these carried manifest columns.
+pub fn images_columns(carried_columns: &[String]) -> Vec<Column> {
+    let mut cols: Vec<Column> = KEY_COLUMNS.iter().map(Column::from).collect();
+    cols.extend(carried(carried_columns));
+    cols.extend(IMAGE_COLUMNS.iter().map(Column::from));
+    cols
+}
+
+/// Output column names that a manifest column may not take.
+pub fn reserved_column_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = KEY_COLUMNS
+        .iter()
+        .chain(ZONE_COLUMNS)
+        .chain(IMAGE_COLUMNS)
+        .map(|c| c.name)
+        .collect();
+    names.extend(metric_columns().iter().map(|c| c.name));
+    names.push(MISSING_REASONS.name);
+    names
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map(format_number).unwrap_or_default()
+}
+
+fn csv_bytes(header: &[Column], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = writer.write_record(header.iter().map(|c| c.name.as_str()));
+    for row in rows {
+        let _ = writer.write_record(&row);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+/// `metrics.csv`: one row per image x zone, images in input order.
+pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
+    let names: Vec<&str> = metric_columns().iter().map(|c| c.name).collect();
+    let rows = records.iter().flat_map(|rec| {
+        let zones = rec.outcome.as_deref().unwrap_or(&[]);
+        let names = &names;
+        zones.iter().map(move |zone| {
+            let ppm = rec.calibration.px_per_mm;
+            let mut reasons: Vec<String> = Vec::new();
+            let area_mm2 = match ppm {
+                Some(p) => Some(zone.area_px as f64 / (p * p)),
+                None => {
+                    reasons.push("zone_area_mm2: uncalibrated".to_owned());
+                    None
+                }
+            };
+            let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
+            row.extend(rec.input.carried.iter().cloned());
+            row.extend([
+                zone.zone.clone(),
+                zone.area_px.to_string(),
+                optional(area_mm2),
+                optional(ppm),
+                rec.calibration.source.label().to_owned(),
+            ]);
+            for (name, value) in names.iter().zip(&zone.values) {
+                match value {
+                    Ok(v) if v.is_finite() => row.push(format_number(*v)),
+                    Ok(_) => {
+                        reasons.push(format!("{name}: not a finite number"));
+                        row.push(String::new());
+                    }
+                    Err(missing) => {
+                        reasons.push(format!("{name}: {}", missing.0));
+                        row.push(String::new());
+                    }
+                }
+            }
+            row.push(reasons.join("; "));
+            row
+        })
+    });
+    csv_bytes(&metrics_columns(carried_columns), rows)
+}
+
+/// `images.csv`: one row per input, in input order.
+pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
+    let rows = records.iter().map(|rec| {
+        let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
+        row.extend(rec.input.carried.iter().cloned());
+        let info = rec.info.as_ref();
+        let (status, error, zones) = match &rec.outcome {
+            Ok(z) => ("ok", String::new(), z.len().to_string()),
+            Err(e) => ("error", e.clone(), String::new()),
+        };
+        row.extend([
+            status.to_owned(),
+            error,
+            info.map(|i| i.format.to_owned()).unwrap_or_default(),
+            info.map(|i| i.width.to_string()).unwrap_or_default(),
+            info.map(|i| i.height.to_string()).unwrap_or_default(),
+            info.map(|i| i.bit_depth.to_string()).unwrap_or_default(),
+            info.map(|i| i.channels.to_owned()).unwrap_or_default(),
+            info.map(|i| i.exif_orientation.to_string())
+                .unwrap_or_default(),
+            optional(rec.calibration.px_per_mm),
+            rec.calibration.source.label().to_owned(),
+            zones,
+            rec.duration_ms.to_string(),
+        ]);
+        row
+    });
+    csv_bytes(&images_columns(carried_columns), rows)
+}

@@ -1,0 +1,88 @@
+//! Segmentation stage: the regions (zones) of a photo that the metrics measure.
+//!
+//! A zone is a named binary mask stored over its bounding box, so that later stages restrict
+//! their work to it.
+
+use ndarray::Array2;
+
+/// Name of the single zone of `--roi full`.
+pub const ZONE_FULL: &str = "full";
+
+/// A binary mask stored over its bounding box within an image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mask {
+    /// Left column of the bounding box in the image, px.
+    pub x0: usize,
+    /// Top row of the bounding box in the image, px.
+    pub y0: usize,
+    /// Membership over the bounding box, `(rows, cols)`.
+    pub bits: Array2<bool>,
+}
+
+impl Mask {
+    /// A mask covering a whole `width` x `height` image.
+    pub fn full(width: usize, height: usize) -> Self {
+        Self {
+            x0: 0,
+            y0: 0,
+            bits: Array2::from_elem((height, width), true),
+        }
+    }
+
+    /// Number of pixels in the mask.
+    pub fn area_px(&self) -> usize {
+        self.bits.iter().filter(|&&b| b).count()
+    }
+
+    /// Bounding-box width, px.
+    pub fn width(&self) -> usize {
+        self.bits.ncols()
+    }
+
+    /// Bounding-box height, px.
+    pub fn height(&self) -> usize {
+        self.bits.nrows()
+    }
+
+    /// The values of `plane` (a full-image plane) inside the mask, in raster order.
+    pub fn values<'a>(&'a self, plane: &'a Array2<f32>) -> impl Iterator<Item = f32> + 'a {
+        let window = plane.slice(ndarray::s![
+            self.y0..self.y0 + self.height(),
+            self.x0..self.x0 + self.width()
+        ]);
+        window
+            .into_iter()
+            .zip(self.bits.iter())
+            .filter_map(|(&v, &inside)| inside.then_some(v))
+    }
+}
+
+/// A named region of a photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    pub name: String,
+    pub mask: Mask,
+}
+
+/// The single zone of `--roi full`: the whole image.
+pub fn full_image_zones(width: usize, height: usize) -> Vec<Zone> {
+    vec![Zone {
+        name: ZONE_FULL.to_owned(),
+        mask: Mask::full(width, height),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_inside_bbox_mask() {
+        let plane = Array2::from_shape_fn((4, 5), |(r, c)| (r * 10 + c) as f32);
+        let mut bits = Array2::from_elem((2, 2), true);
+        bits[[0, 1]] = false;
+        let m = Mask { x0: 1, y0: 2, bits };
+        assert_eq!(m.area_px(), 3);
+        assert_eq!(m.values(&plane).collect::<Vec<_>>(), vec![21.0, 31.0, 32.0]);
+    }
+}
