@@ -80,6 +80,7 @@ def canonicalize(path):
     list is sorted; doc_strings (which hold the temp path) are cleared.
     """
     import onnx
+    import onnx.numpy_helper
     m = onnx.load(path)
     g = m.graph
     graph_in = {i.name for i in g.input}

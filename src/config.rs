@@ -143,11 +143,65 @@ param_section! {
     }
 }
 
+param_section! {
+    /// Pseudo-height: the luminance relief map that roughness, lines and scars are measured on.
+    pub struct HeightParams = "height" {
+        /// Cutoff wavelength of the Gaussian low-pass (ISO 16610-61 weighting, 50 % transmission
+        /// at the cutoff; sigma = 0.1874 x cutoff) that estimates the local mean luminance.
+        /// Pseudo-height is luminance / local mean - 1. The default of 8 mm passes every feature the
+        /// metrics look for (fine lines up to 1.5 mm wide, scars up to 6 mm across) and removes the
+        /// shading of the face's curvature and of uneven lighting (wavelengths of 10 mm and more).
+        cutoff_mm: f64 = 8.0, [0.5, 100.0];
+    }
+}
+
+param_section! {
+    /// Roughness: ISO 25178-2 areal parameters and GLCM texture on the pseudo-height map.
+    pub struct RoughnessParams = "roughness" {
+        /// Autocorrelation threshold s for Sal and Str (ISO 25178-2 default 0.2).
+        acf_threshold: f64 = 0.2, [0.01, 0.99];
+        /// GLCM neighbour distance, mm.
+        glcm_distance_mm: f64 = 0.1, [0.001, 10.0];
+        /// GLCM grey levels: pseudo-height is clipped to mean +- glcm_clip_sd x SD and quantised
+        /// into this many equal bins.
+        glcm_levels: u32 = 32, [2, 256];
+        /// GLCM quantisation range, in standard deviations of the pseudo-height either side of the
+        /// mean.
+        glcm_clip_sd: f64 = 3.0, [0.5, 10.0];
+    }
+}
+
+param_section! {
+    /// Fine lines: multi-scale Hessian detection of dark valleys.
+    pub struct LinesParams = "lines" {
+        /// Narrowest line width looked for, mm.
+        min_width_mm: f64 = 0.1, [0.001, 50.0];
+        /// Widest line width looked for, mm.
+        max_width_mm: f64 = 1.5, [0.001, 50.0];
+        /// Shortest line kept, mm (shorter skeleton segments are removed).
+        min_length_mm: f64 = 3.0, [0.0, 1000.0];
+    }
+}
+
+param_section! {
+    /// Atrophic scars: multi-scale detection of round depressions in the shading signal.
+    pub struct ScarsParams = "scars" {
+        /// Smallest scar diameter looked for, mm.
+        min_diameter_mm: f64 = 0.5, [0.01, 100.0];
+        /// Largest scar diameter looked for, mm.
+        max_diameter_mm: f64 = 6.0, [0.01, 100.0];
+    }
+}
+
 /// Every analysis parameter of a run, as written in full into `run.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub input: InputParams,
+    pub height: HeightParams,
+    pub roughness: RoughnessParams,
+    pub lines: LinesParams,
+    pub scars: ScarsParams,
     pub tone: ToneParams,
 }
 
@@ -174,7 +228,21 @@ impl Config {
     /// Check every parameter of every section.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.input.validate()?;
+        self.height.validate()?;
+        self.roughness.validate()?;
+        self.lines.validate()?;
+        self.scars.validate()?;
         self.tone.validate()?;
+        if self.lines.min_width_mm > self.lines.max_width_mm {
+            return Err(ConfigError::Inconsistent(
+                "lines.min_width_mm must not exceed lines.max_width_mm".into(),
+            ));
+        }
+        if self.scars.min_diameter_mm > self.scars.max_diameter_mm {
+            return Err(ConfigError::Inconsistent(
+                "scars.min_diameter_mm must not exceed scars.max_diameter_mm".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -185,6 +253,10 @@ impl Config {
              # Every key is optional; a missing key takes the default shown. Lengths are in mm.\n\n",
         );
         self.input.write_commented_toml(&mut out);
+        self.height.write_commented_toml(&mut out);
+        self.roughness.write_commented_toml(&mut out);
+        self.lines.write_commented_toml(&mut out);
+        self.scars.write_commented_toml(&mut out);
         self.tone.write_commented_toml(&mut out);
         out
     }

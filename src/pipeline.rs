@@ -152,7 +152,7 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
             .map(|zone| ZoneRecord {
                 zone: zone.name.clone(),
                 area_px: zone.mask.area_px(),
-                values: measure_zone(&ZoneInput {
+                measurement: measure_zone(&ZoneInput {
                     planes: &planes,
                     zone,
                     px_per_mm: calibration.px_per_mm,

@@ -1,1 +1,3 @@
 //! Generic image operations that `imageproc` lacks, one module per operation family.
+
+pub mod gaussian;

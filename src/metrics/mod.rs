@@ -1,14 +1,22 @@
 //! Metrics stage: one module per family, each declaring its columns once.
 //!
-//! A family receives the colour planes, one zone and the calibration, and returns one
-//! [`MetricValue`] per declared column, in declaration order. A value that cannot be computed is
-//! [`Missing`] with a reason, never a made-up number.
+//! A family receives one zone and returns one [`MetricValue`] per declared column, in
+//! declaration order. A value that cannot be computed is [`Missing`] with a reason, never a
+//! made-up number. Families that work in millimetres (roughness, lines, scars) need a calibrated
+//! image; without one their columns are empty with the reason `uncalibrated`.
 
+pub mod height;
+pub mod lines;
+pub mod roughness;
+pub mod scars;
 pub mod tone;
 
 use crate::config::Config;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
+
+pub use lines::LineRecord;
+pub use scars::ScarRecord;
 
 /// One output column: name, unit and meaning, as written to the data dictionary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +49,11 @@ pub fn finite_or(value: f64, reason: &str) -> MetricValue {
     }
 }
 
+/// `n` copies of the same missing value.
+pub fn all_missing(n: usize, reason: &str) -> Vec<MetricValue> {
+    vec![Err(Missing::new(reason)); n]
+}
+
 /// What a family needs to measure one zone.
 pub struct ZoneInput<'a> {
     pub planes: &'a ColourPlanes,
@@ -50,14 +63,54 @@ pub struct ZoneInput<'a> {
     pub config: &'a Config,
 }
 
-/// All metric columns of all families, in output order.
-pub fn metric_columns() -> Vec<ColumnSpec> {
-    tone::COLUMNS.to_vec()
+/// Everything measured on one zone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ZoneMeasurement {
+    /// Aligned with [`metric_columns`].
+    pub values: Vec<MetricValue>,
+    /// Each detected fine line, for `lines.csv` and the QC picture.
+    pub lines: Vec<LineRecord>,
+    /// Each detected scar, for `scars.csv` and the QC picture.
+    pub scars: Vec<ScarRecord>,
 }
 
-/// Measure every family on one zone; values align with [`metric_columns`].
-pub fn measure_zone(input: &ZoneInput<'_>) -> Vec<MetricValue> {
-    let values = tone::measure(input.planes, input.zone, &input.config.tone);
-    debug_assert_eq!(values.len(), tone::COLUMNS.len());
-    values.to_vec()
+/// All metric columns of all families, in output order.
+pub fn metric_columns() -> Vec<ColumnSpec> {
+    [
+        roughness::COLUMNS,
+        lines::COLUMNS,
+        scars::COLUMNS,
+        tone::COLUMNS,
+    ]
+    .concat()
+}
+
+const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
+
+/// Measure every family on one zone.
+pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
+    let config = input.config;
+    let mut out = ZoneMeasurement::default();
+    match input.px_per_mm {
+        Some(px_per_mm) => {
+            let height =
+                height::pseudo_height(input.planes, input.zone, px_per_mm, config.height.cutoff_mm);
+            out.values
+                .extend(roughness::measure(&height, &config.roughness));
+            let (values, lines) = lines::measure(&height, &config.lines);
+            out.values.extend(values);
+            out.lines = lines;
+            let (values, scars) = scars::measure(input.planes, input.zone, &height, &config.scars);
+            out.values.extend(values);
+            out.scars = scars;
+        }
+        None => {
+            let n = roughness::COLUMNS.len() + lines::COLUMNS.len() + scars::COLUMNS.len();
+            out.values.extend(all_missing(n, UNCALIBRATED));
+        }
+    }
+    out.values
+        .extend(tone::measure(input.planes, input.zone, &config.tone));
+    debug_assert_eq!(out.values.len(), metric_columns().len());
+    out
 }

@@ -3,7 +3,7 @@
 use crate::calibration::Calibration;
 use crate::input::ImageInput;
 use crate::input::decode::ImageInfo;
-use crate::metrics::{ColumnSpec, MetricValue, metric_columns};
+use crate::metrics::{ColumnSpec, ZoneMeasurement, metric_columns};
 
 use super::format_number;
 
@@ -12,8 +12,7 @@ use super::format_number;
 pub struct ZoneRecord {
     pub zone: String,
     pub area_px: usize,
-    /// Aligned with [`metric_columns`].
-    pub values: Vec<MetricValue>,
+    pub measurement: ZoneMeasurement,
 }
 
 /// The outcome of one image: what is known about it and either its zones or the reason it failed.
@@ -248,7 +247,7 @@ pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u
                 optional(ppm),
                 rec.calibration.source.label().to_owned(),
             ]);
-            for (name, value) in names.iter().zip(&zone.values) {
+            for (name, value) in names.iter().zip(&zone.measurement.values) {
                 match value {
                     Ok(v) if v.is_finite() => row.push(format_number(*v)),
                     Ok(_) => {

@@ -1,0 +1,130 @@
+//! Pseudo-height: the luminance relief map that roughness, lines and scars are measured on.
+//!
+//! A photograph has no height. What it has is shading: under oblique light a depression is
+//! darker than its surround. skintex therefore measures texture on relative luminance:
+//!
+//! ```text
+//! z(x, y) = Y(x, y) / Ȳ(x, y) − 1
+//! Ȳ      = (G_σ ∗ (M·Y)) / (G_σ ∗ M)          local mean of Y inside the zone mask M
+//! σ      = 0.1874 · λc · px_per_mm              (ISO 16610-61 Gaussian, 50 % at λc)
+//! ```
+//! Y is linear-light luminance, λc the cutoff wavelength `height.cutoff_mm`. Dividing by the local
+//! mean makes z invariant to exposure (Y → kY leaves z unchanged) and to slow illumination
+//! gradients; subtracting 1 centres it on 0. z is unitless (a fraction of the local mean
+//! luminance, e.g. −0.1 = 10 % darker than the surround): a photographic proxy for relief, never a
+//! height in micrometres.
+
+use ndarray::{Array2, s};
+
+use crate::imgops::gaussian::gaussian_blur;
+use crate::input::colour::ColourPlanes;
+use crate::segment::Zone;
+
+/// ISO 16610-61: sigma of the Gaussian weighting function per unit of cutoff wavelength,
+/// sqrt(ln 2 / (2 π²)).
+pub const ISO_GAUSSIAN_SIGMA_PER_CUTOFF: f64 = 0.187_390_625;
+
+/// The pseudo-height map of one zone, over the zone's bounding box.
+pub struct PseudoHeight {
+    /// z over the bounding box; 0 outside the mask.
+    pub z: Array2<f32>,
+    /// Zone membership over the bounding box.
+    pub mask: Array2<bool>,
+    /// Linear luminance Y over the bounding box.
+    pub luminance: Array2<f32>,
+    /// Bounding-box origin in the image, px.
+    pub x0: usize,
+    pub y0: usize,
+    /// Pixels per millimetre.
+    pub px_per_mm: f64,
+}
+
+impl PseudoHeight {
+    /// Number of pixels inside the mask.
+    pub fn area_px(&self) -> usize {
+        self.mask.iter().filter(|&&m| m).count()
+    }
+}
+
+/// Masked local mean: `G_σ ∗ (M·v) / G_σ ∗ M`, NaN where the mask has no weight nearby.
+pub fn masked_local_mean(values: &Array2<f32>, mask: &Array2<bool>, sigma_px: f32) -> Array2<f32> {
+    let weights = mask.mapv(|m| if m { 1.0f32 } else { 0.0 });
+    let weighted = values * &weights;
+    let num = gaussian_blur(weighted.view(), sigma_px);
+    let den = gaussian_blur(weights.view(), sigma_px);
+    let mut out = num;
+    out.zip_mut_with(&den, |n, &d| *n = if d > 1e-6 { *n / d } else { f32::NAN });
+    out
+}
+
+/// Compute the pseudo-height of `zone` with low-pass cutoff `cutoff_mm`.
+pub fn pseudo_height(
+    planes: &ColourPlanes,
+    zone: &Zone,
+    px_per_mm: f64,
+    cutoff_mm: f64,
+) -> PseudoHeight {
+    let m = &zone.mask;
+    let window = s![m.y0..m.y0 + m.height(), m.x0..m.x0 + m.width()];
+    let [r, g, b] = &planes.linear;
+    let mut luminance = Array2::<f32>::zeros((m.height(), m.width()));
+    ndarray::Zip::from(&mut luminance)
+        .and(r.slice(window))
+        .and(g.slice(window))
+        .and(b.slice(window))
+        .for_each(|y, &r, &g, &b| *y = 0.2126 * r + 0.7152 * g + 0.0722 * b);
+    let sigma_px = (ISO_GAUSSIAN_SIGMA_PER_CUTOFF * cutoff_mm * px_per_mm) as f32;
+    let local = masked_local_mean(&luminance, &m.bits, sigma_px);
+    let mut z = Array2::<f32>::zeros(luminance.raw_dim());
+    ndarray::Zip::from(&mut z)
+        .and(&luminance)
+        .and(&local)
+        .and(&m.bits)
+        .for_each(|z, &y, &mean, &inside| {
+            *z = if inside && mean > 1e-6 {
+                y / mean - 1.0
+            } else {
+                0.0
+            };
+        });
+    PseudoHeight {
+        z,
+        mask: m.bits.clone(),
+        luminance,
+        x0: m.x0,
+        y0: m.y0,
+        px_per_mm,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::colour::colour_planes;
+    use crate::segment::full_image_zones;
+    use image::{DynamicImage, Rgb, RgbImage};
+
+    #[test]
+    fn exposure_invariant_and_centred() {
+        let make = |gain: f32| {
+            let img = RgbImage::from_fn(64, 48, |x, y| {
+                let v = 0.4 + 0.1 * ((x as f32 * 0.7).sin() * (y as f32 * 0.3).cos());
+                let c = (gain * v * 255.0) as u8;
+                Rgb([c, c, c])
+            });
+            let p = colour_planes(&DynamicImage::ImageRgb8(img));
+            pseudo_height(&p, &full_image_zones(64, 48)[0], 10.0, 2.0)
+        };
+        let a = make(1.0);
+        let b = make(0.5);
+        let mean = a.z.mean().unwrap();
+        assert!(mean.abs() < 0.01, "{mean}");
+        let max_diff =
+            a.z.iter()
+                .zip(b.z.iter())
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+        // 8-bit quantisation of the half-exposure image is the only difference.
+        assert!(max_diff < 0.03, "{max_diff}");
+    }
+}
