@@ -20,6 +20,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print configuration: `skintex config --default` prints every parameter with comments.
     Config(ConfigArgs),
+    /// Render synthetic close-up skin photos with known wrinkles, scars and relief, plus their
+    /// ground truth as JSON.
+    Phantom(PhantomArgs),
 }
 
 /// Which part of each photo is analysed.
@@ -63,6 +66,10 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
 
+    /// Do not write QC pictures (`qc/<image_id>.jpg`).
+    #[arg(long)]
+    pub no_qc: bool,
+
     /// No progress bar and only errors on stderr.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
@@ -77,4 +84,39 @@ pub struct ConfigArgs {
     /// Print the default configuration with a comment for every parameter.
     #[arg(long = "default", required = true)]
     pub print_default: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PhantomArgs {
+    /// Output folder for the images (`phantom-NNN.png`) and ground truth (`phantom-NNN.json`).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Number of phantoms.
+    #[arg(long, default_value_t = 1)]
+    pub count: u32,
+
+    /// Random seed; the same seed gives the same images.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Resolution, pixels per millimetre.
+    #[arg(long, default_value_t = 20.0, value_name = "P")]
+    pub px_per_mm: f64,
+
+    /// Image side, px (square images).
+    #[arg(long, default_value_t = 1000, value_name = "PX")]
+    pub size: u32,
+
+    /// Number of fine lines (wrinkles) per image.
+    #[arg(long, default_value_t = 3)]
+    pub wrinkles: u32,
+
+    /// Scars per image by type, e.g. `icepick=2,boxcar=1,rolling=1`.
+    #[arg(long, default_value = "icepick=2,boxcar=2,rolling=1", value_name = "SPEC")]
+    pub scars: String,
+
+    /// RMS height of the fractal microrelief, mm.
+    #[arg(long, default_value_t = 0.02, value_name = "MM")]
+    pub relief_sq: f64,
 }

@@ -160,6 +160,12 @@ param_section! {
     pub struct RoughnessParams = "roughness" {
         /// Autocorrelation threshold s for Sal and Str (ISO 25178-2 default 0.2).
         acf_threshold: f64 = 0.2, [0.01, 0.99];
+        /// Largest autocorrelation lag computed for Sal and Str, mm, in every direction. Str (and
+        /// Sal, if even its shortest decay length is not within these lags) is left empty when
+        /// the ACF does not decay below acf_threshold within +- this lag. The ACF is computed by
+        /// FFT at full resolution on the window of at most 1024 x 1024 px of the zone that holds
+        /// the most zone pixels.
+        acf_max_lag_mm: f64 = 4.0, [0.05, 100.0];
         /// GLCM neighbour distance, mm.
         glcm_distance_mm: f64 = 0.1, [0.001, 10.0];
         /// GLCM grey levels: pseudo-height is clipped to mean +- glcm_clip_sd x SD and quantised
@@ -180,6 +186,21 @@ param_section! {
         max_width_mm: f64 = 1.5, [0.001, 50.0];
         /// Shortest line kept, mm (shorter skeleton segments are removed).
         min_length_mm: f64 = 3.0, [0.0, 1000.0];
+        /// Scales per octave of line width between min_width_mm and max_width_mm (geometric
+        /// spacing; the best scale is refined by a parabola in log scale).
+        scales_per_octave: u32 = 2, [1, 8];
+        /// Frangi blobness parameter beta: the valley strength is multiplied by
+        /// exp(-(l1/l2)^2 / (2 beta^2)), which keeps lines (l1/l2 = 0) and attenuates round
+        /// depressions (l1/l2 = 1, e.g. pores and scars) by exp(-1/(2 beta^2)).
+        blob_beta: f64 = 0.5, [0.05, 5.0];
+        /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
+        /// strength is sigma^2 l2 / 0.385, which equals the depth of a Gaussian valley at its best
+        /// scale, so 0.03 = a valley 3 % darker than its surround.
+        strength_high: f64 = 0.03, [0.0, 10.0];
+        /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
+        /// added to a line when connected to a seed. A value above strength_high acts as
+        /// strength_high.
+        strength_low: f64 = 0.015, [0.0, 10.0];
     }
 }
 
@@ -190,6 +211,39 @@ param_section! {
         min_diameter_mm: f64 = 0.5, [0.01, 100.0];
         /// Largest scar diameter looked for, mm.
         max_diameter_mm: f64 = 6.0, [0.01, 100.0];
+        /// Cutoff wavelength (ISO 16610-61 Gaussian, sigma = 0.1874 x cutoff) of the local mean
+        /// luminance that the scar detector divides by. Larger than height.cutoff_mm so that a
+        /// 6 mm rolling scar is not attenuated by the high-pass.
+        background_cutoff_mm: f64 = 20.0, [1.0, 1000.0];
+        /// Smallest scale-normalised blob response (sigma^2 x Laplacian of the relative
+        /// luminance, contrast units) at which a candidate is examined. A flat-floored disk of
+        /// contrast c peaks at 0.736 c.
+        min_response: f64 = 0.012, [0.0, 10.0];
+        /// Smallest depression contrast (surround minus floor of the relative luminance) kept.
+        min_depth: f64 = 0.03, [0.0, 10.0];
+        /// Smallest ratio of the Hessian eigenvalues (smaller / larger) at the detection scale;
+        /// below it the candidate is line-like (a wrinkle), not a round scar.
+        min_roundness: f64 = 0.3, [0.0, 1.0];
+        /// Largest axis ratio (major / minor, from second moments) of a scar's segment.
+        max_elongation: f64 = 2.0, [1.0, 100.0];
+        /// Largest chromatic ratio OD_B / OD_R (optical density ln(surround / inside) in linear
+        /// blue over linear red) of a shading depression; above it the darkening is melanin
+        /// (a flat pigmented spot), not shading.
+        max_chroma_ratio: f64 = 1.6, [1.0, 100.0];
+        /// Icepick scars are narrower than this, mm (Jacob et al. 2001: < 2 mm).
+        icepick_max_diameter_mm: f64 = 2.0, [0.01, 100.0];
+        /// Below this diameter a scar is icepick whatever its profile, mm (boxcar starts at 1.5).
+        boxcar_min_diameter_mm: f64 = 1.5, [0.01, 100.0];
+        /// Rolling scars are wider than this, mm (Jacob et al. 2001: > 4-5 mm).
+        rolling_min_diameter_mm: f64 = 4.0, [0.01, 100.0];
+        /// Above this diameter a scar is rolling whatever its profile, mm.
+        boxcar_max_diameter_mm: f64 = 5.0, [0.01, 100.0];
+        /// Floor flatness (fraction of the segment within 25 % of the depth from the minimum) at
+        /// and above which a scar between boxcar_min and icepick_max diameter is boxcar.
+        min_boxcar_flatness: f64 = 0.45, [0.0, 1.0];
+        /// Wall steepness (mean rim gradient x equivalent radius / depth) at and above which a
+        /// scar between rolling_min and boxcar_max diameter is boxcar.
+        min_boxcar_steepness: f64 = 1.0, [0.0, 100.0];
     }
 }
 

@@ -19,6 +19,7 @@ pub mod imgops;
 pub mod input;
 pub mod metrics;
 pub mod output;
+pub mod phantom;
 pub mod pipeline;
 pub mod segment;
 

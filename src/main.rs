@@ -35,6 +35,13 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Phantom(args) => match skintex::phantom::run_phantom_command(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("skintex: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Config(_) => {
             print!("{}", Config::default().commented_toml());
             ExitCode::SUCCESS

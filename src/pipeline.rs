@@ -23,8 +23,9 @@ use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{ZoneInput, measure_zone};
 use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, RunRecord, now_iso8601};
+use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg};
 use crate::output::tables::{
-    ImageRecord, ZoneRecord, images_csv, metrics_csv, reserved_column_names,
+    ImageRecord, ZoneRecord, images_csv, lines_csv, metrics_csv, reserved_column_names, scars_csv,
 };
 use crate::output::write_atomic;
 use crate::segment::full_image_zones;
@@ -67,6 +68,8 @@ pub struct AnalyzeSettings {
     pub config: Config,
     pub command_line: Vec<String>,
     pub show_progress: bool,
+    /// Write `qc/<image_id>.jpg` for every analysed image.
+    pub write_qc: bool,
 }
 
 impl AnalyzeSettings {
@@ -113,6 +116,7 @@ impl AnalyzeSettings {
             config,
             command_line,
             show_progress: !args.quiet && std::io::stderr().is_terminal(),
+            write_qc: !args.no_qc,
         })
     }
 }
@@ -143,6 +147,7 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
             .map_err(|e| (None, format!("{}: {e}", input.display_path)))?;
         let info = decoded.info.clone();
         let planes = colour_planes(&decoded.image);
+        let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
         drop(decoded);
         let zones = match settings.roi {
             RoiMode::Full | RoiMode::Face => full_image_zones(planes.width(), planes.height()),
@@ -160,6 +165,23 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
                 }),
             })
             .collect::<Vec<_>>();
+        if let Some(canvas) = &mut canvas {
+            let extras = QcExtras {
+                caption: input.image_id.clone(),
+                calibration,
+                excluded: None,
+                face_box: None,
+            };
+            draw_qc(canvas, &zones, &records, &extras);
+            let path = qc_path(settings, &input.image_id);
+            if let Err(e) = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| write_atomic(&path, &qc_jpeg(&canvas.image)))
+            {
+                tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
+            }
+        }
         Ok::<_, (Option<_>, String)>((info, records))
     }));
     match analysed {
@@ -188,6 +210,16 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         tracing::warn!("{reason}");
     }
     record
+}
+
+/// Where the QC picture of `image_id` goes: `OUT/qc/<image_id>.jpg`.
+pub fn qc_path(settings: &AnalyzeSettings, image_id: &str) -> PathBuf {
+    let safe: String = image_id
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_./".contains(c) { c } else { '_' })
+        .collect();
+    let safe = safe.replace("..", "_");
+    settings.out_dir.join("qc").join(format!("{safe}.jpg"))
 }
 
 fn progress_bar(len: usize, visible: bool) -> ProgressBar {
@@ -241,9 +273,11 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     };
     let carried = &settings.inputs.carried_columns;
     let out = &settings.out_dir;
-    let files: [(&str, Vec<u8>); 4] = [
+    let files: [(&str, Vec<u8>); 6] = [
         ("metrics.csv", metrics_csv(&records, carried)),
         ("images.csv", images_csv(&records, carried)),
+        ("lines.csv", lines_csv(&records, carried)),
+        ("scars.csv", scars_csv(&records, carried)),
         ("columns.csv", columns_csv(carried)),
         (
             "DATA_DICTIONARY.md",

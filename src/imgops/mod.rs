@@ -1,3 +1,12 @@
 //! Generic image operations that `imageproc` lacks, one module per operation family.
 
+/// Connected-component labelling (4/8-connectivity) and hysteresis thresholding.
+pub mod components;
+/// Gaussian blur with σ-independent cost (exact FIR, or pyramid for large σ), reflect boundary.
 pub mod gaussian;
+/// Scale-normalised Hessian eigenvalues and line orientation.
+pub mod hessian;
+/// Skeleton component lengths (axial 1, diagonal √2 links).
+pub mod skeleton;
+/// Guo-Hall thinning of masks to 1-px 8-connected skeletons.
+pub mod thinning;

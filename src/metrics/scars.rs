@@ -1,8 +1,82 @@
 //! Atrophic scars: multi-scale detection of round depressions in the shading signal.
+//!
+//! Under clinical lighting an atrophic depression is darker than its surround (shadowed walls,
+//! cavity darkening). Scars are found as dark blobs of the relative luminance, segmented,
+//! filtered and classified by type (Jacob et al. 2001).
+//!
+//! # Signal
+//! ```text
+//! z(x, y) = Y(x, y) / Ȳ_b(x, y) − 1          relative luminance (unitless, depressions < 0)
+//! Ȳ_b     = masked local mean of Y, ISO 16610-61 Gaussian, σ_b = 0.1874 · scars.background_cutoff_mm
+//! ```
+//! Y is linear luminance. The work is done on a base grid decimated by `f0 = 2^L0` (box average)
+//! where `L0` is the largest integer with `σ_min / 2^L0 ≥ 1.6 px`, since the smallest scar scale
+//! needs no finer sampling; z is 0 outside the zone mask.
+//!
+//! # Detection (Lindeberg 1998)
+//! ```text
+//! R(x, y; σ) = σ² · (∂²/∂x² + ∂²/∂y²)(G_σ ∗ z)      scale-normalised Laplacian of Gaussian
+//! σ_k = σ_min · (σ_max / σ_min)^(k / (n − 1)),   σ = d / (2√2),   d ∈ [min, max]_diameter_mm
+//! n   = ⌈3 · log2(σ_max / σ_min)⌉ + 1               (3 scales per octave)
+//! ```
+//! A dark disk of diameter d and contrast c gives, at its centre, `R = c · t · exp(−t/2)` with
+//! `t = d² / (4σ²)`, largest (0.736 c) at `σ = d / (2√2)`. Each σ is computed on the pyramid
+//! level where `σ / 2^m ∈ [1.6, 3.2)` level pixels (pyramid: blur to 1 px accumulated σ, keep
+//! every second sample), derivatives by central differences. Candidates are local maxima of R over
+//! the 3 × 3 neighbourhood and the two neighbouring scales with `R ≥ scars.min_response` and
+//! Hessian roundness `λ_small / λ_large ≥ scars.min_roundness` (λ eigenvalues of σ²·H; a line has
+//! λ_small ≈ 0). Non-maximum suppression across space and scale: candidates in decreasing R; a
+//! candidate is dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`.
+//!
+//! # Segment and profile
+//! In a window of radius `3r` around a candidate, `z_s = G_{0.2 r} ∗ z`:
+//! ```text
+//! S  = median of z_s over the ring 1.5 r ≤ ρ ≤ 2.5 r             surround level
+//! F  = min of z_s within ρ ≤ 0.5 r                                floor
+//! D  = S − F                                                      depth (peak contrast)
+//! segment = 4-connected component of { z_s < S − D/2 } holding the floor pixel
+//! d_eq = 2·sqrt(A / π)                                             equivalent diameter, mm
+//! depth = S − mean_segment(z_s)                                    mean depression contrast
+//! flatness  = |{ z_s ≤ F + D/4 } ∩ segment| / |segment|            floor flatness
+//! steepness = mean_rim |∇z_s| · (d_eq / 2) / D                      wall steepness
+//! OD_c = ln(mean_ring(c) / mean_segment(c)), c ∈ {R, B} linear     optical density
+//! ```
+//! A cone (V profile) gives flatness 0.25 and steepness 0.5, a Gaussian bowl 0.42 and 0.69, a
+//! flat-floored pit with sharp walls flatness → 1 and steepness ≫ 1.
+//!
+//! Rejected: `D < scars.min_depth`; `d_eq < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
+//! `d_eq > max_diameter_mm · 1.25`; segment touching the window border or axis ratio
+//! `sqrt(μ_major / μ_minor) > scars.max_elongation` (second central moments; fine lines);
+//! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R` (melanin absorbs blue several times
+//! more than red, shading darkens every channel by the same factor so OD_B = OD_R).
+//!
+//! # Type (Jacob et al. 2001)
+//! ```text
+//! icepick  d < boxcar_min (1.5 mm), or d < icepick_max (2 mm) and flatness < min_boxcar_flatness
+//! rolling  d > boxcar_max (5 mm),   or d > rolling_min (4 mm) and steepness < min_boxcar_steepness
+//! boxcar   otherwise
+//! ```
+//!
+//! # Zone values
+//! ```text
+//! count = N;  density = N / A_zone[cm²];  area_fraction = |∪ segments| / |zone|
+//! mean_diameter = mean d_eq [mm];  mean_depth = mean depth (unitless, > 0)
+//! ```
+//! With no scar, counts and area fraction are measured zeros; mean diameter and depth are
+//! missing. An empty zone makes every value missing.
+//!
+//! References: T. Lindeberg, "Feature detection with automatic scale selection", IJCV 30 (1998)
+//! 79-116, doi:10.1023/A:1008045108935. C. I. Jacob, J. S. Dover, M. S. Kaminer, "Acne scarring:
+//! a classification system and review of treatment options", J Am Acad Dermatol 45 (2001) 109-117,
+//! doi:10.1067/mjd.2001.113451.
 
-use super::height::PseudoHeight;
-use super::{ColumnSpec, MetricValue, all_missing};
+use ndarray::{Array2, ArrayView2, s};
+
+use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_mean};
+use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
+use crate::imgops::gaussian::gaussian_blur;
+use crate::imgops::hessian::hessian_eigenvalues;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -16,37 +90,55 @@ const fn spec(name: &'static str, unit: &'static str, description: &'static str)
 
 /// The columns of the scars family, in output order.
 pub const COLUMNS: &[ColumnSpec] = &[
-    spec("scars_count", "1", "Number of detected atrophic scars."),
-    spec("scars_density_per_cm2", "1/cm2", "Scars per cm2 of zone."),
+    spec(
+        "scars_count",
+        "1",
+        "Number of detected atrophic scars: round dark depressions of the relative luminance \
+         (scale-normalised Laplacian-of-Gaussian blobs over diameters scars.min_diameter_mm to \
+         scars.max_diameter_mm, default 0.5-6 mm), after rejecting pores (< 0.8 x min diameter), \
+         elongated shapes (fine lines) and chromatic darkening (pigmented spots).",
+    ),
+    spec(
+        "scars_density_per_cm2",
+        "1/cm2",
+        "scars_count divided by the zone area in cm2.",
+    ),
     spec(
         "scars_area_fraction",
         "1",
-        "Fraction of the zone covered by scars.",
+        "Fraction of the zone covered by scar segments (union of the half-depth segments), 0-1.",
     ),
     spec(
         "scars_mean_diameter_mm",
         "mm",
-        "Mean equivalent diameter of the scars.",
+        "Mean equivalent diameter 2*sqrt(area/pi) of the scar segments (thresholded at half \
+         depth between floor and surround). Empty when no scar is detected.",
     ),
     spec(
         "scars_icepick",
         "1",
-        "Number of icepick scars (< 2 mm, deep, V-shaped).",
+        "Number of icepick scars (Jacob 2001): diameter < 1.5 mm, or < 2 mm with a V-shaped \
+         profile (floor flatness < scars.min_boxcar_flatness).",
     ),
     spec(
         "scars_boxcar",
         "1",
-        "Number of boxcar scars (1.5-4 mm, steep walls, flat floor).",
+        "Number of boxcar scars (Jacob 2001): 1.5-5 mm with a flat floor (1.5-2 mm) or steep \
+         walls (4-5 mm); every scar of 2-4 mm.",
     ),
     spec(
         "scars_rolling",
         "1",
-        "Number of rolling scars (> 4 mm, shallow, smooth).",
+        "Number of rolling scars (Jacob 2001): diameter > 5 mm, or > 4 mm with smooth walls \
+         (wall steepness < scars.min_boxcar_steepness).",
     ),
     spec(
         "scars_mean_depth",
         "1",
-        "Mean depression contrast relative to the surround.",
+        "Mean over scars of the depression contrast: surround relative luminance (median over a \
+         ring at 1.5-2.5 radii) minus the mean relative luminance inside the segment; unitless \
+         fraction of the local mean luminance, positive. A shading proxy, not a depth in mm. \
+         Empty when no scar is detected.",
     ),
 ];
 
@@ -71,24 +163,591 @@ impl ScarKind {
 /// One detected scar, for `scars.csv` and the QC picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScarRecord {
-    /// Centre in image coordinates, px.
+    /// Centre (segment centroid) in image coordinates, px.
     pub x_px: f64,
     pub y_px: f64,
-    /// Equivalent diameter, mm.
+    /// Equivalent diameter 2·sqrt(area/π), mm.
     pub diameter_mm: f64,
     /// Area, mm2.
     pub area_mm2: f64,
     pub kind: ScarKind,
-    /// Depression contrast relative to the surround (unitless).
+    /// Depression contrast relative to the surround (unitless, positive): surround minus mean
+    /// relative luminance inside the segment.
     pub depth: f64,
+    /// Floor flatness: fraction of the segment within 25 % of the depth from the minimum.
+    pub flatness: f64,
+    /// Wall steepness: mean rim gradient × equivalent radius / peak depth.
+    pub steepness: f64,
 }
+
+/// Smallest blur, in level pixels, at which a scale is computed on a pyramid level.
+const MIN_LEVEL_SIGMA: f64 = 1.6;
+/// Scales per octave of σ.
+const SCALES_PER_OCTAVE: f64 = 3.0;
+/// Measured diameters below this fraction of `min_diameter_mm` are pores, not scars.
+const PORE_FRACTION: f64 = 0.8;
+/// Measured diameters above this multiple of `max_diameter_mm` are not scars.
+const OVERSIZE_FACTOR: f64 = 1.25;
 
 /// Measure the scars family; values align with [`COLUMNS`].
 pub fn measure(
-    _planes: &ColourPlanes,
-    _zone: &Zone,
-    _height: &PseudoHeight,
-    _params: &ScarsParams,
+    planes: &ColourPlanes,
+    zone: &Zone,
+    height: &PseudoHeight,
+    params: &ScarsParams,
 ) -> (Vec<MetricValue>, Vec<ScarRecord>) {
-    (all_missing(COLUMNS.len(), "not implemented"), Vec::new())
+    let zone_px = height.area_px();
+    if zone_px == 0 {
+        return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
+    }
+    let (scars, covered_px) = detect_scars(planes, zone, height, params);
+    let px_per_mm = height.px_per_mm;
+    let zone_cm2 = zone_px as f64 / (px_per_mm * px_per_mm) / 100.0;
+    let n = scars.len() as f64;
+    let count_of = |k: ScarKind| scars.iter().filter(|s| s.kind == k).count() as f64;
+    let none = || Err(Missing::new("no scars detected"));
+    let mean = |f: fn(&ScarRecord) -> f64| {
+        if scars.is_empty() {
+            none()
+        } else {
+            Ok(scars.iter().map(f).sum::<f64>() / n)
+        }
+    };
+    let values = vec![
+        Ok(n),
+        Ok(n / zone_cm2),
+        Ok(covered_px / zone_px as f64),
+        mean(|s| s.diameter_mm),
+        Ok(count_of(ScarKind::Icepick)),
+        Ok(count_of(ScarKind::Boxcar)),
+        Ok(count_of(ScarKind::Rolling)),
+        mean(|s| s.depth),
+    ];
+    (values, scars)
+}
+
+/// A blob candidate on the base grid.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    /// Base-grid position (col, row).
+    x: usize,
+    y: usize,
+    /// Scale in base pixels.
+    sigma: f64,
+    response: f32,
+}
+
+/// Detect, segment, filter and classify the scars of one zone. Returns the scars (image
+/// coordinates) and the covered area in full-resolution pixels (union of segments, in the mask).
+pub fn detect_scars(
+    planes: &ColourPlanes,
+    zone: &Zone,
+    height: &PseudoHeight,
+    params: &ScarsParams,
+) -> (Vec<ScarRecord>, f64) {
+    let ppm = height.px_per_mm;
+    let sigma_of = |d_mm: f64| d_mm / (2.0 * std::f64::consts::SQRT_2) * ppm;
+    let sigma_min_px = sigma_of(params.min_diameter_mm);
+    let sigma_max_px = sigma_of(params.max_diameter_mm).max(sigma_min_px);
+    let l0 = (sigma_min_px / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as u32;
+    let f0 = 1usize << l0;
+
+    let (lum, mask) = box_decimate(&height.luminance, &height.mask, f0);
+    let sigma_bg =
+        (ISO_GAUSSIAN_SIGMA_PER_CUTOFF * params.background_cutoff_mm * ppm / f0 as f64) as f32;
+    let local = masked_local_mean(&lum, &mask, sigma_bg);
+    let mut z = Array2::<f32>::zeros(lum.raw_dim());
+    ndarray::Zip::from(&mut z)
+        .and(&lum)
+        .and(&local)
+        .and(&mask)
+        .for_each(|z, &y, &m, &inside| {
+            *z = if inside && m > 1e-6 { y / m - 1.0 } else { 0.0 };
+        });
+
+    let s_min = sigma_min_px / f0 as f64;
+    let s_max = sigma_max_px / f0 as f64;
+    let n_scales = if s_max > s_min * 1.0001 {
+        ((s_max / s_min).log2() * SCALES_PER_OCTAVE).ceil() as usize + 1
+    } else {
+        1
+    };
+    let sigmas: Vec<f64> = (0..n_scales)
+        .map(|k| {
+            if n_scales == 1 {
+                s_min
+            } else {
+                s_min * (s_max / s_min).powf(k as f64 / (n_scales - 1) as f64)
+            }
+        })
+        .collect();
+    let candidates = blob_candidates(&z, &mask, &sigmas, params);
+
+    // Segment each candidate, strongest first; a candidate whose centre falls inside an
+    // accepted segment is a duplicate.
+    let mut covered = Array2::<bool>::from_elem(z.raw_dim(), false);
+    let mut scars = Vec::new();
+    let base_mm = f0 as f64 / ppm;
+    for c in &candidates {
+        if covered[[c.y, c.x]] {
+            continue;
+        }
+        let Some(seg) = segment_candidate(&z, &mask, c, params, base_mm) else {
+            continue;
+        };
+        if !shading_not_pigment(planes, zone, f0, &seg, params.max_chroma_ratio) {
+            continue;
+        }
+        for &(r, col) in &seg.pixels {
+            covered[[r, col]] = true;
+        }
+        let d = seg.diameter_mm;
+        let kind = classify(d, seg.flatness, seg.steepness, params);
+        let half = (f0 as f64 - 1.0) / 2.0;
+        scars.push(ScarRecord {
+            x_px: (zone.mask.x0 as f64) + seg.cx * f0 as f64 + half,
+            y_px: (zone.mask.y0 as f64) + seg.cy * f0 as f64 + half,
+            diameter_mm: d,
+            area_mm2: seg.pixels.len() as f64 * base_mm * base_mm,
+            kind,
+            depth: seg.depth,
+            flatness: seg.flatness,
+            steepness: seg.steepness,
+        });
+    }
+    // Covered full-resolution pixels inside the zone mask.
+    let mut covered_px = 0usize;
+    let (h, w) = height.mask.dim();
+    for (r, row) in covered.outer_iter().enumerate() {
+        for (col, &cov) in row.iter().enumerate() {
+            if !cov {
+                continue;
+            }
+            for y in r * f0..((r + 1) * f0).min(h) {
+                for x in col * f0..((col + 1) * f0).min(w) {
+                    covered_px += usize::from(height.mask[[y, x]]);
+                }
+            }
+        }
+    }
+    scars.sort_by(|a, b| {
+        (a.y_px, a.x_px)
+            .partial_cmp(&(b.y_px, b.x_px))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    (scars, covered_px as f64)
+}
+
+/// Type of a scar from its diameter and profile (rules in the module doc).
+pub fn classify(diameter_mm: f64, flatness: f64, steepness: f64, params: &ScarsParams) -> ScarKind {
+    if diameter_mm < params.boxcar_min_diameter_mm
+        || (diameter_mm < params.icepick_max_diameter_mm && flatness < params.min_boxcar_flatness)
+    {
+        ScarKind::Icepick
+    } else if diameter_mm > params.boxcar_max_diameter_mm
+        || (diameter_mm > params.rolling_min_diameter_mm && steepness < params.min_boxcar_steepness)
+    {
+        ScarKind::Rolling
+    } else {
+        ScarKind::Boxcar
+    }
+}
+
+/// Box-average `values` (inside-mask pixels only) and majority-vote `mask` over `f × f` blocks.
+fn box_decimate(
+    values: &Array2<f32>,
+    mask: &Array2<bool>,
+    f: usize,
+) -> (Array2<f32>, Array2<bool>) {
+    if f == 1 {
+        return (values.clone(), mask.clone());
+    }
+    let (h, w) = values.dim();
+    let (hb, wb) = (h.div_ceil(f), w.div_ceil(f));
+    let mut sum = Array2::<f32>::zeros((hb, wb));
+    let mut inside = Array2::<u32>::zeros((hb, wb));
+    let mut total = Array2::<u32>::zeros((hb, wb));
+    for y in 0..h {
+        let rb = y / f;
+        let vrow = values.row(y);
+        let mrow = mask.row(y);
+        for x in 0..w {
+            let cb = x / f;
+            total[[rb, cb]] += 1;
+            if mrow[x] {
+                sum[[rb, cb]] += vrow[x];
+                inside[[rb, cb]] += 1;
+            }
+        }
+    }
+    let mut out = Array2::<f32>::zeros((hb, wb));
+    let mut out_mask = Array2::<bool>::from_elem((hb, wb), false);
+    for ((idx, o), m) in out.indexed_iter_mut().zip(out_mask.iter_mut()) {
+        let n = inside[idx];
+        if n > 0 {
+            *o = sum[idx] / n as f32;
+        }
+        *m = 2 * n >= total[idx] && n > 0;
+    }
+    (out, out_mask)
+}
+
+/// Blur to an accumulated σ of 1 px of the next level and keep every second sample.
+fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
+    // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
+    let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
+    let blurred = gaussian_blur(src, sigma);
+    blurred.slice(s![..;2, ..;2]).to_owned()
+}
+
+/// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
+/// non-maximum suppression across space and scale.
+fn blob_candidates(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    sigmas: &[f64],
+    params: &ScarsParams,
+) -> Vec<Candidate> {
+    let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
+    let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
+    let mut levels = vec![z.clone()];
+    for m in 1..=max_level {
+        let next = pyramid_down(levels[m - 1].view(), m == 1);
+        if next.nrows() < 3 || next.ncols() < 3 {
+            break;
+        }
+        levels.push(next);
+    }
+    // Response and roundness maps per scale, on each scale's level.
+    struct ScaleMap {
+        level: usize,
+        response: Array2<f32>,
+        roundness: Array2<f32>,
+    }
+    let maps: Vec<ScaleMap> = sigmas
+        .iter()
+        .map(|&sigma| {
+            let level = level_of(sigma).min(levels.len() - 1);
+            let sl = sigma / (1u64 << level) as f64;
+            let acc = if level == 0 { 0.0 } else { 1.0 };
+            let (response, roundness) = log_response(levels[level].view(), sl, acc);
+            ScaleMap {
+                level,
+                response,
+                roundness,
+            }
+        })
+        .collect();
+
+    let min_r = params.min_response as f32;
+    let mut cands = Vec::new();
+    for (k, map) in maps.iter().enumerate() {
+        let r = &map.response;
+        let (h, w) = r.dim();
+        let step = 1usize << map.level;
+        for i in 1..h.saturating_sub(1) {
+            for j in 1..w.saturating_sub(1) {
+                let v = r[[i, j]];
+                if v < min_r || map.roundness[[i, j]] < params.min_roundness as f32 {
+                    continue;
+                }
+                let (by, bx) = (i * step, j * step);
+                if by >= mask.nrows() || bx >= mask.ncols() || !mask[[by, bx]] {
+                    continue;
+                }
+                let mut is_max = true;
+                'nb: for di in 0..3 {
+                    for dj in 0..3 {
+                        if (di, dj) == (1, 1) {
+                            continue;
+                        }
+                        let u = r[[i + di - 1, j + dj - 1]];
+                        // Ties: the earlier pixel in raster order wins.
+                        let before = di < 1 || (di == 1 && dj < 1);
+                        if u > v || (before && u == v) {
+                            is_max = false;
+                            break 'nb;
+                        }
+                    }
+                }
+                if !is_max {
+                    continue;
+                }
+                let beats = |other: &ScaleMap| {
+                    let st = 1usize << other.level;
+                    let (oh, ow) = other.response.dim();
+                    let oi = ((by + st / 2) / st).min(oh - 1);
+                    let oj = ((bx + st / 2) / st).min(ow - 1);
+                    v >= other.response[[oi, oj]]
+                };
+                if k > 0 && !beats(&maps[k - 1]) {
+                    continue;
+                }
+                if k + 1 < maps.len() && !beats(&maps[k + 1]) {
+                    continue;
+                }
+                cands.push(Candidate {
+                    x: bx,
+                    y: by,
+                    sigma: sigmas[k],
+                    response: v,
+                });
+            }
+        }
+    }
+    cands.sort_by(|a, b| {
+        b.response
+            .total_cmp(&a.response)
+            .then((a.y, a.x).cmp(&(b.y, b.x)))
+    });
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in cands {
+        let r_c = std::f64::consts::SQRT_2 * c.sigma;
+        let suppressed = kept.iter().any(|k| {
+            let r_k = std::f64::consts::SQRT_2 * k.sigma;
+            let dx = c.x as f64 - k.x as f64;
+            let dy = c.y as f64 - k.y as f64;
+            (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
+        });
+        if !suppressed {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// σ²-normalised Laplacian (dark-blob positive) and Hessian roundness λ_small/λ_large (0 unless
+/// the blob is dark in both directions) of `level` at total scale `sigma` level px, of which
+/// `acc` px are already in the level's own blur.
+fn log_response(level: ArrayView2<f32>, sigma: f64, acc: f64) -> (Array2<f32>, Array2<f32>) {
+    let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
+    let eig = hessian_eigenvalues(level, residual as f32);
+    // hessian_eigenvalues normalises by residual²; the blob scale is the total σ.
+    let gain = (sigma * sigma / (residual * residual)) as f32;
+    let mut resp = eig.l1;
+    let mut round = eig.l2;
+    ndarray::Zip::from(&mut resp)
+        .and(&mut round)
+        .for_each(|l1, l2| {
+            let (small, big) = (*l1, *l2);
+            *l1 = gain * (small + big);
+            *l2 = if small > 0.0 && big > 0.0 {
+                small / big
+            } else {
+                0.0
+            };
+        });
+    (resp, round)
+}
+
+/// One scar's segment on the base grid.
+struct Segment {
+    /// (row, col) base-grid pixels.
+    pixels: Vec<(usize, usize)>,
+    /// Ring pixels used for the surround.
+    ring: Vec<(usize, usize)>,
+    /// Centroid, base px.
+    cx: f64,
+    cy: f64,
+    diameter_mm: f64,
+    depth: f64,
+    flatness: f64,
+    steepness: f64,
+}
+
+/// Segment a candidate at half depth and apply the shape tests; `None` when rejected.
+fn segment_candidate(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    c: &Candidate,
+    params: &ScarsParams,
+    base_mm: f64,
+) -> Option<Segment> {
+    let (h, w) = z.dim();
+    let r = std::f64::consts::SQRT_2 * c.sigma;
+    let half_win = (3.0 * r).ceil() as usize + 2;
+    let (r0, r1) = (c.y.saturating_sub(half_win), (c.y + half_win + 1).min(h));
+    let (c0, c1) = (c.x.saturating_sub(half_win), (c.x + half_win + 1).min(w));
+    let win = z.slice(s![r0..r1, c0..c1]);
+    let zs = gaussian_blur(win, (0.2 * r).max(0.5) as f32);
+    let wmask = mask.slice(s![r0..r1, c0..c1]);
+    let (cy, cx) = ((c.y - r0) as f64, (c.x - c0) as f64);
+    let dist = |i: usize, j: usize| ((i as f64 - cy).powi(2) + (j as f64 - cx).powi(2)).sqrt();
+
+    let mut ring_vals = Vec::new();
+    let mut ring = Vec::new();
+    let mut floor = (f32::INFINITY, 0usize, 0usize);
+    for ((i, j), &v) in zs.indexed_iter() {
+        if !wmask[[i, j]] {
+            continue;
+        }
+        let d = dist(i, j);
+        if (1.5 * r..=2.5 * r).contains(&d) {
+            ring_vals.push(v);
+            ring.push((i + r0, j + c0));
+        }
+        if d <= 0.5 * r.max(1.0) && v < floor.0 {
+            floor = (v, i, j);
+        }
+    }
+    if ring_vals.len() < 8 || !floor.0.is_finite() {
+        return None;
+    }
+    ring_vals.sort_by(f32::total_cmp);
+    let surround = ring_vals[ring_vals.len() / 2];
+    let depth_peak = surround - floor.0;
+    if f64::from(depth_peak) < params.min_depth {
+        return None;
+    }
+    let level = surround - 0.5 * depth_peak;
+
+    // 4-connected region grow from the floor pixel.
+    let (wh, ww) = zs.dim();
+    let mut inside = Array2::<bool>::from_elem((wh, ww), false);
+    let mut stack = vec![(floor.1, floor.2)];
+    inside[[floor.1, floor.2]] = true;
+    let mut pixels = Vec::new();
+    let mut touches_border = false;
+    while let Some((i, j)) = stack.pop() {
+        pixels.push((i, j));
+        if i == 0 || j == 0 || i + 1 == wh || j + 1 == ww {
+            touches_border = true;
+        }
+        let nbrs = [
+            (i.wrapping_sub(1), j),
+            (i + 1, j),
+            (i, j.wrapping_sub(1)),
+            (i, j + 1),
+        ];
+        for (a, b) in nbrs {
+            if a < wh && b < ww && !inside[[a, b]] && wmask[[a, b]] && zs[[a, b]] < level {
+                inside[[a, b]] = true;
+                stack.push((a, b));
+            }
+        }
+    }
+    if touches_border {
+        return None;
+    }
+    let n = pixels.len() as f64;
+    let diameter_mm = 2.0 * (n / std::f64::consts::PI).sqrt() * base_mm;
+    if diameter_mm < PORE_FRACTION * params.min_diameter_mm
+        || diameter_mm > OVERSIZE_FACTOR * params.max_diameter_mm
+    {
+        return None;
+    }
+    // Second central moments -> axis ratio.
+    let (mut sy, mut sx) = (0.0, 0.0);
+    for &(i, j) in &pixels {
+        sy += i as f64;
+        sx += j as f64;
+    }
+    let (my, mx) = (sy / n, sx / n);
+    let (mut cyy, mut cxx, mut cxy) = (0.0, 0.0, 0.0);
+    for &(i, j) in &pixels {
+        let (dy, dx) = (i as f64 - my, j as f64 - mx);
+        cyy += dy * dy;
+        cxx += dx * dx;
+        cxy += dx * dy;
+    }
+    // + 1/12: variance of a unit pixel, so that tiny segments are not called elongated.
+    let (cyy, cxx, cxy) = (cyy / n + 1.0 / 12.0, cxx / n + 1.0 / 12.0, cxy / n);
+    let disc = (0.25 * (cxx - cyy).powi(2) + cxy * cxy).sqrt();
+    let major = 0.5 * (cxx + cyy) + disc;
+    let minor = (0.5 * (cxx + cyy) - disc).max(1e-9);
+    if (major / minor).sqrt() > params.max_elongation {
+        return None;
+    }
+
+    let mean_inside = pixels
+        .iter()
+        .map(|&(i, j)| f64::from(zs[[i, j]]))
+        .sum::<f64>()
+        / n;
+    let depth = f64::from(surround) - mean_inside;
+    let flat_level = floor.0 + 0.25 * depth_peak;
+    let flatness = pixels
+        .iter()
+        .filter(|&&(i, j)| zs[[i, j]] <= flat_level)
+        .count() as f64
+        / n;
+    // Rim: segment pixels with a 4-neighbour outside the segment.
+    let (mut grad_sum, mut rim_n) = (0.0f64, 0usize);
+    for &(i, j) in &pixels {
+        let rim = !inside[[i - 1, j]]
+            || !inside[[i + 1, j]]
+            || !inside[[i, j - 1]]
+            || !inside[[i, j + 1]];
+        if rim {
+            let gx = 0.5 * (zs[[i, j + 1]] - zs[[i, j - 1]]);
+            let gy = 0.5 * (zs[[i + 1, j]] - zs[[i - 1, j]]);
+            grad_sum += f64::from((gx * gx + gy * gy).sqrt());
+            rim_n += 1;
+        }
+    }
+    let radius_px = (n / std::f64::consts::PI).sqrt();
+    let steepness = grad_sum / rim_n.max(1) as f64 * radius_px / f64::from(depth_peak);
+    Some(Segment {
+        pixels: pixels.into_iter().map(|(i, j)| (i + r0, j + c0)).collect(),
+        ring,
+        cx: mx + c0 as f64,
+        cy: my + r0 as f64,
+        diameter_mm,
+        depth,
+        flatness,
+        steepness,
+    })
+}
+
+/// True when the darkening of `seg` is achromatic enough to be shading:
+/// `OD_B ≤ max_ratio · OD_R` with `OD_c = ln(mean_ring(c) / mean_segment(c))` on linear R, B.
+fn shading_not_pigment(
+    planes: &ColourPlanes,
+    zone: &Zone,
+    f0: usize,
+    seg: &Segment,
+    max_ratio: f64,
+) -> bool {
+    let [red, _, blue] = &planes.linear;
+    let (h, w) = red.dim();
+    let mean_rb = |pix: &[(usize, usize)]| {
+        let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
+        for &(i, j) in pix {
+            let y_start = zone.mask.y0 + i * f0;
+            let x_start = zone.mask.x0 + j * f0;
+            for y in y_start..(y_start + f0).min(h) {
+                for x in x_start..(x_start + f0).min(w) {
+                    sr += f64::from(red[[y, x]]);
+                    sb += f64::from(blue[[y, x]]);
+                    n += 1;
+                }
+            }
+        }
+        (sr / n.max(1) as f64, sb / n.max(1) as f64)
+    };
+    let (r_in, b_in) = mean_rb(&seg.pixels);
+    let (r_out, b_out) = mean_rb(&seg.ring);
+    if r_in <= 0.0 || b_in <= 0.0 || r_out <= 0.0 || b_out <= 0.0 {
+        return true;
+    }
+    let od_r = (r_out / r_in).ln();
+    let od_b = (b_out / b_in).ln();
+    od_b <= max_ratio * od_r.max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_rules() {
+        let p = ScarsParams::default();
+        assert_eq!(classify(1.0, 0.9, 5.0, &p), ScarKind::Icepick);
+        assert_eq!(classify(1.8, 0.2, 0.5, &p), ScarKind::Icepick);
+        assert_eq!(classify(1.8, 0.8, 3.0, &p), ScarKind::Boxcar);
+        assert_eq!(classify(3.0, 0.1, 0.1, &p), ScarKind::Boxcar);
+        assert_eq!(classify(4.5, 0.8, 3.0, &p), ScarKind::Boxcar);
+        assert_eq!(classify(4.5, 0.3, 0.6, &p), ScarKind::Rolling);
+        assert_eq!(classify(5.5, 0.9, 5.0, &p), ScarKind::Rolling);
+    }
 }

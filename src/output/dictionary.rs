@@ -2,13 +2,15 @@
 
 use std::fmt::Write as _;
 
-use super::tables::{Column, images_columns, metrics_columns};
+use super::tables::{Column, images_columns, lines_columns, metrics_columns, scars_columns};
 
 /// Every output table of a run with its columns.
 pub fn tables(carried_columns: &[String]) -> Vec<(&'static str, Vec<Column>)> {
     vec![
         ("metrics.csv", metrics_columns(carried_columns)),
         ("images.csv", images_columns(carried_columns)),
+        ("lines.csv", lines_columns(carried_columns)),
+        ("scars.csv", scars_columns(carried_columns)),
     ]
 }
 

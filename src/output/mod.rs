@@ -6,6 +6,7 @@
 
 pub mod dictionary;
 pub mod provenance;
+pub mod qc;
 pub mod tables;
 
 use std::io::Write as _;

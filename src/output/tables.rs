@@ -296,3 +296,100 @@ pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8
     });
     csv_bytes(&images_columns(carried_columns), rows)
 }
+
+/// Columns of `lines.csv` after the key, carried and `zone` columns.
+pub const LINE_COLUMNS: &[ColumnSpec] = &[
+    spec("line_id", "", "Line number within the zone, 1-based, in detection order."),
+    spec("length_mm", "mm", "Skeleton length of the line."),
+    spec("width_mm", "mm", "Mean width of the line."),
+    spec("depth", "1", "Mean valley contrast relative to the surround (pseudo-height units)."),
+    spec("orientation_deg", "deg", "Line orientation, 0 = horizontal, 0-180 counter-clockwise in the image."),
+    spec("x_px", "px", "Column of the skeleton's centroid in the upright image."),
+    spec("y_px", "px", "Row of the skeleton's centroid in the upright image."),
+];
+
+/// Columns of `scars.csv` after the key, carried and `zone` columns.
+pub const SCAR_COLUMNS: &[ColumnSpec] = &[
+    spec("scar_id", "", "Scar number within the zone, 1-based, in detection order."),
+    spec("x_px", "px", "Column of the scar centre in the upright image."),
+    spec("y_px", "px", "Row of the scar centre in the upright image."),
+    spec("diameter_mm", "mm", "Equivalent diameter sqrt(4 area / pi)."),
+    spec("area_mm2", "mm2", "Area of the scar's segment."),
+    spec("type", "", "Jacob et al. 2001 type: icepick, boxcar or rolling."),
+    spec("depth", "1", "Depression contrast relative to the surround (pseudo-height units)."),
+];
+
+const ZONE_KEY: ColumnSpec = spec("zone", "", "Zone in which the detection lies.");
+
+fn detection_columns(carried_columns: &[String], specific: &[ColumnSpec]) -> Vec<Column> {
+    let mut cols: Vec<Column> = KEY_COLUMNS.iter().map(Column::from).collect();
+    cols.extend(carried(carried_columns));
+    cols.push(Column::from(&ZONE_KEY));
+    cols.extend(specific.iter().map(Column::from));
+    cols
+}
+
+/// The columns of `lines.csv`.
+pub fn lines_columns(carried_columns: &[String]) -> Vec<Column> {
+    detection_columns(carried_columns, LINE_COLUMNS)
+}
+
+/// The columns of `scars.csv`.
+pub fn scars_columns(carried_columns: &[String]) -> Vec<Column> {
+    detection_columns(carried_columns, SCAR_COLUMNS)
+}
+
+/// Rows for every detection of every zone: key cells, then `detail(index, item)`.
+fn detection_rows<T>(
+    records: &[ImageRecord],
+    items: fn(&ZoneMeasurement) -> &[T],
+    detail: impl Fn(usize, &T) -> Vec<String>,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for rec in records {
+        for zone in rec.outcome.as_deref().unwrap_or(&[]) {
+            for (i, item) in items(&zone.measurement).iter().enumerate() {
+                let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
+                row.extend(rec.input.carried.iter().cloned());
+                row.push(zone.zone.clone());
+                row.extend(detail(i, item));
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+/// `lines.csv`: one row per detected fine line.
+pub fn lines_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
+    let rows = detection_rows(records, |m| &m.lines, |i, line: &crate::metrics::LineRecord| {
+        let n = line.skeleton.len().max(1) as f64;
+        let (sx, sy) = line.skeleton.iter().fold((0.0, 0.0), |(sx, sy), &(x, y)| (sx + f64::from(x), sy + f64::from(y)));
+        vec![
+            (i + 1).to_string(),
+            format_number(line.length_mm),
+            format_number(line.width_mm),
+            format_number(line.depth),
+            format_number(line.orientation_deg),
+            if line.skeleton.is_empty() { String::new() } else { format_number(sx / n) },
+            if line.skeleton.is_empty() { String::new() } else { format_number(sy / n) },
+        ]
+    });
+    csv_bytes(&lines_columns(carried_columns), rows.into_iter())
+}
+
+/// `scars.csv`: one row per detected scar.
+pub fn scars_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
+    let rows = detection_rows(records, |m| &m.scars, |i, scar: &crate::metrics::ScarRecord| {
+        vec![
+            (i + 1).to_string(),
+            format_number(scar.x_px),
+            format_number(scar.y_px),
+            format_number(scar.diameter_mm),
+            format_number(scar.area_mm2),
+            scar.kind.label().to_owned(),
+            format_number(scar.depth),
+        ]
+    });
+    csv_bytes(&scars_columns(carried_columns), rows.into_iter())
+}

@@ -3,6 +3,8 @@
 //! A zone is a named binary mask stored over its bounding box, so that later stages restrict
 //! their work to it.
 
+pub mod face;
+
 use ndarray::Array2;
 
 /// Name of the single zone of `--roi full`.

@@ -1,0 +1,2 @@
+//! Face segmentation (work in progress).
+pub mod runtime;

@@ -1,0 +1,254 @@
+//! The `skintex analyze` command through the built binary, on images generated here.
+
+mod common;
+
+use std::path::Path;
+
+use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skintex};
+use image::ImageFormat;
+use predicates::str::contains;
+
+fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    skintex()
+        .arg("analyze")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .assert()
+}
+
+#[test]
+fn folder_walk_is_recursive_sorted_and_case_insensitive() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("in");
+    save(&skin_image(40, 30, 1), &d.join("b.png"), ImageFormat::Png);
+    save(&skin_image(40, 30, 2), &d.join("a/z.JPG"), ImageFormat::Jpeg);
+    save(&skin_image(40, 30, 3), &d.join("a/c.tif"), ImageFormat::Tiff);
+    save(&skin_image(40, 30, 4), &d.join("C.Png"), ImageFormat::Png);
+    std::fs::write(d.join("notes.txt"), "not an image").unwrap();
+    let out = dir.path().join("out");
+    analyze(&[d.to_str().unwrap()], &out).code(0);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    let ids: Vec<&str> = rows.iter().map(|r| cell(&h, r, "image_id")).collect();
+    // Byte order of names: "C.Png" < "a" < "b.png"; inside a/: "c.tif" < "z.JPG".
+    assert_eq!(ids, vec!["C", "a/c", "a/z", "b"]);
+    let formats: Vec<&str> = rows.iter().map(|r| cell(&h, r, "format")).collect();
+    assert_eq!(formats, vec!["png", "tiff", "jpeg", "png"]);
+    let (mh, mrows) = read_csv(&out.join("metrics.csv"));
+    assert_eq!(mrows.len(), 4, "one full zone per image");
+    assert!(mrows.iter().all(|r| cell(&mh, r, "zone") == "full"));
+    assert!(mrows.iter().all(|r| cell(&mh, r, "zone_area_px") == "1200"));
+}
+
+#[test]
+fn truncated_jpeg_among_good_images_is_an_error_row_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("in");
+    save(&skin_image(64, 48, 1), &d.join("good1.png"), ImageFormat::Png);
+    save(&skin_image(64, 48, 2), &d.join("good2.jpg"), ImageFormat::Jpeg);
+    let full = std::fs::read(d.join("good2.jpg")).unwrap();
+    std::fs::write(d.join("broken.jpg"), &full[..full.len() / 3]).unwrap();
+    let out = dir.path().join("out");
+    analyze(&[d.to_str().unwrap()], &out).code(1);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    assert_eq!(rows.len(), 3);
+    let status: Vec<&str> = rows.iter().map(|r| cell(&h, r, "status")).collect();
+    assert_eq!(status, vec!["error", "ok", "ok"]);
+    let error = cell(&h, &rows[0], "error");
+    assert!(error.contains("broken.jpg"), "names the file: {error}");
+    assert!(error.contains("jpeg decode failed"), "gives the reason: {error}");
+    let (_, mrows) = read_csv(&out.join("metrics.csv"));
+    assert_eq!(mrows.len(), 2, "the good images are still measured");
+}
+
+#[test]
+fn manifest_resolves_relative_paths_and_carries_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    save(&skin_image(50, 40, 1), &study.join("photos/s1_v0.png"), ImageFormat::Png);
+    save(&skin_image(50, 40, 2), &study.join("photos/s1_v1.png"), ImageFormat::Png);
+    std::fs::write(
+        study.join("manifest.csv"),
+        "path,image_id,subject,visit,arm,px_per_mm,device\n\
+         photos/s1_v0.png,S1-V0,S1,baseline,treated,10,pen\n\
+         photos/s1_v1.png,S1-V1,S1,week4,treated,,pen\n\
+         photos/missing.png,S1-V2,S1,week8,treated,,pen\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    // Run from another folder: paths must resolve against the manifest's folder.
+    skintex()
+        .current_dir(dir.path())
+        .args(["analyze", "--quiet", "--manifest", "study/manifest.csv", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let (h, rows) = read_csv(&out.join("metrics.csv"));
+    let expected_head = ["image_id", "path", "subject", "visit", "arm", "device", "zone"];
+    assert_eq!(&h[..7], &expected_head);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(cell(&h, &rows[0], "image_id"), "S1-V0");
+    assert_eq!(cell(&h, &rows[0], "visit"), "baseline");
+    assert_eq!(cell(&h, &rows[0], "device"), "pen");
+    assert_eq!(cell(&h, &rows[0], "calibration"), "manifest");
+    assert_eq!(cell(&h, &rows[0], "px_per_mm"), "10");
+    assert_eq!(cell(&h, &rows[0], "zone_area_mm2"), "20"); // 2000 px / 10^2
+    assert_eq!(cell(&h, &rows[1], "calibration"), "none");
+    assert_eq!(cell(&h, &rows[1], "zone_area_mm2"), "");
+    assert!(cell(&h, &rows[1], "missing_reasons").contains("zone_area_mm2: uncalibrated"));
+    let (ih, irows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&ih, &irows[2], "status"), "error");
+    assert!(cell(&ih, &irows[2], "error").contains("missing.png"));
+    assert_eq!(cell(&ih, &irows[2], "subject"), "S1");
+}
+
+#[test]
+fn cli_calibration_overrides_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    save(&skin_image(50, 40, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    std::fs::write(dir.path().join("m.csv"), "path,px_per_mm\na.png,10\n").unwrap();
+    let out = dir.path().join("out");
+    let m = dir.path().join("m.csv");
+    analyze(&["--manifest", m.to_str().unwrap(), "--px-per-mm", "20"], &out).code(0);
+    let (h, rows) = read_csv(&out.join("metrics.csv"));
+    assert_eq!(cell(&h, &rows[0], "calibration"), "cli");
+    assert_eq!(cell(&h, &rows[0], "zone_area_mm2"), "5"); // 2000 / 20^2
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = skin_image(60, 20, 1);
+    std::fs::write(dir.path().join("rot6.jpg"), jpeg_with_orientation(&img, 6)).unwrap();
+    std::fs::write(dir.path().join("rot1.jpg"), jpeg_with_orientation(&img, 1)).unwrap();
+    let out = dir.path().join("out");
+    analyze(&[dir.path().to_str().unwrap()], &out).code(0);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    let r1 = &rows[0];
+    let r6 = &rows[1];
+    assert_eq!(cell(&h, r1, "exif_orientation"), "1");
+    assert_eq!((cell(&h, r1, "width"), cell(&h, r1, "height")), ("60", "20"));
+    assert_eq!(cell(&h, r6, "exif_orientation"), "6");
+    assert_eq!((cell(&h, r6, "width"), cell(&h, r6, "height")), ("20", "60"));
+}
+
+#[test]
+fn sixteen_bit_png_matches_its_eight_bit_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let img8 = skin_image(48, 32, 5);
+    let img16 = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_fn(48, 32, |x, y| {
+        let p = img8.get_pixel(x, y).0;
+        image::Rgb(p.map(|v| u16::from(v) * 257))
+    });
+    img16.save(dir.path().join("b16.png")).unwrap();
+    img8.save(dir.path().join("a8.png")).unwrap();
+    let out = dir.path().join("out");
+    analyze(&[dir.path().to_str().unwrap()], &out).code(0);
+    let (ih, irows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&ih, &irows[0], "bit_depth"), "8");
+    assert_eq!(cell(&ih, &irows[1], "bit_depth"), "16");
+    let (h, rows) = read_csv(&out.join("metrics.csv"));
+    for col in ["tone_l_mean", "tone_a_mean", "tone_b_mean", "tone_l_sd"] {
+        let a: f64 = cell(&h, &rows[0], col).parse().unwrap();
+        let b: f64 = cell(&h, &rows[1], col).parse().unwrap();
+        assert!((a - b).abs() < 1e-4 * a.abs().max(1.0), "{col}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn metrics_header_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    let out = dir.path().join("out");
+    analyze(&[dir.path().join("a.png").to_str().unwrap()], &out).code(0);
+    let text = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let header = format!("{}\n", text.lines().next().unwrap().replace(',', "\n"));
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/metrics_header.txt");
+    if std::env::var_os("REGENERATE").is_some() {
+        std::fs::write(&snapshot, &header).unwrap();
+    }
+    let expected = std::fs::read_to_string(&snapshot).expect("snapshot exists (REGENERATE=1 to create)");
+    assert_eq!(header, expected, "metrics.csv header changed; rerun with REGENERATE=1 if intended");
+}
+
+#[test]
+fn run_json_records_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    std::fs::write(dir.path().join("bad.png"), b"").unwrap();
+    let out = dir.path().join("out");
+    analyze(&[dir.path().to_str().unwrap(), "--jobs", "1"], &out).code(1);
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["skintex_version"], env!("CARGO_PKG_VERSION"));
+    assert!(run["command_line"].as_array().unwrap().iter().any(|a| a == "analyze"));
+    assert_eq!(run["config"]["input"]["max_megapixels"], 100.0);
+    assert_eq!(run["config"]["height"]["cutoff_mm"], 8.0);
+    assert_eq!(run["images"]["total"], 2);
+    assert_eq!(run["images"]["ok"], 1);
+    assert_eq!(run["images"]["error"], 1);
+    assert_eq!(run["jobs"], 1);
+    for key in ["started_at", "finished_at"] {
+        let t = run[key].as_str().unwrap();
+        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{key}: {t}");
+    }
+    for f in ["metrics.csv", "images.csv", "columns.csv", "DATA_DICTIONARY.md", "run.json"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    // The data dictionary documents every metrics.csv column.
+    let (h, _) = read_csv(&out.join("metrics.csv"));
+    let (_, dict) = read_csv(&out.join("columns.csv"));
+    for col in &h {
+        assert!(dict.iter().any(|r| r[0] == "metrics.csv" && &r[1] == col), "{col} documented");
+    }
+}
+
+#[test]
+fn outputs_are_identical_across_runs_and_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        save(&skin_image(120, 90, i), &dir.path().join(format!("in/img{i}.png")), ImageFormat::Png);
+    }
+    let input = dir.path().join("in");
+    let mut outputs = Vec::new();
+    for (k, jobs) in ["1", "2", "2"].iter().enumerate() {
+        let out = dir.path().join(format!("out{k}"));
+        analyze(&[input.to_str().unwrap(), "--jobs", jobs, "--px-per-mm", "12"], &out).code(0);
+        outputs.push(std::fs::read(out.join("metrics.csv")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "--jobs 1 vs --jobs 2");
+    assert_eq!(outputs[1], outputs[2], "repeat run");
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    let img = dir.path().join("a.png");
+    let out = dir.path().join("out");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[lines]\nmin_length_mm = -1.0\n").unwrap();
+    analyze(&[img.to_str().unwrap(), "--config", bad.to_str().unwrap()], &out)
+        .code(2)
+        .stderr(contains("lines.min_length_mm"));
+    analyze(&[img.to_str().unwrap(), "--px-per-mm", "0"], &out)
+        .code(2)
+        .stderr(contains("--px-per-mm"));
+    analyze(&[dir.path().join("empty").to_str().unwrap()], &out).code(1);
+    skintex().args(["analyze", "--bogus"]).assert().code(2);
+}
+
+#[test]
+fn config_default_prints_parseable_commented_toml() {
+    let output = skintex().args(["config", "--default"]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("# allowed:"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    let img = dir.path().join("a.png");
+    analyze(&[img.to_str().unwrap(), "--config", cfg.to_str().unwrap()], &dir.path().join("o")).code(0);
+}
