@@ -193,6 +193,10 @@ param_section! {
         /// exp(-(l1/l2)^2 / (2 beta^2)), which keeps lines (l1/l2 = 0) and attenuates round
         /// depressions (l1/l2 = 1, e.g. pores and scars) by exp(-1/(2 beta^2)).
         blob_beta: f64 = 0.5, [0.05, 5.0];
+        /// Length of the segment, centred on each pixel and aligned with its line direction,
+        /// over which the valley strength is averaged before thresholding, mm. Long lines keep
+        /// their strength; short valleys of the skin relief and pores are attenuated. 0 = off.
+        line_support_mm: f64 = 2.0, [0.0, 50.0];
         /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
         /// strength is sigma^2 l2 / 0.385, which equals the depth of a Gaussian valley at its best
         /// scale, so 0.03 = a valley 3 % darker than its surround.
@@ -220,7 +224,7 @@ param_section! {
         /// contrast c peaks at 0.736 c.
         min_response: f64 = 0.012, [0.0, 10.0];
         /// Smallest depression contrast (surround minus floor of the relative luminance) kept.
-        min_depth: f64 = 0.03, [0.0, 10.0];
+        min_depth: f64 = 0.085, [0.0, 10.0];
         /// Smallest ratio of the Hessian eigenvalues (smaller / larger) at the detection scale;
         /// below it the candidate is line-like (a wrinkle), not a round scar.
         min_roundness: f64 = 0.3, [0.0, 1.0];
@@ -230,20 +234,61 @@ param_section! {
         /// blue over linear red) of a shading depression; above it the darkening is melanin
         /// (a flat pigmented spot), not shading.
         max_chroma_ratio: f64 = 1.6, [1.0, 100.0];
-        /// Icepick scars are narrower than this, mm (Jacob et al. 2001: < 2 mm).
-        icepick_max_diameter_mm: f64 = 2.0, [0.01, 100.0];
-        /// Below this diameter a scar is icepick whatever its profile, mm (boxcar starts at 1.5).
+        /// Below this diameter a scar is icepick whatever its profile, mm (Jacob et al. 2001:
+        /// boxcar scars are 1.5-4 mm).
         boxcar_min_diameter_mm: f64 = 1.5, [0.01, 100.0];
-        /// Rolling scars are wider than this, mm (Jacob et al. 2001: > 4-5 mm).
-        rolling_min_diameter_mm: f64 = 4.0, [0.01, 100.0];
-        /// Above this diameter a scar is rolling whatever its profile, mm.
+        /// Below this diameter a scar with sloped walls (V profile) is icepick, at and above it
+        /// rolling, mm (Jacob et al. 2001: icepick < 2 mm).
+        icepick_max_diameter_mm: f64 = 2.0, [0.01, 100.0];
+        /// Above this diameter a scar is rolling whatever its profile, mm (Jacob et al. 2001:
+        /// rolling > 4-5 mm).
         boxcar_max_diameter_mm: f64 = 5.0, [0.01, 100.0];
-        /// Floor flatness (fraction of the segment within 25 % of the depth from the minimum) at
-        /// and above which a scar between boxcar_min and icepick_max diameter is boxcar.
-        min_boxcar_flatness: f64 = 0.45, [0.0, 1.0];
-        /// Wall steepness (mean rim gradient x equivalent radius / depth) at and above which a
-        /// scar between rolling_min and boxcar_max diameter is boxcar.
-        min_boxcar_steepness: f64 = 1.0, [0.0, 100.0];
+        /// Wall steepness (mean relative-luminance gradient on the half-depth rim x equivalent
+        /// radius of the half-depth segment / depth; a cone gives 0.5, a raised-cosine bowl 0.6,
+        /// a flat-floored pit with sharp walls > 1.5) at and above which a scar of
+        /// boxcar_min..=boxcar_max diameter is boxcar (steep walls, flat floor).
+        min_boxcar_steepness: f64 = 1.1, [0.0, 100.0];
+    }
+}
+
+param_section! {
+    /// Face segmentation (`--roi face`): detection, face mesh, zones, skin refinement and iris
+    /// calibration. Zone margins are fractions of the inter-ocular distance (between the eye
+    /// centres, about 63 mm in adults), so they hold before the image scale is known.
+    pub struct FaceParams = "face" {
+        /// Smallest detector score (sigmoid of the BlazeFace logit) of a face.
+        detector_score_threshold: f64 = 0.5, [0.05, 0.99];
+        /// Weighted non-maximum suppression merges detections whose IoU exceeds this.
+        nms_iou: f64 = 0.3, [0.05, 0.95];
+        /// Side of the square mesh crop as a multiple of the face box's long side (MediaPipe: 1.5).
+        crop_scale: f64 = 1.5, [1.0, 3.0];
+        /// Extra mesh passes, each on a crop re-centred on the previous pass's landmarks.
+        mesh_refine_passes: u32 = 1, [0, 3];
+        /// Smallest face-presence score of the mesh (below it: no face found).
+        min_face_presence: f64 = 0.5, [0.0, 1.0];
+        /// Eyes, brows, lips and nostrils are excluded grown by this fraction of the inter-ocular
+        /// distance (0.05 is about 3 mm).
+        exclusion_margin_iod: f64 = 0.05, [0.0, 0.5];
+        /// Skin refinement: largest chromatic distance from the skin model, in robust SDs of
+        /// a* and b* (0 disables the refinement).
+        skin_k_chroma: f64 = 3.5, [0.0, 50.0];
+        /// Skin refinement: the colour tests run on L*a*b* smoothed by a Gaussian of this
+        /// standard deviation, as a fraction of the inter-ocular distance (0.03 is about 2 mm), so
+        /// that fine lines, scars and pores are never rejected as non-skin.
+        skin_scale_iod: f64 = 0.03, [0.0, 0.5];
+        /// Skin refinement: pixels darker than the median L* by more than this many robust SDs
+        /// are not skin (hair, beard, shadows).
+        skin_k_dark: f64 = 3.0, [0.5, 50.0];
+        /// Skin refinement: glare is brighter than the median L* by more than this many robust SDs
+        /// and has chroma below skin_glare_chroma_ratio x the skin's median chroma C*.
+        skin_k_glare: f64 = 2.5, [0.5, 50.0];
+        /// Skin refinement: chroma fraction of the glare test (see skin_k_glare).
+        skin_glare_chroma_ratio: f64 = 0.6, [0.0, 1.0];
+        /// Horizontal visible iris diameter assumed for iris calibration, mm (adult mean 11.7,
+        /// SD about 0.5).
+        iris_diameter_mm: f64 = 11.7, [8.0, 15.0];
+        /// The two eyes' px/mm estimates are flagged when |left - right| / mean exceeds this.
+        iris_max_disagreement: f64 = 0.10, [0.0, 1.0];
     }
 }
 
@@ -256,6 +301,7 @@ pub struct Config {
     pub roughness: RoughnessParams,
     pub lines: LinesParams,
     pub scars: ScarsParams,
+    pub face: FaceParams,
     pub tone: ToneParams,
 }
 
@@ -286,6 +332,7 @@ impl Config {
         self.roughness.validate()?;
         self.lines.validate()?;
         self.scars.validate()?;
+        self.face.validate()?;
         self.tone.validate()?;
         if self.lines.min_width_mm > self.lines.max_width_mm {
             return Err(ConfigError::Inconsistent(
@@ -311,6 +358,7 @@ impl Config {
         self.roughness.write_commented_toml(&mut out);
         self.lines.write_commented_toml(&mut out);
         self.scars.write_commented_toml(&mut out);
+        self.face.write_commented_toml(&mut out);
         self.tone.write_commented_toml(&mut out);
         out
     }

@@ -335,7 +335,10 @@ fn phantom_detection_f1_and_type_accuracy() {
         }
         for (d, f) in found.iter().enumerate() {
             if !pairs.iter().any(|p| p.1 == d) {
-                eprintln!("seed {seed} FALSE {f:?}");
+                eprintln!(
+                    "seed {seed} FALSE d {:.2} depth {:.3} flat {:.2} steep {:.2}",
+                    f.diameter_mm, f.depth, f.flatness, f.steepness
+                );
             }
         }
     }
@@ -359,4 +362,159 @@ fn phantom_detection_f1_and_type_accuracy() {
     eprintln!("confusion (rows truth icepick/boxcar/rolling, cols detected): {confusion:?}");
     assert!(f1 >= 0.85, "F1 {f1}");
     assert!(type_accuracy >= 0.75, "type accuracy {type_accuracy}");
+}
+
+/// Spearman rank correlation (average ranks for ties).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        let mut k = 0;
+        while k < idx.len() {
+            let mut e = k;
+            while e + 1 < idx.len() && v[idx[e + 1]] == v[idx[k]] {
+                e += 1;
+            }
+            for &i in &idx[k..=e] {
+                r[i] = (k + e) as f64 / 2.0 + 1.0;
+            }
+            k = e + 1;
+        }
+        r
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn phantom_severity_sweep_is_monotonic() {
+    // Total scars 1, 3, 5, 7, 9 (mixed types), two phantoms per level.
+    let levels = [(1, 0, 0), (1, 1, 1), (2, 2, 1), (3, 2, 2), (3, 4, 2)];
+    let (mut truth_n, mut measured) = (Vec::new(), Vec::new());
+    for (level, &(icepick, boxcar, rolling)) in levels.iter().enumerate() {
+        for rep in 0..2u64 {
+            let spec = PhantomSpec {
+                icepick,
+                boxcar,
+                rolling,
+                ..PhantomSpec::default()
+            };
+            let (truth, values, _) = measure_phantom(&spec, 2000 + 10 * level as u64 + rep);
+            truth_n.push(truth.scars.len() as f64);
+            measured.push(values[0]);
+        }
+    }
+    let rho = spearman(&truth_n, &measured);
+    eprintln!(
+        "severity sweep: true counts {truth_n:?}, scars_count {measured:?}, Spearman {rho:.3}"
+    );
+    assert!(rho >= 0.9, "Spearman {rho}");
+}
+
+#[test]
+fn clean_phantoms_have_at_most_one_false_scar_per_10_cm2() {
+    // Relief, furrows, pores and pigmented spots only.
+    let spec = PhantomSpec {
+        wrinkles: 0,
+        icepick: 0,
+        boxcar: 0,
+        rolling: 0,
+        pigmented_spots: 3,
+        ..PhantomSpec::default()
+    };
+    let n_images = 10u64;
+    let mut false_scars = 0.0;
+    let mut area_cm2 = 0.0;
+    for seed in 0..n_images {
+        let (truth, values, found) = measure_phantom(&spec, 3000 + seed);
+        assert!(truth.scars.is_empty());
+        for f in &found {
+            let on_spot = truth.spots.iter().any(|s| {
+                ((f.x_px - s.x_px).powi(2) + (f.y_px - s.y_px).powi(2)).sqrt()
+                    < s.diameter_mm / 2.0 * truth.px_per_mm
+            });
+            eprintln!("clean seed {seed}: false scar (on a pigmented spot: {on_spot}) {f:?}");
+        }
+        false_scars += values[0];
+        let side_cm = f64::from(truth.size_px) / truth.px_per_mm / 10.0;
+        area_cm2 += side_cm * side_cm;
+    }
+    let rate = false_scars / area_cm2 * 10.0;
+    eprintln!(
+        "clean phantoms: {false_scars} false scars on {area_cm2} cm2 = {rate:.3} per 10 cm2 \
+         (3 pigmented spots per phantom)"
+    );
+    assert!(rate <= 1.0, "{rate} false scars per 10 cm2");
+}
+
+#[test]
+fn wrinkles_are_not_counted_as_scars() {
+    let spec = PhantomSpec {
+        wrinkles: 6,
+        icepick: 0,
+        boxcar: 0,
+        rolling: 0,
+        pigmented_spots: 0,
+        ..PhantomSpec::default()
+    };
+    let n_images = 10u64;
+    let (mut false_scars, mut n_wrinkles, mut area_cm2) = (0.0, 0usize, 0.0);
+    for seed in 0..n_images {
+        let (truth, values, found) = measure_phantom(&spec, 4000 + seed);
+        n_wrinkles += truth.wrinkles.len();
+        for f in &found {
+            eprintln!("wrinkle seed {seed}: false scar {f:?}");
+        }
+        false_scars += values[0];
+        let side_cm = f64::from(truth.size_px) / truth.px_per_mm / 10.0;
+        area_cm2 += side_cm * side_cm;
+    }
+    let per_wrinkle = false_scars / n_wrinkles as f64;
+    let rate = false_scars / area_cm2 * 10.0;
+    eprintln!(
+        "wrinkle phantoms: {false_scars} false scars for {n_wrinkles} wrinkles \
+         ({per_wrinkle:.3} per wrinkle, {rate:.3} per 10 cm2)"
+    );
+    assert!(per_wrinkle <= 0.05, "{per_wrinkle} false scars per wrinkle");
+}
+
+#[test]
+fn timing_1000_and_12_megapixels() {
+    // Timing only reported here; the bound is loose so that a loaded CI machine does not fail.
+    for size in [1000u32, 3464] {
+        let spec = PhantomSpec {
+            size_px: size,
+            wrinkles: 2,
+            icepick: 2,
+            boxcar: 2,
+            rolling: 1,
+            ..PhantomSpec::default()
+        };
+        let phantom = render_phantom(&spec, 5000);
+        let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
+        let zone = &full_image_zones(planes.width(), planes.height())[0];
+        let config = Config::default();
+        let height = skintex::metrics::height::pseudo_height(
+            &planes,
+            zone,
+            PX_PER_MM,
+            config.height.cutoff_mm,
+        );
+        let t0 = std::time::Instant::now();
+        let (values, found) = scars::measure(&planes, zone, &height, &config.scars);
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "scars::measure on {size}x{size} px ({:.1} MP): {secs:.3} s, {} scars (truth {})",
+            f64::from(size * size) / 1e6,
+            values[0].clone().unwrap(),
+            phantom.truth.scars.len()
+        );
+        assert!(secs < 30.0);
+    }
 }

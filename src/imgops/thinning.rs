@@ -80,14 +80,14 @@ pub fn thin(mask: &Array2<bool>) -> Array2<bool> {
         }
     }
     let code = |img: &[u8], k: usize| -> u8 {
-        img[k - w] * P2
-            | img[k - w + 1] * P3
-            | img[k + 1] * P4
-            | img[k + w + 1] * P5
-            | img[k + w] * P6
-            | img[k + w - 1] * P7
-            | img[k - 1] * P8
-            | img[k - w - 1] * P9
+        (img[k - w] * P2)
+            | (img[k - w + 1] * P3)
+            | (img[k + 1] * P4)
+            | (img[k + w + 1] * P5)
+            | (img[k + w] * P6)
+            | (img[k + w - 1] * P7)
+            | (img[k - 1] * P8)
+            | (img[k - w - 1] * P9)
     };
     let mut doomed: Vec<usize> = Vec::new();
     loop {

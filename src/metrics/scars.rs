@@ -186,6 +186,11 @@ const MIN_LEVEL_SIGMA: f64 = 1.6;
 const SCALES_PER_OCTAVE: f64 = 3.0;
 /// Measured diameters below this fraction of `min_diameter_mm` are pores, not scars.
 const PORE_FRACTION: f64 = 0.8;
+/// Radial-profile bin width, base px.
+const PROFILE_BIN_PX: f64 = 0.5;
+/// The rim is where the radial profile is back within this fraction of the depth from the
+/// surround.
+const RIM_FRACTION: f64 = 0.15;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
 
@@ -298,17 +303,15 @@ pub fn detect_scars(
         if !shading_not_pigment(planes, zone, f0, &seg, params.max_chroma_ratio) {
             continue;
         }
-        for &(r, col) in &seg.pixels {
-            covered[[r, col]] = true;
-        }
+        paint_disk(&mut covered, seg.cx, seg.cy, seg.rim_px);
         let d = seg.diameter_mm;
-        let kind = classify(d, seg.flatness, seg.steepness, params);
+        let kind = classify(d, seg.steepness, params);
         let half = (f0 as f64 - 1.0) / 2.0;
         scars.push(ScarRecord {
             x_px: (zone.mask.x0 as f64) + seg.cx * f0 as f64 + half,
             y_px: (zone.mask.y0 as f64) + seg.cy * f0 as f64 + half,
             diameter_mm: d,
-            area_mm2: seg.pixels.len() as f64 * base_mm * base_mm,
+            area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
             kind,
             depth: seg.depth,
             flatness: seg.flatness,
@@ -338,18 +341,35 @@ pub fn detect_scars(
     (scars, covered_px as f64)
 }
 
+/// Set the base-grid pixels whose centre lies within `radius` of `(cx, cy)`.
+fn paint_disk(covered: &mut Array2<bool>, cx: f64, cy: f64, radius: f64) {
+    let (h, w) = covered.dim();
+    let r0 = (cy - radius).floor().max(0.0) as usize;
+    let r1 = ((cy + radius).ceil() as usize + 1).min(h);
+    let c0 = (cx - radius).floor().max(0.0) as usize;
+    let c1 = ((cx + radius).ceil() as usize + 1).min(w);
+    for i in r0..r1 {
+        for j in c0..c1 {
+            if (i as f64 - cy).powi(2) + (j as f64 - cx).powi(2) <= radius * radius {
+                covered[[i, j]] = true;
+            }
+        }
+    }
+}
+
 /// Type of a scar from its diameter and profile (rules in the module doc).
-pub fn classify(diameter_mm: f64, flatness: f64, steepness: f64, params: &ScarsParams) -> ScarKind {
-    if diameter_mm < params.boxcar_min_diameter_mm
-        || (diameter_mm < params.icepick_max_diameter_mm && flatness < params.min_boxcar_flatness)
-    {
-        ScarKind::Icepick
-    } else if diameter_mm > params.boxcar_max_diameter_mm
-        || (diameter_mm > params.rolling_min_diameter_mm && steepness < params.min_boxcar_steepness)
-    {
+pub fn classify(diameter_mm: f64, steepness: f64, params: &ScarsParams) -> ScarKind {
+    let steep = steepness >= params.min_boxcar_steepness;
+    if diameter_mm > params.boxcar_max_diameter_mm {
         ScarKind::Rolling
-    } else {
+    } else if diameter_mm < params.boxcar_min_diameter_mm {
+        ScarKind::Icepick
+    } else if steep {
         ScarKind::Boxcar
+    } else if diameter_mm < params.icepick_max_diameter_mm {
+        ScarKind::Icepick
+    } else {
+        ScarKind::Rolling
     }
 }
 
@@ -549,6 +569,8 @@ struct Segment {
     /// Centroid, base px.
     cx: f64,
     cy: f64,
+    /// Rim radius, base px.
+    rim_px: f64,
     diameter_mm: f64,
     depth: f64,
     flatness: f64,
@@ -596,7 +618,7 @@ fn segment_candidate(
     ring_vals.sort_by(f32::total_cmp);
     let surround = ring_vals[ring_vals.len() / 2];
     let depth_peak = surround - floor.0;
-    if f64::from(depth_peak) < params.min_depth {
+    if depth_peak <= 0.0 || f64::from(depth_peak) < params.min_depth {
         return None;
     }
     let level = surround - 0.5 * depth_peak;
@@ -630,12 +652,6 @@ fn segment_candidate(
         return None;
     }
     let n = pixels.len() as f64;
-    let diameter_mm = 2.0 * (n / std::f64::consts::PI).sqrt() * base_mm;
-    if diameter_mm < PORE_FRACTION * params.min_diameter_mm
-        || diameter_mm > OVERSIZE_FACTOR * params.max_diameter_mm
-    {
-        return None;
-    }
     // Second central moments -> axis ratio.
     let (mut sy, mut sx) = (0.0, 0.0);
     for &(i, j) in &pixels {
@@ -665,6 +681,9 @@ fn segment_candidate(
         .sum::<f64>()
         / n;
     let depth = f64::from(surround) - mean_inside;
+    if depth < params.min_depth {
+        return None;
+    }
     let flat_level = floor.0 + 0.25 * depth_peak;
     let flatness = pixels
         .iter()
@@ -687,12 +706,62 @@ fn segment_candidate(
     }
     let radius_px = (n / std::f64::consts::PI).sqrt();
     let steepness = grad_sum / rim_n.max(1) as f64 * radius_px / f64::from(depth_peak);
+
+    // Rim: where the mean radial profile about the centroid rises back to within RIM_FRACTION
+    // of the depth from the surround.
+    let (wy, wx) = (my, mx);
+    let max_rho = wy
+        .min(wx)
+        .min(wh as f64 - 1.0 - wy)
+        .min(ww as f64 - 1.0 - wx);
+    let nbins = (max_rho / PROFILE_BIN_PX).floor().max(1.0) as usize;
+    let mut sums = vec![(0.0f64, 0usize); nbins];
+    for ((i, j), &v) in zs.indexed_iter() {
+        if !wmask[[i, j]] {
+            continue;
+        }
+        let rho = ((i as f64 - wy).powi(2) + (j as f64 - wx).powi(2)).sqrt();
+        let k = (rho / PROFILE_BIN_PX) as usize;
+        if k < nbins {
+            sums[k].0 += f64::from(v);
+            sums[k].1 += 1;
+        }
+    }
+    let rim_level = f64::from(surround) - RIM_FRACTION * f64::from(depth_peak);
+    let mut rim_px = None;
+    let mut prev: Option<(f64, f64)> = None;
+    for (k, &(sum, cnt)) in sums.iter().enumerate() {
+        if cnt == 0 {
+            continue;
+        }
+        let rho = (k as f64 + 0.5) * PROFILE_BIN_PX;
+        let v = sum / cnt as f64;
+        if v >= rim_level {
+            rim_px = Some(match prev {
+                Some((r_prev, v_prev)) if v > v_prev => {
+                    r_prev + (rho - r_prev) * (rim_level - v_prev) / (v - v_prev)
+                }
+                _ => rho,
+            });
+            break;
+        }
+        prev = Some((rho, v));
+    }
+    // A profile that never comes back up is not a closed depression.
+    let rim_px = rim_px?;
+    let rim_diameter_mm = 2.0 * rim_px * base_mm;
+    if rim_diameter_mm < PORE_FRACTION * params.min_diameter_mm
+        || rim_diameter_mm > OVERSIZE_FACTOR * params.max_diameter_mm
+    {
+        return None;
+    }
     Some(Segment {
         pixels: pixels.into_iter().map(|(i, j)| (i + r0, j + c0)).collect(),
         ring,
         cx: mx + c0 as f64,
         cy: my + r0 as f64,
-        diameter_mm,
+        rim_px,
+        diameter_mm: rim_diameter_mm,
         depth,
         flatness,
         steepness,
@@ -742,12 +811,11 @@ mod tests {
     #[test]
     fn classification_rules() {
         let p = ScarsParams::default();
-        assert_eq!(classify(1.0, 0.9, 5.0, &p), ScarKind::Icepick);
-        assert_eq!(classify(1.8, 0.2, 0.5, &p), ScarKind::Icepick);
-        assert_eq!(classify(1.8, 0.8, 3.0, &p), ScarKind::Boxcar);
-        assert_eq!(classify(3.0, 0.1, 0.1, &p), ScarKind::Boxcar);
-        assert_eq!(classify(4.5, 0.8, 3.0, &p), ScarKind::Boxcar);
-        assert_eq!(classify(4.5, 0.3, 0.6, &p), ScarKind::Rolling);
-        assert_eq!(classify(5.5, 0.9, 5.0, &p), ScarKind::Rolling);
+        assert_eq!(classify(1.0, 5.0, &p), ScarKind::Icepick);
+        assert_eq!(classify(1.8, 0.6, &p), ScarKind::Icepick);
+        assert_eq!(classify(1.8, 2.0, &p), ScarKind::Boxcar);
+        assert_eq!(classify(4.5, 2.0, &p), ScarKind::Boxcar);
+        assert_eq!(classify(3.0, 0.6, &p), ScarKind::Rolling);
+        assert_eq!(classify(5.5, 2.0, &p), ScarKind::Rolling);
     }
 }

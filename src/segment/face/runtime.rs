@@ -93,10 +93,7 @@ pub enum ModelError {
     #[error(
         "runtime `{requested}` requested, but this process already uses `{active}` (one runtime per process)"
     )]
-    RuntimeConflict {
-        requested: String,
-        active: String,
-    },
+    RuntimeConflict { requested: String, active: String },
 }
 
 /// One output of a model, as declared in the manifest.
@@ -448,7 +445,11 @@ fn check_contract(spec: &ModelSpec, session: &Session) -> Result<(), ModelError>
             return Err(fail(format!(
                 "no output `{}` (outputs {:?})",
                 o.name,
-                session.outputs().iter().map(|x| x.name()).collect::<Vec<_>>()
+                session
+                    .outputs()
+                    .iter()
+                    .map(|x| x.name())
+                    .collect::<Vec<_>>()
             )));
         };
         let got = outlet.dtype().tensor_shape().map(|s| &s[..]);
@@ -533,7 +534,10 @@ impl FaceModels {
     pub fn run_mesh(&self, input: Vec<f32>) -> Result<(Vec<f32>, f32), ModelError> {
         let mut out = self.mesh.run(input)?.into_iter();
         let lm = out.next().unwrap_or_default();
-        let flag = out.next().and_then(|v| v.first().copied()).unwrap_or(f32::NAN);
+        let flag = out
+            .next()
+            .and_then(|v| v.first().copied())
+            .unwrap_or(f32::NAN);
         Ok((lm, flag))
     }
 

@@ -1,0 +1,518 @@
+//! Face segmentation: models, landmarks against the MediaPipe reference, zones, invariances,
+//! calibration, errors. Run with `cargo test --release --test face`.
+//!
+//! The reference (`models/reference/astronaut_landmarks.json`, `models/make_reference.py`) is the
+//! MediaPipe 0.10.14 pipeline run with onnxruntime 1.18.1 and OpenCV 4.11 on
+//! `skimage.data.astronaut()` (= `data/demo/astronaut.png`); it matches mediapipe itself within
+//! 7e-4 px.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use image::{DynamicImage, RgbImage};
+use serde_json::Value;
+use skintex::config::FaceParams;
+use skintex::input::colour::{ColourPlanes, colour_planes};
+use skintex::segment::Zone;
+use skintex::segment::face::{
+    self, FaceError, FaceModels, FaceSegmentation, ModelError, PipelineOptions, Runtime,
+    ZONE_NAMES, runtime,
+};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn models() -> &'static FaceModels {
+    static M: OnceLock<FaceModels> = OnceLock::new();
+    M.get_or_init(|| FaceModels::load(&Runtime::Embedded).expect("embedded models load"))
+}
+
+fn reference() -> &'static Value {
+    static R: OnceLock<Value> = OnceLock::new();
+    R.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(repo().join("models/reference/astronaut_landmarks.json"))
+                .unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+fn astronaut() -> RgbImage {
+    image::open(repo().join("data/demo/astronaut.png"))
+        .unwrap()
+        .to_rgb8()
+}
+
+fn planes(img: &RgbImage) -> ColourPlanes {
+    colour_planes(&DynamicImage::ImageRgb8(img.clone()))
+}
+
+fn segment(img: &RgbImage) -> Result<FaceSegmentation, FaceError> {
+    face::segment_face(img, &planes(img), models(), &FaceParams::default())
+}
+
+fn ref_landmarks() -> Vec<[f64; 2]> {
+    reference()["mesh"]["landmarks_px"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()])
+        .collect()
+}
+
+/// (mean, max) Euclidean distance between landmark sets, px.
+fn landmark_error(a: &[[f64; 3]], b: &[[f64; 2]]) -> (f64, f64) {
+    let d: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
+        .collect();
+    (
+        d.iter().sum::<f64>() / d.len() as f64,
+        d.iter().copied().fold(0.0, f64::max),
+    )
+}
+
+fn centroid(z: &Zone) -> [f64; 2] {
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+    for ((r, c), &b) in z.mask.bits.indexed_iter() {
+        if b {
+            sx += (z.mask.x0 + c) as f64;
+            sy += (z.mask.y0 + r) as f64;
+            n += 1.0;
+        }
+    }
+    [sx / n, sy / n]
+}
+
+/// Full-image boolean raster of a zone.
+fn raster(z: &Zone, w: usize, h: usize) -> Vec<bool> {
+    let mut out = vec![false; w * h];
+    for ((r, c), &b) in z.mask.bits.indexed_iter() {
+        if b {
+            out[(z.mask.y0 + r) * w + z.mask.x0 + c] = true;
+        }
+    }
+    out
+}
+
+fn iou(a: &[bool], b: &[bool]) -> f64 {
+    let inter = a.iter().zip(b).filter(|(x, y)| **x && **y).count() as f64;
+    let union = a.iter().zip(b).filter(|(x, y)| **x || **y).count() as f64;
+    inter / union
+}
+
+/// Optional debug picture of the zones (set SKINTEX_FACE_DEBUG=dir).
+fn debug_picture(img: &RgbImage, seg: &FaceSegmentation, name: &str) {
+    let Some(dir) = std::env::var_os("SKINTEX_FACE_DEBUG") else {
+        return;
+    };
+    let colours: [[u8; 3]; 9] = [
+        [255, 0, 0],
+        [255, 128, 0],
+        [255, 255, 0],
+        [128, 255, 0],
+        [0, 255, 128],
+        [0, 255, 255],
+        [0, 128, 255],
+        [128, 0, 255],
+        [255, 0, 255],
+    ];
+    let mut out = img.clone();
+    for (z, col) in seg.zones.iter().zip(colours) {
+        for ((r, c), &b) in z.mask.bits.indexed_iter() {
+            if b {
+                let p = out.get_pixel_mut((z.mask.x0 + c) as u32, (z.mask.y0 + r) as u32);
+                for k in 0..3 {
+                    p[k] = ((u16::from(p[k]) + u16::from(col[k])) / 2) as u8;
+                }
+            }
+        }
+    }
+    for ((r, c), &b) in seg.excluded.bits.indexed_iter() {
+        if b {
+            let p = out.get_pixel_mut((seg.excluded.x0 + c) as u32, (seg.excluded.y0 + r) as u32);
+            for k in 0..3 {
+                p[k] /= 3;
+            }
+        }
+    }
+    for l in &seg.landmarks {
+        let (x, y) = (l[0].round() as i64, l[1].round() as i64);
+        if x >= 0 && y >= 0 && (x as u32) < out.width() && (y as u32) < out.height() {
+            out.put_pixel(x as u32, y as u32, image::Rgb([255, 255, 255]));
+        }
+    }
+    out.save(Path::new(&dir).join(format!("{name}.png")))
+        .unwrap();
+}
+
+#[test]
+fn raw_model_outputs_match_reference_on_fixed_input() {
+    let fixed =
+        |n: usize| -> Vec<f32> { (0..n).map(|i| ((i * 7919) % 255) as f32 / 255.0).collect() };
+    let close = |got: &[f32], want: &Value, what: &str| {
+        for (i, (g, w)) in got.iter().zip(want.as_array().unwrap()).enumerate() {
+            let w = w.as_f64().unwrap();
+            let tol = 1e-3 + 2e-5 * w.abs();
+            assert!(
+                (f64::from(*g) - w).abs() <= tol,
+                "{what}[{i}]: {g} vs reference {w}"
+            );
+        }
+    };
+    let f = &reference()["fixed_input"];
+    let (reg, cls) = models().run_detector(fixed(128 * 128 * 3)).unwrap();
+    close(
+        &reg[..30],
+        &f["detector"]["regressors_first_30"],
+        "regressors",
+    );
+    close(
+        &cls[..10],
+        &f["detector"]["classificators_first_10"],
+        "classificators",
+    );
+    let (lm, flag) = models().run_mesh(fixed(192 * 192 * 3)).unwrap();
+    close(&lm[..30], &f["mesh"]["conv2d_21_first_30"], "conv2d_21");
+    close(
+        &[flag],
+        &Value::from(vec![f["mesh"]["conv2d_31"].clone()]),
+        "conv2d_31",
+    );
+    let (contour, iris) = models().run_iris(fixed(64 * 64 * 3)).unwrap();
+    close(
+        &contour[..30],
+        &f["iris"]["output_eyes_contours_and_brows_first_30"],
+        "contours",
+    );
+    close(&iris, &f["iris"]["output_iris"], "iris");
+}
+
+#[test]
+fn landmarks_match_mediapipe_reference() {
+    let img = astronaut();
+    // MediaPipe's sampling (no anti-aliasing), upright only, single mesh pass: the reference
+    // pipeline exactly.
+    let params = FaceParams {
+        mesh_refine_passes: 0,
+        ..FaceParams::default()
+    };
+    let exact = PipelineOptions {
+        antialias: false,
+        all_orientations: false,
+    };
+    let (det, n, mesh) = face::face_landmarks(&img, models(), &params, exact).unwrap();
+    assert_eq!(n, 1);
+    let r = &reference()["detector"];
+    assert!(
+        (det.score - r["score"].as_f64().unwrap()).abs() < 1e-3,
+        "{}",
+        det.score
+    );
+    let b = det.image_box();
+    let rb = &r["box_px"];
+    for (got, key) in b.iter().zip(["xmin", "ymin", "xmax", "ymax"]) {
+        let want = rb[key].as_f64().unwrap();
+        assert!((got - want).abs() < 0.05, "box {key}: {got} vs {want}");
+    }
+    let crop = &reference()["mesh_crop"];
+    assert!((mesh.roi.rotation - crop["rotation_rad"].as_f64().unwrap()).abs() < 1e-4);
+    assert!((mesh.roi.size - crop["width_px"].as_f64().unwrap()).abs() < 0.05);
+    let (mean, max) = landmark_error(&mesh.landmarks, &ref_landmarks());
+    println!("exact-sampling landmarks vs reference: mean {mean:.4} px, max {max:.4} px");
+    assert!(mean < 0.05 && max < 0.2, "mean {mean} max {max}");
+
+    // The default pipeline (anti-aliased detector input, all orientations, one refinement pass).
+    let (_, _, mesh) = face::face_landmarks(
+        &img,
+        models(),
+        &FaceParams::default(),
+        PipelineOptions::default(),
+    )
+    .unwrap();
+    let (mean, max) = landmark_error(&mesh.landmarks, &ref_landmarks());
+    println!("default pipeline landmarks vs reference: mean {mean:.4} px, max {max:.4} px");
+    assert!(mean < 1.5 && max < 4.0, "mean {mean} max {max}");
+}
+
+#[test]
+fn zones_are_sane_on_the_demo_portrait() {
+    let img = astronaut();
+    let seg = segment(&img).unwrap();
+    debug_picture(&img, &seg, "astronaut");
+    assert_eq!(seg.faces_found, 1);
+    let names: Vec<&str> = seg.zones.iter().map(|z| z.name.as_str()).collect();
+    assert_eq!(&names[..9], &ZONE_NAMES);
+    assert_eq!(names[9], "face");
+    let area = |n: &str| seg.zone(n).unwrap().mask.area_px() as f64;
+    let c = |n: &str| centroid(seg.zone(n).unwrap());
+    for n in &names {
+        println!("{n}: {} px, centroid {:?}", area(n), c(n));
+        assert!(area(n) > 20.0, "zone {n} is empty");
+    }
+    // Eye level from the landmarks (y grows downwards).
+    let eye_y = (seg.landmarks[33][1] + seg.landmarks[263][1]) / 2.0;
+    assert!(c("forehead")[1] < eye_y && c("glabella")[1] < eye_y);
+    assert!(c("periorbital_left")[1] < c("cheek_left")[1]);
+    assert!(c("periorbital_right")[1] < c("cheek_right")[1]);
+    assert!(c("cheek_left")[1] > eye_y && c("cheek_right")[1] > eye_y);
+    assert!(c("cheek_left")[1] < c("chin")[1] && c("cheek_right")[1] < c("chin")[1]);
+    assert!(c("nose")[1] < c("perioral")[1] && c("perioral")[1] < c("chin")[1]);
+    // Subject's left on the image's right in this frontal photo.
+    assert!(c("cheek_left")[0] > c("nose")[0] && c("cheek_right")[0] < c("nose")[0]);
+    assert!(c("periorbital_left")[0] > c("cheek_right")[0]);
+    assert!(seg.landmarks[263][0] > seg.landmarks[33][0]);
+    // Zones in plausible proportion to the face box.
+    let b = seg.face_box;
+    let box_area = (b[2] - b[0]) * (b[3] - b[1]);
+    let face = area("face");
+    assert!(
+        face > 0.4 * box_area && face < 1.6 * box_area,
+        "face {face} box {box_area}"
+    );
+    let sum: f64 = ZONE_NAMES.iter().map(|n| area(n)).sum();
+    assert_eq!(sum, face, "zones overlap or the union is wrong");
+    for n in ["forehead", "cheek_left", "cheek_right", "chin"] {
+        let f = area(n) / face;
+        assert!((0.03..0.35).contains(&f), "{n}: {f:.3} of the face");
+    }
+    for n in [
+        "glabella",
+        "periorbital_left",
+        "periorbital_right",
+        "nose",
+        "perioral",
+    ] {
+        let f = area(n) / face;
+        assert!((0.005..0.2).contains(&f), "{n}: {f:.3} of the face");
+    }
+    // Features excluded: the eye centres and the mouth are in no zone.
+    for i in [468usize.min(159), 386, 13, 14] {
+        let (x, y) = (
+            seg.landmarks[i][0].round() as usize,
+            seg.landmarks[i][1].round() as usize,
+        );
+        for z in &seg.zones {
+            let m = &z.mask;
+            if x >= m.x0 && y >= m.y0 && x < m.x0 + m.width() && y < m.y0 + m.height() {
+                assert!(
+                    !m.bits[[y - m.y0, x - m.x0]],
+                    "landmark {i} inside {}",
+                    z.name
+                );
+            }
+        }
+    }
+    let cal = seg.iris.as_ref().expect("iris calibration");
+    println!(
+        "iris px/mm: right {:?}, left {:?}, mean {:.4}, disagreement {:.3}",
+        cal.right_px_per_mm, cal.left_px_per_mm, cal.px_per_mm, cal.disagreement
+    );
+    assert!(cal.left_px_per_mm.is_some() && cal.right_px_per_mm.is_some());
+    // The astronaut's inter-ocular distance is about 43 px; adult IOD ~ 63 mm -> ~0.7 px/mm.
+    assert!((0.5..1.0).contains(&cal.px_per_mm), "{}", cal.px_per_mm);
+}
+
+fn rotate90(img: &RgbImage) -> RgbImage {
+    image::imageops::rotate90(img)
+}
+
+#[test]
+fn rotation_by_90_degrees_gives_the_same_zones() {
+    let img = astronaut();
+    let seg = segment(&img).unwrap();
+    let rot = rotate90(&img);
+    let seg_r = segment(&rot).unwrap();
+    debug_picture(&rot, &seg_r, "astronaut_rot90");
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    // rotate90 (clockwise): (x, y) -> (h - 1 - y, x).
+    for (z, zr) in seg.zones.iter().zip(&seg_r.zones) {
+        let a = raster(z, w, h);
+        let mut a_rot = vec![false; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                if a[y * w + x] {
+                    a_rot[x * h + (h - 1 - y)] = true;
+                }
+            }
+        }
+        let b = raster(zr, h, w);
+        let v = iou(&a_rot, &b);
+        println!("rot90 {}: IoU {v:.3}", z.name);
+        assert!(v >= 0.9, "{}: IoU {v}", z.name);
+    }
+}
+
+#[test]
+fn in_plane_tilt_keeps_zone_order() {
+    let img = astronaut();
+    for deg in [-30.0f32, 30.0] {
+        let rot = imageproc::geometric_transformations::rotate_about_center(
+            &img,
+            deg.to_radians(),
+            imageproc::geometric_transformations::Interpolation::Bilinear,
+            imageproc::geometric_transformations::Border::Constant(image::Rgb([128, 128, 128])),
+        );
+        let seg = segment(&rot).unwrap();
+        debug_picture(&rot, &seg, &format!("astronaut_tilt{deg}"));
+        // In the face frame the order must hold whatever the tilt.
+        let frame = face::zones::FaceFrame::new(&seg.landmarks);
+        let fy = |n: &str| {
+            let c = centroid(seg.zone(n).unwrap());
+            frame.coords(c[0], c[1])
+        };
+        assert!(fy("forehead").1 < 0.0 && fy("chin").1 > fy("perioral").1);
+        assert!(fy("cheek_left").0 > 0.0 && fy("cheek_right").0 < 0.0);
+        assert!(fy("cheek_left").1 > 0.0 && fy("cheek_left").1 < fy("chin").1);
+        // The eye line follows the tilt (rotate_about_center turns the content clockwise).
+        let tilt = (seg.landmarks[263][1] - seg.landmarks[33][1])
+            .atan2(seg.landmarks[263][0] - seg.landmarks[33][0])
+            .to_degrees();
+        println!("tilt {deg}: eye line {tilt:.1} deg");
+        assert!((tilt - f64::from(deg) - 5.4).abs() < 4.0, "{tilt}");
+    }
+}
+
+#[test]
+fn doubling_the_size_scales_areas_by_four_and_keeps_mm2() {
+    let img = astronaut();
+    let big = image::imageops::resize(
+        &img,
+        img.width() * 2,
+        img.height() * 2,
+        image::imageops::FilterType::Triangle,
+    );
+    let s1 = segment(&img).unwrap();
+    let s2 = segment(&big).unwrap();
+    let k1 = s1.iris.as_ref().unwrap().px_per_mm;
+    let k2 = s2.iris.as_ref().unwrap().px_per_mm;
+    println!("px/mm: {k1:.4} at 1x, {k2:.4} at 2x (ratio {:.4})", k2 / k1);
+    for (a, b) in s1.zones.iter().zip(&s2.zones) {
+        let (a1, a2) = (a.mask.area_px() as f64, b.mask.area_px() as f64);
+        let ratio = a2 / a1;
+        let mm = (a2 / (k2 * k2)) / (a1 / (k1 * k1));
+        println!("{}: area ratio {ratio:.3}, mm2 ratio {mm:.3}", a.name);
+        assert!((ratio / 4.0 - 1.0).abs() <= 0.05, "{}: area ratio {ratio}", a.name);
+        assert!((mm - 1.0).abs() <= 0.03, "{}: mm2 ratio {mm}", a.name);
+    }
+}
+
+#[test]
+fn no_face_in_a_skin_close_up() {
+    // Textured skin-coloured close-up and a uniform grey image: no face.
+    let skin = RgbImage::from_fn(400, 300, |x, y| {
+        let w = ((x as f32 * 0.21).sin() * (y as f32 * 0.17).cos()) * 12.0;
+        image::Rgb([(200.0 + w) as u8, (150.0 + w) as u8, (130.0 + w) as u8])
+    });
+    let grey = RgbImage::from_pixel(256, 256, image::Rgb([128, 128, 128]));
+    for img in [skin, grey] {
+        let err = segment(&img).unwrap_err();
+        assert!(matches!(err, FaceError::NoFace), "{err:?}");
+        assert_eq!(err.to_string(), "no face found");
+    }
+}
+
+#[test]
+fn modified_model_bytes_are_refused() {
+    for name in ["detector", "mesh", "iris"] {
+        let bytes = runtime::embedded_model_bytes(name).unwrap();
+        face::verify_model_bytes(name, bytes).unwrap();
+        let mut bad = bytes.to_vec();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 1;
+        let err = face::verify_model_bytes(name, &bad).unwrap_err();
+        let msg = err.to_string();
+        let spec = runtime::model_spec(name).unwrap();
+        assert!(msg.contains(&spec.sha256), "{msg}");
+        assert!(msg.contains(&runtime::sha256_hex(&bad)), "{msg}");
+        assert!(msg.contains(&format!("models/{}", spec.file)), "{msg}");
+    }
+    let recs = models().model_records();
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[1].0, "mesh");
+    assert_eq!(recs[1].1, "face_landmark.onnx");
+    assert_eq!(recs[1].2.len(), 64);
+}
+
+#[test]
+fn missing_onnxruntime_library_is_a_clear_error() {
+    let missing = PathBuf::from("/nonexistent/libonnxruntime.so.1.24.4");
+    let err = FaceModels::load(&Runtime::OnnxRuntime {
+        library: Some(missing.clone()),
+    })
+    .unwrap_err();
+    assert!(matches!(err, ModelError::LibraryNotFound { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("/nonexistent/libonnxruntime.so.1.24.4")
+    );
+    // A file that is not a shared library.
+    let not_lib = repo().join("models/manifest.toml");
+    let err = FaceModels::load(&Runtime::OnnxRuntime {
+        library: Some(not_lib),
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ModelError::LibraryLoad { .. } | ModelError::RuntimeConflict { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+const CHILD_ENV: &str = "SKINTEX_FACE_ORT_CHILD_OUT";
+
+/// Child half of `onnxruntime_and_embedded_landmarks_agree`: runs in its own process because
+/// `ort` uses one runtime per process.
+#[test]
+#[ignore = "run by onnxruntime_and_embedded_landmarks_agree in a child process"]
+fn ort_child_landmarks() {
+    let Some(out) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let models = FaceModels::load(&Runtime::OnnxRuntime { library: None }).unwrap();
+    let (_, _, mesh) = face::face_landmarks(
+        &astronaut(),
+        &models,
+        &FaceParams::default(),
+        PipelineOptions::default(),
+    )
+    .unwrap();
+    std::fs::write(out, serde_json::to_string(&mesh.landmarks).unwrap()).unwrap();
+}
+
+#[test]
+fn onnxruntime_and_embedded_landmarks_agree() {
+    let Some(lib) = std::env::var_os("ORT_DYLIB_PATH") else {
+        println!("SKIPPED: ORT_DYLIB_PATH is not set (point it at libonnxruntime.so >= 1.24)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ort_landmarks.json");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "ort_child_landmarks", "--ignored", "--nocapture"])
+        .env(CHILD_ENV, &out)
+        .env("ORT_DYLIB_PATH", &lib)
+        .status()
+        .unwrap();
+    assert!(status.success(), "child with ONNX Runtime failed");
+    let ort: Vec<[f64; 3]> = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let (_, _, mesh) = face::face_landmarks(
+        &astronaut(),
+        models(),
+        &FaceParams::default(),
+        PipelineOptions::default(),
+    )
+    .unwrap();
+    let max = mesh
+        .landmarks
+        .iter()
+        .zip(&ort)
+        .flat_map(|(a, b)| (0..3).map(move |k| (a[k] - b[k]).abs()))
+        .fold(0.0, f64::max);
+    println!("onnxruntime vs embedded: max landmark difference {max:.2e} px");
+    assert!(max < 1e-3, "{max}");
+}

@@ -1,0 +1,365 @@
+//! Validation of the fine-lines family on phantoms with known wrinkles (20 px/mm), through the
+//! real pipeline path: sRGB image -> colour planes -> full-image zone -> `measure_zone`.
+//!
+//! Run with `cargo test --release --test validation_lines -- --nocapture` to see the numbers.
+
+use std::time::Instant;
+
+use image::DynamicImage;
+use skintex::config::Config;
+use skintex::input::colour::colour_planes;
+use skintex::metrics::{MetricValue, ZoneInput, ZoneMeasurement, measure_zone, metric_columns};
+use skintex::phantom::{GroundTruth, PhantomSpec, render_phantom};
+use skintex::segment::full_image_zones;
+
+const PX_PER_MM: f64 = 20.0;
+
+/// Render a phantom and measure its single full-image zone with the default configuration.
+fn measure_phantom(spec: &PhantomSpec, seed: u64) -> (ZoneMeasurement, GroundTruth) {
+    let phantom = render_phantom(spec, seed);
+    let (w, h) = phantom.image.dimensions();
+    let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
+    let zones = full_image_zones(w as usize, h as usize);
+    let config = Config::default();
+    let input = ZoneInput {
+        planes: &planes,
+        zone: &zones[0],
+        px_per_mm: Some(PX_PER_MM),
+        config: &config,
+    };
+    (measure_zone(&input), phantom.truth)
+}
+
+fn column(m: &ZoneMeasurement, name: &str) -> MetricValue {
+    let i = metric_columns()
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    m.values[i].clone()
+}
+
+fn wrinkle_spec(wrinkles: u32) -> PhantomSpec {
+    PhantomSpec {
+        wrinkles,
+        icepick: 0,
+        boxcar: 0,
+        rolling: 0,
+        ..PhantomSpec::default()
+    }
+}
+
+/// Spearman rank correlation (average ranks for ties).
+fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            let avg = (i + j) as f64 / 2.0 + 1.0;
+            for &k in &idx[i..=j] {
+                r[k] = avg;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = rx.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = ry.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+#[test]
+fn spearman_helper_known_values() {
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]) - 1.0).abs() < 1e-12);
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+    // scipy.stats.spearmanr([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) = 0.8
+    assert!((spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]) - 0.8).abs() < 1e-12);
+}
+
+#[test]
+fn phantom_length_and_count() {
+    let mut count_ok = 0;
+    let mut length_ok = 0;
+    let n = 10;
+    for seed in 1..=n {
+        let wrinkles = 2 + (seed as u32 % 4);
+        let (m, truth) = measure_phantom(&wrinkle_spec(wrinkles), seed);
+        let count = column(&m, "lines_count").unwrap();
+        let length = column(&m, "lines_length_mm").unwrap();
+        let true_len = truth.total_wrinkle_length_mm;
+        let err = length / true_len - 1.0;
+        let d_count = count - truth.wrinkles.len() as f64;
+        eprintln!(
+            "seed {seed}: wrinkles {} count {count} (diff {d_count:+}) length {length:.2} / \
+             truth {true_len:.2} mm (err {:+.1} %) width {:?} depth {:?}",
+            truth.wrinkles.len(),
+            100.0 * err,
+            column(&m, "lines_mean_width_mm"),
+            column(&m, "lines_mean_depth"),
+        );
+        for w in &truth.wrinkles {
+            eprintln!(
+                "    truth: {:.2} mm w {:.2} d {:.3} {} {:.0} deg",
+                w.length_mm, w.width_mm, w.depth_mm, w.profile, w.orientation_deg
+            );
+        }
+        for l in &m.lines {
+            eprintln!(
+                "    found: {:.2} mm w {:.2} depth {:.3} {:.0} deg",
+                l.length_mm, l.width_mm, l.depth, l.orientation_deg
+            );
+        }
+        count_ok += usize::from(d_count.abs() <= 1.0);
+        length_ok += usize::from(err.abs() <= 0.15);
+    }
+    eprintln!("count within +-1: {count_ok}/{n}; length within 15 %: {length_ok}/{n}");
+    assert!(count_ok * 10 >= 8 * n as usize, "count ok {count_ok}/{n}");
+    assert!(
+        length_ok * 10 >= 8 * n as usize,
+        "length ok {length_ok}/{n}"
+    );
+}
+
+#[test]
+fn clean_phantoms_have_few_false_lines() {
+    let spec = PhantomSpec {
+        wrinkles: 0,
+        icepick: 0,
+        boxcar: 0,
+        rolling: 0,
+        ..PhantomSpec::default()
+    };
+    let mut worst: f64 = 0.0;
+    for seed in 1..=6 {
+        let (m, _) = measure_phantom(&spec, seed);
+        let density = column(&m, "lines_density_mm_per_cm2").unwrap();
+        eprintln!(
+            "clean seed {seed}: false lines {} , {density:.2} mm/cm2",
+            column(&m, "lines_count").unwrap()
+        );
+        worst = worst.max(density);
+    }
+    eprintln!("clean phantoms: worst false-line density {worst:.2} mm/cm2");
+    assert!(worst <= 5.0, "{worst}");
+}
+
+#[test]
+fn severity_sweep_is_monotone() {
+    let mut level = Vec::new();
+    let mut length = Vec::new();
+    for (k, wrinkles) in (1..=5).enumerate() {
+        let (m, truth) = measure_phantom(&wrinkle_spec(wrinkles), 100 + k as u64);
+        let l = column(&m, "lines_length_mm").unwrap();
+        eprintln!(
+            "severity {wrinkles}: length {l:.2} mm (truth {:.2})",
+            truth.total_wrinkle_length_mm
+        );
+        level.push(f64::from(wrinkles));
+        length.push(l);
+    }
+    let rho = spearman(&level, &length);
+    eprintln!("severity sweep Spearman rho = {rho:.3}");
+    assert!(rho >= 0.9, "{rho}");
+}
+
+#[test]
+fn timing_1000_px_zone() {
+    let phantom = render_phantom(&wrinkle_spec(3), 7);
+    let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
+    let zones = full_image_zones(1000, 1000);
+    let height = skintex::metrics::height::pseudo_height(
+        &planes,
+        &zones[0],
+        PX_PER_MM,
+        Config::default().height.cutoff_mm,
+    );
+    let t = Instant::now();
+    let (values, _) = skintex::metrics::lines::measure(&height, &Config::default().lines);
+    eprintln!(
+        "lines::measure 1000x1000: {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(values[0].is_ok());
+}
+
+#[test]
+#[ignore = "diagnostic"]
+fn diag_strength() {
+    use skintex::metrics::lines::{line_scales_px, valley_strength};
+    for seed in [1u64, 2, 3] {
+        let phantom = render_phantom(&wrinkle_spec(3), seed);
+        phantom.image.save(format!("/tmp/ph{seed}.png")).unwrap();
+        let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image.clone()));
+        let zones = full_image_zones(1000, 1000);
+        let cfg = Config::default();
+        let h = skintex::metrics::height::pseudo_height(
+            &planes,
+            &zones[0],
+            PX_PER_MM,
+            cfg.height.cutoff_mm,
+        );
+        let mut zs: Vec<f32> = h.z.iter().copied().collect();
+        zs.sort_by(f32::total_cmp);
+        let q = |v: &Vec<f32>, p: f64| v[((v.len() - 1) as f64 * p) as usize];
+        eprintln!(
+            "seed {seed} z: p1 {:.4} p50 {:.4} p99 {:.4}",
+            q(&zs, 0.01),
+            q(&zs, 0.5),
+            q(&zs, 0.99)
+        );
+        let sig = line_scales_px(&cfg.lines, PX_PER_MM);
+        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, 0.5, 20);
+        let mut ss: Vec<f32> = vs.strength.iter().copied().collect();
+        ss.sort_by(f32::total_cmp);
+        eprintln!(
+            "  S: p50 {:.4} p90 {:.4} p99 {:.4} p999 {:.4}",
+            q(&ss, 0.5),
+            q(&ss, 0.9),
+            q(&ss, 0.99),
+            q(&ss, 0.999)
+        );
+        for w in &phantom.truth.wrinkles {
+            let mut on: Vec<f32> = Vec::new();
+            let mut zon: Vec<f32> = Vec::new();
+            for p in &w.polyline_px {
+                let (x, y) = (p[0].round() as usize, p[1].round() as usize);
+                let mut best = 0.0f32;
+                let mut zmin = 0.0f32;
+                for dy in 0..5 {
+                    for dx in 0..5 {
+                        let (yy, xx) = (
+                            (y + dy).saturating_sub(2).min(999),
+                            (x + dx).saturating_sub(2).min(999),
+                        );
+                        best = best.max(vs.strength[(yy, xx)]);
+                        zmin = zmin.min(h.z[(yy, xx)]);
+                    }
+                }
+                on.push(best);
+                zon.push(zmin);
+            }
+            on.sort_by(f32::total_cmp);
+            zon.sort_by(f32::total_cmp);
+            eprintln!(
+                "  wrinkle w {:.2} d {:.3} {}: S on line p10 {:.4} p50 {:.4}; z min p50 {:.4}",
+                w.width_mm,
+                w.depth_mm,
+                w.profile,
+                q(&on, 0.1),
+                q(&on, 0.5),
+                q(&zon, 0.5)
+            );
+        }
+        let img = image::GrayImage::from_fn(1000, 1000, |x, y| {
+            image::Luma([(vs.strength[(y as usize, x as usize)] * 1000.0).clamp(0.0, 255.0) as u8])
+        });
+        img.save(format!("/tmp/S{seed}.png")).unwrap();
+    }
+}
+
+#[test]
+#[ignore = "diagnostic"]
+fn diag_thresholds() {
+    use skintex::metrics::lines::{line_scales_px, lines_from_strength, valley_strength};
+    let cfg = Config::default();
+    let sig = line_scales_px(&cfg.lines, PX_PER_MM);
+    let mut cases = Vec::new();
+    for seed in 1..=10u64 {
+        let spec = if seed <= 8 {
+            wrinkle_spec(2 + (seed as u32 % 4))
+        } else {
+            wrinkle_spec(0)
+        };
+        let phantom = render_phantom(&spec, seed);
+        let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image.clone()));
+        let zones = full_image_zones(1000, 1000);
+        let h = skintex::metrics::height::pseudo_height(
+            &planes,
+            &zones[0],
+            PX_PER_MM,
+            cfg.height.cutoff_mm,
+        );
+        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, cfg.lines.blob_beta, 20);
+        cases.push((h, vs, phantom.truth));
+    }
+    for high in [0.03, 0.04, 0.05, 0.06, 0.08] {
+        for low_frac in [0.4, 0.55, 0.7] {
+            for min_len in [3.0] {
+                let params = skintex::config::LinesParams {
+                    strength_high: high,
+                    strength_low: high * low_frac,
+                    min_length_mm: min_len,
+                    ..cfg.lines.clone()
+                };
+                let mut line = format!("high {high} low {:.3} minlen {min_len}:", high * low_frac);
+                for (h, vs, truth) in &cases {
+                    let det = lines_from_strength(h, vs, &params);
+                    let len: f64 = det.lines.iter().map(|l| l.length_mm).sum();
+                    line += &format!(
+                        " {}/{} {:.0}/{:.0} |",
+                        det.lines.len(),
+                        truth.wrinkles.len(),
+                        len,
+                        truth.total_wrinkle_length_mm
+                    );
+                }
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "diagnostic"]
+fn diag_overlay() {
+    let high: f64 = std::env::var("HIGH")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(0.08);
+    let low: f64 = std::env::var("LOW")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(0.044);
+    for seed in [7u64, 10] {
+        let spec = if seed <= 8 {
+            wrinkle_spec(2 + (seed as u32 % 4))
+        } else {
+            wrinkle_spec(0)
+        };
+        let phantom = render_phantom(&spec, seed);
+        let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image.clone()));
+        let zones = full_image_zones(1000, 1000);
+        let cfg = Config::default();
+        let h = skintex::metrics::height::pseudo_height(
+            &planes,
+            &zones[0],
+            PX_PER_MM,
+            cfg.height.cutoff_mm,
+        );
+        let params = skintex::config::LinesParams {
+            strength_high: high,
+            strength_low: low,
+            ..cfg.lines.clone()
+        };
+        let (_, lines) = skintex::metrics::lines::measure(&h, &params);
+        let mut img = phantom.image.clone();
+        for w in &phantom.truth.wrinkles {
+            for p in &w.polyline_px {
+                img.put_pixel(p[0] as u32, p[1] as u32, image::Rgb([0, 0, 255]));
+            }
+        }
+        for l in &lines {
+            for &(x, y) in &l.skeleton {
+                img.put_pixel(x, y, image::Rgb([255, 0, 0]));
+            }
+        }
+        img.save(format!("/tmp/ov{seed}.png")).unwrap();
+    }
+}
