@@ -36,12 +36,16 @@ fn bench_families(c: &mut Criterion) {
         b.iter(|| height::pseudo_height(&planes, &zone, PX_PER_MM, config.height.cutoff_mm))
     });
     let z = height::pseudo_height(&planes, &zone, PX_PER_MM, config.height.cutoff_mm);
-    group.bench_function("roughness", |b| b.iter(|| roughness::measure(&z, &config.roughness)));
+    group.bench_function("roughness", |b| {
+        b.iter(|| roughness::measure(&z, &config.roughness))
+    });
     group.bench_function("lines", |b| b.iter(|| lines::measure(&z, &config.lines)));
     group.bench_function("scars", |b| {
         b.iter(|| scars::measure(&planes, &zone, &z, &config.scars))
     });
-    group.bench_function("tone", |b| b.iter(|| tone::measure(&planes, &zone, &config.tone)));
+    group.bench_function("tone", |b| {
+        b.iter(|| tone::measure(&planes, &zone, &config.tone))
+    });
     group.finish();
 }
 

@@ -113,7 +113,11 @@ pub struct PhantomArgs {
     pub wrinkles: u32,
 
     /// Scars per image by type, e.g. `icepick=2,boxcar=1,rolling=1`.
-    #[arg(long, default_value = "icepick=2,boxcar=2,rolling=1", value_name = "SPEC")]
+    #[arg(
+        long,
+        default_value = "icepick=2,boxcar=2,rolling=1",
+        value_name = "SPEC"
+    )]
     pub scars: String,
 
     /// RMS height of the fractal microrelief, mm.

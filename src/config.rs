@@ -223,7 +223,9 @@ param_section! {
         /// luminance, contrast units) at which a candidate is examined. A flat-floored disk of
         /// contrast c peaks at 0.736 c.
         min_response: f64 = 0.012, [0.0, 10.0];
-        /// Smallest depression contrast (surround minus floor of the relative luminance) kept.
+        /// Smallest mean depression contrast kept: surround minus the mean relative luminance
+        /// inside the half-depth segment. Chosen on phantoms at 20 px/mm: true scars measured
+        /// >= 0.09, skin texture (relief, furrows, pores) <= 0.08.
         min_depth: f64 = 0.085, [0.0, 10.0];
         /// Smallest ratio of the Hessian eigenvalues (smaller / larger) at the detection scale;
         /// below it the candidate is line-like (a wrinkle), not a round scar.

@@ -89,12 +89,12 @@ impl AnalyzeSettings {
                     .into(),
             ));
         }
-        if let Some(p) = args.px_per_mm {
-            if !(p.is_finite() && p > 0.0) {
-                return Err(UsageError::Invalid(format!(
-                    "--px-per-mm must be a positive number, got {p}"
-                )));
-            }
+        if let Some(p) = args.px_per_mm
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(UsageError::Invalid(format!(
+                "--px-per-mm must be a positive number, got {p}"
+            )));
         }
         let jobs = match args.jobs {
             Some(0) => return Err(UsageError::Invalid("--jobs must be at least 1".into())),
@@ -216,7 +216,13 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
 pub fn qc_path(settings: &AnalyzeSettings, image_id: &str) -> PathBuf {
     let safe: String = image_id
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_./".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_./".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let safe = safe.replace("..", "_");
     settings.out_dir.join("qc").join(format!("{safe}.jpg"))

@@ -23,8 +23,16 @@ fn folder_walk_is_recursive_sorted_and_case_insensitive() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("in");
     save(&skin_image(40, 30, 1), &d.join("b.png"), ImageFormat::Png);
-    save(&skin_image(40, 30, 2), &d.join("a/z.JPG"), ImageFormat::Jpeg);
-    save(&skin_image(40, 30, 3), &d.join("a/c.tif"), ImageFormat::Tiff);
+    save(
+        &skin_image(40, 30, 2),
+        &d.join("a/z.JPG"),
+        ImageFormat::Jpeg,
+    );
+    save(
+        &skin_image(40, 30, 3),
+        &d.join("a/c.tif"),
+        ImageFormat::Tiff,
+    );
     save(&skin_image(40, 30, 4), &d.join("C.Png"), ImageFormat::Png);
     std::fs::write(d.join("notes.txt"), "not an image").unwrap();
     let out = dir.path().join("out");
@@ -45,8 +53,16 @@ fn folder_walk_is_recursive_sorted_and_case_insensitive() {
 fn truncated_jpeg_among_good_images_is_an_error_row_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("in");
-    save(&skin_image(64, 48, 1), &d.join("good1.png"), ImageFormat::Png);
-    save(&skin_image(64, 48, 2), &d.join("good2.jpg"), ImageFormat::Jpeg);
+    save(
+        &skin_image(64, 48, 1),
+        &d.join("good1.png"),
+        ImageFormat::Png,
+    );
+    save(
+        &skin_image(64, 48, 2),
+        &d.join("good2.jpg"),
+        ImageFormat::Jpeg,
+    );
     let full = std::fs::read(d.join("good2.jpg")).unwrap();
     std::fs::write(d.join("broken.jpg"), &full[..full.len() / 3]).unwrap();
     let out = dir.path().join("out");
@@ -57,7 +73,10 @@ fn truncated_jpeg_among_good_images_is_an_error_row_and_exit_1() {
     assert_eq!(status, vec!["error", "ok", "ok"]);
     let error = cell(&h, &rows[0], "error");
     assert!(error.contains("broken.jpg"), "names the file: {error}");
-    assert!(error.contains("jpeg decode failed"), "gives the reason: {error}");
+    assert!(
+        error.contains("jpeg decode failed"),
+        "gives the reason: {error}"
+    );
     let (_, mrows) = read_csv(&out.join("metrics.csv"));
     assert_eq!(mrows.len(), 2, "the good images are still measured");
 }
@@ -66,8 +85,16 @@ fn truncated_jpeg_among_good_images_is_an_error_row_and_exit_1() {
 fn manifest_resolves_relative_paths_and_carries_columns() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
-    save(&skin_image(50, 40, 1), &study.join("photos/s1_v0.png"), ImageFormat::Png);
-    save(&skin_image(50, 40, 2), &study.join("photos/s1_v1.png"), ImageFormat::Png);
+    save(
+        &skin_image(50, 40, 1),
+        &study.join("photos/s1_v0.png"),
+        ImageFormat::Png,
+    );
+    save(
+        &skin_image(50, 40, 2),
+        &study.join("photos/s1_v1.png"),
+        ImageFormat::Png,
+    );
     std::fs::write(
         study.join("manifest.csv"),
         "path,image_id,subject,visit,arm,px_per_mm,device\n\
@@ -80,12 +107,20 @@ fn manifest_resolves_relative_paths_and_carries_columns() {
     // Run from another folder: paths must resolve against the manifest's folder.
     skintex()
         .current_dir(dir.path())
-        .args(["analyze", "--quiet", "--manifest", "study/manifest.csv", "--out"])
+        .args([
+            "analyze",
+            "--quiet",
+            "--manifest",
+            "study/manifest.csv",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .code(1);
     let (h, rows) = read_csv(&out.join("metrics.csv"));
-    let expected_head = ["image_id", "path", "subject", "visit", "arm", "device", "zone"];
+    let expected_head = [
+        "image_id", "path", "subject", "visit", "arm", "device", "zone",
+    ];
     assert_eq!(&h[..7], &expected_head);
     assert_eq!(rows.len(), 2);
     assert_eq!(cell(&h, &rows[0], "image_id"), "S1-V0");
@@ -106,11 +141,19 @@ fn manifest_resolves_relative_paths_and_carries_columns() {
 #[test]
 fn cli_calibration_overrides_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
-    save(&skin_image(50, 40, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    save(
+        &skin_image(50, 40, 1),
+        &dir.path().join("a.png"),
+        ImageFormat::Png,
+    );
     std::fs::write(dir.path().join("m.csv"), "path,px_per_mm\na.png,10\n").unwrap();
     let out = dir.path().join("out");
     let m = dir.path().join("m.csv");
-    analyze(&["--manifest", m.to_str().unwrap(), "--px-per-mm", "20"], &out).code(0);
+    analyze(
+        &["--manifest", m.to_str().unwrap(), "--px-per-mm", "20"],
+        &out,
+    )
+    .code(0);
     let (h, rows) = read_csv(&out.join("metrics.csv"));
     assert_eq!(cell(&h, &rows[0], "calibration"), "cli");
     assert_eq!(cell(&h, &rows[0], "zone_area_mm2"), "5"); // 2000 / 20^2
@@ -128,9 +171,15 @@ fn exif_orientation_is_applied() {
     let r1 = &rows[0];
     let r6 = &rows[1];
     assert_eq!(cell(&h, r1, "exif_orientation"), "1");
-    assert_eq!((cell(&h, r1, "width"), cell(&h, r1, "height")), ("60", "20"));
+    assert_eq!(
+        (cell(&h, r1, "width"), cell(&h, r1, "height")),
+        ("60", "20")
+    );
     assert_eq!(cell(&h, r6, "exif_orientation"), "6");
-    assert_eq!((cell(&h, r6, "width"), cell(&h, r6, "height")), ("20", "60"));
+    assert_eq!(
+        (cell(&h, r6, "width"), cell(&h, r6, "height")),
+        ("20", "60")
+    );
 }
 
 #[test]
@@ -159,7 +208,11 @@ fn sixteen_bit_png_matches_its_eight_bit_twin() {
 #[test]
 fn metrics_header_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    save(
+        &skin_image(20, 20, 1),
+        &dir.path().join("a.png"),
+        ImageFormat::Png,
+    );
     let out = dir.path().join("out");
     analyze(&[dir.path().join("a.png").to_str().unwrap()], &out).code(0);
     let text = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
@@ -168,21 +221,35 @@ fn metrics_header_snapshot() {
     if std::env::var_os("REGENERATE").is_some() {
         std::fs::write(&snapshot, &header).unwrap();
     }
-    let expected = std::fs::read_to_string(&snapshot).expect("snapshot exists (REGENERATE=1 to create)");
-    assert_eq!(header, expected, "metrics.csv header changed; rerun with REGENERATE=1 if intended");
+    let expected =
+        std::fs::read_to_string(&snapshot).expect("snapshot exists (REGENERATE=1 to create)");
+    assert_eq!(
+        header, expected,
+        "metrics.csv header changed; rerun with REGENERATE=1 if intended"
+    );
 }
 
 #[test]
 fn run_json_records_provenance() {
     let dir = tempfile::tempdir().unwrap();
-    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    save(
+        &skin_image(20, 20, 1),
+        &dir.path().join("a.png"),
+        ImageFormat::Png,
+    );
     std::fs::write(dir.path().join("bad.png"), b"").unwrap();
     let out = dir.path().join("out");
     analyze(&[dir.path().to_str().unwrap(), "--jobs", "1"], &out).code(1);
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["skintex_version"], env!("CARGO_PKG_VERSION"));
-    assert!(run["command_line"].as_array().unwrap().iter().any(|a| a == "analyze"));
+    assert!(
+        run["command_line"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "analyze")
+    );
     assert_eq!(run["config"]["input"]["max_megapixels"], 100.0);
     assert_eq!(run["config"]["height"]["cutoff_mm"], 8.0);
     assert_eq!(run["images"]["total"], 2);
@@ -191,16 +258,28 @@ fn run_json_records_provenance() {
     assert_eq!(run["jobs"], 1);
     for key in ["started_at", "finished_at"] {
         let t = run[key].as_str().unwrap();
-        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{key}: {t}");
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T',
+            "{key}: {t}"
+        );
     }
-    for f in ["metrics.csv", "images.csv", "columns.csv", "DATA_DICTIONARY.md", "run.json"] {
+    for f in [
+        "metrics.csv",
+        "images.csv",
+        "columns.csv",
+        "DATA_DICTIONARY.md",
+        "run.json",
+    ] {
         assert!(out.join(f).is_file(), "{f} written");
     }
     // The data dictionary documents every metrics.csv column.
     let (h, _) = read_csv(&out.join("metrics.csv"));
     let (_, dict) = read_csv(&out.join("columns.csv"));
     for col in &h {
-        assert!(dict.iter().any(|r| r[0] == "metrics.csv" && &r[1] == col), "{col} documented");
+        assert!(
+            dict.iter().any(|r| r[0] == "metrics.csv" && &r[1] == col),
+            "{col} documented"
+        );
     }
 }
 
@@ -208,13 +287,21 @@ fn run_json_records_provenance() {
 fn outputs_are_identical_across_runs_and_thread_counts() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..4 {
-        save(&skin_image(120, 90, i), &dir.path().join(format!("in/img{i}.png")), ImageFormat::Png);
+        save(
+            &skin_image(120, 90, i),
+            &dir.path().join(format!("in/img{i}.png")),
+            ImageFormat::Png,
+        );
     }
     let input = dir.path().join("in");
     let mut outputs = Vec::new();
     for (k, jobs) in ["1", "2", "2"].iter().enumerate() {
         let out = dir.path().join(format!("out{k}"));
-        analyze(&[input.to_str().unwrap(), "--jobs", jobs, "--px-per-mm", "12"], &out).code(0);
+        analyze(
+            &[input.to_str().unwrap(), "--jobs", jobs, "--px-per-mm", "12"],
+            &out,
+        )
+        .code(0);
         outputs.push(std::fs::read(out.join("metrics.csv")).unwrap());
     }
     assert_eq!(outputs[0], outputs[1], "--jobs 1 vs --jobs 2");
@@ -224,14 +311,21 @@ fn outputs_are_identical_across_runs_and_thread_counts() {
 #[test]
 fn usage_and_config_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    save(
+        &skin_image(20, 20, 1),
+        &dir.path().join("a.png"),
+        ImageFormat::Png,
+    );
     let img = dir.path().join("a.png");
     let out = dir.path().join("out");
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[lines]\nmin_length_mm = -1.0\n").unwrap();
-    analyze(&[img.to_str().unwrap(), "--config", bad.to_str().unwrap()], &out)
-        .code(2)
-        .stderr(contains("lines.min_length_mm"));
+    analyze(
+        &[img.to_str().unwrap(), "--config", bad.to_str().unwrap()],
+        &out,
+    )
+    .code(2)
+    .stderr(contains("lines.min_length_mm"));
     analyze(&[img.to_str().unwrap(), "--px-per-mm", "0"], &out)
         .code(2)
         .stderr(contains("--px-per-mm"));
@@ -248,7 +342,15 @@ fn config_default_prints_parseable_commented_toml() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, &text).unwrap();
-    save(&skin_image(20, 20, 1), &dir.path().join("a.png"), ImageFormat::Png);
+    save(
+        &skin_image(20, 20, 1),
+        &dir.path().join("a.png"),
+        ImageFormat::Png,
+    );
     let img = dir.path().join("a.png");
-    analyze(&[img.to_str().unwrap(), "--config", cfg.to_str().unwrap()], &dir.path().join("o")).code(0);
+    analyze(
+        &[img.to_str().unwrap(), "--config", cfg.to_str().unwrap()],
+        &dir.path().join("o"),
+    )
+    .code(0);
 }

@@ -25,7 +25,10 @@ fn data_dictionary_is_current() {
 
 #[test]
 fn default_config_is_current() {
-    check_generated("docs/default-config.toml", &skintex::config::Config::default().commented_toml());
+    check_generated(
+        "docs/default-config.toml",
+        &skintex::config::Config::default().commented_toml(),
+    );
 }
 
 #[test]

@@ -195,8 +195,8 @@ fn timing_1000_px_zone() {
 #[ignore = "diagnostic"]
 fn diag_strength() {
     use skintex::metrics::lines::{line_scales_px, valley_strength};
-    for seed in [1u64, 2, 3] {
-        let phantom = render_phantom(&wrinkle_spec(3), seed);
+    for seed in [2u64, 6] {
+        let phantom = render_phantom(&wrinkle_spec(2 + (seed as u32 % 4)), seed);
         phantom.image.save(format!("/tmp/ph{seed}.png")).unwrap();
         let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image.clone()));
         let zones = full_image_zones(1000, 1000);
@@ -288,11 +288,11 @@ fn diag_thresholds() {
             PX_PER_MM,
             cfg.height.cutoff_mm,
         );
-        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, cfg.lines.blob_beta, 20);
+        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, cfg.lines.blob_beta, std::env::var("SUP").map(|v| v.parse().unwrap()).unwrap_or(20));
         cases.push((h, vs, phantom.truth));
     }
-    for high in [0.03, 0.04, 0.05, 0.06, 0.08] {
-        for low_frac in [0.4, 0.55, 0.7] {
+    for high in [0.04, 0.05, 0.06, 0.07] {
+        for low_frac in [0.5, 0.65] {
             for min_len in [3.0] {
                 let params = skintex::config::LinesParams {
                     strength_high: high,

@@ -134,8 +134,8 @@ pub fn colour_planes(image: &DynamicImage) -> ColourPlanes {
         DynamicImage::ImageRgba16(b) => {
             fill_linear(&mut linear, b.as_raw(), 4, |v| lut16()[v as usize])
         }
-        DynamicImage::ImageRgb32F(b) => fill_linear(&mut linear, b.as_raw(), 3, |v| clip_unit(v)),
-        DynamicImage::ImageRgba32F(b) => fill_linear(&mut linear, b.as_raw(), 4, |v| clip_unit(v)),
+        DynamicImage::ImageRgb32F(b) => fill_linear(&mut linear, b.as_raw(), 3, clip_unit),
+        DynamicImage::ImageRgba32F(b) => fill_linear(&mut linear, b.as_raw(), 4, clip_unit),
         other => {
             let rgb = other.to_rgb16();
             fill_linear(&mut linear, rgb.as_raw(), 3, |v| lut16()[v as usize]);

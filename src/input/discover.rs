@@ -94,10 +94,8 @@ fn walk_sorted(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         let file_type = entry.file_type().map_err(unusable)?;
         if file_type.is_dir() {
             walk_sorted(&path, out)?;
-        } else if !file_type.is_symlink() || path.is_file() {
-            if has_image_extension(&path) {
-                out.push(path);
-            }
+        } else if (!file_type.is_symlink() || path.is_file()) && has_image_extension(&path) {
+            out.push(path);
         }
     }
     Ok(())
@@ -131,10 +129,10 @@ pub fn unique_ids<'a>(items: impl Iterator<Item = (&'a Path, &'a str)>) -> Vec<S
         .iter()
         .map(|(path, id)| {
             let mut candidate = (*id).to_owned();
-            if counts[id] > 1 {
-                if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-                    candidate = format!("{id}.{ext}");
-                }
+            if counts[id] > 1
+                && let Some(ext) = path.extension().and_then(|e| e.to_str())
+            {
+                candidate = format!("{id}.{ext}");
             }
             let n = taken.entry(candidate.clone()).or_default();
             *n += 1;

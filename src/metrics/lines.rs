@@ -155,6 +155,19 @@ const EDGE_SIGMAS: f32 = 2.0;
 /// Distance, in σ, at which the two sides of a valley are compared (symmetry factor Q).
 const SIDE_SIGMAS: f32 = 2.0;
 
+/// Spurs shorter than this (mm) or than the local line width are pruned from the skeletons.
+const SPUR_MIN_MM: f64 = 0.5;
+
+/// Holes of line regions smaller than this (mm²) are filled before thinning.
+const HOLE_MAX_MM2: f64 = 1.0;
+
+/// Number of spur-pruning passes (a second pass removes spurs left on spurs).
+const PRUNE_PASSES: usize = 2;
+
+/// The symmetry factor Q is `min(1, SYMMETRY_FULL_CREDIT·d_min/d_max)`: full credit when the
+/// lower side of the valley rises at least half as much as the higher side.
+const SYMMETRY_FULL_CREDIT: f32 = 2.0;
+
 /// Smallest σ, in pixels of the level it is computed on, for a decimated scale.
 const MIN_LEVEL_SIGMA: f64 = 2.0;
 
@@ -295,7 +308,8 @@ pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
 }
 
 /// Mean of `s` over the segment of `2·half_px + 1` samples centred on each pixel and aligned
-/// with its line direction (nearest-neighbour samples, samples outside the array skipped).
+/// with its line direction (nearest-neighbour samples, samples outside the array skipped),
+/// each sample weighted by its direction agreement `max(0, cos 2(θq − θp))`.
 /// Pixels where `s` is 0 stay 0.
 fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> Array2<f32> {
     if half_px == 0 {
@@ -316,7 +330,10 @@ fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> 
             let rr = (r as f32 + t as f32 * dr).round() as isize;
             let cc = (c as f32 + t as f32 * dc).round() as isize;
             if rr >= 0 && cc >= 0 && (rr as usize) < rows && (cc as usize) < cols {
-                sum += s[(rr as usize, cc as usize)];
+                let q = (rr as usize, cc as usize);
+                // Only samples whose own direction agrees with this pixel's count fully.
+                let agree = (2.0 * (direction[q] - theta)).cos().max(0.0);
+                sum += s[q] * agree;
                 n += 1;
             }
         }
@@ -412,7 +429,7 @@ fn strength_map(
             if lo <= 0.0 {
                 return;
             }
-            let q = lo / plus.max(minus);
+            let q = (SYMMETRY_FULL_CREDIT * lo / plus.max(minus)).min(1.0);
             let rb = a / b;
             *o = b * (-rb * rb * inv_two_beta2).exp() * q * renorm;
         });
@@ -490,6 +507,111 @@ fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
         }
     }
     Some(d.mapv(|v| v as f32 / 3.0))
+}
+
+/// Fill the holes of `region` (4-connected background components that do not touch the
+/// array border) smaller than `max_px` pixels, so that thinning does not turn them into loops.
+fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
+    let background = region.mapv(|v| !v);
+    let (labels, count) = label_components(&background, Connectivity::Four);
+    let mut area = vec![0usize; count + 1];
+    let mut touches = vec![false; count + 1];
+    let (rows, cols) = region.dim();
+    for ((r, c), &l) in labels.indexed_iter() {
+        area[l as usize] += 1;
+        if r == 0 || c == 0 || r + 1 == rows || c + 1 == cols {
+            touches[l as usize] = true;
+        }
+    }
+    for (v, &l) in region.iter_mut().zip(labels.iter()) {
+        if l != 0 && !touches[l as usize] && (area[l as usize] as f64) < max_px {
+            *v = true;
+        }
+    }
+}
+
+/// The 8 neighbour offsets (row, col).
+const NEIGHBOURS: [(isize, isize); 8] = [
+    (-1, -1),
+    (-1, 0),
+    (-1, 1),
+    (0, -1),
+    (0, 1),
+    (1, -1),
+    (1, 0),
+    (1, 1),
+];
+
+/// Skeleton neighbours of (r, c).
+fn skeleton_neighbours(
+    sk: &Array2<bool>,
+    r: usize,
+    c: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let (rows, cols) = sk.dim();
+    NEIGHBOURS.iter().filter_map(move |&(dr, dc)| {
+        let (rr, cc) = (r as isize + dr, c as isize + dc);
+        (rr >= 0
+            && cc >= 0
+            && (rr as usize) < rows
+            && (cc as usize) < cols
+            && sk[(rr as usize, cc as usize)])
+            .then_some((rr as usize, cc as usize))
+    })
+}
+
+/// Remove spurs: branches that run from an end point to a junction (≥ 3 neighbours) and are
+/// shorter than the local line width `1.6651·σ*` at the junction or `min_px`, whichever is
+/// larger. Isolated segments (end point to end point) are kept whole. End points are visited in
+/// raster order, so the result is deterministic.
+fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, min_px: f64) {
+    let ends: Vec<(usize, usize)> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .map(|(p, _)| p)
+        .collect();
+    for start in ends {
+        if !sk[start] {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut prev = start;
+        let mut cur = start;
+        let junction = loop {
+            let next: Vec<(usize, usize)> = skeleton_neighbours(sk, cur.0, cur.1)
+                .filter(|&q| q != prev && !path.contains(&q))
+                .collect();
+            if next.len() != 1 {
+                // Another end point (isolated segment) or a junction at `cur`.
+                break (next.len() > 1 && cur != start).then_some(cur);
+            }
+            let q = next[0];
+            if skeleton_neighbours(sk, q.0, q.1).count() >= 3 {
+                break Some(q);
+            }
+            prev = cur;
+            cur = q;
+            path.push(cur);
+            if path.len() as f64 > 4.0 * min_px.max(1.0) + 64.0 {
+                break None;
+            }
+        };
+        let Some(j) = junction else { continue };
+        if j == cur && path.last() == Some(&cur) && cur != start {
+            path.pop();
+        }
+        let width = f64::from(sigma_px[j]) * WIDTH_PER_SIGMA;
+        let limit = if width.is_finite() {
+            width.max(min_px)
+        } else {
+            min_px
+        };
+        if (path.len() as f64) < limit {
+            for p in path {
+                sk[p] = false;
+            }
+        }
+    }
 }
 
 /// Bilinear sample of `z` at (row, col), only from pixels inside `mask`; None outside.
@@ -574,9 +696,13 @@ pub fn lines_from_strength(
     let px_per_mm = height.px_per_mm;
     let low = params.strength_low.min(params.strength_high) as f32;
     let high = params.strength_high as f32;
-    let region = hysteresis(&vs.strength, low, high);
+    let mut region = hysteresis(&vs.strength, low, high);
+    fill_small_holes(&mut region, HOLE_MAX_MM2 * px_per_mm * px_per_mm);
     let (labels, n_labels) = label_components(&region, Connectivity::Eight);
-    let skeleton = thin(&region);
+    let mut skeleton = thin(&region);
+    for _ in 0..PRUNE_PASSES {
+        prune_spurs(&mut skeleton, &vs.sigma_px, SPUR_MIN_MM * px_per_mm);
+    }
     let mut acc = vec![LineAcc::default(); n_labels + 1];
     for ((r, c), &l) in labels.indexed_iter() {
         if l > 0 {

@@ -251,48 +251,57 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
         )
     };
 
-    let at = |r: usize, c: usize| -> f64 { z[[r, c]].into() };
-    let inside = |r: usize, c: usize| mask[[r, c]];
     let (mut sx, mut cx, mut sy, mut cy) = (0.0f64, 0usize, 0.0f64, 0usize);
     let (mut excess, mut cells) = (0.0f64, 0usize);
     let term = |gx: f64, gy: f64| {
         let q = gx * gx + gy * gy;
         q / ((1.0 + q).sqrt() + 1.0)
     };
+    // Two row buffers (this row, next row) keep the inner loops on contiguous slices.
+    let load = |r: usize, zr: &mut Vec<f64>, mr: &mut Vec<bool>| {
+        zr.clear();
+        mr.clear();
+        zr.extend(z.row(r).iter().map(|&v| v.into()));
+        mr.extend(mask.row(r).iter().copied());
+    };
+    let (mut z0, mut m0, mut z1, mut m1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    load(0, &mut z0, &mut m0);
     for r in 0..ny {
+        let has_next = r + 1 < ny;
+        if has_next {
+            load(r + 1, &mut z1, &mut m1);
+        }
         for c in 0..nx {
-            if !inside(r, c) {
+            if !m0[c] {
                 continue;
             }
-            if c + 1 < nx && inside(r, c + 1) {
-                let g = (at(r, c + 1) - at(r, c)) / step_mm;
+            let right_in = c + 1 < nx && m0[c + 1];
+            if right_in {
+                let g = (z0[c + 1] - z0[c]) / step_mm;
                 sx += g * g;
                 cx += 1;
             }
-            if r + 1 < ny && inside(r + 1, c) {
-                let g = (at(r + 1, c) - at(r, c)) / step_mm;
+            if has_next && m1[c] {
+                let g = (z1[c] - z0[c]) / step_mm;
                 sy += g * g;
                 cy += 1;
-            }
-            if r + 1 < ny
-                && c + 1 < nx
-                && inside(r, c + 1)
-                && inside(r + 1, c)
-                && inside(r + 1, c + 1)
-            {
-                let (a, b, cc, d) = (at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c));
-                let top = (b - a) / step_mm;
-                let bottom = (cc - d) / step_mm;
-                let left = (d - a) / step_mm;
-                let right = (cc - b) / step_mm;
-                excess += 0.25
-                    * (term(top, left)
-                        + term(top, right)
-                        + term(bottom, right)
-                        + term(bottom, left));
-                cells += 1;
+                if right_in && m1[c + 1] {
+                    let (a, b, cc, d) = (z0[c], z0[c + 1], z1[c + 1], z1[c]);
+                    let top = (b - a) / step_mm;
+                    let bottom = (cc - d) / step_mm;
+                    let left = (d - a) / step_mm;
+                    let right = (cc - b) / step_mm;
+                    excess += 0.25
+                        * (term(top, left)
+                            + term(top, right)
+                            + term(bottom, right)
+                            + term(bottom, left));
+                    cells += 1;
+                }
             }
         }
+        std::mem::swap(&mut z0, &mut z1);
+        std::mem::swap(&mut m0, &mut m1);
     }
     let sdq = if cx > 0 && cy > 0 {
         Ok((sx / cx as f64 + sy / cy as f64).sqrt())
@@ -344,7 +353,7 @@ fn fft_len(n: usize) -> usize {
     loop {
         let mut k = m;
         for p in [2, 3, 5] {
-            while k % p == 0 {
+            while k.is_multiple_of(p) {
                 k /= p;
             }
         }
@@ -524,7 +533,7 @@ pub fn sal_str(acf: &Acf, s: f64, step_mm: f64) -> Result<AutocorrelationParamet
     let (h, w) = v.dim();
     let (cy, cx) = (acf.ly, acf.lx);
     let zero = acf.zero_lag();
-    if !(zero > 0.0) {
+    if zero.is_nan() || zero <= 0.0 {
         return Err(Missing::new(FLAT));
     }
     let threshold = s * zero;
@@ -762,14 +771,15 @@ pub fn cooccurrence_counts(
     let mut p = vec![0u64; levels * levels];
     let (ny, nx) = (ny as isize, nx as isize);
     let r_range = (0.max(-dy))..(ny.min(ny - dy));
-    let c_range = (0.max(-dx))..(nx.min(nx - dx));
+    let (c_lo, c_hi) = (0.max(-dx) as usize, nx.min(nx - dx) as usize);
     for r in r_range {
-        for c in c_range.clone() {
-            let (r2, c2) = ((r + dy) as usize, (c + dx) as usize);
-            let (r, c) = (r as usize, c as usize);
-            if mask[[r, c]] && mask[[r2, c2]] {
-                let i = usize::from(image[[r, c]]);
-                let j = usize::from(image[[r2, c2]]);
+        let (ir, mr) = (image.row(r as usize), mask.row(r as usize));
+        let (ir2, mr2) = (image.row((r + dy) as usize), mask.row((r + dy) as usize));
+        for c in c_lo..c_hi {
+            let c2 = (c as isize + dx) as usize;
+            if mr[c] && mr2[c2] {
+                let i = usize::from(ir[c]);
+                let j = usize::from(ir2[c2]);
                 p[i * levels + j] += 1;
                 p[j * levels + i] += 1;
             }

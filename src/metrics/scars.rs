@@ -33,34 +33,47 @@
 //! ```text
 //! S  = median of z_s over the ring 1.5 r ≤ ρ ≤ 2.5 r             surround level
 //! F  = min of z_s within ρ ≤ 0.5 r                                floor
-//! D  = S − F                                                      depth (peak contrast)
-//! segment = 4-connected component of { z_s < S − D/2 } holding the floor pixel
-//! d_eq = 2·sqrt(A / π)                                             equivalent diameter, mm
-//! depth = S − mean_segment(z_s)                                    mean depression contrast
-//! flatness  = |{ z_s ≤ F + D/4 } ∩ segment| / |segment|            floor flatness
-//! steepness = mean_rim |∇z_s| · (d_eq / 2) / D                      wall steepness
+//! D  = S − F                                                      peak contrast
+//! segment = 4-connected component of { z_s < S − D/2 } holding the floor pixel (half depth)
+//! depth   = S − mean_segment(z_s)                                 mean depression contrast
+//! flatness  = |{ z_s ≤ F + D/4 } ∩ segment| / |segment|            floor flatness (reported)
+//! steepness = mean_rim |∇z_s| · sqrt(|segment| / π) / D            wall steepness
+//! P(ρ) = mean of z over the ring of radius ρ about the segment centroid (bins of 0.5 px)
+//! R_rim = smallest ρ with P(ρ) ≥ S − 0.15 D (linear interpolation between bins)
+//! d = 2 · R_rim   [mm]                                            rim diameter
 //! OD_c = ln(mean_ring(c) / mean_segment(c)), c ∈ {R, B} linear     optical density
 //! ```
-//! A cone (V profile) gives flatness 0.25 and steepness 0.5, a Gaussian bowl 0.42 and 0.69, a
-//! flat-floored pit with sharp walls flatness → 1 and steepness ≫ 1.
+//! The half-depth segment of a V (cone) or a raised-cosine profile is only half the rim width,
+//! so the reported diameter is the rim of the angular-mean profile (where it is back within
+//! 15 % of the depth from the surround): a cone gives 0.85 of its rim diameter, a raised cosine
+//! 0.75, a flat-floored pit ≈ 1 (before camera blur, which widens). A cone gives steepness 0.5,
+//! a raised-cosine bowl 0.6, a flat-floored pit with sharp walls > 1.5.
 //!
-//! Rejected: `D < scars.min_depth`; `d_eq < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
-//! `d_eq > max_diameter_mm · 1.25`; segment touching the window border or axis ratio
+//! Rejected: `depth < scars.min_depth`; steepness < 0.3 (noise specks); a profile that never
+//! returns to the surround; `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
+//! `d > 1.25 · max_diameter_mm`; a segment touching its window or with axis ratio
 //! `sqrt(μ_major / μ_minor) > scars.max_elongation` (second central moments; fine lines);
-//! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R` (melanin absorbs blue several times
-//! more than red, shading darkens every channel by the same factor so OD_B = OD_R).
+//! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R`: melanin absorbs blue several
+//! times more than red (a pigmented spot rendered as linear RGB × (0.85, 0.75, 0.6) has
+//! OD_B / OD_R = 3.1), while shading darkens every channel by the same factor (OD_B = OD_R).
+//! Candidates are segmented strongest first; one whose centre falls inside an accepted scar's
+//! rim disk is a duplicate.
 //!
 //! # Type (Jacob et al. 2001)
 //! ```text
-//! icepick  d < boxcar_min (1.5 mm), or d < icepick_max (2 mm) and flatness < min_boxcar_flatness
-//! rolling  d > boxcar_max (5 mm),   or d > rolling_min (4 mm) and steepness < min_boxcar_steepness
-//! boxcar   otherwise
+//! rolling  d > boxcar_max (5 mm)
+//! icepick  d < boxcar_min (1.5 mm)
+//! boxcar   otherwise, when steepness ≥ min_boxcar_steepness (steep walls, flat floor)
+//! icepick  otherwise, when d < icepick_max (2 mm)       (sloped walls: V profile)
+//! rolling  otherwise                                     (sloped walls, wide: smooth bowl)
 //! ```
+//! Profile shape resolves the overlapping size ranges (1.5-2 mm: icepick or boxcar; 4-5 mm:
+//! boxcar or rolling).
 //!
 //! # Zone values
 //! ```text
-//! count = N;  density = N / A_zone[cm²];  area_fraction = |∪ segments| / |zone|
-//! mean_diameter = mean d_eq [mm];  mean_depth = mean depth (unitless, > 0)
+//! count = N;  density = N / A_zone[cm²];  area_fraction = |∪ rim disks ∩ zone| / |zone|
+//! mean_diameter = mean d [mm];  mean_depth = mean depth (unitless, > 0)
 //! ```
 //! With no scar, counts and area fraction are measured zeros; mean diameter and depth are
 //! missing. An empty zone makes every value missing.
@@ -106,31 +119,32 @@ pub const COLUMNS: &[ColumnSpec] = &[
     spec(
         "scars_area_fraction",
         "1",
-        "Fraction of the zone covered by scar segments (union of the half-depth segments), 0-1.",
+        "Fraction of the zone covered by scars (union of the disks of rim diameter), 0-1.",
     ),
     spec(
         "scars_mean_diameter_mm",
         "mm",
-        "Mean equivalent diameter 2*sqrt(area/pi) of the scar segments (thresholded at half \
-         depth between floor and surround). Empty when no scar is detected.",
+        "Mean scar rim diameter: twice the radius at which the angular-mean radial profile of \
+         relative luminance returns to within 15 % of the depth from the surround. Empty when no \
+         scar is detected.",
     ),
     spec(
         "scars_icepick",
         "1",
-        "Number of icepick scars (Jacob 2001): diameter < 1.5 mm, or < 2 mm with a V-shaped \
-         profile (floor flatness < scars.min_boxcar_flatness).",
+        "Number of icepick scars (Jacob 2001): rim diameter < 1.5 mm, or < 2 mm with sloped \
+         (V-shaped) walls (wall steepness < scars.min_boxcar_steepness).",
     ),
     spec(
         "scars_boxcar",
         "1",
-        "Number of boxcar scars (Jacob 2001): 1.5-5 mm with a flat floor (1.5-2 mm) or steep \
-         walls (4-5 mm); every scar of 2-4 mm.",
+        "Number of boxcar scars (Jacob 2001): rim diameter 1.5-5 mm with steep walls (wall \
+         steepness >= scars.min_boxcar_steepness, default 1.1).",
     ),
     spec(
         "scars_rolling",
         "1",
-        "Number of rolling scars (Jacob 2001): diameter > 5 mm, or > 4 mm with smooth walls \
-         (wall steepness < scars.min_boxcar_steepness).",
+        "Number of rolling scars (Jacob 2001): rim diameter > 5 mm, or >= 2 mm with sloped, \
+         smooth walls (wall steepness < scars.min_boxcar_steepness).",
     ),
     spec(
         "scars_mean_depth",
@@ -163,12 +177,13 @@ impl ScarKind {
 /// One detected scar, for `scars.csv` and the QC picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScarRecord {
-    /// Centre (segment centroid) in image coordinates, px.
+    /// Centre (half-depth segment centroid) in image coordinates (zone bounding-box origin
+    /// added), px.
     pub x_px: f64,
     pub y_px: f64,
-    /// Equivalent diameter 2·sqrt(area/π), mm.
+    /// Rim diameter (see the module doc), mm.
     pub diameter_mm: f64,
-    /// Area, mm2.
+    /// Area of the rim disk π·d²/4, mm2.
     pub area_mm2: f64,
     pub kind: ScarKind,
     /// Depression contrast relative to the surround (unitless, positive): surround minus mean
@@ -186,6 +201,9 @@ const MIN_LEVEL_SIGMA: f64 = 1.6;
 const SCALES_PER_OCTAVE: f64 = 3.0;
 /// Measured diameters below this fraction of `min_diameter_mm` are pores, not scars.
 const PORE_FRACTION: f64 = 0.8;
+/// Segments with a wall steepness below this are noise specks or shallow line pieces (a cone,
+/// the least steep scar profile, gives 0.5).
+const MIN_STEEPNESS: f64 = 0.3;
 /// Radial-profile bin width, base px.
 const PROFILE_BIN_PX: f64 = 0.5;
 /// The rim is where the radial profile is back within this fraction of the depth from the
@@ -707,6 +725,9 @@ fn segment_candidate(
     let radius_px = (n / std::f64::consts::PI).sqrt();
     let steepness = grad_sum / rim_n.max(1) as f64 * radius_px / f64::from(depth_peak);
 
+    if steepness < MIN_STEEPNESS {
+        return None;
+    }
     // Rim: where the mean radial profile about the centroid rises back to within RIM_FRACTION
     // of the depth from the surround.
     let (wy, wx) = (my, mx);
@@ -716,7 +737,8 @@ fn segment_candidate(
         .min(ww as f64 - 1.0 - wx);
     let nbins = (max_rho / PROFILE_BIN_PX).floor().max(1.0) as usize;
     let mut sums = vec![(0.0f64, 0usize); nbins];
-    for ((i, j), &v) in zs.indexed_iter() {
+    // The unsmoothed map: angular averaging removes the noise without widening the profile.
+    for ((i, j), &v) in win.indexed_iter() {
         if !wmask[[i, j]] {
             continue;
         }

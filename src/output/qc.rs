@@ -47,7 +47,10 @@ impl QcCanvas {
     pub fn new(image: &DynamicImage) -> Self {
         let long = image.width().max(image.height());
         if long <= QC_MAX_SIDE {
-            return Self { image: image.to_rgb8(), scale: 1.0 };
+            return Self {
+                image: image.to_rgb8(),
+                scale: 1.0,
+            };
         }
         let scale = f64::from(QC_MAX_SIDE) / f64::from(long);
         let w = ((f64::from(image.width()) * scale).round() as u32).max(1);
@@ -60,7 +63,11 @@ impl QcCanvas {
 
     fn put(&mut self, x: f64, y: f64, colour: [u8; 3]) {
         let (qx, qy) = ((x * self.scale) as i64, (y * self.scale) as i64);
-        if qx >= 0 && qy >= 0 && (qx as u32) < self.image.width() && (qy as u32) < self.image.height() {
+        if qx >= 0
+            && qy >= 0
+            && (qx as u32) < self.image.width()
+            && (qy as u32) < self.image.height()
+        {
             self.image.put_pixel(qx as u32, qy as u32, Rgb(colour));
         }
     }
@@ -86,11 +93,19 @@ impl QcCanvas {
     pub fn outline(&mut self, mask: &Mask, colour: [u8; 3]) {
         let (h, w) = mask.bits.dim();
         let inside = |r: isize, c: isize| {
-            r >= 0 && c >= 0 && (r as usize) < h && (c as usize) < w && mask.bits[[r as usize, c as usize]]
+            r >= 0
+                && c >= 0
+                && (r as usize) < h
+                && (c as usize) < w
+                && mask.bits[[r as usize, c as usize]]
         };
         for ((r, c), &m) in mask.bits.indexed_iter() {
             let (ri, ci) = (r as isize, c as isize);
-            if m && !(inside(ri - 1, ci) && inside(ri + 1, ci) && inside(ri, ci - 1) && inside(ri, ci + 1)) {
+            if m && !(inside(ri - 1, ci)
+                && inside(ri + 1, ci)
+                && inside(ri, ci - 1)
+                && inside(ri, ci + 1))
+            {
                 let (x, y) = ((mask.x0 + c) as f64, (mask.y0 + r) as f64);
                 self.put(x, y, colour);
                 // Thicken to 2 px in the QC picture.
@@ -102,7 +117,15 @@ impl QcCanvas {
 
     fn text(&mut self, font: &FontRef<'_>, x: i32, y: i32, size: f32, colour: [u8; 3], text: &str) {
         // A dark shadow keeps labels readable on any skin tone.
-        draw_text_mut(&mut self.image, Rgb([0, 0, 0]), x + 1, y + 1, size, font, text);
+        draw_text_mut(
+            &mut self.image,
+            Rgb([0, 0, 0]),
+            x + 1,
+            y + 1,
+            size,
+            font,
+            text,
+        );
         draw_text_mut(&mut self.image, Rgb(colour), x, y, size, font, text);
     }
 }
@@ -125,7 +148,12 @@ fn scar_colour(kind: ScarKind) -> [u8; 3] {
 }
 
 /// Draw zones, detections and the caption on `canvas`.
-pub fn draw_qc(canvas: &mut QcCanvas, zones: &[Zone], records: &[ZoneRecord], extras: &QcExtras<'_>) {
+pub fn draw_qc(
+    canvas: &mut QcCanvas,
+    zones: &[Zone],
+    records: &[ZoneRecord],
+    extras: &QcExtras<'_>,
+) {
     let font = FontRef::try_from_slice(FONT_BYTES).ok();
     if let Some(excluded) = extras.excluded {
         canvas.shade(excluded);
@@ -134,26 +162,44 @@ pub fn draw_qc(canvas: &mut QcCanvas, zones: &[Zone], records: &[ZoneRecord], ex
     for (i, zone) in zones.iter().enumerate() {
         let colour = ZONE_COLOURS[i % ZONE_COLOURS.len()];
         canvas.outline(&zone.mask, colour);
-        if let Some(font) = &font {
-            if zones.len() > 1 {
-                let (sx, sy, n) = zone.mask.bits.indexed_iter().filter(|(_, m)| **m).fold(
-                    (0.0, 0.0, 0.0),
-                    |(sx, sy, n), ((r, c), _)| (sx + c as f64, sy + r as f64, n + 1.0),
+        if let Some(font) = &font
+            && zones.len() > 1
+        {
+            let (sx, sy, n) = zone
+                .mask
+                .bits
+                .indexed_iter()
+                .filter(|(_, m)| **m)
+                .fold((0.0, 0.0, 0.0), |(sx, sy, n), ((r, c), _)| {
+                    (sx + c as f64, sy + r as f64, n + 1.0)
+                });
+            if n > 0.0 {
+                let x = ((zone.mask.x0 as f64 + sx / n) * canvas.scale) as i32;
+                let y = ((zone.mask.y0 as f64 + sy / n) * canvas.scale) as i32;
+                canvas.text(
+                    font,
+                    x - 20,
+                    y - (size / 2.0) as i32,
+                    size * 0.8,
+                    colour,
+                    &zone.name,
                 );
-                if n > 0.0 {
-                    let x = ((zone.mask.x0 as f64 + sx / n) * canvas.scale) as i32;
-                    let y = ((zone.mask.y0 as f64 + sy / n) * canvas.scale) as i32;
-                    canvas.text(font, x - 20, y - (size / 2.0) as i32, size * 0.8, colour, &zone.name);
-                }
             }
         }
     }
     if let Some([x0, y0, x1, y1]) = extras.face_box {
         let s = canvas.scale;
         let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
-            Rect::at((x0 * s) as i32, (y0 * s) as i32).of_size(((x1 - x0) * s).max(1.0) as u32, ((y1 - y0) * s).max(1.0) as u32)
+            Rect::at((x0 * s) as i32, (y0 * s) as i32).of_size(
+                ((x1 - x0) * s).max(1.0) as u32,
+                ((y1 - y0) * s).max(1.0) as u32,
+            )
         };
-        imageproc::drawing::draw_hollow_rect_mut(&mut canvas.image, rect(x0, y0, x1, y1), Rgb([255, 255, 255]));
+        imageproc::drawing::draw_hollow_rect_mut(
+            &mut canvas.image,
+            rect(x0, y0, x1, y1),
+            Rgb([255, 255, 255]),
+        );
     }
     let mut n_lines = 0;
     let mut n_scars = 0;
@@ -170,10 +216,23 @@ pub fn draw_qc(canvas: &mut QcCanvas, zones: &[Zone], records: &[ZoneRecord], ex
                 .calibration
                 .px_per_mm
                 .map_or(5.0, |p| scar.diameter_mm * p / 2.0);
-            let centre = ((scar.x_px * canvas.scale) as i32, (scar.y_px * canvas.scale) as i32);
+            let centre = (
+                (scar.x_px * canvas.scale) as i32,
+                (scar.y_px * canvas.scale) as i32,
+            );
             let radius = ((r_px * canvas.scale).round() as i32).max(3);
-            draw_hollow_circle_mut(&mut canvas.image, centre, radius, Rgb(scar_colour(scar.kind)));
-            draw_hollow_circle_mut(&mut canvas.image, centre, radius + 1, Rgb(scar_colour(scar.kind)));
+            draw_hollow_circle_mut(
+                &mut canvas.image,
+                centre,
+                radius,
+                Rgb(scar_colour(scar.kind)),
+            );
+            draw_hollow_circle_mut(
+                &mut canvas.image,
+                centre,
+                radius + 1,
+                Rgb(scar_colour(scar.kind)),
+            );
         }
     }
     let Some(font) = &font else { return };
@@ -182,16 +241,41 @@ pub fn draw_qc(canvas: &mut QcCanvas, zones: &[Zone], records: &[ZoneRecord], ex
         Some(p) => format!("{p:.2} px/mm ({})", extras.calibration.source.label()),
         None => "uncalibrated".to_owned(),
     };
-    let caption = format!("{}  |  {cal}  |  lines {n_lines}  scars {n_scars}", extras.caption);
+    let caption = format!(
+        "{}  |  {cal}  |  lines {n_lines}  scars {n_scars}",
+        extras.caption
+    );
     let bar_h = (size * 1.6) as u32;
-    draw_filled_rect_mut(&mut canvas.image, Rect::at(0, (h - bar_h.min(h)) as i32).of_size(w, bar_h.min(h)), Rgb([20, 20, 20]));
-    canvas.text(font, 6, (h - bar_h.min(h)) as i32 + 3, size, [255, 255, 255], &caption);
+    draw_filled_rect_mut(
+        &mut canvas.image,
+        Rect::at(0, (h - bar_h.min(h)) as i32).of_size(w, bar_h.min(h)),
+        Rgb([20, 20, 20]),
+    );
+    canvas.text(
+        font,
+        6,
+        (h - bar_h.min(h)) as i32 + 3,
+        size,
+        [255, 255, 255],
+        &caption,
+    );
     if let Some(p) = extras.calibration.px_per_mm {
         let len = (10.0 * p * canvas.scale) as u32;
         if len > 4 && len < w / 2 {
             let y = (h - bar_h.min(h)).saturating_sub(12);
-            draw_filled_rect_mut(&mut canvas.image, Rect::at((w - len - 10) as i32, y as i32).of_size(len, 5), Rgb([255, 255, 255]));
-            canvas.text(font, (w - len - 10) as i32, y as i32 - size as i32 - 2, size * 0.8, [255, 255, 255], "10 mm");
+            draw_filled_rect_mut(
+                &mut canvas.image,
+                Rect::at((w - len - 10) as i32, y as i32).of_size(len, 5),
+                Rgb([255, 255, 255]),
+            );
+            canvas.text(
+                font,
+                (w - len - 10) as i32,
+                y as i32 - size as i32 - 2,
+                size * 0.8,
+                [255, 255, 255],
+                "10 mm",
+            );
         }
     }
 }

@@ -299,24 +299,64 @@ pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8
 
 /// Columns of `lines.csv` after the key, carried and `zone` columns.
 pub const LINE_COLUMNS: &[ColumnSpec] = &[
-    spec("line_id", "", "Line number within the zone, 1-based, in detection order."),
+    spec(
+        "line_id",
+        "",
+        "Line number within the zone, 1-based, in detection order.",
+    ),
     spec("length_mm", "mm", "Skeleton length of the line."),
     spec("width_mm", "mm", "Mean width of the line."),
-    spec("depth", "1", "Mean valley contrast relative to the surround (pseudo-height units)."),
-    spec("orientation_deg", "deg", "Line orientation, 0 = horizontal, 0-180 counter-clockwise in the image."),
-    spec("x_px", "px", "Column of the skeleton's centroid in the upright image."),
-    spec("y_px", "px", "Row of the skeleton's centroid in the upright image."),
+    spec(
+        "depth",
+        "1",
+        "Mean valley contrast relative to the surround (pseudo-height units).",
+    ),
+    spec(
+        "orientation_deg",
+        "deg",
+        "Line orientation, 0 = horizontal, 0-180 counter-clockwise in the image.",
+    ),
+    spec(
+        "x_px",
+        "px",
+        "Column of the skeleton's centroid in the upright image.",
+    ),
+    spec(
+        "y_px",
+        "px",
+        "Row of the skeleton's centroid in the upright image.",
+    ),
 ];
 
 /// Columns of `scars.csv` after the key, carried and `zone` columns.
 pub const SCAR_COLUMNS: &[ColumnSpec] = &[
-    spec("scar_id", "", "Scar number within the zone, 1-based, in detection order."),
-    spec("x_px", "px", "Column of the scar centre in the upright image."),
+    spec(
+        "scar_id",
+        "",
+        "Scar number within the zone, 1-based, in detection order.",
+    ),
+    spec(
+        "x_px",
+        "px",
+        "Column of the scar centre in the upright image.",
+    ),
     spec("y_px", "px", "Row of the scar centre in the upright image."),
-    spec("diameter_mm", "mm", "Equivalent diameter sqrt(4 area / pi)."),
+    spec(
+        "diameter_mm",
+        "mm",
+        "Equivalent diameter sqrt(4 area / pi).",
+    ),
     spec("area_mm2", "mm2", "Area of the scar's segment."),
-    spec("type", "", "Jacob et al. 2001 type: icepick, boxcar or rolling."),
-    spec("depth", "1", "Depression contrast relative to the surround (pseudo-height units)."),
+    spec(
+        "type",
+        "",
+        "Jacob et al. 2001 type: icepick, boxcar or rolling.",
+    ),
+    spec(
+        "depth",
+        "1",
+        "Depression contrast relative to the surround (pseudo-height units).",
+    ),
 ];
 
 const ZONE_KEY: ColumnSpec = spec("zone", "", "Zone in which the detection lies.");
@@ -362,34 +402,52 @@ fn detection_rows<T>(
 
 /// `lines.csv`: one row per detected fine line.
 pub fn lines_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
-    let rows = detection_rows(records, |m| &m.lines, |i, line: &crate::metrics::LineRecord| {
-        let n = line.skeleton.len().max(1) as f64;
-        let (sx, sy) = line.skeleton.iter().fold((0.0, 0.0), |(sx, sy), &(x, y)| (sx + f64::from(x), sy + f64::from(y)));
-        vec![
-            (i + 1).to_string(),
-            format_number(line.length_mm),
-            format_number(line.width_mm),
-            format_number(line.depth),
-            format_number(line.orientation_deg),
-            if line.skeleton.is_empty() { String::new() } else { format_number(sx / n) },
-            if line.skeleton.is_empty() { String::new() } else { format_number(sy / n) },
-        ]
-    });
+    let rows = detection_rows(
+        records,
+        |m| &m.lines,
+        |i, line: &crate::metrics::LineRecord| {
+            let n = line.skeleton.len().max(1) as f64;
+            let (sx, sy) = line.skeleton.iter().fold((0.0, 0.0), |(sx, sy), &(x, y)| {
+                (sx + f64::from(x), sy + f64::from(y))
+            });
+            vec![
+                (i + 1).to_string(),
+                format_number(line.length_mm),
+                format_number(line.width_mm),
+                format_number(line.depth),
+                format_number(line.orientation_deg),
+                if line.skeleton.is_empty() {
+                    String::new()
+                } else {
+                    format_number(sx / n)
+                },
+                if line.skeleton.is_empty() {
+                    String::new()
+                } else {
+                    format_number(sy / n)
+                },
+            ]
+        },
+    );
     csv_bytes(&lines_columns(carried_columns), rows.into_iter())
 }
 
 /// `scars.csv`: one row per detected scar.
 pub fn scars_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
-    let rows = detection_rows(records, |m| &m.scars, |i, scar: &crate::metrics::ScarRecord| {
-        vec![
-            (i + 1).to_string(),
-            format_number(scar.x_px),
-            format_number(scar.y_px),
-            format_number(scar.diameter_mm),
-            format_number(scar.area_mm2),
-            scar.kind.label().to_owned(),
-            format_number(scar.depth),
-        ]
-    });
+    let rows = detection_rows(
+        records,
+        |m| &m.scars,
+        |i, scar: &crate::metrics::ScarRecord| {
+            vec![
+                (i + 1).to_string(),
+                format_number(scar.x_px),
+                format_number(scar.y_px),
+                format_number(scar.diameter_mm),
+                format_number(scar.area_mm2),
+                scar.kind.label().to_owned(),
+                format_number(scar.depth),
+            ]
+        },
+    );
     csv_bytes(&scars_columns(carried_columns), rows.into_iter())
 }

@@ -36,7 +36,8 @@ pub fn save(img: &RgbImage, path: &Path, format: ImageFormat) -> PathBuf {
 /// JPEG bytes of `img` with an EXIF APP1 segment carrying `orientation` (1-8).
 pub fn jpeg_with_orientation(img: &RgbImage, orientation: u16) -> Vec<u8> {
     let mut jpeg = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+        .unwrap();
     // TIFF header (big endian), one IFD entry: tag 0x0112 (Orientation), SHORT, count 1.
     let mut tiff = Vec::new();
     tiff.extend_from_slice(b"MM\0\x2a\0\0\0\x08");
@@ -61,7 +62,12 @@ pub fn jpeg_with_orientation(img: &RgbImage, orientation: u16) -> Vec<u8> {
 /// Parse a CSV file into (header, rows).
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
@@ -71,6 +77,9 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// The value of column `name` in `row`.
 pub fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
-    let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     &row[i]
 }

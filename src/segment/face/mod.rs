@@ -282,7 +282,7 @@ fn label_mask(labels: &Array2<u8>, x0: usize, y0: usize, keep: impl Fn(u8) -> bo
             bits: Array2::from_elem((0, 0), false),
         };
     }
-    let bits = labels.slice(ndarray::s![r0..r1, c0..c1]).mapv(|l| keep(l));
+    let bits = labels.slice(ndarray::s![r0..r1, c0..c1]).mapv(keep);
     Mask {
         x0: x0 + c0,
         y0: y0 + r0,

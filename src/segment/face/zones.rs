@@ -453,7 +453,7 @@ mod tests {
         let sq = vec![[2.0, 2.0], [6.0, 2.0], [6.0, 6.0], [2.0, 6.0]];
         let mut m = Array2::from_elem((10, 10), false);
         mark_grown_polygon(&sq, 1.0, 0, 0, &mut m);
-        assert!(m[[4, 4]] && m[[4, 1]] && m[[1, 4]] && m[[7, 7]] == false && m[[4, 7]]);
+        assert!(m[[4, 4]] && m[[4, 1]] && m[[1, 4]] && !m[[7, 7]] && m[[4, 7]]);
         assert!(!m[[4, 0]] && !m[[0, 0]]);
         // Area: 5x5 inside (2..=6) grown by 1 px: 7x7 minus the 4 corners (distance sqrt 2).
         assert_eq!(m.iter().filter(|&&b| b).count(), 49 - 4);
