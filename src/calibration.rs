@@ -10,6 +10,8 @@ pub enum CalibrationSource {
     Cli,
     /// The manifest's `px_per_mm` column.
     Manifest,
+    /// Estimated from the iris diameter (11.7 mm) found by the face models.
+    Iris,
     /// Uncalibrated: lengths and areas in mm are left empty.
     None,
 }
@@ -20,6 +22,7 @@ impl CalibrationSource {
         match self {
             Self::Cli => "cli",
             Self::Manifest => "manifest",
+            Self::Iris => "iris",
             Self::None => "none",
         }
     }

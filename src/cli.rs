@@ -25,14 +25,15 @@ pub enum Command {
     Phantom(PhantomArgs),
 }
 
-/// Which part of each photo is analysed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoiMode {
-    /// Find the face and measure per anatomical zone.
-    Face,
-    /// Analyse the whole image as one zone named `full` (close-ups without a face).
-    Full,
+pub use crate::segment::RoiMode;
+
+/// Which engine runs the ONNX models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeChoice {
+    /// The pure-Rust runtime built into skintex (tract); needs nothing installed.
+    Embedded,
+    /// ONNX Runtime's shared library (>= 1.24), from --ort-lib or ORT_DYLIB_PATH.
+    Onnxruntime,
 }
 
 #[derive(Debug, Args)]
@@ -50,9 +51,18 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value = "skintex-out", value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Region of interest: `full` analyses the whole image as one zone; `face` finds face zones.
-    #[arg(long, value_enum, default_value_t = RoiMode::Full)]
+    /// Region of interest: `face` finds the face and measures its zones; `full` analyses the whole
+    /// image as one zone (close-ups). A manifest column `roi` overrides it per image.
+    #[arg(long, value_enum, default_value_t = RoiMode::Face)]
     pub roi: RoiMode,
+
+    /// Engine for the face models: the embedded pure-Rust runtime, or ONNX Runtime.
+    #[arg(long, value_enum, default_value_t = RuntimeChoice::Embedded)]
+    pub runtime: RuntimeChoice,
+
+    /// Path of libonnxruntime.so for `--runtime onnxruntime` (default: $ORT_DYLIB_PATH).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
 
     /// Calibration in pixels per millimetre for every image (overrides the manifest column).
     #[arg(long, value_name = "F")]

@@ -152,6 +152,10 @@ param_section! {
         /// metrics look for (fine lines up to 1.5 mm wide, scars up to 6 mm across) and removes the
         /// shading of the face's curvature and of uneven lighting (wavelengths of 10 mm and more).
         cutoff_mm: f64 = 8.0, [0.5, 100.0];
+        /// Lowest resolution at which roughness, lines and scars are measured, px/mm. Below it the
+        /// features these families look for (lines 0.1-1.5 mm wide, pores and scars from 0.5 mm)
+        /// span less than about 2 px, and their columns are left empty with the reason.
+        min_px_per_mm: f64 = 5.0, [0.1, 1000.0];
     }
 }
 
@@ -198,13 +202,15 @@ param_section! {
         /// their strength; short valleys of the skin relief and pores are attenuated. 0 = off.
         line_support_mm: f64 = 2.0, [0.0, 50.0];
         /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
-        /// strength is sigma^2 l2 / 0.385, which equals the depth of a Gaussian valley at its best
-        /// scale, so 0.03 = a valley 3 % darker than its surround.
-        strength_high: f64 = 0.03, [0.0, 10.0];
+        /// strength is sigma^2 l2 / 0.385 (times the blobness and two-sided factors, averaged
+        /// along the line), which equals the depth of a Gaussian valley at its best scale, so
+        /// 0.055 = a valley 5.5 % darker than its sides. Chosen on phantoms at 20 px/mm (see
+        /// tests/validation_lines.rs): lower values admit the skin relief as lines.
+        strength_high: f64 = 0.055, [0.0, 10.0];
         /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
         /// added to a line when connected to a seed. A value above strength_high acts as
         /// strength_high.
-        strength_low: f64 = 0.015, [0.0, 10.0];
+        strength_low: f64 = 0.033, [0.0, 10.0];
     }
 }
 

@@ -7,28 +7,33 @@
 use std::io::IsTerminal as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::calibration::Calibration;
-use crate::cli::{AnalyzeArgs, RoiMode};
+use crate::calibration::{Calibration, CalibrationSource};
+use crate::cli::{AnalyzeArgs, RuntimeChoice};
 use crate::config::{Config, ConfigError};
 use crate::input::colour::colour_planes;
-use crate::input::decode::decode_file;
+use crate::input::decode::{ImageInfo, decode_file};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{ZoneInput, measure_zone};
 use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
-use crate::output::provenance::{ImageCounts, RunRecord, now_iso8601};
+use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg};
 use crate::output::tables::{
-    ImageRecord, ZoneRecord, images_csv, lines_csv, metrics_csv, reserved_column_names, scars_csv,
+    FaceSummary, ImageRecord, ZoneRecord, images_csv, lines_csv, metrics_csv,
+    reserved_column_names, scars_csv,
 };
 use crate::output::write_atomic;
-use crate::segment::full_image_zones;
+use crate::segment::face::{
+    FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, segment_face,
+};
+use crate::segment::{Mask, RoiMode, Zone, full_image_zones};
 
 /// A problem with how skintex was called (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,8 @@ pub enum UsageError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -56,12 +63,13 @@ pub enum RunError {
 }
 
 /// A validated analysis run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AnalyzeSettings {
     pub inputs: InputSet,
     pub input_paths: Vec<PathBuf>,
     pub manifest: Option<PathBuf>,
     pub out_dir: PathBuf,
+    /// Default region of interest (a manifest `roi` cell overrides it per image).
     pub roi: RoiMode,
     pub px_per_mm_override: Option<f64>,
     pub jobs: usize,
@@ -70,10 +78,12 @@ pub struct AnalyzeSettings {
     pub show_progress: bool,
     /// Write `qc/<image_id>.jpg` for every analysed image.
     pub write_qc: bool,
+    /// The face models, loaded once when any image is analysed with `roi face`.
+    pub face_models: Option<Arc<FaceModels>>,
 }
 
 impl AnalyzeSettings {
-    /// Validate raw arguments: load the config, check numbers, find the inputs.
+    /// Validate raw arguments: load the config, check numbers, find the inputs, load the models.
     ///
     /// # Errors
     /// [`UsageError`] naming the option, key or file at fault.
@@ -82,13 +92,6 @@ impl AnalyzeSettings {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
         };
-        if args.roi == RoiMode::Face {
-            return Err(UsageError::Invalid(
-                "--roi face is not available yet: face and zone segmentation is not built in this \
-                 version; use --roi full to analyse each image as one zone"
-                    .into(),
-            ));
-        }
         if let Some(p) = args.px_per_mm
             && !(p.is_finite() && p > 0.0)
         {
@@ -101,9 +104,29 @@ impl AnalyzeSettings {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, usize::from),
         };
+        if args.ort_lib.is_some() && args.runtime != RuntimeChoice::Onnxruntime {
+            return Err(UsageError::Invalid(
+                "--ort-lib is only used with --runtime onnxruntime".into(),
+            ));
+        }
         let inputs = match &args.manifest {
             Some(m) => read_manifest(m, &reserved_column_names())?,
             None => discover_inputs(&args.inputs)?,
+        };
+        let needs_face = inputs
+            .images
+            .iter()
+            .any(|i| i.problem.is_none() && i.roi.unwrap_or(args.roi) == RoiMode::Face);
+        let face_models = if needs_face {
+            let runtime = match args.runtime {
+                RuntimeChoice::Embedded => Runtime::Embedded,
+                RuntimeChoice::Onnxruntime => Runtime::OnnxRuntime {
+                    library: args.ort_lib.clone(),
+                },
+            };
+            Some(Arc::new(FaceModels::load(&runtime)?))
+        } else {
+            None
         };
         Ok(Self {
             inputs,
@@ -117,6 +140,7 @@ impl AnalyzeSettings {
             command_line,
             show_progress: !args.quiet && std::io::stderr().is_terminal(),
             write_qc: !args.no_qc,
+            face_models,
         })
     }
 }
@@ -127,14 +151,129 @@ pub struct RunSummary {
     pub counts: ImageCounts,
 }
 
+/// A failed image: what was learnt before the failure, and why.
+struct Failure {
+    info: Option<ImageInfo>,
+    face: Option<FaceSummary>,
+    reason: String,
+}
+
+fn face_summary(seg: &FaceSegmentation) -> FaceSummary {
+    let iris = seg.iris.as_ref();
+    FaceSummary {
+        faces_found: seg.faces_found,
+        detection_score: Some(seg.detection_score),
+        iris_left_px_per_mm: iris.and_then(|i| i.left_px_per_mm),
+        iris_right_px_per_mm: iris.and_then(|i| i.right_px_per_mm),
+        iris_disagreement: iris
+            .filter(|i| i.left_px_per_mm.is_some() && i.right_px_per_mm.is_some())
+            .map(|i| i.disagreement),
+        iris_flagged: iris.is_some_and(|i| i.flagged),
+    }
+}
+
+/// Decode, segment and measure one image (may panic; the caller catches it).
+fn analyze_decoded(
+    input: &ImageInput,
+    settings: &AnalyzeSettings,
+    roi: RoiMode,
+    calibration: &mut Calibration,
+) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Failure> {
+    let fail = |info: Option<ImageInfo>, face: Option<FaceSummary>, reason: String| Failure {
+        info,
+        face,
+        reason: format!("{}: {reason}", input.display_path),
+    };
+    let decoded = decode_file(&input.path, settings.config.input.max_megapixels)
+        .map_err(|e| fail(None, None, e.to_string()))?;
+    let info = decoded.info.clone();
+    let planes = colour_planes(&decoded.image);
+    let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
+    let (zones, face): (Vec<Zone>, Option<FaceSegmentation>) = match roi {
+        RoiMode::Full => (full_image_zones(planes.width(), planes.height()), None),
+        RoiMode::Face => {
+            let Some(models) = settings.face_models.as_deref() else {
+                return Err(fail(Some(info), None, "face models not loaded".into()));
+            };
+            let rgb = decoded.image.to_rgb8();
+            match segment_face(&rgb, &planes, models, &settings.config.face) {
+                Ok(seg) => (seg.zones.clone(), Some(seg)),
+                Err(FaceError::NoFace) => {
+                    let none = FaceSummary {
+                        faces_found: 0,
+                        detection_score: None,
+                        iris_left_px_per_mm: None,
+                        iris_right_px_per_mm: None,
+                        iris_disagreement: None,
+                        iris_flagged: false,
+                    };
+                    return Err(fail(Some(info), Some(none), FaceError::NoFace.to_string()));
+                }
+                Err(e) => return Err(fail(Some(info), None, e.to_string())),
+            }
+        }
+    };
+    drop(decoded);
+    if calibration.source == CalibrationSource::None
+        && let Some(iris) = face.as_ref().and_then(|f| f.iris.as_ref())
+    {
+        *calibration = Calibration {
+            px_per_mm: Some(iris.px_per_mm),
+            source: CalibrationSource::Iris,
+        };
+    }
+    let records: Vec<ZoneRecord> = zones
+        .iter()
+        .map(|zone| ZoneRecord {
+            zone: zone.name.clone(),
+            area_px: zone.mask.area_px(),
+            measurement: measure_zone(&ZoneInput {
+                planes: &planes,
+                zone,
+                px_per_mm: calibration.px_per_mm,
+                config: &settings.config,
+            }),
+        })
+        .collect();
+    if let Some(canvas) = &mut canvas {
+        let excluded: Option<&Mask> = face.as_ref().map(|f| &f.excluded);
+        let extras = QcExtras {
+            caption: input.image_id.clone(),
+            calibration: *calibration,
+            excluded,
+            face_box: face.as_ref().map(|f| f.face_box),
+        };
+        // The union zone `face` would outline everything twice; draw the anatomical zones.
+        let drawn: Vec<Zone> = zones
+            .iter()
+            .filter(|z| z.name != "face" || zones.len() == 1)
+            .cloned()
+            .collect();
+        draw_qc(canvas, &drawn, &records, &extras);
+        let path = qc_path(settings, &input.image_id);
+        if let Err(e) = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| write_atomic(&path, &qc_jpeg(&canvas.image)))
+        {
+            tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
+        }
+    }
+    Ok((info, face.as_ref().map(face_summary), records))
+}
+
 /// Analyse one image: decode, segment, measure. Never panics; never fails the batch.
 pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRecord {
     let started = Instant::now();
-    let calibration = Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
+    let mut calibration =
+        Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
+    let roi = input.roi.unwrap_or(settings.roi);
     let mut record = ImageRecord {
         input: input.clone(),
         info: None,
         calibration,
+        roi,
+        face: None,
         outcome: Err(String::new()),
         duration_ms: 0,
     };
@@ -143,55 +282,18 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         return record;
     }
     let analysed = catch_unwind(AssertUnwindSafe(|| {
-        let decoded = decode_file(&input.path, settings.config.input.max_megapixels)
-            .map_err(|e| (None, format!("{}: {e}", input.display_path)))?;
-        let info = decoded.info.clone();
-        let planes = colour_planes(&decoded.image);
-        let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
-        drop(decoded);
-        let zones = match settings.roi {
-            RoiMode::Full | RoiMode::Face => full_image_zones(planes.width(), planes.height()),
-        };
-        let records = zones
-            .iter()
-            .map(|zone| ZoneRecord {
-                zone: zone.name.clone(),
-                area_px: zone.mask.area_px(),
-                measurement: measure_zone(&ZoneInput {
-                    planes: &planes,
-                    zone,
-                    px_per_mm: calibration.px_per_mm,
-                    config: &settings.config,
-                }),
-            })
-            .collect::<Vec<_>>();
-        if let Some(canvas) = &mut canvas {
-            let extras = QcExtras {
-                caption: input.image_id.clone(),
-                calibration,
-                excluded: None,
-                face_box: None,
-            };
-            draw_qc(canvas, &zones, &records, &extras);
-            let path = qc_path(settings, &input.image_id);
-            if let Err(e) = path
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|()| write_atomic(&path, &qc_jpeg(&canvas.image)))
-            {
-                tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
-            }
-        }
-        Ok::<_, (Option<_>, String)>((info, records))
+        analyze_decoded(input, settings, roi, &mut calibration)
     }));
     match analysed {
-        Ok(Ok((info, zones))) => {
+        Ok(Ok((info, face, zones))) => {
             record.info = Some(info);
+            record.face = face;
             record.outcome = Ok(zones);
         }
-        Ok(Err((info, reason))) => {
-            record.info = info;
-            record.outcome = Err(reason);
+        Ok(Err(failure)) => {
+            record.info = failure.info;
+            record.face = failure.face;
+            record.outcome = Err(failure.reason);
         }
         Err(panic) => {
             let what = panic
@@ -205,6 +307,7 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
             ));
         }
     }
+    record.calibration = calibration;
     record.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Err(reason) = &record.outcome {
         tracing::warn!("{reason}");
@@ -307,8 +410,21 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         roi: settings.roi,
         px_per_mm_override: settings.px_per_mm_override,
         jobs: settings.jobs,
+        runtime: settings
+            .face_models
+            .as_ref()
+            .map(|m| m.runtime().name().to_owned()),
         config: settings.config.clone(),
-        models: Vec::new(),
+        models: settings
+            .face_models
+            .as_ref()
+            .map(|m| {
+                m.model_records()
+                    .into_iter()
+                    .map(|(name, file, sha256)| ModelRecord { name, file, sha256 })
+                    .collect()
+            })
+            .unwrap_or_default(),
         images: counts,
         outputs: files
             .iter()

@@ -272,9 +272,12 @@ fn diag_thresholds() {
     use skintex::metrics::lines::{line_scales_px, lines_from_strength, valley_strength};
     let cfg = Config::default();
     let sig = line_scales_px(&cfg.lines, PX_PER_MM);
+    let sup: usize = std::env::var("SUP")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(20);
     let mut cases = Vec::new();
-    for seed in 1..=10u64 {
-        let spec = if seed <= 8 {
+    for seed in 1..=13u64 {
+        let spec = if seed <= 10 {
             wrinkle_spec(2 + (seed as u32 % 4))
         } else {
             wrinkle_spec(0)
@@ -288,32 +291,43 @@ fn diag_thresholds() {
             PX_PER_MM,
             cfg.height.cutoff_mm,
         );
-        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, cfg.lines.blob_beta, std::env::var("SUP").map(|v| v.parse().unwrap()).unwrap_or(20));
+        let vs = valley_strength(h.z.view(), h.mask.view(), &sig, cfg.lines.blob_beta, sup);
         cases.push((h, vs, phantom.truth));
     }
-    for high in [0.04, 0.05, 0.06, 0.07] {
-        for low_frac in [0.5, 0.65] {
-            for min_len in [3.0] {
-                let params = skintex::config::LinesParams {
-                    strength_high: high,
-                    strength_low: high * low_frac,
-                    min_length_mm: min_len,
-                    ..cfg.lines.clone()
-                };
-                let mut line = format!("high {high} low {:.3} minlen {min_len}:", high * low_frac);
-                for (h, vs, truth) in &cases {
-                    let det = lines_from_strength(h, vs, &params);
-                    let len: f64 = det.lines.iter().map(|l| l.length_mm).sum();
-                    line += &format!(
-                        " {}/{} {:.0}/{:.0} |",
-                        det.lines.len(),
-                        truth.wrinkles.len(),
-                        len,
-                        truth.total_wrinkle_length_mm
+    for high in [0.045, 0.05, 0.055, 0.06] {
+        for low_frac in [0.5, 0.55, 0.6] {
+            let params = skintex::config::LinesParams {
+                strength_high: high,
+                strength_low: high * low_frac,
+                ..cfg.lines.clone()
+            };
+            let mut line = String::new();
+            let (mut len_ok, mut cnt_ok, mut false_mm) = (0, 0, 0.0f64);
+            for (h, vs, truth) in &cases {
+                let det = lines_from_strength(h, vs, &params);
+                let len: f64 = det.lines.iter().map(|l| l.length_mm).sum();
+                let t = truth.total_wrinkle_length_mm;
+                if truth.wrinkles.is_empty() {
+                    false_mm = false_mm.max(len);
+                } else {
+                    len_ok += usize::from((len / t - 1.0).abs() <= 0.15);
+                    cnt_ok += usize::from(
+                        (det.lines.len() as f64 - truth.wrinkles.len() as f64).abs() <= 1.0,
                     );
                 }
-                eprintln!("{line}");
+                line += &format!(
+                    " {}/{} {:.0}/{:.0} |",
+                    det.lines.len(),
+                    truth.wrinkles.len(),
+                    len,
+                    t
+                );
             }
+            eprintln!(
+                "high {high} low {:.3}: len_ok {len_ok}/10 cnt_ok {cnt_ok}/10 false {:.2} mm/cm2 ::{line}",
+                high * low_frac,
+                false_mm / 25.0
+            );
         }
     }
 }

@@ -69,6 +69,7 @@ pub fn discover_inputs(paths: &[PathBuf]) -> Result<InputSet, InputError> {
                 path,
                 carried: Vec::new(),
                 manifest_px_per_mm: None,
+                roi: None,
                 problem,
             }
         })

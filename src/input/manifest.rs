@@ -1,7 +1,8 @@
 //! Study manifests: a CSV with one row per photo.
 //!
 //! Column `path` is required (relative to the manifest's folder). `image_id` names the image
-//! (default: the path without extension); `px_per_mm` calibrates it. Every other column
+//! (default: the path without extension); `px_per_mm` calibrates it; `roi` (`face` or `full`)
+//! overrides `--roi` for that image. Every other column
 //! (`subject`, `visit`, `days_from_baseline`, `side`, `arm`, `needle_depth_mm`, ... or any of the
 //! study's own) is carried through to the outputs unchanged. A UTF-8 byte-order mark and CRLF line
 //! ends are accepted.
@@ -20,6 +21,7 @@ use super::{ImageInput, InputError, InputSet};
 pub const COLUMN_PATH: &str = "path";
 pub const COLUMN_IMAGE_ID: &str = "image_id";
 pub const COLUMN_PX_PER_MM: &str = "px_per_mm";
+pub const COLUMN_ROI: &str = "roi";
 
 /// Carried columns whose values must parse as numbers when present.
 pub const NUMERIC_COLUMNS: &[&str] = &["days_from_baseline", "needle_depth_mm", "session_count"];
@@ -60,9 +62,16 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     let path_col = col(COLUMN_PATH).ok_or_else(|| fail("no `path` column in the header".into()))?;
     let id_col = col(COLUMN_IMAGE_ID);
     let cal_col = col(COLUMN_PX_PER_MM);
+    let roi_col = col(COLUMN_ROI);
     let carried_idx: Vec<usize> = (0..names.len())
-        .filter(|&i| Some(i) != id_col && i != path_col && Some(i) != cal_col)
+        .filter(|&i| Some(i) != id_col && i != path_col && Some(i) != cal_col && Some(i) != roi_col)
         .collect();
+    let known = KnownColumns {
+        path: path_col,
+        id: id_col,
+        px_per_mm: cal_col,
+        roi: roi_col,
+    };
     for &i in &carried_idx {
         if reserved.contains(&names[i].as_str()) {
             return Err(fail(format!(
@@ -95,9 +104,7 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
             line,
             &names,
             &folder,
-            path_col,
-            id_col,
-            cal_col,
+            &known,
             &carried_idx,
         ));
     }
@@ -111,15 +118,20 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Positions of the columns with a meaning to skintex.
+struct KnownColumns {
+    path: usize,
+    id: Option<usize>,
+    px_per_mm: Option<usize>,
+    roi: Option<usize>,
+}
+
 fn parse_row(
     record: &csv::ByteRecord,
     line: usize,
     names: &[String],
     folder: &Path,
-    path_col: usize,
-    id_col: Option<usize>,
-    cal_col: Option<usize>,
+    known: &KnownColumns,
     carried_idx: &[usize],
 ) -> ImageInput {
     let mut problems: Vec<String> = Vec::new();
@@ -135,9 +147,10 @@ fn parse_row(
             },
         }
     };
-    let rel = field(path_col);
-    let id_given = id_col.map(&mut field).unwrap_or_default();
-    let cal_text = cal_col.map(&mut field).unwrap_or_default();
+    let rel = field(known.path);
+    let id_given = known.id.map(&mut field).unwrap_or_default();
+    let cal_text = known.px_per_mm.map(&mut field).unwrap_or_default();
+    let roi_text = known.roi.map(&mut field).unwrap_or_default();
     let carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
     if record.len() != names.len() {
         problems.push(format!(
@@ -147,6 +160,17 @@ fn parse_row(
         ));
     }
 
+    let roi = if roi_text.is_empty() {
+        None
+    } else {
+        let parsed = crate::segment::RoiMode::parse(&roi_text);
+        if parsed.is_none() {
+            problems.push(format!(
+                "column `{COLUMN_ROI}`: `{roi_text}` is not face or full"
+            ));
+        }
+        parsed
+    };
     let mut manifest_px_per_mm = None;
     if !cal_text.is_empty() {
         match cal_text.parse::<f64>() {
@@ -189,6 +213,7 @@ fn parse_row(
         path,
         carried,
         manifest_px_per_mm,
+        roi,
         problem: (!problems.is_empty())
             .then(|| format!("manifest line {line}: {}", problems.join("; "))),
     }
@@ -201,6 +226,7 @@ fn error_row(line: usize, carried_columns: &[String], reason: String) -> ImageIn
         display_path: String::new(),
         carried: vec![String::new(); carried_columns.len()],
         manifest_px_per_mm: None,
+        roi: None,
         problem: Some(reason),
     }
 }

@@ -21,6 +21,8 @@ pub struct ImageInput {
     pub carried: Vec<String>,
     /// Calibration from the manifest's `px_per_mm` column.
     pub manifest_px_per_mm: Option<f64>,
+    /// Region of interest from the manifest's `roi` column (overrides `--roi`).
+    pub roi: Option<crate::segment::RoiMode>,
     /// A problem found before decoding (bad manifest row, duplicate id, path outside the tree).
     /// The image is reported as an error with this reason.
     pub problem: Option<String>,

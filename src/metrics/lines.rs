@@ -7,52 +7,70 @@
 //! are suppressed by Frangi's blobness term.
 //!
 //! ```text
-//! H_σ        = σ² · [∂xx ∂xy; ∂xy ∂yy] (G_σ ∗ z)          scale-normalised Hessian (γ = 1)
-//! λ1, λ2     eigenvalues of H_σ with |λ1| ≤ |λ2|
-//! R_B        = λ1 / λ2                                    blobness ratio (0 line, 1 disc)
-//! S_σ(x)     = λ2 · exp(−R_B² / (2β²)) / κ    if λ2 > 0,  else 0
-//! κ          = 2 / (3√3) = 0.3849                         peak of λ2 for a unit-depth line
-//! S(x)       = max_σ S_σ(x)          σ*(x) = argmax_σ S_σ(x)  (refined by a parabola in ln σ)
-//! width      = 2 √(ln 2) · σ* = 1.6651 · σ*                 (FWHM of a Gaussian valley)
+//! H_σ     = σ² · [∂xx ∂xy; ∂xy ∂yy] (G_σ ∗ z)            σ²-normalised Hessian, σ in px
+//! λ1, λ2  eigenvalues of H_σ with |λ1| ≤ |λ2|
+//! R_B     = λ1 / λ2                                      blobness ratio (0 line, 1 disc)
+//! d±      = L(p ± 2σ·n) − L(p),  L = G_σ ∗ z             rise of the two sides (n: normal)
+//! Q       = max(0, min(d₊, d₋)) / max(d₊, d₋)            two-sided symmetry (1 valley, 0 edge)
+//! S_σ(p)  = λ2 · exp(−R_B² / (2β²)) · Q / κ    if λ2 > 0, else 0
+//! κ       = 2 / (3√3) = 0.3849                           σ²·λ2 of a unit-depth line at σ*
+//! S₀(p)   = max_σ S_σ(p),   σ*(p) = argmax_σ S_σ(p)      (refined by a parabola in ln σ)
+//! S(p)    = (1/(2K+1)) Σ_{t=−K..K} S₀(p + t·e_p) · max(0, cos 2(θ_{p+t·e} − θ_p))
+//! width   = 2·sqrt(ln 2) · σ* = 1.6651 · σ*                FWHM of a Gaussian valley
 //! ```
+//! θ_p is the line direction (eigenvector of λ1 at σ*), e_p the unit vector along it, and
+//! K = `line_support_mm`/2 in px: S is S₀ averaged along the line over `line_support_mm`,
+//! counting only samples that run in the same direction.
 //!
-//! **Why these constants.** For a Gaussian valley `z(u) = −A·exp(−u²/(2s²))` (u across the
-//! line, full width at half depth `w = 2.3548·s`), the blurred profile has curvature
+//! **Scale relation.** For a Gaussian valley `z(u) = −A·exp(−u²/(2s²))` (u across the line,
+//! full width at half depth `w = 2.3548·s`), the blurred profile has curvature
 //! `A·s/(s² + σ²)^{3/2}` at its centre, so `σ²·λ2 = A·σ²·s/(s² + σ²)^{3/2}`. This is largest at
-//! `σ* = √2·s = w / 1.6651` (Lindeberg's scale selection; doi:10.1023/A:1008045108935), where it
-//! equals `κ·A` with `κ = 2/(3√3)` whatever the width. Dividing by κ therefore makes S an
-//! estimate of the valley depth A in z units (fractions of the local luminance), so the
-//! hysteresis thresholds are contrasts (e.g. 0.02 = a valley 2 % darker than its surround), and
-//! wide lines are detected as readily as narrow ones. scikit-image's `frangi` since 0.19.3
-//! omits the σ² factor (issue 7711), which biases detection toward the smallest scale; skintex
-//! keeps it. Scales are spaced geometrically, `lines.scales_per_octave` per octave, from
-//! `min_width_mm` to `max_width_mm` converted with `σ = width / 1.6651`.
+//! `σ* = √2·s = w / 1.6651` (Lindeberg's scale selection, doi:10.1023/A:1008045108935), where
+//! it equals `κ·A` with `κ = 2/(3√3)` whatever the width. Dividing by κ makes S an estimate of
+//! the valley depth A in z units (fractions of the local luminance), so the hysteresis
+//! thresholds are contrasts (0.05 = a valley 5 % darker than its sides), and wide lines are
+//! detected as readily as narrow ones. scikit-image's `frangi` since 0.19.3 drops the σ²
+//! factor (issue 7711), which biases detection toward the smallest scale; skintex keeps it.
+//! Scales are spaced geometrically, `scales_per_octave` per octave, from `min_width_mm` to
+//! `max_width_mm` with `σ = width / 1.6651`. Frangi's third factor `1 − exp(−S²/(2c²))` with
+//! c from the image's own Hessian norm is not used: it would make thresholds image-dependent.
 //!
-//! **Speed.** Scales with σ ≥ 4 px are computed on a decimated copy of z: z is blurred and
-//! subsampled by 2 (accumulated blur 1 coarse px per level, Gaussian pyramid) down to the level
-//! where σ is 2 to 4 coarse px; the Hessian there uses the remaining blur
-//! `σ_L = sqrt(σ² − 4^L)/2^L` coarse px, so the total blur is still σ, and S_σ is upsampled
-//! bilinearly. The Hessian and Gaussian are computed by [`crate::imgops`].
+//! **What is not a line.** Pores and round scars have R_B ≈ 1 (blobness factor e⁻² ≈ 0.14 at
+//! β = 0.5) and are short; the rim of a flat pigmented spot is one-sided (Q ≈ 0); the
+//! polygonal furrow network (≈ 0.05 mm wide) is narrower than the smallest scale and shallow,
+//! and its short cells are attenuated by the along-line average; the mask edge is ignored
+//! (responses within 2σ of a pixel outside the zone mask are set to 0 at that scale; the
+//! bounding-box border is reflected, not an edge).
 //!
-//! **Detection.** `S ≥ strength_high` seeds and `S ≥ strength_low` grows 8-connected line
-//! regions (hysteresis, Canny 1986). Responses within 2σ of the zone-mask edge (not the image
-//! border, which is reflected) are ignored at that scale, so the mask edge is not a valley.
-//! Each region is thinned to a 1-px skeleton; regions whose skeleton is shorter than
-//! `min_length_mm` are removed. Each remaining region is one line.
+//! **Speed.** Scales with σ ≥ 4 px are computed on a decimated copy of z (Gaussian pyramid:
+//! blur and subsample by 2, accumulated blur 1 coarse px per level) at the level where σ is 2
+//! to 4 coarse px; the Hessian there uses the remaining blur `sqrt((σ/2^L)² − 1)` coarse px, so
+//! the total blur is still σ, and S_σ is upsampled bilinearly. Gaussian blur and Hessian come
+//! from [`crate::imgops`].
 //!
-//! **Per line.** Skeleton length counts 1 px per axial and √2 px per diagonal step between
-//! 8-neighbouring skeleton pixels (a diagonal step is skipped when an axial pair already joins
-//! the two pixels). Width is the length-weighted mean of `1.6651·σ*` on the skeleton. Depth is
-//! the mean over the skeleton of `(z(p + w·n) + z(p − w·n))/2 − z(p)`, the valley contrast
-//! against the two sides one width away along the normal n (unitless, > 0 for dark lines).
-//! Orientation is the doubled-angle mean of the local line direction (the Hessian eigenvector
-//! of λ1 at σ*), in degrees in [0, 180), 0 = horizontal, counter-clockwise as seen on screen.
+//! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
+//! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
+//! is thinned to a 1-px skeleton (Guo-Hall), spurs (end-to-junction branches shorter than the
+//! local width or 0.5 mm) are pruned in two passes, and regions whose skeleton is shorter than
+//! `min_length_mm` are removed. Each remaining region is one line. Default thresholds were
+//! chosen on phantoms (see `tests/validation_lines.rs`).
+//!
+//! **Per line.** Length: each skeleton pixel counts `1 / max(|cos θ|, |sin θ|)` px, the length
+//! of line a digital straight line at angle θ has per pixel (1 px at 0° and 90°, √2 px at
+//! 45°). This agrees with the chain code (axial 1, diagonal √2) along axes and diagonals and,
+//! unlike it, is unbiased at other angles (the chain code is ≈ 8 % long at 22.5°). Width: the
+//! length-weighted mean of `1.6651·σ*` on the skeleton. Depth: the mean over the skeleton of
+//! `(z(p + w·n) + z(p − w·n))/2 − z(p)`, the valley contrast against both sides one width w
+//! away (unitless, > 0 for dark lines; sides outside the zone are skipped). Orientation: the
+//! doubled-angle mean of θ, degrees in [0, 180), 0 = horizontal, counter-clockwise as seen on
+//! screen.
 //!
 //! References: Frangi, Niessen, Vincken & Viergever, "Multiscale vessel enhancement
-//! filtering", MICCAI 1998, doi:10.1007/BFb0056195 (β = 0.5 blobness suppression); Lindeberg,
-//! "Edge detection and ridge detection with automatic scale selection", IJCV 1998,
-//! doi:10.1023/A:1008045108935 (scale normalisation); Ng, Yap, Costen & Li, "Automatic wrinkle
-//! detection using hybrid Hessian filter", ACCV 2014, doi:10.1007/978-3-319-16811-1_40.
+//! filtering", MICCAI 1998, doi:10.1007/BFb0056195 (β = 0.5 blobness); Lindeberg, "Edge
+//! detection and ridge detection with automatic scale selection", IJCV 30(2), 1998,
+//! doi:10.1023/A:1008045108935 (σ² normalisation); Ng, Yap, Costen & Li, "Automatic wrinkle
+//! detection using hybrid Hessian filter", ACCV 2014 (Hessian wrinkle detection on faces);
+//! Canny, doi:10.1109/TPAMI.1986.4767851 (hysteresis).
 
 use ndarray::{Array2, ArrayView2, s};
 
@@ -78,20 +96,24 @@ pub const COLUMNS: &[ColumnSpec] = &[
         "lines_count",
         "1",
         "Number of detected fine lines: 8-connected regions of the multi-scale Hessian valley \
-         strength (hysteresis lines.strength_low/strength_high, widths lines.min_width_mm to \
-         lines.max_width_mm) whose 1-px skeleton is at least lines.min_length_mm long. 0 when \
-         none is found.",
+         strength (sigma^2-normalised, Frangi blobness beta = lines.blob_beta, two-sided valley \
+         test, averaged along the line over lines.line_support_mm; widths lines.min_width_mm to \
+         lines.max_width_mm; hysteresis lines.strength_low / lines.strength_high in \
+         pseudo-height contrast units) whose pruned 1-px skeleton is at least \
+         lines.min_length_mm long. 0 when none is found.",
     ),
     spec(
         "lines_length_mm",
         "mm",
-        "Total skeleton length of the detected lines (1 px per axial step, sqrt(2) px per \
-         diagonal step), in mm. 0 when none is found.",
+        "Total skeleton length of the detected lines, mm: each skeleton pixel counts \
+         1/max(|cos t|, |sin t|) px for the local line direction t (1 px along the axes, \
+         sqrt(2) px along diagonals, unbiased in between). 0 when none is found.",
     ),
     spec(
         "lines_density_mm_per_cm2",
         "mm/cm2",
-        "lines_length_mm divided by the zone area in cm2.",
+        "lines_length_mm divided by the zone area (zone-mask pixels / px_per_mm^2 / 100), \
+         mm per cm2.",
     ),
     spec(
         "lines_mean_width_mm",
@@ -166,7 +188,11 @@ const PRUNE_PASSES: usize = 2;
 
 /// The symmetry factor Q is `min(1, SYMMETRY_FULL_CREDIT·d_min/d_max)`: full credit when the
 /// lower side of the valley rises at least half as much as the higher side.
-const SYMMETRY_FULL_CREDIT: f32 = 2.0;
+const SYMMETRY_FULL_CREDIT: f32 = 1.0;
+
+/// The along-line mean is capped at this multiple of the pixel's own strength, so that the
+/// average does not carry a line beyond its end.
+const OWN_STRENGTH_FACTOR: f32 = 2.0;
 
 /// Smallest σ, in pixels of the level it is computed on, for a decimated scale.
 const MIN_LEVEL_SIGMA: f64 = 2.0;
@@ -310,7 +336,8 @@ pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
 /// Mean of `s` over the segment of `2·half_px + 1` samples centred on each pixel and aligned
 /// with its line direction (nearest-neighbour samples, samples outside the array skipped),
 /// each sample weighted by its direction agreement `max(0, cos 2(θq − θp))`.
-/// Pixels where `s` is 0 stay 0.
+/// The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so pixels where `s` is 0 stay 0 and a
+/// line does not extend past its end.
 fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> Array2<f32> {
     if half_px == 0 {
         return s.clone();
@@ -337,7 +364,7 @@ fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> 
                 n += 1;
             }
         }
-        *o = sum / n as f32;
+        *o = (sum / n as f32).min(OWN_STRENGTH_FACTOR * s[(r, c)]);
     }
     out
 }

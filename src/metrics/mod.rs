@@ -91,8 +91,9 @@ const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
 pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
     let config = input.config;
     let mut out = ZoneMeasurement::default();
+    let relief_families = roughness::COLUMNS.len() + lines::COLUMNS.len() + scars::COLUMNS.len();
     match input.px_per_mm {
-        Some(px_per_mm) => {
+        Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => {
             let height =
                 height::pseudo_height(input.planes, input.zone, px_per_mm, config.height.cutoff_mm);
             out.values
@@ -104,10 +105,16 @@ pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
             out.values.extend(values);
             out.scars = scars;
         }
-        None => {
-            let n = roughness::COLUMNS.len() + lines::COLUMNS.len() + scars::COLUMNS.len();
-            out.values.extend(all_missing(n, UNCALIBRATED));
+        Some(px_per_mm) => {
+            let reason = format!(
+                "resolution {px_per_mm:.3} px/mm is below height.min_px_per_mm ({})",
+                config.height.min_px_per_mm
+            );
+            out.values.extend(all_missing(relief_families, &reason));
         }
+        None => out
+            .values
+            .extend(all_missing(relief_families, UNCALIBRATED)),
     }
     out.values
         .extend(tone::measure(input.planes, input.zone, &config.tone));

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::cli::RoiMode;
 use crate::config::Config;
+use crate::segment::RoiMode;
 
 /// A model file used by the run.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -35,6 +35,8 @@ pub struct RunRecord {
     pub roi: RoiMode,
     pub px_per_mm_override: Option<f64>,
     pub jobs: usize,
+    /// Engine that ran the face models (`embedded` or `onnxruntime`), when they were used.
+    pub runtime: Option<String>,
     /// The full resolved configuration, defaults included.
     pub config: Config,
     pub models: Vec<ModelRecord>,

@@ -4,7 +4,7 @@
 //! Drawn: zone outlines and names, excluded areas shaded, the face box, detected fine lines
 //! (skeletons, yellow), detected scars (circles of their equivalent diameter: icepick red, boxcar
 //! orange, rolling magenta), a 10 mm scale bar when calibrated, and a caption with the image id,
-//! the calibration and the counts. The long side is at most [`QC_MAX_SIDE`] px.
+//! the calibration and the counts. The long side is between [`QC_MIN_SIDE`] and [`QC_MAX_SIDE`] px.
 
 use ab_glyph::FontRef;
 use image::{DynamicImage, Rgb, RgbImage, imageops::FilterType};
@@ -19,6 +19,9 @@ use super::tables::ZoneRecord;
 
 /// Longest side of a QC picture, px.
 pub const QC_MAX_SIDE: u32 = 1600;
+
+/// Smaller photos are enlarged to this long side so that labels stay readable, px.
+pub const QC_MIN_SIDE: u32 = 1024;
 
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -46,13 +49,14 @@ impl QcCanvas {
     /// Downscale `image` so that its long side is at most [`QC_MAX_SIDE`].
     pub fn new(image: &DynamicImage) -> Self {
         let long = image.width().max(image.height());
-        if long <= QC_MAX_SIDE {
+        let target = long.clamp(QC_MIN_SIDE, QC_MAX_SIDE);
+        if long == target {
             return Self {
                 image: image.to_rgb8(),
                 scale: 1.0,
             };
         }
-        let scale = f64::from(QC_MAX_SIDE) / f64::from(long);
+        let scale = f64::from(target) / f64::from(long);
         let w = ((f64::from(image.width()) * scale).round() as u32).max(1);
         let h = ((f64::from(image.height()) * scale).round() as u32).max(1);
         Self {

@@ -4,6 +4,7 @@ use crate::calibration::Calibration;
 use crate::input::ImageInput;
 use crate::input::decode::ImageInfo;
 use crate::metrics::{ColumnSpec, ZoneMeasurement, metric_columns};
+use crate::segment::RoiMode;
 
 use super::format_number;
 
@@ -15,12 +16,32 @@ pub struct ZoneRecord {
     pub measurement: ZoneMeasurement,
 }
 
+/// What the face models found on one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceSummary {
+    /// Faces detected (the largest was analysed); 0 when none was found.
+    pub faces_found: usize,
+    /// Detector score of the analysed face, 0-1.
+    pub detection_score: Option<f64>,
+    /// Iris-based px/mm of the subject's left and right eye.
+    pub iris_left_px_per_mm: Option<f64>,
+    pub iris_right_px_per_mm: Option<f64>,
+    /// |left - right| / mean of the iris estimates.
+    pub iris_disagreement: Option<f64>,
+    /// Whether the iris estimates disagree by more than `face.iris_max_disagreement`.
+    pub iris_flagged: bool,
+}
+
 /// The outcome of one image: what is known about it and either its zones or the reason it failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageRecord {
     pub input: ImageInput,
     pub info: Option<ImageInfo>,
     pub calibration: Calibration,
+    /// Region of interest used for this image.
+    pub roi: RoiMode,
+    /// Face detection results under `--roi face`.
+    pub face: Option<FaceSummary>,
     pub outcome: Result<Vec<ZoneRecord>, String>,
     /// Wall-clock time spent on this image (decode to metrics), ms.
     pub duration_ms: u64,
@@ -73,7 +94,7 @@ pub const ZONE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "zone",
         "",
-        "Zone name: `full` (whole image, --roi full) or an anatomical face zone.",
+        "Zone name: `full` (whole image, roi full) or a face zone (roi face): forehead, glabella, periorbital_left, periorbital_right (crow's-feet areas), cheek_left, cheek_right, nose, perioral, chin, and face (all zones together). Left and right are the subject's own.",
     ),
     spec("zone_area_px", "px", "Number of pixels in the zone."),
     spec(
@@ -89,7 +110,7 @@ pub const ZONE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "calibration",
         "",
-        "Source of px_per_mm: cli (--px-per-mm), manifest (px_per_mm column) or none.",
+        "Source of px_per_mm: cli (--px-per-mm), manifest (px_per_mm column), iris (from the iris diameter) or none.",
     ),
 ];
 
@@ -150,7 +171,42 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "calibration",
         "",
-        "Source of px_per_mm: cli, manifest or none.",
+        "Source of px_per_mm: cli (--px-per-mm), manifest (px_per_mm column), iris (11.7 mm iris diameter, face models) or none.",
+    ),
+    spec(
+        "roi",
+        "",
+        "Region of interest: face (anatomical zones from the face models) or full (whole image).",
+    ),
+    spec(
+        "faces_found",
+        "1",
+        "Faces found by the detector (roi face); the largest was analysed. 0 = no face.",
+    ),
+    spec(
+        "face_score",
+        "1",
+        "Detector confidence of the analysed face, 0-1.",
+    ),
+    spec(
+        "iris_left_px_per_mm",
+        "px/mm",
+        "Scale from the subject's left iris: horizontal visible iris diameter in px / 11.7 mm.",
+    ),
+    spec(
+        "iris_right_px_per_mm",
+        "px/mm",
+        "Scale from the subject's right iris.",
+    ),
+    spec(
+        "iris_disagreement",
+        "1",
+        "|left - right| / mean of the two iris estimates.",
+    ),
+    spec(
+        "iris_flag",
+        "",
+        "`disagree` when the two iris estimates differ by more than face.iris_max_disagreement (default 10%): check the calibration.",
     ),
     spec(
         "zones",
@@ -230,11 +286,11 @@ pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u
         let names = &names;
         zones.iter().map(move |zone| {
             let ppm = rec.calibration.px_per_mm;
-            let mut reasons: Vec<String> = Vec::new();
+            let mut reasons: Vec<(&str, String)> = Vec::new();
             let area_mm2 = match ppm {
                 Some(p) => Some(zone.area_px as f64 / (p * p)),
                 None => {
-                    reasons.push("zone_area_mm2: uncalibrated".to_owned());
+                    reasons.push(("zone_area_mm2", "uncalibrated".to_owned()));
                     None
                 }
             };
@@ -251,20 +307,57 @@ pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u
                 match value {
                     Ok(v) if v.is_finite() => row.push(format_number(*v)),
                     Ok(_) => {
-                        reasons.push(format!("{name}: not a finite number"));
+                        reasons.push((name, "not a finite number".to_owned()));
                         row.push(String::new());
                     }
                     Err(missing) => {
-                        reasons.push(format!("{name}: {}", missing.0));
+                        reasons.push((name, missing.0.clone()));
                         row.push(String::new());
                     }
                 }
             }
-            row.push(reasons.join("; "));
+            row.push(missing_reasons(&reasons, names));
             row
         })
     });
     csv_bytes(&metrics_columns(carried_columns), rows)
+}
+
+/// The `missing_reasons` cell: columns sharing a reason are listed together, in column order,
+/// and a metric family whose columns all share it is written `family_*`, e.g.
+/// `rough_*, lines_*: uncalibrated; tone_ita_deg: |mean b*| below ...`.
+pub fn missing_reasons(reasons: &[(&str, String)], metric_names: &[&str]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (name, reason) in reasons {
+        match groups.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((reason, vec![name])),
+        }
+    }
+    let family = |name: &str| name.split('_').next().unwrap_or(name).to_owned();
+    groups
+        .into_iter()
+        .map(|(reason, names)| {
+            let mut shown: Vec<String> = Vec::new();
+            for name in &names {
+                let fam = family(name);
+                let whole_family = metric_names
+                    .iter()
+                    .filter(|m| family(m) == fam)
+                    .all(|m| names.contains(m));
+                let label = if whole_family && metric_names.contains(name) {
+                    format!("{fam}_*")
+                } else {
+                    (*name).to_owned()
+                };
+                if !shown.contains(&label) {
+                    shown.push(label);
+                }
+            }
+            format!("{}: {reason}", shown.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `images.csv`: one row per input, in input order.
@@ -273,6 +366,7 @@ pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8
         let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
         row.extend(rec.input.carried.iter().cloned());
         let info = rec.info.as_ref();
+        let face = rec.face.as_ref();
         let (status, error, zones) = match &rec.outcome {
             Ok(z) => ("ok", String::new(), z.len().to_string()),
             Err(e) => ("error", e.clone(), String::new()),
@@ -289,6 +383,22 @@ pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8
                 .unwrap_or_default(),
             optional(rec.calibration.px_per_mm),
             rec.calibration.source.label().to_owned(),
+            match rec.roi {
+                RoiMode::Face => "face",
+                RoiMode::Full => "full",
+            }
+            .to_owned(),
+            face.map(|f| f.faces_found.to_string()).unwrap_or_default(),
+            optional(face.and_then(|f| f.detection_score)),
+            optional(face.and_then(|f| f.iris_left_px_per_mm)),
+            optional(face.and_then(|f| f.iris_right_px_per_mm)),
+            optional(face.and_then(|f| f.iris_disagreement)),
+            if face.is_some_and(|f| f.iris_flagged) {
+                "disagree"
+            } else {
+                ""
+            }
+            .to_owned(),
             zones,
             rec.duration_ms.to_string(),
         ]);
@@ -450,4 +560,25 @@ pub fn scars_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8>
         },
     );
     csv_bytes(&scars_columns(carried_columns), rows.into_iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_reasons_group_by_reason_and_family() {
+        let names = ["rough_sa", "rough_sq", "tone_l_mean", "tone_ita_deg"];
+        let reasons = vec![
+            ("zone_area_mm2", "uncalibrated".to_owned()),
+            ("rough_sa", "uncalibrated".to_owned()),
+            ("rough_sq", "uncalibrated".to_owned()),
+            ("tone_ita_deg", "b* near 0".to_owned()),
+        ];
+        assert_eq!(
+            missing_reasons(&reasons, &names),
+            "zone_area_mm2, rough_*: uncalibrated; tone_ita_deg: b* near 0"
+        );
+        assert_eq!(missing_reasons(&[], &names), "");
+    }
 }

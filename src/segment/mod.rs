@@ -7,6 +7,27 @@ pub mod face;
 
 use ndarray::Array2;
 
+/// Which part of each photo is analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoiMode {
+    /// Find the face and measure per anatomical zone.
+    Face,
+    /// Analyse the whole image as one zone named `full` (close-ups without a face).
+    Full,
+}
+
+impl RoiMode {
+    /// Parse a manifest cell (`face` or `full`, any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "face" => Some(Self::Face),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+}
+
 /// Name of the single zone of `--roi full`.
 pub const ZONE_FULL: &str = "full";
 
