@@ -8,9 +8,16 @@ use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skintex};
 use image::ImageFormat;
 use predicates::str::contains;
 
+/// `skintex analyze ARGS --out OUT --quiet`, with `--roi full` unless ARGS choose a ROI.
 fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    let roi: &[&str] = if args.contains(&"--roi") {
+        &[]
+    } else {
+        &["--roi", "full"]
+    };
     skintex()
         .arg("analyze")
+        .args(roi)
         .args(args)
         .arg("--out")
         .arg(out)
@@ -110,6 +117,8 @@ fn manifest_resolves_relative_paths_and_carries_columns() {
         .args([
             "analyze",
             "--quiet",
+            "--roi",
+            "full",
             "--manifest",
             "study/manifest.csv",
             "--out",
@@ -353,4 +362,125 @@ fn config_default_prints_parseable_commented_toml() {
         &dir.path().join("o"),
     )
     .code(0);
+}
+
+fn demo(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/demo")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn face_zones_and_iris_calibration_on_the_demo_portrait() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    analyze(&[&demo("astronaut.png"), "--roi", "face"], &out).code(0);
+    let (h, rows) = read_csv(&out.join("metrics.csv"));
+    let zones: Vec<&str> = rows.iter().map(|r| cell(&h, r, "zone")).collect();
+    assert_eq!(
+        zones,
+        vec![
+            "forehead",
+            "glabella",
+            "periorbital_left",
+            "periorbital_right",
+            "cheek_left",
+            "cheek_right",
+            "nose",
+            "perioral",
+            "chin",
+            "face"
+        ]
+    );
+    for r in &rows {
+        let area: usize = cell(&h, r, "zone_area_px").parse().unwrap();
+        assert!(area > 50, "{} has {area} px", cell(&h, r, "zone"));
+        assert_eq!(cell(&h, r, "calibration"), "iris");
+    }
+    let (ih, irows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&ih, &irows[0], "faces_found"), "1");
+    assert_eq!(cell(&ih, &irows[0], "roi"), "face");
+    let ppm: f64 = cell(&ih, &irows[0], "px_per_mm").parse().unwrap();
+    // The 512 px portrait shows a face about 95 px wide: roughly 0.5-1 px/mm.
+    assert!((0.4..1.2).contains(&ppm), "iris px/mm {ppm}");
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["runtime"], "embedded");
+    let models = run["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3);
+    assert!(
+        models
+            .iter()
+            .all(|m| m["sha256"].as_str().unwrap().len() == 64)
+    );
+    assert!(out.join("qc/astronaut.jpg").is_file());
+}
+
+#[test]
+fn close_up_without_a_face_under_roi_face_is_an_error_row() {
+    let dir = tempfile::tempdir().unwrap();
+    save(
+        &skin_image(300, 300, 3),
+        &dir.path().join("in/closeup.png"),
+        ImageFormat::Png,
+    );
+    let out = dir.path().join("out");
+    analyze(
+        &[dir.path().join("in").to_str().unwrap(), "--roi", "face"],
+        &out,
+    )
+    .code(1);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&h, &rows[0], "status"), "error");
+    let error = cell(&h, &rows[0], "error");
+    assert!(
+        error.contains("closeup.png") && error.contains("no face found"),
+        "{error}"
+    );
+    assert_eq!(cell(&h, &rows[0], "faces_found"), "0");
+}
+
+#[test]
+fn missing_onnxruntime_library_is_a_clear_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let lib = "/nonexistent/libonnxruntime.so";
+    let portrait = demo("astronaut.png");
+    let args = [
+        &portrait,
+        "--roi",
+        "face",
+        "--runtime",
+        "onnxruntime",
+        "--ort-lib",
+        lib,
+    ];
+    analyze(&args, &out).code(2).stderr(contains(lib));
+}
+
+#[test]
+fn manifest_roi_column_mixes_faces_and_close_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // The demo manifest: a portrait with roi=face and phantom close-ups with roi=full.
+    skintex()
+        .args(["analyze", "--quiet", "--no-qc", "--manifest"])
+        .arg(demo("manifest.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    let rois: Vec<&str> = rows.iter().map(|r| cell(&h, r, "roi")).collect();
+    assert_eq!(rois, vec!["face", "full", "full", "full"]);
+    let (mh, mrows) = read_csv(&out.join("metrics.csv"));
+    let phantom = mrows
+        .iter()
+        .find(|r| cell(&mh, r, "image_id") == "phantom-001")
+        .unwrap();
+    assert_eq!(cell(&mh, phantom, "calibration"), "manifest");
+    assert!(!cell(&mh, phantom, "rough_sq").is_empty());
+    assert!(!out.join("qc").exists(), "--no-qc writes no pictures");
 }

@@ -925,7 +925,7 @@ mod tests {
     fn straight_line_length_width_orientation() {
         for (width_mm, angle) in [(0.2, 30.0), (0.6, 120.0), (1.2, 0.0), (0.4, 90.0)] {
             let h = line_height(400, 12.0, width_mm, 0.1, angle);
-            let (values, lines) = measure(&h, &LinesParams::default());
+            let (values, lines) = measure(&h, &LinesParams { line_support_mm: std::env::var("LS").map(|v| v.parse().unwrap()).unwrap_or(2.0), ..LinesParams::default() });
             let length = value(&values, "lines_length_mm").unwrap();
             let width = value(&values, "lines_mean_width_mm").unwrap();
             let orient = value(&values, "lines_orientation_deg").unwrap();
