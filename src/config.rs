@@ -210,7 +210,7 @@ param_section! {
         /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
         /// added to a line when connected to a seed. A value above strength_high acts as
         /// strength_high.
-        strength_low: f64 = 0.033, [0.0, 10.0];
+        strength_low: f64 = 0.03, [0.0, 10.0];
     }
 }
 

@@ -192,7 +192,7 @@ const SYMMETRY_FULL_CREDIT: f32 = 1.0;
 
 /// The along-line mean is capped at this multiple of the pixel's own strength, so that the
 /// average does not carry a line beyond its end.
-const OWN_STRENGTH_FACTOR: f32 = 2.0;
+const OWN_STRENGTH_FACTOR: f32 = 1.0;
 
 /// Smallest σ, in pixels of the level it is computed on, for a decimated scale.
 const MIN_LEVEL_SIGMA: f64 = 2.0;
@@ -864,10 +864,13 @@ mod tests {
     use super::*;
 
     const PX_PER_MM: f64 = 20.0;
+    /// Valley depth of the synthetic lines (z units), well above the default thresholds.
+    const DEPTH: f64 = 0.15;
 
     /// Pseudo-height with a Gaussian valley of depth `depth` and full width at half depth
-    /// `width_mm` around the segment of `length_mm` centred at (cx, cy) px, rising at `angle_deg`
-    /// counter-clockwise on screen.
+    /// `width_mm` along the segment of `length_mm` centred in the image, rising at `angle_deg`
+    /// counter-clockwise on screen. Like the phantom's wrinkles, the depth tapers to 0 at both
+    /// ends over `TAPER_MM` (raised cosine), so the valley ends at the segment ends.
     fn line_height(
         size: usize,
         length_mm: f64,
@@ -875,15 +878,26 @@ mod tests {
         depth: f64,
         angle_deg: f64,
     ) -> PseudoHeight {
+        const TAPER_MM: f64 = 0.5;
         let s = width_mm * PX_PER_MM / 2.354_82;
         let half = 0.5 * length_mm * PX_PER_MM;
+        let taper = TAPER_MM.min(0.5 * length_mm) * PX_PER_MM;
         let (dx, dy) = (angle_deg.to_radians().cos(), -angle_deg.to_radians().sin());
         let c = size as f64 / 2.0;
         let z = Array2::from_shape_fn((size, size), |(r, col)| {
             let (x, y) = (col as f64 - c, r as f64 - c);
-            let t = (x * dx + y * dy).clamp(-half, half);
+            let t = x * dx + y * dy;
+            let end = half - t.abs();
+            if end <= 0.0 {
+                return 0.0;
+            }
+            let f = if end < taper {
+                0.5 * (1.0 - (std::f64::consts::PI * end / taper).cos())
+            } else {
+                1.0
+            };
             let d2 = (x - t * dx).powi(2) + (y - t * dy).powi(2);
-            (-depth * (-d2 / (2.0 * s * s)).exp()) as f32
+            (-depth * f * (-d2 / (2.0 * s * s)).exp()) as f32
         });
         height_from(z)
     }
@@ -924,8 +938,8 @@ mod tests {
     #[test]
     fn straight_line_length_width_orientation() {
         for (width_mm, angle) in [(0.2, 30.0), (0.6, 120.0), (1.2, 0.0), (0.4, 90.0)] {
-            let h = line_height(400, 12.0, width_mm, 0.1, angle);
-            let (values, lines) = measure(&h, &LinesParams { line_support_mm: std::env::var("LS").map(|v| v.parse().unwrap()).unwrap_or(2.0), ..LinesParams::default() });
+            let h = line_height(400, 12.0, width_mm, DEPTH, angle);
+            let (values, lines) = measure(&h, &LinesParams::default());
             let length = value(&values, "lines_length_mm").unwrap();
             let width = value(&values, "lines_mean_width_mm").unwrap();
             let orient = value(&values, "lines_orientation_deg").unwrap();
@@ -941,7 +955,7 @@ mod tests {
             assert!((width / width_mm - 1.0).abs() <= 0.25, "width {width}");
             let d_angle = ((orient - angle + 90.0).rem_euclid(180.0) - 90.0).abs();
             assert!(d_angle <= 3.0, "orientation {orient}");
-            assert!((depth / 0.1 - 1.0).abs() <= 0.3, "depth {depth}");
+            assert!((depth / DEPTH - 1.0).abs() <= 0.3, "depth {depth}");
             assert!(aniso > 0.95, "{aniso}");
             // Skeleton pixels are in image coordinates (offset by x0, y0).
             assert!(lines[0].skeleton.iter().all(|&(x, y)| x >= 7 && y >= 3));
@@ -1004,8 +1018,8 @@ mod tests {
 
     #[test]
     fn short_lines_are_removed_and_two_lines_counted() {
-        let long = line_height(400, 10.0, 0.3, 0.1, 10.0);
-        let mut short = line_height(400, 1.5, 0.3, 0.1, 100.0);
+        let long = line_height(400, 10.0, 0.3, DEPTH, 10.0);
+        let mut short = line_height(400, 2.0, 0.3, DEPTH, 100.0);
         // Move the short line 5 mm down, 4 mm clear of the long one.
         let shift = 100;
         let mut z = long.z.clone();
