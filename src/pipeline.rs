@@ -178,11 +178,13 @@ fn analyze_decoded(
     settings: &AnalyzeSettings,
     roi: RoiMode,
     calibration: &mut Calibration,
-) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Failure> {
-    let fail = |info: Option<ImageInfo>, face: Option<FaceSummary>, reason: String| Failure {
-        info,
-        face,
-        reason: format!("{}: {reason}", input.display_path),
+) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Box<Failure>> {
+    let fail = |info: Option<ImageInfo>, face: Option<FaceSummary>, reason: String| {
+        Box::new(Failure {
+            info,
+            face,
+            reason: format!("{}: {reason}", input.display_path),
+        })
     };
     let decoded = decode_file(&input.path, settings.config.input.max_megapixels)
         .map_err(|e| fail(None, None, e.to_string()))?;

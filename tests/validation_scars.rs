@@ -510,7 +510,7 @@ fn timing_1000_and_12_megapixels() {
             config.height.cutoff_mm,
         );
         let t0 = std::time::Instant::now();
-        let (values, found) = scars::measure(&planes, zone, &height, &config.scars);
+        let (values, _detections) = scars::measure(&planes, zone, &height, &config.scars);
         let secs = t0.elapsed().as_secs_f64();
         eprintln!(
             "scars::measure on {size}x{size} px ({:.1} MP): {secs:.3} s, {} scars (truth {})",

@@ -229,6 +229,7 @@ pub fn valley_strength(
     sigmas_px: &[f64],
     beta: f64,
     support_half_px: usize,
+    min_strength: f32,
 ) -> ValleyStrength {
     let (rows, cols) = z.dim();
     let edge_dist = mask_edge_distance(mask);
@@ -320,7 +321,7 @@ pub fn valley_strength(
             }
             *out = (sigmas_px[k as usize].ln() + offset * ln_ratio).exp() as f32;
         });
-    let strength = along_line_mean(&best, &direction, support_half_px);
+    let strength = along_line_mean(&best, &direction, support_half_px, min_strength);
     ValleyStrength {
         strength,
         sigma_px: sigma_map,
@@ -336,21 +337,32 @@ pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
 /// Mean of `s` over the segment of `2·half_px + 1` samples centred on each pixel and aligned
 /// with its line direction (nearest-neighbour samples, samples outside the array skipped),
 /// each sample weighted by its direction agreement `max(0, cos 2(θq − θp))`.
-/// The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so pixels where `s` is 0 stay 0 and a
-/// line does not extend past its end.
-fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> Array2<f32> {
+/// The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so a line does not extend past its end.
+/// It is computed only where `s ≥ min_strength`; elsewhere `s` is returned unchanged (it is
+/// below `min_strength` either way, so detection with threshold `min_strength` is unaffected).
+fn along_line_mean(
+    s: &Array2<f32>,
+    direction: &Array2<f32>,
+    half_px: usize,
+    min_strength: f32,
+) -> Array2<f32> {
     if half_px == 0 {
         return s.clone();
     }
     let (rows, cols) = s.dim();
-    let mut out = Array2::<f32>::zeros((rows, cols));
+    // Doubled-angle unit vectors: agreement cos 2(θq − θp) = c_q·c_p + s_q·s_p.
+    let c2 = direction.mapv(|t| (2.0 * t).cos());
+    let s2 = direction.mapv(|t| (2.0 * t).sin());
+    let mut out = s.clone();
     let h = half_px as isize;
     for ((r, c), o) in out.indexed_iter_mut() {
-        if s[(r, c)] <= 0.0 {
+        let own = s[(r, c)];
+        if own < min_strength || own <= 0.0 {
             continue;
         }
         let theta = direction[(r, c)];
         let (dc, dr) = (theta.cos(), -theta.sin());
+        let (cp, sp) = (c2[(r, c)], s2[(r, c)]);
         let mut sum = 0.0f32;
         let mut n = 0u32;
         for t in -h..=h {
@@ -359,12 +371,12 @@ fn along_line_mean(s: &Array2<f32>, direction: &Array2<f32>, half_px: usize) -> 
             if rr >= 0 && cc >= 0 && (rr as usize) < rows && (cc as usize) < cols {
                 let q = (rr as usize, cc as usize);
                 // Only samples whose own direction agrees with this pixel's count fully.
-                let agree = (2.0 * (direction[q] - theta)).cos().max(0.0);
+                let agree = (c2[q] * cp + s2[q] * sp).max(0.0);
                 sum += s[q] * agree;
                 n += 1;
             }
         }
-        *o = (sum / n as f32).min(OWN_STRENGTH_FACTOR * s[(r, c)]);
+        *o = (sum / n as f32).min(OWN_STRENGTH_FACTOR * own);
     }
     out
 }
@@ -709,6 +721,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         &sigmas,
         params.blob_beta,
         support_half_px(params, height.px_per_mm),
+        params.strength_low.min(params.strength_high) as f32,
     );
     lines_from_strength(height, &vs, params)
 }
@@ -806,32 +819,31 @@ pub fn lines_from_strength(
 /// Measure the lines family; values align with [`COLUMNS`].
 pub fn measure(height: &PseudoHeight, params: &LinesParams) -> (Vec<MetricValue>, Vec<LineRecord>) {
     let area_px = height.area_px();
-    if area_px == 0 || !(height.px_per_mm > 0.0) {
+    if area_px == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
         return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
     }
     let det = detect_lines(height, params);
     let area_cm2 = area_px as f64 / (height.px_per_mm * height.px_per_mm) / 100.0;
     let length_mm: f64 = det.lines.iter().map(|l| l.length_mm).sum();
-    let mut values = vec![
-        Ok(det.lines.len() as f64),
-        Ok(length_mm),
-        finite_or(length_mm / area_cm2, "zero zone area"),
-    ];
+    let count = Ok(det.lines.len() as f64);
+    let length = Ok(length_mm);
+    let density = finite_or(length_mm / area_cm2, "zero zone area");
+    let area_fraction = Ok(det.region_px as f64 / area_px as f64);
     if det.lines.is_empty() {
-        values.push(Ok(det.region_px as f64 / area_px as f64));
         let none = || Err(Missing::new("no lines detected"));
-        values = vec![
-            values[0].clone(),
-            values[1].clone(),
-            values[2].clone(),
+        let values = vec![
+            count,
+            length,
+            density,
             none(),
             none(),
-            values[3].clone(),
+            area_fraction,
             none(),
             none(),
         ];
         return (values, Vec::new());
     }
+    let mut values = vec![count, length, density];
     let width = det
         .lines
         .iter()
@@ -853,7 +865,7 @@ pub fn measure(height: &PseudoHeight, params: &LinesParams) -> (Vec<MetricValue>
     } else {
         Err(Missing::new("no depth samples inside the zone"))
     });
-    values.push(Ok(det.region_px as f64 / area_px as f64));
+    values.push(area_fraction);
     values.push(Ok(orientation));
     values.push(Ok(anisotropy.clamp(0.0, 1.0)));
     (values, det.lines)
