@@ -82,13 +82,7 @@ use crate::imgops::gaussian::gaussian_blur;
 use crate::imgops::hessian::{HessianEigen, hessian_eigenvalues};
 use crate::imgops::thinning::thin;
 
-const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        unit,
-        description,
-    }
-}
+use super::spec;
 
 /// The columns of the lines family, in output order.
 pub const COLUMNS: &[ColumnSpec] = &[

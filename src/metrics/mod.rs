@@ -27,6 +27,15 @@ pub struct ColumnSpec {
     pub description: &'static str,
 }
 
+/// A [`ColumnSpec`] in a `const` table.
+pub const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        unit,
+        description,
+    }
+}
+
 /// Why a value is absent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing(pub String);

@@ -26,13 +26,7 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::RoughnessParams;
 
-const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        unit,
-        description,
-    }
-}
+use super::spec;
 
 /// The columns of the roughness family, in output order.
 pub const COLUMNS: &[ColumnSpec] = &[

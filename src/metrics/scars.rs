@@ -93,13 +93,7 @@ use crate::imgops::hessian::hessian_eigenvalues;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
-const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        unit,
-        description,
-    }
-}
+use super::spec;
 
 /// The columns of the scars family, in output order.
 pub const COLUMNS: &[ColumnSpec] = &[

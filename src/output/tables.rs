@@ -71,13 +71,7 @@ impl From<&ColumnSpec> for Column {
     }
 }
 
-const fn spec(name: &'static str, unit: &'static str, description: &'static str) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        unit,
-        description,
-    }
-}
+use crate::metrics::spec;
 
 /// Leading key columns of both tables (then the manifest's carried columns).
 pub const KEY_COLUMNS: &[ColumnSpec] = &[
