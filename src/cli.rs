@@ -64,6 +64,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "PATH")]
     pub ort_lib: Option<PathBuf>,
 
+    /// Face-parsing ONNX model described by a spec TOML (file, sha256, input size, layout,
+    /// mean/std, labels, skin labels); its skin mask is intersected with the face zones
+    /// (unused under `--roi full`).
+    #[arg(long, value_name = "SPEC.toml")]
+    pub segmentation_model: Option<PathBuf>,
+
     /// Calibration in pixels per millimetre for every image (overrides the manifest column).
     #[arg(long, value_name = "F")]
     pub px_per_mm: Option<f64>,

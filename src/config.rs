@@ -206,11 +206,18 @@ param_section! {
         /// along the line), which equals the depth of a Gaussian valley at its best scale, so
         /// 0.055 = a valley 5.5 % darker than its sides. Chosen on phantoms at 20 px/mm (see
         /// tests/validation_lines.rs): lower values admit the skin relief as lines.
-        strength_high: f64 = 0.055, [0.0, 10.0];
+        strength_high: f64 = 0.05, [0.0, 10.0];
         /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
         /// added to a line when connected to a seed. A value above strength_high acts as
         /// strength_high.
         strength_low: f64 = 0.03, [0.0, 10.0];
+        /// Longest gap bridged between the skeleton end points of two detected pieces that face
+        /// each other (outward directions within 30 degrees of the gap), mm. The pieces become
+        /// one line and the gap length is counted. 0 = no bridging.
+        bridge_gap_mm: f64 = 1.5, [0.0, 50.0];
+        /// A gap is bridged only if the mean valley strength along it is at least this fraction
+        /// of strength_low (a faint but still valley-like gap).
+        bridge_strength_fraction: f64 = 0.5, [0.0, 10.0];
     }
 }
 

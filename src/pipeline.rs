@@ -33,6 +33,7 @@ use crate::output::write_atomic;
 use crate::segment::face::{
     FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, segment_face,
 };
+use crate::segment::parsing::{SegmentationModel, restrict_zones};
 use crate::segment::{Mask, RoiMode, Zone, full_image_zones};
 
 /// A problem with how skintex was called (exit code 2).
@@ -80,6 +81,8 @@ pub struct AnalyzeSettings {
     pub write_qc: bool,
     /// The face models, loaded once when any image is analysed with `roi face`.
     pub face_models: Option<Arc<FaceModels>>,
+    /// The `--segmentation-model` face parser, applied to the face zones.
+    pub segmentation: Option<Arc<SegmentationModel>>,
 }
 
 impl AnalyzeSettings {
@@ -117,16 +120,23 @@ impl AnalyzeSettings {
             .images
             .iter()
             .any(|i| i.problem.is_none() && i.roi.unwrap_or(args.roi) == RoiMode::Face);
+        let runtime = match args.runtime {
+            RuntimeChoice::Embedded => Runtime::Embedded,
+            RuntimeChoice::Onnxruntime => Runtime::OnnxRuntime {
+                library: args.ort_lib.clone(),
+            },
+        };
         let face_models = if needs_face {
-            let runtime = match args.runtime {
-                RuntimeChoice::Embedded => Runtime::Embedded,
-                RuntimeChoice::Onnxruntime => Runtime::OnnxRuntime {
-                    library: args.ort_lib.clone(),
-                },
-            };
             Some(Arc::new(FaceModels::load(&runtime)?))
         } else {
             None
+        };
+        let segmentation = match &args.segmentation_model {
+            Some(spec) => Some(Arc::new(
+                SegmentationModel::load(spec, &runtime)
+                    .map_err(|e| UsageError::Invalid(e.to_string()))?,
+            )),
+            None => None,
         };
         Ok(Self {
             inputs,
@@ -141,6 +151,7 @@ impl AnalyzeSettings {
             show_progress: !args.quiet && std::io::stderr().is_terminal(),
             write_qc: !args.no_qc,
             face_models,
+            segmentation,
         })
     }
 }
@@ -199,7 +210,18 @@ fn analyze_decoded(
             };
             let rgb = decoded.image.to_rgb8();
             match segment_face(&rgb, &planes, models, &settings.config.face) {
-                Ok(seg) => (seg.zones.clone(), Some(seg)),
+                Ok(mut seg) => {
+                    if let Some(parser) = settings.segmentation.as_deref() {
+                        match parser.face_skin_mask(&rgb, seg.face_box) {
+                            Ok(skin) => restrict_zones(&mut seg.zones, &skin),
+                            Err(e) => {
+                                let summary = face_summary(&seg);
+                                return Err(fail(Some(info), Some(summary), e.to_string()));
+                            }
+                        }
+                    }
+                    (seg.zones.clone(), Some(seg))
+                }
                 Err(FaceError::NoFace) => {
                     let none = FaceSummary {
                         faces_found: 0,
@@ -424,9 +446,15 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
                 m.model_records()
                     .into_iter()
                     .map(|(name, file, sha256)| ModelRecord { name, file, sha256 })
-                    .collect()
+                    .collect::<Vec<_>>()
             })
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into_iter()
+            .chain(settings.segmentation.as_ref().map(|s| {
+                let (name, file, sha256) = s.model_record();
+                ModelRecord { name, file, sha256 }
+            }))
+            .collect(),
         images: counts,
         outputs: files
             .iter()
@@ -436,4 +464,68 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     };
     write_atomic(&out.join("run.json"), &record.to_json())?;
     Ok(RunSummary { counts })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// A panic inside one image's analysis becomes that image's error row; the other images are
+    /// still analysed and every output is written. The panic is provoked without a test hook: a
+    /// configuration that bypasses validation (`roughness.glcm_levels = 1`) trips an assertion
+    /// in the GLCM quantiser, which only runs for calibrated images.
+    #[test]
+    fn panic_in_one_image_is_that_images_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = image::RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([(150 + (x * 7 + y * 3) % 50) as u8, 120, 100])
+        });
+        img.save(dir.path().join("a.png")).unwrap();
+        img.save(dir.path().join("b.png")).unwrap();
+        let manifest = dir.path().join("m.csv");
+        std::fs::write(&manifest, "path,px_per_mm\na.png,20\nb.png,\n").unwrap();
+        let out = dir.path().join("out");
+        let cli = Cli::try_parse_from([
+            "skintex".as_ref(),
+            "analyze".as_ref(),
+            "--manifest".as_ref(),
+            manifest.as_os_str(),
+            "--roi".as_ref(),
+            "full".as_ref(),
+            "--no-qc".as_ref(),
+            "--quiet".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .unwrap();
+        let Command::Analyze(args) = cli.command else {
+            panic!("analyze command");
+        };
+        let mut settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
+        settings.config.roughness.glcm_levels = 1;
+        let summary = run_analysis(&settings).unwrap();
+        assert_eq!(
+            (
+                summary.counts.total,
+                summary.counts.ok,
+                summary.counts.error
+            ),
+            (2, 1, 1)
+        );
+        let text = std::fs::read_to_string(out.join("images.csv")).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(
+            rows[1].contains("a.png")
+                && rows[1].contains(",error,")
+                && rows[1].contains("internal error while analysing")
+                && rows[1].contains("levels must be"),
+            "{}",
+            rows[1]
+        );
+        assert!(rows[2].contains(",ok,"), "{}", rows[2]);
+    }
 }

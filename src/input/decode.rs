@@ -48,6 +48,10 @@ pub enum DecodeError {
         megapixels: f64,
         limit: f64,
     },
+    #[error(
+        "image cannot be decoded within the memory allowed for {limit} MP (config input.max_megapixels): {message}"
+    )]
+    MemoryLimit { limit: f64, message: String },
     #[error("image has zero width or height")]
     ZeroSize,
     #[error("{format} decode failed: {message}")]
@@ -89,9 +93,17 @@ pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, D
         .map_err(DecodeError::Read)?;
     let format = reader.format().ok_or(DecodeError::UnknownFormat)?;
     let name = format_name(format).ok_or(DecodeError::UnsupportedFormat(format))?;
-    let decode_err = |e: image::ImageError| DecodeError::Decode {
-        format: name,
-        message: e.to_string(),
+    // A header declaring a size whose buffers exceed `max_alloc` (a decompression bomb) is
+    // refused by the decoder itself, sometimes before the size check below can run.
+    let decode_err = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => DecodeError::MemoryLimit {
+            limit: max_megapixels,
+            message: e.to_string(),
+        },
+        e => DecodeError::Decode {
+            format: name,
+            message: e.to_string(),
+        },
     };
 
     let max_pixels = max_megapixels * 1e6;

@@ -647,6 +647,136 @@ fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, min_px: f64) {
     }
 }
 
+/// A gap joined between the skeleton end points of two lines.
+struct Bridge {
+    a: usize,
+    b: usize,
+    length_px: f64,
+    theta: f64,
+    pixels: Vec<(usize, usize)>,
+}
+
+/// Root of `i` in a union-find forest (with path halving).
+fn find_root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Skeleton pixels traced back from the end point `start`, up to `max_steps` steps.
+fn trace_from_end(sk: &Array2<bool>, start: (usize, usize), max_steps: usize) -> (usize, usize) {
+    let mut prev = start;
+    let mut cur = start;
+    for _ in 0..max_steps {
+        let next = skeleton_neighbours(sk, cur.0, cur.1).find(|&q| q != prev && q != cur);
+        let Some(q) = next else { break };
+        if skeleton_neighbours(sk, q.0, q.1).count() > 2 {
+            break;
+        }
+        prev = cur;
+        cur = q;
+    }
+    cur
+}
+
+/// Gap bridging along the local line direction. Each skeleton end point gets an outward
+/// direction from the skeleton over the last `BRIDGE_TRACE_MM`-equivalent px (`max_gap_px`).
+/// Two end points of different lines are joined when
+///
+/// ```text
+/// |g| ≤ max_gap_px,   u_a · ĝ ≥ cos 30°,   u_b · (−ĝ) ≥ cos 30°,   mean S on the gap ≥ s_min
+/// ```
+/// with g the vector from end a to end b, u the outward unit directions, and S the valley
+/// strength sampled along the straight gap. Candidate pairs are taken shortest first, each end
+/// point at most once and never closing a loop (deterministic: ties broken by pixel order).
+fn bridge_gaps(
+    sk: &Array2<bool>,
+    labels: &Array2<u32>,
+    strength: &Array2<f32>,
+    max_gap_px: f64,
+    min_strength: f32,
+) -> Vec<Bridge> {
+    if max_gap_px < 1.0 {
+        return Vec::new();
+    }
+    let trace = max_gap_px.max(10.0).round() as usize;
+    let ends: Vec<((usize, usize), usize, (f64, f64))> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| {
+            on && labels[(r, c)] > 0 && skeleton_neighbours(sk, r, c).count() == 1
+        })
+        .filter_map(|((r, c), _)| {
+            let back = trace_from_end(sk, (r, c), trace);
+            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
+            let n = dr.hypot(dc);
+            (n >= 3.0).then(|| ((r, c), labels[(r, c)] as usize, (dr / n, dc / n)))
+        })
+        .collect();
+    let cos_max = 30f64.to_radians().cos();
+    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, &(pa, la, ua)) in ends.iter().enumerate() {
+        for (j, &(pb, lb, ub)) in ends.iter().enumerate().skip(i + 1) {
+            if la == lb {
+                continue;
+            }
+            let (gr, gc) = (pb.0 as f64 - pa.0 as f64, pb.1 as f64 - pa.1 as f64);
+            let d = gr.hypot(gc);
+            if d > max_gap_px || d < 1.0 {
+                continue;
+            }
+            let (gr, gc) = (gr / d, gc / d);
+            if ua.0 * gr + ua.1 * gc < cos_max || -(ub.0 * gr + ub.1 * gc) < cos_max {
+                continue;
+            }
+            candidates.push((d, i, j));
+        }
+    }
+    candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used = vec![false; ends.len()];
+    let mut parent: Vec<usize> = (0..=labels.iter().copied().max().unwrap_or(0) as usize).collect();
+    let mut out = Vec::new();
+    for (d, i, j) in candidates {
+        if used[i] || used[j] {
+            continue;
+        }
+        let (pa, la, _) = ends[i];
+        let (pb, lb, _) = ends[j];
+        let (ra, rb) = (find_root(&mut parent, la), find_root(&mut parent, lb));
+        if ra == rb {
+            continue;
+        }
+        let steps = d.ceil() as usize;
+        let mut pixels = Vec::with_capacity(steps);
+        let mut sum = 0.0f32;
+        for t in 1..steps {
+            let f = t as f64 / steps as f64;
+            let r = (pa.0 as f64 + f * (pb.0 as f64 - pa.0 as f64)).round() as usize;
+            let c = (pa.1 as f64 + f * (pb.1 as f64 - pa.1 as f64)).round() as usize;
+            sum += strength[(r, c)];
+            pixels.push((r, c));
+        }
+        if !pixels.is_empty() && sum / (pixels.len() as f32) < min_strength {
+            continue;
+        }
+        used[i] = true;
+        used[j] = true;
+        parent[ra.max(rb)] = ra.min(rb);
+        let (gr, gc) = (pb.0 as f64 - pa.0 as f64, pb.1 as f64 - pa.1 as f64);
+        // Direction counter-clockwise on screen (rows grow downward), in [0, π).
+        let theta = (-gr).atan2(gc).rem_euclid(std::f64::consts::PI);
+        out.push(Bridge {
+            a: la,
+            b: lb,
+            length_px: (d - 1.0).max(0.0),
+            theta,
+            pixels,
+        });
+    }
+    out
+}
+
 /// Bilinear sample of `z` at (row, col), only from pixels inside `mask`; None outside.
 fn sample_inside(z: &Array2<f32>, mask: &Array2<bool>, row: f64, col: f64) -> Option<f64> {
     let (rows, cols) = z.dim();
@@ -679,6 +809,7 @@ fn sample_inside(z: &Array2<f32>, mask: &Array2<bool>, row: f64, col: f64) -> Op
 struct LineAcc {
     length_px: f64,
     width_px: f64,
+    width_weight: f64,
     depth: f64,
     depth_weight: f64,
     cos2: f64,
@@ -756,6 +887,7 @@ pub fn lines_from_strength(
         if sigma.is_finite() {
             let width = WIDTH_PER_SIGMA * sigma;
             a.width_px += w * width;
+            a.width_weight += w;
             // Normal to the line direction θ (counter-clockwise on screen: rows grow downward).
             let (nr, nc) = (-theta.cos(), -theta.sin());
             let (rf, cf) = (r as f64, c as f64);
@@ -780,6 +912,46 @@ pub fn lines_from_strength(
         a.cos2 += w * (2.0 * theta).cos();
         a.sin2 += w * (2.0 * theta).sin();
     }
+    // Bridge gaps: join lines whose skeleton end points face each other across a short,
+    // still valley-like gap (see `bridge_gaps`), and merge their accumulators.
+    let bridges = bridge_gaps(
+        &skeleton,
+        &labels,
+        &vs.strength,
+        params.bridge_gap_mm * px_per_mm,
+        (params.bridge_strength_fraction * params.strength_low.min(params.strength_high)) as f32,
+    );
+    let mut parent: Vec<usize> = (0..=n_labels).collect();
+    for b in &bridges {
+        let (ra, rb) = (find_root(&mut parent, b.a), find_root(&mut parent, b.b));
+        let (keep, gone) = (ra.min(rb), ra.max(rb));
+        parent[gone] = keep;
+        let g = &mut acc[keep];
+        g.length_px += b.length_px;
+        g.cos2 += b.length_px * (2.0 * b.theta).cos();
+        g.sin2 += b.length_px * (2.0 * b.theta).sin();
+        g.skeleton.extend(
+            b.pixels
+                .iter()
+                .map(|&(r, c)| ((c + height.x0) as u32, (r + height.y0) as u32)),
+        );
+    }
+    for l in (1..=n_labels).rev() {
+        let root = find_root(&mut parent, l);
+        if root != l {
+            let moved = std::mem::take(&mut acc[l]);
+            let g = &mut acc[root];
+            g.length_px += moved.length_px;
+            g.width_px += moved.width_px;
+            g.width_weight += moved.width_weight;
+            g.depth += moved.depth;
+            g.depth_weight += moved.depth_weight;
+            g.cos2 += moved.cos2;
+            g.sin2 += moved.sin2;
+            g.region_px += moved.region_px;
+            g.skeleton.extend(moved.skeleton);
+        }
+    }
     let min_length_px = params.min_length_mm * px_per_mm;
     let mut out = LineDetection {
         lines: Vec::new(),
@@ -795,16 +967,19 @@ pub fn lines_from_strength(
         out.cos2 += a.cos2;
         out.sin2 += a.sin2;
         let (orientation_deg, _) = doubled_angle_mean(a.cos2, a.sin2, a.length_px);
+        let mut skeleton = a.skeleton;
+        skeleton.sort_unstable_by_key(|&(x, y)| (y, x));
+        skeleton.dedup();
         out.lines.push(LineRecord {
             length_mm: a.length_px / px_per_mm,
-            width_mm: a.width_px / a.length_px / px_per_mm,
+            width_mm: a.width_px / a.width_weight / px_per_mm,
             depth: if a.depth_weight > 0.0 {
                 a.depth / a.depth_weight
             } else {
                 f64::NAN
             },
             orientation_deg,
-            skeleton: a.skeleton,
+            skeleton,
         });
     }
     out
@@ -1020,6 +1195,33 @@ mod tests {
         h.z = Array2::from_shape_fn((300, 300), |(r, c)| if h.mask[(r, c)] { 0.0 } else { -0.3 });
         let (values, _) = measure(&h, &LinesParams::default());
         assert_eq!(value(&values, "lines_count"), Ok(0.0));
+    }
+
+    #[test]
+    fn broken_line_is_bridged_into_one() {
+        // A 14 mm line, 0.4 mm wide, with its valley removed over 1 mm in the middle (a gap
+        // the hysteresis cannot cross): bridging joins the halves and counts the gap.
+        let mut h = line_height(400, 14.0, 0.4, DEPTH, 20.0);
+        let (dx, dy) = (20f64.to_radians().cos(), -20f64.to_radians().sin());
+        for ((r, c), v) in h.z.indexed_iter_mut() {
+            let t = (c as f64 - 200.0) * dx + (r as f64 - 200.0) * dy;
+            if t.abs() < 0.5 * PX_PER_MM {
+                *v = 0.0;
+            }
+        }
+        let (values, lines) = measure(&h, &LinesParams::default());
+        let length = value(&values, "lines_length_mm").unwrap();
+        assert_eq!(value(&values, "lines_count"), Ok(1.0), "length {length}");
+        assert_eq!(lines.len(), 1);
+        assert!((length / 14.0 - 1.0).abs() <= 0.08, "length {length}");
+        // Without bridging the halves are two lines and the gap is not counted.
+        let no_bridge = LinesParams {
+            bridge_gap_mm: 0.0,
+            ..LinesParams::default()
+        };
+        let (values, _) = measure(&h, &no_bridge);
+        assert_eq!(value(&values, "lines_count"), Ok(2.0));
+        assert!(value(&values, "lines_length_mm").unwrap() < length - 0.5);
     }
 
     #[test]

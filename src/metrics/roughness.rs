@@ -765,7 +765,7 @@ pub fn cooccurrence_counts(
     let mut p = vec![0u64; levels * levels];
     let (ny, nx) = (ny as isize, nx as isize);
     let r_range = (0.max(-dy))..(ny.min(ny - dy));
-    let (c_lo, c_hi) = (0.max(-dx) as usize, nx.min(nx - dx) as usize);
+    let (c_lo, c_hi) = (0.max(-dx) as usize, nx.min(nx - dx).max(0) as usize);
     for r in r_range {
         let (ir, mr) = (image.row(r as usize), mask.row(r as usize));
         let (ir2, mr2) = (image.row((r + dy) as usize), mask.row((r + dy) as usize));

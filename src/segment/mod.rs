@@ -4,6 +4,7 @@
 //! their work to it.
 
 pub mod face;
+pub mod parsing;
 
 use ndarray::Array2;
 

@@ -1,4 +1,5 @@
-//! The one place that chooses the ONNX runtime and loads the face models.
+//! The one place that chooses the ONNX runtime and loads the face models (and, through
+//! [`OnnxModel`], user-supplied models such as the `--segmentation-model` face parser).
 //!
 //! Two runtimes execute the same ONNX files through the `ort` crate (2.0.0-rc.14):
 //!
@@ -330,24 +331,7 @@ impl ModelSessions {
     }
 
     fn build_session(&self) -> Result<Session, ModelError> {
-        let err = |e: String| ModelError::Session {
-            path: self.spec.path(),
-            message: e,
-        };
-        let env = environment().map_err(err)?;
-        let mut builder = Session::builder(env).map_err(|e| err(e.to_string()))?;
-        builder = builder
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| err(e.to_string()))?;
-        if matches!(self.runtime, Runtime::OnnxRuntime { .. }) {
-            // The pipeline parallelises over images; one thread per run avoids oversubscription.
-            builder = builder
-                .with_intra_threads(1)
-                .map_err(|e| err(e.to_string()))?;
-        }
-        builder
-            .commit_from_memory(self.bytes)
-            .map_err(|e| err(e.to_string()))
+        session_from_memory(&self.spec.path(), self.bytes, &self.runtime)
     }
 
     /// Run the model on one NHWC float input; returns the outputs in manifest order.
@@ -395,6 +379,170 @@ impl ModelSessions {
                 out.push(data.to_vec());
             }
             Ok(out)
+        })();
+        self.lock().push(session);
+        result
+    }
+}
+
+/// Build one session of the model `bytes` (named `path` in messages) on `runtime`, which must
+/// already be selected. Every model of the process is built here, with the same options.
+fn session_from_memory(path: &str, bytes: &[u8], runtime: &Runtime) -> Result<Session, ModelError> {
+    let err = |e: String| ModelError::Session {
+        path: path.to_owned(),
+        message: e,
+    };
+    let env = environment().map_err(err)?;
+    let mut builder = Session::builder(env).map_err(|e| err(e.to_string()))?;
+    builder = builder
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| err(e.to_string()))?;
+    if matches!(runtime, Runtime::OnnxRuntime { .. }) {
+        // The pipeline parallelises over images; one thread per run avoids oversubscription.
+        builder = builder
+            .with_intra_threads(1)
+            .map_err(|e| err(e.to_string()))?;
+    }
+    builder
+        .commit_from_memory(bytes)
+        .map_err(|e| err(e.to_string()))
+}
+
+/// A user-supplied single-input ONNX model (e.g. a face-parsing network given by
+/// `--segmentation-model`), run on the process runtime with a session pool like the face
+/// models. The caller checks the file's sha256 and interprets the shapes; this wrapper only
+/// selects the runtime, builds sessions and moves f32 tensors in and out.
+pub struct OnnxModel {
+    path: String,
+    bytes: Vec<u8>,
+    runtime: Runtime,
+    input_name: String,
+    input_shape: Option<Vec<i64>>,
+    output_name: String,
+    output_shape: Option<Vec<i64>>,
+    free: Mutex<Vec<Session>>,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel")
+            .field("path", &self.path)
+            .field("runtime", &self.runtime)
+            .field("input", &(&self.input_name, &self.input_shape))
+            .field("output", &(&self.output_name, &self.output_shape))
+            .finish_non_exhaustive()
+    }
+}
+
+impl OnnxModel {
+    /// Select `runtime` for this process (refused if another one is active) and build a first
+    /// session from `bytes`; `path` names the model in messages. The model must have exactly one
+    /// input; its first output is the one [`OnnxModel::run`] returns.
+    ///
+    /// # Errors
+    /// [`ModelError::Session`] when the bytes are not a loadable model, [`ModelError::Contract`]
+    /// when it does not have one input and at least one output, and the runtime errors of
+    /// [`FaceModels::load`].
+    pub fn load(runtime: &Runtime, path: &str, bytes: Vec<u8>) -> Result<Self, ModelError> {
+        select_runtime(runtime)?;
+        let session = session_from_memory(path, &bytes, runtime)?;
+        let fail = |message: String| ModelError::Contract {
+            path: path.to_owned(),
+            message,
+        };
+        let (inputs, outputs) = (session.inputs(), session.outputs());
+        if inputs.len() != 1 || outputs.is_empty() {
+            return Err(fail(format!(
+                "expected one input and at least one output, found {} inputs and {} outputs",
+                inputs.len(),
+                outputs.len()
+            )));
+        }
+        let model = Self {
+            path: path.to_owned(),
+            runtime: runtime.clone(),
+            input_name: inputs[0].name().to_owned(),
+            input_shape: inputs[0].dtype().tensor_shape().map(|s| s.to_vec()),
+            output_name: outputs[0].name().to_owned(),
+            output_shape: outputs[0].dtype().tensor_shape().map(|s| s.to_vec()),
+            bytes,
+            free: Mutex::new(Vec::new()),
+        };
+        model.lock().push(session);
+        Ok(model)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The model path given at load, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The runtime this model runs on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Declared input shape (-1 for a dynamic dimension); `None` when not a tensor.
+    pub fn input_shape(&self) -> Option<&[i64]> {
+        self.input_shape.as_deref()
+    }
+
+    /// Declared shape of the first output (-1 for a dynamic dimension); `None` when not a tensor.
+    pub fn output_shape(&self) -> Option<&[i64]> {
+        self.output_shape.as_deref()
+    }
+
+    /// Run on one f32 input of `shape`; returns the first output's shape and values.
+    ///
+    /// # Errors
+    /// [`ModelError::Inference`] naming the model when the input size does not match `shape` or
+    /// the runtime fails.
+    pub fn run(
+        &self,
+        shape: &[usize],
+        input: Vec<f32>,
+    ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let inference = |message: String| ModelError::Inference {
+            path: self.path.clone(),
+            message,
+        };
+        let expected: usize = shape.iter().product();
+        if input.len() != expected {
+            return Err(inference(format!(
+                "input has {} values, expected {expected}",
+                input.len()
+            )));
+        }
+        let taken = self.lock().pop();
+        let mut session = match taken {
+            Some(s) => s,
+            None => session_from_memory(&self.path, &self.bytes, &self.runtime)?,
+        };
+        let result = (|| {
+            let tensor = Tensor::from_array((shape.to_vec(), input))
+                .map_err(|e| inference(e.to_string()))?;
+            let outputs = session
+                .run(ort::inputs![self.input_name.as_str() => tensor])
+                .map_err(|e| inference(e.to_string()))?;
+            let value = outputs
+                .get(self.output_name.as_str())
+                .ok_or_else(|| inference(format!("no output `{}`", self.output_name)))?;
+            let (out_shape, data) = value
+                .try_extract_tensor::<f32>()
+                .map_err(|e| inference(e.to_string()))?;
+            let dims: Vec<usize> = out_shape.iter().map(|&d| d.max(0) as usize).collect();
+            if dims.iter().product::<usize>() != data.len() {
+                return Err(inference(format!(
+                    "output `{}` has {} values for shape {dims:?}",
+                    self.output_name,
+                    data.len()
+                )));
+            }
+            Ok((dims, data.to_vec()))
         })();
         self.lock().push(session);
         result
