@@ -38,3 +38,37 @@ fn every_metric_column_is_documented_with_a_unit() {
         assert!(c.description.len() > 20, "{} is not described", c.name);
     }
 }
+
+#[test]
+fn demo_files_match_the_sha256_recorded_in_data_readme() {
+    use sha2::{Digest, Sha256};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("data/README.md")).unwrap();
+    let mut checked = 0;
+    for line in readme.lines().filter(|l| l.starts_with("| `demo/")) {
+        let file = line.split('`').nth(1).unwrap();
+        let recorded = line
+            .split('`')
+            .find(|part| part.len() == 64 && part.chars().all(|c| c.is_ascii_hexdigit()))
+            .unwrap_or_else(|| panic!("no sha256 recorded for {file}"));
+        let bytes = std::fs::read(root.join("data").join(file)).unwrap();
+        let actual: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(actual, recorded, "{file}");
+        checked += 1;
+    }
+    let on_disk = std::fs::read_dir(root.join("data/demo"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".png") || name.ends_with(".json")
+        })
+        .count();
+    assert_eq!(
+        checked, on_disk,
+        "every demo image and truth file is listed"
+    );
+}
