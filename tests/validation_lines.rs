@@ -132,20 +132,23 @@ fn length_and_count_tally() -> (usize, usize) {
     (length_ok, count_ok)
 }
 
-/// Regression floor: the level measured when the defaults were chosen (6/10 lengths within
-/// 15 %, 8/10 counts within +-1). Falling below it means detection got worse.
+/// Regression floor: the level measured with the current defaults (7/10 lengths within
+/// 15 %, 8/10 counts within +-1; before gap bridging: 6/10 and 8/10). Falling below it means
+/// detection got worse.
 #[test]
 fn phantom_length_and_count_regression_floor() {
     let (length_ok, count_ok) = length_and_count_tally();
-    assert!(length_ok >= 6, "length within 15 % on {length_ok}/10");
+    assert!(length_ok >= 7, "length within 15 % on {length_ok}/10");
     assert!(count_ok >= 8, "count within +-1 on {count_ok}/10");
 }
 
 /// The acceptance criterion of issue 4: total length within 15 % and count within +-1 on at
-/// least 80 % of images. NOT MET YET (lengths 6/10): shallow, wide wrinkles (depth 0.03-0.05
-/// mm) have a valley contrast below that of the skin relief and are missed.
+/// least 80 % of images. NOT MET YET (lengths 7/10): shallow, wide wrinkles (depth 0.03-0.05
+/// mm) have a valley contrast close to that of the skin relief; lowering the thresholds or
+/// lengthening the along-line support finds some of them but lengthens or adds false lines
+/// elsewhere, so no setting reached 8/10 on seeds 1-10 without losing counts or held-out seeds.
 #[test]
-#[ignore = "issue 4 criterion not met yet: 6/10 lengths within 15 %"]
+#[ignore = "issue 4 criterion not met yet: 7/10 lengths within 15 %"]
 fn phantom_length_and_count_issue_criterion() {
     let (length_ok, count_ok) = length_and_count_tally();
     assert!(length_ok >= 8, "length within 15 % on {length_ok}/10");
@@ -334,12 +337,16 @@ fn diag_thresholds() {
                         cnt_ok2 += co;
                     }
                 }
-                line += &format!(
-                    " {}/{} {:+.0}% |",
-                    det.lines.len(),
-                    truth.wrinkles.len(),
-                    100.0 * (len / t.max(1e-9) - 1.0)
-                );
+                line += &if truth.wrinkles.is_empty() {
+                    format!(" {} false {len:.1} mm |", det.lines.len())
+                } else {
+                    format!(
+                        " {}/{} {:+.0}% |",
+                        det.lines.len(),
+                        truth.wrinkles.len(),
+                        100.0 * (len / t - 1.0)
+                    )
+                };
             }
             eprintln!(
                 "high {high} low {low}: A len {len_ok} cnt {cnt_ok}  B len {len_ok2} cnt {cnt_ok2} false {:.2} mm/cm2 ::{line}",
