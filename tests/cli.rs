@@ -484,3 +484,30 @@ fn manifest_roi_column_mixes_faces_and_close_ups() {
     assert!(!cell(&mh, phantom, "rough_sq").is_empty());
     assert!(!out.join("qc").exists(), "--no-qc writes no pictures");
 }
+
+#[test]
+fn detection_tables_are_identical_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let phantoms = dir.path().join("phantoms");
+    skintex()
+        .args([
+            "phantom", "--count", "3", "--seed", "5", "--size", "400", "--out",
+        ])
+        .arg(&phantoms)
+        .assert()
+        .code(0);
+    let mut runs = Vec::new();
+    for jobs in ["1", "2"] {
+        let out = dir.path().join(format!("out{jobs}"));
+        let input = phantoms.to_str().unwrap();
+        analyze(&[input, "--px-per-mm", "20", "--jobs", jobs], &out).code(0);
+        let tables: Vec<Vec<u8>> = ["metrics.csv", "lines.csv", "scars.csv"]
+            .iter()
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+            .collect();
+        runs.push(tables);
+    }
+    assert_eq!(runs[0], runs[1], "--jobs 1 vs --jobs 2");
+    let (_, scars) = read_csv(&dir.path().join("out1/scars.csv"));
+    assert!(!scars.is_empty(), "the phantoms have scars to compare");
+}
