@@ -169,6 +169,29 @@ pub struct ArealParameters {
     pub sdr: MetricValue,
 }
 
+/// Count, mean and largest |value| of `z` inside `mask`.
+///
+/// # Errors
+/// Missing for an empty mask.
+fn masked_mean<T: Copy + Into<f64>>(
+    z: &ArrayView2<'_, T>,
+    mask: &ArrayView2<'_, bool>,
+) -> Result<(usize, f64, f64), Missing> {
+    let (mut n, mut sum, mut max_abs) = (0usize, 0.0f64, 0.0f64);
+    for (&v, &m) in z.iter().zip(mask.iter()) {
+        if m {
+            let v: f64 = v.into();
+            n += 1;
+            sum += v;
+            max_abs = max_abs.max(v.abs());
+        }
+    }
+    if n == 0 {
+        return Err(Missing::new("empty zone"));
+    }
+    Ok((n, sum / n as f64, max_abs))
+}
+
 /// Height parameters, Sdq and Sdr of `z` over the pixels where `mask` is true.
 ///
 /// ```text
@@ -204,21 +227,7 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!(step_mm > 0.0, "pixel step must be positive");
     let (ny, nx) = z.dim();
-    let mut n = 0usize;
-    let mut sum = 0.0f64;
-    let mut max_abs = 0.0f64;
-    for (&v, &m) in z.iter().zip(mask.iter()) {
-        if m {
-            let v: f64 = v.into();
-            n += 1;
-            sum += v;
-            max_abs = max_abs.max(v.abs());
-        }
-    }
-    if n == 0 {
-        return Err(Missing::new("empty zone"));
-    }
-    let mean = sum / n as f64;
+    let (n, mean, max_abs) = masked_mean(&z, &mask)?;
     let (mut s1, mut s2, mut s3, mut s4) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
     for (&v, &m) in z.iter().zip(mask.iter()) {
@@ -923,19 +932,7 @@ pub fn glcm_quantise<T: Copy + Into<f64>>(
 ) -> Result<Array2<u16>, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!((2..=65_536).contains(&levels), "levels must be 2 ..= 65536");
-    let (mut n, mut sum, mut max_abs) = (0usize, 0.0f64, 0.0f64);
-    for (&v, &m) in z.iter().zip(mask.iter()) {
-        if m {
-            let v: f64 = v.into();
-            n += 1;
-            sum += v;
-            max_abs = max_abs.max(v.abs());
-        }
-    }
-    if n == 0 {
-        return Err(Missing::new("empty zone"));
-    }
-    let mean = sum / n as f64;
+    let (n, mean, max_abs) = masked_mean(&z, &mask)?;
     let mut ss = 0.0f64;
     for (&v, &m) in z.iter().zip(mask.iter()) {
         if m {

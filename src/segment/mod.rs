@@ -6,7 +6,7 @@
 pub mod face;
 pub mod parsing;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 /// Which part of each photo is analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -50,6 +50,32 @@ impl Mask {
             x0: 0,
             y0: 0,
             bits: Array2::from_elem((height, width), true),
+        }
+    }
+
+    /// `bits` placed at `(x0, y0)`, cropped to the bounding box of its set pixels (an empty mask
+    /// at `(x0, y0)` when none is set).
+    pub fn tight(bits: ArrayView2<'_, bool>, x0: usize, y0: usize) -> Self {
+        let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
+        for ((r, c), &b) in bits.indexed_iter() {
+            if b {
+                r0 = r0.min(r);
+                r1 = r1.max(r + 1);
+                c0 = c0.min(c);
+                c1 = c1.max(c + 1);
+            }
+        }
+        if r0 == usize::MAX {
+            return Self {
+                x0,
+                y0,
+                bits: Array2::from_elem((0, 0), false),
+            };
+        }
+        Self {
+            x0: x0 + c0,
+            y0: y0 + r0,
+            bits: bits.slice(ndarray::s![r0..r1, c0..c1]).to_owned(),
         }
     }
 

@@ -604,32 +604,7 @@ pub fn restrict_zones(zones: &mut [Zone], skin: &Mask) {
         let bits = Array2::from_shape_fn(m.bits.dim(), |(r, c)| {
             m.bits[[r, c]] && inside(m.x0 + c, m.y0 + r)
         });
-        zone.mask = tight_mask(bits, m.x0, m.y0);
-    }
-}
-
-/// `bits` at `(x0, y0)` cropped to the bounding box of its set pixels.
-fn tight_mask(bits: Array2<bool>, x0: usize, y0: usize) -> Mask {
-    let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
-    for ((r, c), &b) in bits.indexed_iter() {
-        if b {
-            r0 = r0.min(r);
-            r1 = r1.max(r + 1);
-            c0 = c0.min(c);
-            c1 = c1.max(c + 1);
-        }
-    }
-    if r0 == usize::MAX {
-        return Mask {
-            x0,
-            y0,
-            bits: Array2::from_elem((0, 0), false),
-        };
-    }
-    Mask {
-        x0: x0 + c0,
-        y0: y0 + r0,
-        bits: bits.slice(ndarray::s![r0..r1, c0..c1]).to_owned(),
+        zone.mask = Mask::tight(bits.view(), m.x0, m.y0);
     }
 }
 

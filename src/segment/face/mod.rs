@@ -266,26 +266,5 @@ pub fn segment_face_with(
 /// A mask of the labels matching `keep`, cropped to its own bounding box (an empty mask at the
 /// box origin when nothing matches).
 fn label_mask(labels: &Array2<u8>, x0: usize, y0: usize, keep: impl Fn(u8) -> bool) -> Mask {
-    let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
-    for ((r, c), &l) in labels.indexed_iter() {
-        if keep(l) {
-            r0 = r0.min(r);
-            r1 = r1.max(r + 1);
-            c0 = c0.min(c);
-            c1 = c1.max(c + 1);
-        }
-    }
-    if r0 == usize::MAX {
-        return Mask {
-            x0,
-            y0,
-            bits: Array2::from_elem((0, 0), false),
-        };
-    }
-    let bits = labels.slice(ndarray::s![r0..r1, c0..c1]).mapv(keep);
-    Mask {
-        x0: x0 + c0,
-        y0: y0 + r0,
-        bits,
-    }
+    Mask::tight(labels.mapv(keep).view(), x0, y0)
 }
