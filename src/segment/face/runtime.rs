@@ -26,11 +26,12 @@
 //! and the pool grows to the number of concurrent callers. Every session of a model is built from
 //! the same bytes with the same options, so results do not depend on which one ran.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionOutputs};
 use ort::value::Tensor;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -299,12 +300,75 @@ fn load_onnxruntime_api(path: &Path) -> Result<ort::sys::OrtApi, ModelError> {
     Ok(table)
 }
 
-/// A pool of sessions of one model (see the module doc).
-struct ModelSessions {
-    spec: &'static ModelSpec,
-    bytes: &'static [u8],
+/// Sessions of one model, built on demand and reused: a caller takes a free session (or builds
+/// one), runs it and puts it back, so concurrent callers never share a session.
+struct SessionPool {
+    /// The model's path, for messages.
+    path: String,
+    bytes: Cow<'static, [u8]>,
     runtime: Runtime,
     free: Mutex<Vec<Session>>,
+}
+
+impl SessionPool {
+    fn new(path: String, bytes: Cow<'static, [u8]>, runtime: &Runtime, first: Session) -> Self {
+        Self {
+            path,
+            bytes,
+            runtime: runtime.clone(),
+            free: Mutex::new(vec![first]),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn inference_error(&self, message: String) -> ModelError {
+        ModelError::Inference {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Feed one f32 tensor of `shape` to the input `input_name` and let `read` take what it needs
+    /// from the outputs.
+    fn run<R>(
+        &self,
+        input_name: &str,
+        shape: Vec<usize>,
+        input: Vec<f32>,
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<R, ModelError>,
+    ) -> Result<R, ModelError> {
+        let expected: usize = shape.iter().product();
+        if input.len() != expected {
+            return Err(self.inference_error(format!(
+                "input has {} values, expected {expected}",
+                input.len()
+            )));
+        }
+        let taken = self.lock().pop();
+        let mut session = match taken {
+            Some(s) => s,
+            None => session_from_memory(&self.path, &self.bytes, &self.runtime)?,
+        };
+        let result = (|| {
+            let tensor = Tensor::from_array((shape, input))
+                .map_err(|e| self.inference_error(e.to_string()))?;
+            let outputs = session
+                .run(ort::inputs![input_name => tensor])
+                .map_err(|e| self.inference_error(e.to_string()))?;
+            read(&outputs)
+        })();
+        self.lock().push(session);
+        result
+    }
+}
+
+/// One embedded model with its manifest contract (see the module doc).
+struct ModelSessions {
+    spec: &'static ModelSpec,
+    pool: SessionPool,
 }
 
 impl ModelSessions {
@@ -314,63 +378,30 @@ impl ModelSessions {
         runtime: &Runtime,
     ) -> Result<Self, ModelError> {
         verify_model_bytes(&spec.name, bytes)?;
-        let pool = Self {
-            spec,
-            bytes,
-            runtime: runtime.clone(),
-            free: Mutex::new(Vec::new()),
-        };
-        let session = pool.build_session()?;
+        let session = session_from_memory(&spec.path(), bytes, runtime)?;
         check_contract(spec, &session)?;
-        pool.lock().push(session);
-        Ok(pool)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
-        self.free.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn build_session(&self) -> Result<Session, ModelError> {
-        session_from_memory(&self.spec.path(), self.bytes, &self.runtime)
+        Ok(Self {
+            spec,
+            pool: SessionPool::new(spec.path(), Cow::Borrowed(bytes), runtime, session),
+        })
     }
 
     /// Run the model on one NHWC float input; returns the outputs in manifest order.
     fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ModelError> {
-        let path = self.spec.path();
-        let inference = |message: String| ModelError::Inference {
-            path: path.clone(),
-            message,
-        };
         let shape: Vec<usize> = self.spec.input_shape.iter().map(|&d| d as usize).collect();
-        let expected: usize = shape.iter().product();
-        if input.len() != expected {
-            return Err(inference(format!(
-                "input has {} values, expected {expected}",
-                input.len()
-            )));
-        }
-        let taken = self.lock().pop();
-        let mut session = match taken {
-            Some(s) => s,
-            None => self.build_session()?,
-        };
-        let result = (|| {
-            let tensor =
-                Tensor::from_array((shape, input)).map_err(|e| inference(e.to_string()))?;
-            let outputs = session
-                .run(ort::inputs![self.spec.input_name.as_str() => tensor])
-                .map_err(|e| inference(e.to_string()))?;
+        let pool = &self.pool;
+        pool.run(&self.spec.input_name, shape, input, |outputs| {
             let mut out = Vec::with_capacity(self.spec.outputs.len());
             for o in &self.spec.outputs {
                 let value = outputs
                     .get(o.name.as_str())
-                    .ok_or_else(|| inference(format!("no output `{}`", o.name)))?;
+                    .ok_or_else(|| pool.inference_error(format!("no output `{}`", o.name)))?;
                 let (_, data) = value
                     .try_extract_tensor::<f32>()
-                    .map_err(|e| inference(e.to_string()))?;
+                    .map_err(|e| pool.inference_error(e.to_string()))?;
                 let want: i64 = o.shape.iter().product();
                 if data.len() as i64 != want {
-                    return Err(inference(format!(
+                    return Err(pool.inference_error(format!(
                         "output `{}` has {} values, expected {want}",
                         o.name,
                         data.len()
@@ -379,9 +410,7 @@ impl ModelSessions {
                 out.push(data.to_vec());
             }
             Ok(out)
-        })();
-        self.lock().push(session);
-        result
+        })
     }
 }
 
@@ -413,21 +442,18 @@ fn session_from_memory(path: &str, bytes: &[u8], runtime: &Runtime) -> Result<Se
 /// models. The caller checks the file's sha256 and interprets the shapes; this wrapper only
 /// selects the runtime, builds sessions and moves f32 tensors in and out.
 pub struct OnnxModel {
-    path: String,
-    bytes: Vec<u8>,
-    runtime: Runtime,
+    pool: SessionPool,
     input_name: String,
     input_shape: Option<Vec<i64>>,
     output_name: String,
     output_shape: Option<Vec<i64>>,
-    free: Mutex<Vec<Session>>,
 }
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OnnxModel")
-            .field("path", &self.path)
-            .field("runtime", &self.runtime)
+            .field("path", &self.pool.path)
+            .field("runtime", &self.pool.runtime)
             .field("input", &(&self.input_name, &self.input_shape))
             .field("output", &(&self.output_name, &self.output_shape))
             .finish_non_exhaustive()
@@ -458,32 +484,27 @@ impl OnnxModel {
                 outputs.len()
             )));
         }
-        let model = Self {
-            path: path.to_owned(),
-            runtime: runtime.clone(),
-            input_name: inputs[0].name().to_owned(),
-            input_shape: inputs[0].dtype().tensor_shape().map(|s| s.to_vec()),
-            output_name: outputs[0].name().to_owned(),
-            output_shape: outputs[0].dtype().tensor_shape().map(|s| s.to_vec()),
-            bytes,
-            free: Mutex::new(Vec::new()),
-        };
-        model.lock().push(session);
-        Ok(model)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Session>> {
-        self.free.lock().unwrap_or_else(|p| p.into_inner())
+        let input_name = inputs[0].name().to_owned();
+        let input_shape = inputs[0].dtype().tensor_shape().map(|s| s.to_vec());
+        let output_name = outputs[0].name().to_owned();
+        let output_shape = outputs[0].dtype().tensor_shape().map(|s| s.to_vec());
+        Ok(Self {
+            pool: SessionPool::new(path.to_owned(), Cow::Owned(bytes), runtime, session),
+            input_name,
+            input_shape,
+            output_name,
+            output_shape,
+        })
     }
 
     /// The model path given at load, for messages.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.pool.path
     }
 
     /// The runtime this model runs on.
     pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+        &self.pool.runtime
     }
 
     /// Declared input shape (-1 for a dynamic dimension); `None` when not a tensor.
@@ -506,46 +527,24 @@ impl OnnxModel {
         shape: &[usize],
         input: Vec<f32>,
     ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
-        let inference = |message: String| ModelError::Inference {
-            path: self.path.clone(),
-            message,
-        };
-        let expected: usize = shape.iter().product();
-        if input.len() != expected {
-            return Err(inference(format!(
-                "input has {} values, expected {expected}",
-                input.len()
-            )));
-        }
-        let taken = self.lock().pop();
-        let mut session = match taken {
-            Some(s) => s,
-            None => session_from_memory(&self.path, &self.bytes, &self.runtime)?,
-        };
-        let result = (|| {
-            let tensor = Tensor::from_array((shape.to_vec(), input))
-                .map_err(|e| inference(e.to_string()))?;
-            let outputs = session
-                .run(ort::inputs![self.input_name.as_str() => tensor])
-                .map_err(|e| inference(e.to_string()))?;
+        let pool = &self.pool;
+        pool.run(&self.input_name, shape.to_vec(), input, |outputs| {
             let value = outputs
                 .get(self.output_name.as_str())
-                .ok_or_else(|| inference(format!("no output `{}`", self.output_name)))?;
+                .ok_or_else(|| pool.inference_error(format!("no output `{}`", self.output_name)))?;
             let (out_shape, data) = value
                 .try_extract_tensor::<f32>()
-                .map_err(|e| inference(e.to_string()))?;
+                .map_err(|e| pool.inference_error(e.to_string()))?;
             let dims: Vec<usize> = out_shape.iter().map(|&d| d.max(0) as usize).collect();
             if dims.iter().product::<usize>() != data.len() {
-                return Err(inference(format!(
+                return Err(pool.inference_error(format!(
                     "output `{}` has {} values for shape {dims:?}",
                     self.output_name,
                     data.len()
                 )));
             }
             Ok((dims, data.to_vec()))
-        })();
-        self.lock().push(session);
-        result
+        })
     }
 }
 
