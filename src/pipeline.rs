@@ -31,7 +31,7 @@ use crate::output::tables::{
 };
 use crate::output::write_atomic;
 use crate::segment::face::{
-    FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, segment_face,
+    FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, ZONE_FACE, segment_face,
 };
 use crate::segment::parsing::{SegmentationModel, restrict_zones};
 use crate::segment::{Mask, RoiMode, Zone, full_image_zones};
@@ -268,10 +268,9 @@ fn analyze_decoded(
             face_box: face.as_ref().map(|f| f.face_box),
         };
         // The union zone `face` would outline everything twice; draw the anatomical zones.
-        let drawn: Vec<Zone> = zones
+        let drawn: Vec<&Zone> = zones
             .iter()
-            .filter(|z| z.name != "face" || zones.len() == 1)
-            .cloned()
+            .filter(|z| z.name != ZONE_FACE || zones.len() == 1)
             .collect();
         draw_qc(canvas, &drawn, &records, &extras);
         let path = qc_path(settings, &input.image_id);

@@ -154,7 +154,7 @@ fn scar_colour(kind: ScarKind) -> [u8; 3] {
 /// Draw zones, detections and the caption on `canvas`.
 pub fn draw_qc(
     canvas: &mut QcCanvas,
-    zones: &[Zone],
+    zones: &[&Zone],
     records: &[ZoneRecord],
     extras: &QcExtras<'_>,
 ) {
