@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse a batch of photos and write metrics.csv, images.csv, run.json and a data dictionary.
     Analyze(AnalyzeArgs),
+    /// Join the output folders of `analyze --shard K/N` runs into the output of one run.
+    Merge(MergeArgs),
     /// Print configuration: `skintex config --default` prints every parameter with comments.
     Config(ConfigArgs),
     /// Render synthetic close-up skin photos with known wrinkles, scars and relief, plus their
@@ -86,6 +88,16 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub no_qc: bool,
 
+    /// Skip images already finished in --out by a run with the same settings (same file bytes,
+    /// config, models and options); the outputs equal those of an uninterrupted run.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Analyse only shard K of N (1-based), a deterministic partition by image_id; join the
+    /// shards' output folders with `skintex merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::output::store::Shard>,
+
     /// No progress bar and only errors on stderr.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     pub quiet: bool,
@@ -93,6 +105,21 @@ pub struct AnalyzeArgs {
     /// More log output (-v info, -vv debug).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of `skintex analyze --shard K/N`, one per shard (any order).
+    #[arg(required = true, value_name = "SHARD_OUT")]
+    pub shards: Vec<PathBuf>,
+
+    /// Output folder of the merged run.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Only errors on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

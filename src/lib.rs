@@ -17,11 +17,13 @@ pub mod cli;
 pub mod config;
 pub mod imgops;
 pub mod input;
+pub mod merge;
 pub mod metrics;
 pub mod output;
 pub mod phantom;
 pub mod pipeline;
 pub mod segment;
+pub mod study;
 
 /// The skintex version, as written into `run.json`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,6 @@
 //! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
-//! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error,
-//! 3 the run could not write its outputs).
+//! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
+//! (including shard folders that do not belong together), 3 the run could not write its outputs).
 
 use std::process::ExitCode;
 
@@ -42,6 +42,33 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Merge(args) => {
+            init_logging(args.quiet, 0);
+            match skintex::merge::merge(&args.shards, &args.out, std::env::args().collect()) {
+                Ok(summary) => {
+                    let c = summary.counts;
+                    if !args.quiet {
+                        eprintln!(
+                            "skintex: merged {} shards: {} images: {} ok, {} failed; outputs in {}",
+                            summary.shards,
+                            c.total,
+                            c.ok,
+                            c.error,
+                            args.out.display()
+                        );
+                    }
+                    ExitCode::from(if c.error == 0 { 0 } else { 1 })
+                }
+                Err(e @ skintex::merge::MergeError::Inconsistent(_)) => {
+                    eprintln!("skintex: error: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("skintex: error: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
         Command::Config(_) => {
             print!("{}", Config::default().commented_toml());
             ExitCode::SUCCESS

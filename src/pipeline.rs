@@ -24,12 +24,16 @@ use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{ZoneInput, measure_zone};
 use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
-use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg};
-use crate::output::tables::{
-    FaceSummary, ImageRecord, ZoneRecord, images_csv, lines_csv, metrics_csv,
-    reserved_column_names, scars_csv,
+use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
+use crate::output::store::{
+    Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
+    run_fingerprint, save_record,
 };
-use crate::output::write_atomic;
+use crate::output::tables::{
+    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, reserved_column_names,
+    table_bytes, timings_csv,
+};
+use crate::output::{remove_stale_temps, write_atomic};
 use crate::segment::face::{
     FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, ZONE_FACE, segment_face,
 };
@@ -83,6 +87,10 @@ pub struct AnalyzeSettings {
     pub face_models: Option<Arc<FaceModels>>,
     /// The `--segmentation-model` face parser, applied to the face zones.
     pub segmentation: Option<Arc<SegmentationModel>>,
+    /// Reuse the records of images already finished in `out_dir` by a run with the same settings.
+    pub resume: bool,
+    /// Analyse only this part of the inputs (`--shard K/N`).
+    pub shard: Option<Shard>,
 }
 
 impl AnalyzeSettings {
@@ -152,7 +160,43 @@ impl AnalyzeSettings {
             write_qc: !args.no_qc,
             face_models,
             segmentation,
+            resume: args.resume,
+            shard: args.shard,
         })
+    }
+
+    /// The fingerprint of everything that changes the numbers (see [`crate::output::store`]).
+    pub fn fingerprint(&self) -> String {
+        let config = serde_json::to_vec(&self.config).unwrap_or_default();
+        let roi = format!("{:?}", self.roi);
+        let ppm = self
+            .px_per_mm_override
+            .map_or(u64::MAX, f64::to_bits)
+            .to_le_bytes();
+        let runtime = self
+            .face_models
+            .as_ref()
+            .map(|m| m.runtime().name().to_owned())
+            .unwrap_or_default();
+        let models: String = self
+            .face_models
+            .as_ref()
+            .map(|m| m.model_records())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.segmentation.as_ref().map(|s| s.model_record()))
+            .map(|(_, _, sha)| sha)
+            .collect::<Vec<_>>()
+            .join(",");
+        let qc: &[u8] = if self.write_qc { b"qc" } else { b"no-qc" };
+        run_fingerprint(&[
+            &config,
+            roi.as_bytes(),
+            &ppm,
+            runtime.as_bytes(),
+            models.as_bytes(),
+            qc,
+        ])
     }
 }
 
@@ -189,7 +233,13 @@ fn analyze_decoded(
     settings: &AnalyzeSettings,
     roi: RoiMode,
     calibration: &mut Calibration,
+    timing: &mut StageTimes,
 ) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Box<Failure>> {
+    let mut clock = Instant::now();
+    let mut lap = |slot: &mut f64| {
+        *slot = clock.elapsed().as_secs_f64() * 1e3;
+        clock = Instant::now();
+    };
     let fail = |info: Option<ImageInfo>, face: Option<FaceSummary>, reason: String| {
         Box::new(Failure {
             info,
@@ -199,8 +249,10 @@ fn analyze_decoded(
     };
     let decoded = decode_file(&input.path, settings.config.input.max_megapixels)
         .map_err(|e| fail(None, None, e.to_string()))?;
+    lap(&mut timing.decode_ms);
     let info = decoded.info.clone();
     let planes = colour_planes(&decoded.image);
+    lap(&mut timing.colour_ms);
     let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
     let (zones, face): (Vec<Zone>, Option<FaceSegmentation>) = match roi {
         RoiMode::Full => (full_image_zones(planes.width(), planes.height()), None),
@@ -238,6 +290,7 @@ fn analyze_decoded(
         }
     };
     drop(decoded);
+    lap(&mut timing.segment_ms);
     if calibration.source == CalibrationSource::None
         && let Some(iris) = face.as_ref().and_then(|f| f.iris.as_ref())
     {
@@ -259,6 +312,7 @@ fn analyze_decoded(
             }),
         })
         .collect();
+    lap(&mut timing.measure_ms);
     if let Some(canvas) = &mut canvas {
         let excluded: Option<&Mask> = face.as_ref().map(|f| &f.excluded);
         let extras = QcExtras {
@@ -273,7 +327,7 @@ fn analyze_decoded(
             .filter(|z| z.name != ZONE_FACE || zones.len() == 1)
             .collect();
         draw_qc(canvas, &drawn, &records, &extras);
-        let path = qc_path(settings, &input.image_id);
+        let path = qc_path(&settings.out_dir, &input.image_id);
         if let Err(e) = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
@@ -281,6 +335,7 @@ fn analyze_decoded(
         {
             tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
         }
+        lap(&mut timing.qc_ms);
     }
     Ok((info, face.as_ref().map(face_summary), records))
 }
@@ -298,15 +353,17 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         roi,
         face: None,
         outcome: Err(String::new()),
-        duration_ms: 0,
+        timing: StageTimes::default(),
     };
     if let Some(problem) = &input.problem {
         record.outcome = Err(problem.clone());
         return record;
     }
+    let mut timing = StageTimes::default();
     let analysed = catch_unwind(AssertUnwindSafe(|| {
-        analyze_decoded(input, settings, roi, &mut calibration)
+        analyze_decoded(input, settings, roi, &mut calibration, &mut timing)
     }));
+    record.timing = timing;
     match analysed {
         Ok(Ok((info, face, zones))) => {
             record.info = Some(info);
@@ -331,27 +388,39 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         }
     }
     record.calibration = calibration;
-    record.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    record.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
     if let Err(reason) = &record.outcome {
         tracing::warn!("{reason}");
     }
     record
 }
 
-/// Where the QC picture of `image_id` goes: `OUT/qc/<image_id>.jpg`.
-pub fn qc_path(settings: &AnalyzeSettings, image_id: &str) -> PathBuf {
-    let safe: String = image_id
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_./".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let safe = safe.replace("..", "_");
-    settings.out_dir.join("qc").join(format!("{safe}.jpg"))
+/// One image of a run: its record from an earlier run when `--resume` finds a valid one,
+/// otherwise analysed now and stored. Returns the record key, the rows and whether they were
+/// resumed.
+fn finish_image(
+    input: &ImageInput,
+    settings: &AnalyzeSettings,
+    fingerprint: &str,
+) -> (String, ImageRows, bool) {
+    let started = Instant::now();
+    let key = image_key(fingerprint, input);
+    if settings.resume
+        && let Some(rows) = load_record(&settings.out_dir, &key)
+        && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
+    {
+        return (key, rows, true);
+    }
+    let record = analyze_image(input, settings);
+    let mut rows = ImageRows::from_record(&record);
+    rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
+    if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
+        tracing::warn!(
+            "{}: cannot store its record (no resume for it): {e}",
+            input.display_path
+        );
+    }
+    (key, rows, false)
 }
 
 fn progress_bar(len: usize, visible: bool) -> ProgressBar {
@@ -382,43 +451,80 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         .num_threads(settings.jobs)
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
-    let bar = progress_bar(settings.inputs.images.len(), settings.show_progress);
-    let records: Vec<ImageRecord> = pool.install(|| {
-        settings
-            .inputs
-            .images
+    let out = &settings.out_dir;
+    let fingerprint = settings.fingerprint();
+    let selected: Vec<&ImageInput> = settings
+        .inputs
+        .images
+        .iter()
+        .filter(|i| settings.shard.is_none_or(|s| s.owns(&i.image_id)))
+        .collect();
+    std::fs::create_dir_all(records_dir(out)).map_err(|source| RunError::OutDir {
+        path: records_dir(out).display().to_string(),
+        source,
+    })?;
+    for dir in [out.clone(), records_dir(out), out.join("qc")] {
+        remove_stale_temps(&dir);
+    }
+    let bar = progress_bar(selected.len(), settings.show_progress);
+    let done: Vec<(String, ImageRows, bool)> = pool.install(|| {
+        selected
             .par_iter()
             .map(|input| {
-                let record = analyze_image(input, settings);
+                let result = finish_image(input, settings, &fingerprint);
                 bar.inc(1);
-                record
+                result
             })
             .collect()
     });
     bar.finish_and_clear();
 
-    let ok = records.iter().filter(|r| r.is_ok()).count();
+    let rows: Vec<ImageRows> = done.iter().map(|(_, r, _)| r.clone()).collect();
+    let resumed: Vec<bool> = done.iter().map(|(_, _, r)| *r).collect();
+    let ok = rows.iter().filter(|r| r.ok).count();
     let counts = ImageCounts {
-        total: records.len(),
+        total: rows.len(),
         ok,
-        error: records.len() - ok,
+        error: rows.len() - ok,
     };
     let carried = &settings.inputs.carried_columns;
-    let out = &settings.out_dir;
-    let files: [(&str, Vec<u8>); 6] = [
-        ("metrics.csv", metrics_csv(&records, carried)),
-        ("images.csv", images_csv(&records, carried)),
-        ("lines.csv", lines_csv(&records, carried)),
-        ("scars.csv", scars_csv(&records, carried)),
-        ("columns.csv", columns_csv(carried)),
-        (
-            "DATA_DICTIONARY.md",
-            data_dictionary_markdown(carried).into_bytes(),
-        ),
-    ];
+    let mut files: Vec<(&str, Vec<u8>)> = table_bytes(&rows, carried).into();
+    files.push(("timings.csv", timings_csv(&rows, &resumed)));
+    files.push(("columns.csv", columns_csv(carried)));
+    files.push((
+        "DATA_DICTIONARY.md",
+        data_dictionary_markdown(carried).into_bytes(),
+    ));
+    let keys: Vec<&str> = done.iter().map(|(k, _, _)| k.as_str()).collect();
+    let batch = Batch {
+        format: STORE_FORMAT,
+        skintex_version: crate::VERSION.to_owned(),
+        run_fingerprint: fingerprint.clone(),
+        shard: settings.shard,
+        carried_columns: carried.clone(),
+        images: {
+            let mut own = keys.iter();
+            settings
+                .inputs
+                .images
+                .iter()
+                .map(|i| BatchEntry {
+                    image_id: i.image_id.clone(),
+                    path: i.display_path.clone(),
+                    key: settings
+                        .shard
+                        .is_none_or(|s| s.owns(&i.image_id))
+                        .then(|| own.next().map(|k| (*k).to_owned()))
+                        .flatten(),
+                })
+                .collect()
+        },
+    };
+    files.push(("batch.json", batch.to_json()));
     for (name, bytes) in &files {
         write_atomic(&out.join(name), bytes)?;
     }
+    prune_records(out, &keys);
     let record = RunRecord {
         skintex_version: crate::VERSION,
         command_line: settings.command_line.clone(),
@@ -455,6 +561,9 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
             }))
             .collect(),
         images: counts,
+        images_resumed: resumed.iter().filter(|&&r| r).count(),
+        shard: settings.shard,
+        merged_from: Vec::new(),
         outputs: files
             .iter()
             .map(|(n, _)| (*n).to_owned())

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::tables::{Column, images_columns, lines_columns, metrics_columns, scars_columns};
+use super::tables::{
+    Column, images_columns, lines_columns, metrics_columns, scars_columns, timings_columns,
+};
 
 /// Every output table of a run with its columns.
 pub fn tables(carried_columns: &[String]) -> Vec<(&'static str, Vec<Column>)> {
@@ -11,6 +13,7 @@ pub fn tables(carried_columns: &[String]) -> Vec<(&'static str, Vec<Column>)> {
         ("images.csv", images_columns(carried_columns)),
         ("lines.csv", lines_columns(carried_columns)),
         ("scars.csv", scars_columns(carried_columns)),
+        ("timings.csv", timings_columns()),
     ]
 }
 

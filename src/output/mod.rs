@@ -7,6 +7,7 @@
 pub mod dictionary;
 pub mod provenance;
 pub mod qc;
+pub mod store;
 pub mod tables;
 
 use std::io::Write as _;
@@ -33,6 +34,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+}
+
+/// Remove temporary files that [`write_atomic`] left in `dir` when a process was killed
+/// mid-write (`.NAME.tmp-PID`). They are never outputs; an interrupted run's outputs are
+/// either complete or absent.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Format a number for CSV: 7 significant digits, shortest decimal form, never NaN or inf

@@ -41,6 +41,12 @@ pub struct RunRecord {
     pub config: Config,
     pub models: Vec<ModelRecord>,
     pub images: ImageCounts,
+    /// Images whose results were taken from earlier records (`--resume`, `skintex merge`).
+    pub images_resumed: usize,
+    /// The part of the inputs this run analysed (`--shard K/N`).
+    pub shard: Option<crate::output::store::Shard>,
+    /// The output folders joined by `skintex merge`.
+    pub merged_from: Vec<String>,
     pub outputs: Vec<String>,
 }
 

@@ -291,3 +291,18 @@ pub fn qc_jpeg(image: &RgbImage) -> Vec<u8> {
     let _ = image.write_with_encoder(encoder);
     bytes
 }
+/// Where the QC picture of `image_id` goes: `OUT/qc/<image_id>.jpg`.
+pub fn qc_path(out_dir: &std::path::Path, image_id: &str) -> std::path::PathBuf {
+    let safe: String = image_id
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_./".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.replace("..", "_");
+    out_dir.join("qc").join(format!("{safe}.jpg"))
+}

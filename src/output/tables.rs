@@ -1,4 +1,7 @@
-//! The per-run tables `metrics.csv` and `images.csv`: column declarations and writers.
+//! The per-run tables (`metrics.csv`, `images.csv`, `lines.csv`, `scars.csv`, `timings.csv`):
+//! column declarations and the rows each image contributes.
+
+use serde::{Deserialize, Serialize};
 
 use crate::calibration::Calibration;
 use crate::input::ImageInput;
@@ -43,8 +46,19 @@ pub struct ImageRecord {
     /// Face detection results under `--roi face`.
     pub face: Option<FaceSummary>,
     pub outcome: Result<Vec<ZoneRecord>, String>,
-    /// Wall-clock time spent on this image (decode to metrics), ms.
-    pub duration_ms: u64,
+    /// Where the wall-clock time went (written to `timings.csv`, not to the data tables).
+    pub timing: StageTimes,
+}
+
+/// Wall-clock milliseconds one image spent in each stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    pub decode_ms: f64,
+    pub colour_ms: f64,
+    pub segment_ms: f64,
+    pub measure_ms: f64,
+    pub qc_ms: f64,
+    pub total_ms: f64,
 }
 
 impl ImageRecord {
@@ -207,10 +221,37 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
         "",
         "Number of zones measured (rows of this image in metrics.csv).",
     ),
+];
+
+/// Columns of `timings.csv` after the key columns. The only output that changes from run to run:
+/// it measures the machine, not the photo, so it is kept out of the data tables.
+pub const TIMING_COLUMNS: &[ColumnSpec] = &[
     spec(
-        "duration_ms",
+        "decode_ms",
         "ms",
-        "Wall-clock time spent on this image, decode to metrics.",
+        "Reading and decoding the file, EXIF orientation applied.",
+    ),
+    spec(
+        "colour_ms",
+        "ms",
+        "Conversion to linear RGB and CIE L*a*b* planes.",
+    ),
+    spec(
+        "segment_ms",
+        "ms",
+        "Finding the regions of interest (face models and zones, or the whole image).",
+    ),
+    spec("measure_ms", "ms", "All metric families over all zones."),
+    spec("qc_ms", "ms", "Drawing and writing the QC picture."),
+    spec(
+        "total_ms",
+        "ms",
+        "Whole image, including the stages above and hashing for the record store.",
+    ),
+    spec(
+        "resumed",
+        "",
+        "`yes` when the image's results were taken from an earlier run's record (--resume, merge); the times are then that run's.",
     ),
 ];
 
@@ -260,25 +301,125 @@ fn optional(value: Option<f64>) -> String {
     value.map(format_number).unwrap_or_default()
 }
 
-fn csv_bytes(header: &[Column], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+/// A table's bytes: header from `columns`, then `rows`, `\n` line ends.
+pub fn csv_bytes<'a>(columns: &[Column], rows: impl Iterator<Item = &'a [String]>) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(header.iter().map(|c| c.name.as_str()));
+    let _ = writer.write_record(columns.iter().map(|c| c.name.as_str()));
     for row in rows {
-        let _ = writer.write_record(&row);
+        let _ = writer.write_record(row);
     }
     writer.into_inner().unwrap_or_default()
 }
 
-/// `metrics.csv`: one row per image x zone, images in input order.
-pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
+/// The cells one image contributes to every table, already formatted.
+///
+/// This is the unit that the record store keeps for `--resume` and that `skintex merge` joins:
+/// a table is its header followed by the rows of each image in input order, so tables rebuilt
+/// from stored rows are byte-identical to those of an uninterrupted run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageRows {
+    pub image_id: String,
+    pub path: String,
+    pub ok: bool,
+    pub metrics: Vec<Vec<String>>,
+    pub image: Vec<String>,
+    pub lines: Vec<Vec<String>>,
+    pub scars: Vec<Vec<String>>,
+    pub timing: StageTimes,
+}
+
+impl ImageRows {
+    /// Format every row of one analysed image.
+    pub fn from_record(rec: &ImageRecord) -> Self {
+        Self {
+            image_id: rec.input.image_id.clone(),
+            path: rec.input.display_path.clone(),
+            ok: rec.is_ok(),
+            metrics: metrics_rows(rec),
+            image: image_row(rec),
+            lines: lines_rows(rec),
+            scars: scars_rows(rec),
+            timing: rec.timing,
+        }
+    }
+}
+
+/// Every table of a run, in the order of [`super::dictionary::tables`].
+pub fn table_bytes(
+    images: &[ImageRows],
+    carried_columns: &[String],
+) -> [(&'static str, Vec<u8>); 4] {
+    let many = |pick: fn(&ImageRows) -> &Vec<Vec<String>>| {
+        images
+            .iter()
+            .flat_map(move |r| pick(r).iter().map(Vec::as_slice))
+    };
+    [
+        (
+            "metrics.csv",
+            csv_bytes(&metrics_columns(carried_columns), many(|r| &r.metrics)),
+        ),
+        (
+            "images.csv",
+            csv_bytes(
+                &images_columns(carried_columns),
+                images.iter().map(|r| r.image.as_slice()),
+            ),
+        ),
+        (
+            "lines.csv",
+            csv_bytes(&lines_columns(carried_columns), many(|r| &r.lines)),
+        ),
+        (
+            "scars.csv",
+            csv_bytes(&scars_columns(carried_columns), many(|r| &r.scars)),
+        ),
+    ]
+}
+
+/// The columns of `timings.csv`.
+pub fn timings_columns() -> Vec<Column> {
+    KEY_COLUMNS
+        .iter()
+        .chain(TIMING_COLUMNS)
+        .map(Column::from)
+        .collect()
+}
+
+/// `timings.csv`: per image and stage, wall-clock ms (`resumed[i]` marks rows taken from records).
+pub fn timings_csv(images: &[ImageRows], resumed: &[bool]) -> Vec<u8> {
+    let ms = |v: f64| format!("{v:.1}");
+    let rows: Vec<Vec<String>> = images
+        .iter()
+        .zip(resumed)
+        .map(|(r, &resumed)| {
+            let t = &r.timing;
+            vec![
+                r.image_id.clone(),
+                r.path.clone(),
+                ms(t.decode_ms),
+                ms(t.colour_ms),
+                ms(t.segment_ms),
+                ms(t.measure_ms),
+                ms(t.qc_ms),
+                ms(t.total_ms),
+                if resumed { "yes" } else { "no" }.to_owned(),
+            ]
+        })
+        .collect();
+    csv_bytes(&timings_columns(), rows.iter().map(Vec::as_slice))
+}
+
+/// `metrics.csv` rows of one image: one per zone.
+fn metrics_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
     let names: Vec<&str> = metric_columns().iter().map(|c| c.name).collect();
-    let rows = records.iter().flat_map(|rec| {
-        let zones = rec.outcome.as_deref().unwrap_or(&[]);
-        let names = &names;
-        zones.iter().map(move |zone| {
+    let zones = rec.outcome.as_deref().unwrap_or(&[]);
+    zones
+        .iter()
+        .map(|zone| {
             let ppm = rec.calibration.px_per_mm;
             let mut reasons: Vec<(&str, String)> = Vec::new();
             let area_mm2 = match ppm {
@@ -310,11 +451,10 @@ pub fn metrics_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u
                     }
                 }
             }
-            row.push(missing_reasons(&reasons, names));
+            row.push(missing_reasons(&reasons, &names));
             row
         })
-    });
-    csv_bytes(&metrics_columns(carried_columns), rows)
+        .collect()
 }
 
 /// The `missing_reasons` cell: columns sharing a reason are listed together, in column order,
@@ -354,51 +494,47 @@ pub fn missing_reasons(reasons: &[(&str, String)], metric_names: &[&str]) -> Str
         .join("; ")
 }
 
-/// `images.csv`: one row per input, in input order.
-pub fn images_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
-    let rows = records.iter().map(|rec| {
-        let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
-        row.extend(rec.input.carried.iter().cloned());
-        let info = rec.info.as_ref();
-        let face = rec.face.as_ref();
-        let (status, error, zones) = match &rec.outcome {
-            Ok(z) => ("ok", String::new(), z.len().to_string()),
-            Err(e) => ("error", e.clone(), String::new()),
-        };
-        row.extend([
-            status.to_owned(),
-            error,
-            info.map(|i| i.format.to_owned()).unwrap_or_default(),
-            info.map(|i| i.width.to_string()).unwrap_or_default(),
-            info.map(|i| i.height.to_string()).unwrap_or_default(),
-            info.map(|i| i.bit_depth.to_string()).unwrap_or_default(),
-            info.map(|i| i.channels.to_owned()).unwrap_or_default(),
-            info.map(|i| i.exif_orientation.to_string())
-                .unwrap_or_default(),
-            optional(rec.calibration.px_per_mm),
-            rec.calibration.source.label().to_owned(),
-            match rec.roi {
-                RoiMode::Face => "face",
-                RoiMode::Full => "full",
-            }
-            .to_owned(),
-            face.map(|f| f.faces_found.to_string()).unwrap_or_default(),
-            optional(face.and_then(|f| f.detection_score)),
-            optional(face.and_then(|f| f.iris_left_px_per_mm)),
-            optional(face.and_then(|f| f.iris_right_px_per_mm)),
-            optional(face.and_then(|f| f.iris_disagreement)),
-            if face.is_some_and(|f| f.iris_flagged) {
-                "disagree"
-            } else {
-                ""
-            }
-            .to_owned(),
-            zones,
-            rec.duration_ms.to_string(),
-        ]);
-        row
-    });
-    csv_bytes(&images_columns(carried_columns), rows)
+/// The `images.csv` row of one image.
+fn image_row(rec: &ImageRecord) -> Vec<String> {
+    let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
+    row.extend(rec.input.carried.iter().cloned());
+    let info = rec.info.as_ref();
+    let face = rec.face.as_ref();
+    let (status, error, zones) = match &rec.outcome {
+        Ok(z) => ("ok", String::new(), z.len().to_string()),
+        Err(e) => ("error", e.clone(), String::new()),
+    };
+    row.extend([
+        status.to_owned(),
+        error,
+        info.map(|i| i.format.to_owned()).unwrap_or_default(),
+        info.map(|i| i.width.to_string()).unwrap_or_default(),
+        info.map(|i| i.height.to_string()).unwrap_or_default(),
+        info.map(|i| i.bit_depth.to_string()).unwrap_or_default(),
+        info.map(|i| i.channels.to_owned()).unwrap_or_default(),
+        info.map(|i| i.exif_orientation.to_string())
+            .unwrap_or_default(),
+        optional(rec.calibration.px_per_mm),
+        rec.calibration.source.label().to_owned(),
+        match rec.roi {
+            RoiMode::Face => "face",
+            RoiMode::Full => "full",
+        }
+        .to_owned(),
+        face.map(|f| f.faces_found.to_string()).unwrap_or_default(),
+        optional(face.and_then(|f| f.detection_score)),
+        optional(face.and_then(|f| f.iris_left_px_per_mm)),
+        optional(face.and_then(|f| f.iris_right_px_per_mm)),
+        optional(face.and_then(|f| f.iris_disagreement)),
+        if face.is_some_and(|f| f.iris_flagged) {
+            "disagree"
+        } else {
+            ""
+        }
+        .to_owned(),
+        zones,
+    ]);
+    row
 }
 
 /// Columns of `lines.csv` after the key, carried and `zone` columns.
@@ -483,63 +619,59 @@ pub fn scars_columns(carried_columns: &[String]) -> Vec<Column> {
     detection_columns(carried_columns, SCAR_COLUMNS)
 }
 
-/// Rows for every detection of every zone: key cells, then `detail(index, item)`.
+/// Rows for every detection of every zone of one image: key cells, then `detail(index, item)`.
 fn detection_rows<T>(
-    records: &[ImageRecord],
+    rec: &ImageRecord,
     items: fn(&ZoneMeasurement) -> &[T],
     detail: impl Fn(usize, &T) -> Vec<String>,
 ) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
-    for rec in records {
-        for zone in rec.outcome.as_deref().unwrap_or(&[]) {
-            for (i, item) in items(&zone.measurement).iter().enumerate() {
-                let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
-                row.extend(rec.input.carried.iter().cloned());
-                row.push(zone.zone.clone());
-                row.extend(detail(i, item));
-                rows.push(row);
-            }
+    for zone in rec.outcome.as_deref().unwrap_or(&[]) {
+        for (i, item) in items(&zone.measurement).iter().enumerate() {
+            let mut row = vec![rec.input.image_id.clone(), rec.input.display_path.clone()];
+            row.extend(rec.input.carried.iter().cloned());
+            row.push(zone.zone.clone());
+            row.extend(detail(i, item));
+            rows.push(row);
         }
     }
     rows
 }
 
-/// `lines.csv`: one row per detected fine line.
-pub fn lines_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
-    let rows = detection_rows(
-        records,
+/// `lines.csv` rows of one image: one per detected fine line.
+fn lines_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
+    detection_rows(
+        rec,
         |m| &m.lines,
         |i, line: &crate::metrics::LineRecord| {
             let n = line.skeleton.len().max(1) as f64;
             let (sx, sy) = line.skeleton.iter().fold((0.0, 0.0), |(sx, sy), &(x, y)| {
                 (sx + f64::from(x), sy + f64::from(y))
             });
+            let centroid = |sum: f64| {
+                if line.skeleton.is_empty() {
+                    String::new()
+                } else {
+                    format_number(sum / n)
+                }
+            };
             vec![
                 (i + 1).to_string(),
                 format_number(line.length_mm),
                 format_number(line.width_mm),
                 format_number(line.depth),
                 format_number(line.orientation_deg),
-                if line.skeleton.is_empty() {
-                    String::new()
-                } else {
-                    format_number(sx / n)
-                },
-                if line.skeleton.is_empty() {
-                    String::new()
-                } else {
-                    format_number(sy / n)
-                },
+                centroid(sx),
+                centroid(sy),
             ]
         },
-    );
-    csv_bytes(&lines_columns(carried_columns), rows.into_iter())
+    )
 }
 
-/// `scars.csv`: one row per detected scar.
-pub fn scars_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8> {
-    let rows = detection_rows(
-        records,
+/// `scars.csv` rows of one image: one per detected scar.
+fn scars_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
+    detection_rows(
+        rec,
         |m| &m.scars,
         |i, scar: &crate::metrics::ScarRecord| {
             vec![
@@ -552,8 +684,7 @@ pub fn scars_csv(records: &[ImageRecord], carried_columns: &[String]) -> Vec<u8>
                 format_number(scar.depth),
             ]
         },
-    );
-    csv_bytes(&scars_columns(carried_columns), rows.into_iter())
+    )
 }
 
 #[cfg(test)]
