@@ -20,11 +20,17 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Join the output folders of `analyze --shard K/N` runs into the output of one run.
     Merge(MergeArgs),
+    /// Change from baseline, statistics per arm and an HTML report for a study manifest, from
+    /// the outputs of `skintex analyze --manifest study.csv`.
+    Study(StudyArgs),
     /// Print configuration: `skintex config --default` prints every parameter with comments.
     Config(ConfigArgs),
     /// Render synthetic close-up skin photos with known wrinkles, scars and relief, plus their
     /// ground truth as JSON.
     Phantom(PhantomArgs),
+    /// Render a synthetic split-face study (close-ups of a treated and a control cheek per subject
+    /// and visit, the treated side's wrinkles shortening by a known fraction) with its manifest.
+    PhantomStudy(PhantomStudyArgs),
 }
 
 pub use crate::segment::RoiMode;
@@ -93,6 +99,13 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub resume: bool,
 
+    /// After the analysis, run `skintex study` on the manifest (outputs in --out too).
+    #[arg(long, requires = "manifest")]
+    pub study: bool,
+
+    #[command(flatten)]
+    pub study_options: StudyOptions,
+
     /// Analyse only shard K of N (1-based), a deterministic partition by image_id; join the
     /// shards' output folders with `skintex merge`.
     #[arg(long, value_name = "K/N")]
@@ -105,6 +118,47 @@ pub struct AnalyzeArgs {
     /// More log output (-v info, -vv debug).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// Options shared by `skintex study` and `skintex analyze --study`.
+#[derive(Debug, Clone, Args)]
+pub struct StudyOptions {
+    /// Label of the baseline visit in the manifest's `visit` column (any case).
+    #[arg(long, default_value = "baseline", value_name = "LABEL")]
+    pub baseline: String,
+
+    /// Split-face contrast `A-B`: per-subject change of arm A minus that of arm B
+    /// (default `treated-control` when both arms exist; `none` to skip).
+    #[arg(long, value_name = "A-B")]
+    pub contrast: Option<String>,
+
+    /// Flag follow-ups whose face landmarks deviate from the baseline's by more than this RMS
+    /// distance after the best similarity transform, mm.
+    #[arg(long, default_value_t = 2.0, value_name = "MM")]
+    pub max_alignment_mm: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// `metrics.csv` of `skintex analyze --manifest study.csv` (its folder's images.csv,
+    /// landmarks.csv and qc/ are used too).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: PathBuf,
+
+    /// The study manifest (see README: path, subject, visit/days_from_baseline, side, arm, ...).
+    #[arg(long, value_name = "FILE.csv")]
+    pub manifest: PathBuf,
+
+    /// Output folder for changes.csv, stats.csv, alignment.csv, report.html and study.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub options: StudyOptions,
+
+    /// Only errors on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,4 +220,43 @@ pub struct PhantomArgs {
     /// RMS height of the fractal microrelief, mm.
     #[arg(long, default_value_t = 0.02, value_name = "MM")]
     pub relief_sq: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct PhantomStudyArgs {
+    /// Output folder for the photos, `study.csv` (the study manifest) and `truth.csv`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Number of subjects.
+    #[arg(long, default_value_t = 6)]
+    pub subjects: u32,
+
+    /// Number of visits (baseline, week4, week8, ...).
+    #[arg(long, default_value_t = 3)]
+    pub visits: u32,
+
+    /// Fraction by which the treated side's wrinkles shorten by the last visit.
+    #[arg(long, default_value_t = 0.3, value_name = "F")]
+    pub effect: f64,
+
+    /// Wrinkles per photo.
+    #[arg(long, default_value_t = 4)]
+    pub wrinkles: u32,
+
+    /// Image side, px.
+    #[arg(long, default_value_t = 500, value_name = "PX")]
+    pub size: u32,
+
+    /// Resolution, px per mm.
+    #[arg(long, default_value_t = 20.0, value_name = "P")]
+    pub px_per_mm: f64,
+
+    /// Needle depth recorded for the treated side, mm.
+    #[arg(long, default_value_t = 0.5, value_name = "MM")]
+    pub needle_depth_mm: f64,
+
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }

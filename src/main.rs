@@ -8,6 +8,7 @@ use clap::Parser as _;
 use skintex::cli::{Cli, Command};
 use skintex::config::Config;
 use skintex::pipeline::{AnalyzeSettings, run_analysis};
+use skintex::study::{StudyError, StudySettings, run_study};
 
 fn init_logging(quiet: bool, verbose: u8) {
     let level = match (quiet, verbose) {
@@ -42,6 +43,23 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Study(args) => {
+            init_logging(args.quiet, 0);
+            let settings = match StudySettings::new(
+                args.manifest.clone(),
+                args.metrics.clone(),
+                args.out.clone(),
+                &args.options,
+                std::env::args().collect(),
+            ) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("skintex: error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            study_exit(&settings, args.quiet, 0)
+        }
         Command::Merge(args) => {
             init_logging(args.quiet, 0);
             match skintex::merge::merge(&args.shards, &args.out, std::env::args().collect()) {
@@ -69,6 +87,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::PhantomStudy(args) => match skintex::phantom::study::run_phantom_study(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("skintex: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Config(_) => {
             print!("{}", Config::default().commented_toml());
             ExitCode::SUCCESS
@@ -94,13 +119,60 @@ fn main() -> ExitCode {
                             settings.out_dir.display()
                         );
                     }
-                    ExitCode::from(if c.error == 0 { 0 } else { 1 })
+                    let code = if c.error == 0 { 0 } else { 1 };
+                    if !args.study {
+                        return ExitCode::from(code);
+                    }
+                    let Some(manifest) = args.manifest.clone() else {
+                        return ExitCode::from(code);
+                    };
+                    match StudySettings::new(
+                        manifest,
+                        settings.out_dir.join("metrics.csv"),
+                        settings.out_dir.clone(),
+                        &args.study_options,
+                        std::env::args().collect(),
+                    ) {
+                        Ok(study) => study_exit(&study, args.quiet, code),
+                        Err(e) => {
+                            eprintln!("skintex: error: {e}");
+                            ExitCode::from(2)
+                        }
+                    }
                 }
                 Err(e) => {
                     eprintln!("skintex: error: {e}");
                     ExitCode::from(3)
                 }
             }
+        }
+    }
+}
+
+/// Run a study and map its outcome to an exit code (`analysis_code` is the analysis' own).
+fn study_exit(settings: &StudySettings, quiet: bool, analysis_code: u8) -> ExitCode {
+    match run_study(settings) {
+        Ok(s) => {
+            if !quiet {
+                eprintln!(
+                    "skintex: study of {} subjects, {} photos ({} without results): {} changes, {} statistics rows; report in {}",
+                    s.subjects,
+                    s.photos,
+                    s.failed,
+                    s.changes,
+                    s.stats_rows,
+                    settings.out_dir.join("report.html").display()
+                );
+            }
+            ExitCode::from(if s.failed > 0 { 1 } else { analysis_code })
+        }
+        Err(e @ StudyError::Write(_)) => {
+            eprintln!("skintex: error: {e}");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("skintex: error: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -224,6 +224,7 @@ fn face_summary(seg: &FaceSegmentation) -> FaceSummary {
             .filter(|i| i.left_px_per_mm.is_some() && i.right_px_per_mm.is_some())
             .map(|i| i.disagreement),
         iris_flagged: iris.is_some_and(|i| i.flagged),
+        landmarks: seg.landmarks.iter().map(|l| [l[0], l[1]]).collect(),
     }
 }
 
@@ -282,6 +283,7 @@ fn analyze_decoded(
                         iris_right_px_per_mm: None,
                         iris_disagreement: None,
                         iris_flagged: false,
+                        landmarks: Vec::new(),
                     };
                     return Err(fail(Some(info), Some(none), FaceError::NoFace.to_string()));
                 }

@@ -15,6 +15,7 @@ const DETERMINISTIC: &[&str] = &[
     "images.csv",
     "lines.csv",
     "scars.csv",
+    "landmarks.csv",
     "columns.csv",
     "DATA_DICTIONARY.md",
     "batch.json",

@@ -342,6 +342,7 @@ mod tests {
             image: vec!["a".into(), "ok".into()],
             lines: vec![],
             scars: vec![],
+            landmarks: vec![],
             timing: Default::default(),
         };
         save_record(dir.path(), "k1", &rows).unwrap();

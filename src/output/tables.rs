@@ -33,6 +33,8 @@ pub struct FaceSummary {
     pub iris_disagreement: Option<f64>,
     /// Whether the iris estimates disagree by more than `face.iris_max_disagreement`.
     pub iris_flagged: bool,
+    /// The face mesh landmarks `[x, y]` in upright-image px (empty when no face was analysed).
+    pub landmarks: Vec<[f64; 2]>,
 }
 
 /// The outcome of one image: what is known about it and either its zones or the reason it failed.
@@ -328,6 +330,7 @@ pub struct ImageRows {
     pub image: Vec<String>,
     pub lines: Vec<Vec<String>>,
     pub scars: Vec<Vec<String>>,
+    pub landmarks: Vec<Vec<String>>,
     pub timing: StageTimes,
 }
 
@@ -342,6 +345,7 @@ impl ImageRows {
             image: image_row(rec),
             lines: lines_rows(rec),
             scars: scars_rows(rec),
+            landmarks: landmark_rows(rec),
             timing: rec.timing,
         }
     }
@@ -351,7 +355,7 @@ impl ImageRows {
 pub fn table_bytes(
     images: &[ImageRows],
     carried_columns: &[String],
-) -> [(&'static str, Vec<u8>); 4] {
+) -> [(&'static str, Vec<u8>); 5] {
     let many = |pick: fn(&ImageRows) -> &Vec<Vec<String>>| {
         images
             .iter()
@@ -377,7 +381,51 @@ pub fn table_bytes(
             "scars.csv",
             csv_bytes(&scars_columns(carried_columns), many(|r| &r.scars)),
         ),
+        (
+            "landmarks.csv",
+            csv_bytes(&landmarks_columns(), many(|r| &r.landmarks)),
+        ),
     ]
+}
+
+/// Columns of `landmarks.csv` after the key columns.
+pub const LANDMARK_COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "landmark",
+        "",
+        "MediaPipe face mesh landmark index, 0-467 (models/README.md).",
+    ),
+    spec("x_px", "px", "Column of the landmark in the upright image."),
+    spec("y_px", "px", "Row of the landmark in the upright image."),
+];
+
+/// The columns of `landmarks.csv` (face photos only; `skintex study` aligns visits with them).
+pub fn landmarks_columns() -> Vec<Column> {
+    KEY_COLUMNS
+        .iter()
+        .chain(LANDMARK_COLUMNS)
+        .map(Column::from)
+        .collect()
+}
+
+/// `landmarks.csv` rows of one image.
+fn landmark_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
+    let Some(face) = rec.face.as_ref().filter(|_| rec.is_ok()) else {
+        return Vec::new();
+    };
+    face.landmarks
+        .iter()
+        .enumerate()
+        .map(|(i, [x, y])| {
+            vec![
+                rec.input.image_id.clone(),
+                rec.input.display_path.clone(),
+                i.to_string(),
+                format_number(*x),
+                format_number(*y),
+            ]
+        })
+        .collect()
 }
 
 /// The columns of `timings.csv`.

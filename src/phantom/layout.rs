@@ -260,9 +260,51 @@ pub(crate) fn layout(spec: &PhantomSpec, seed: u64) -> Layout {
         }
     }
 
+    // Shortened wrinkles (a treatment effect) keep their place: the central part of each centre
+    // line survives, so nothing else in the layout moves.
+    let keep = spec.wrinkle_length_scale;
+    if keep < 1.0 {
+        for w in &mut wrinkles {
+            w.polyline_px = central_part(&w.polyline_px, keep);
+            w.length_mm = polyline_length(&w.polyline_px) / ppm;
+            w.taper_mm = (0.1 * w.length_mm).min(1.0);
+        }
+    }
+
     Layout {
         wrinkles,
         scars,
         spots,
     }
+}
+
+/// The central `keep` fraction (by arc length) of a polyline.
+fn central_part(line: &[[f64; 2]], keep: f64) -> Vec<[f64; 2]> {
+    let total = polyline_length(line);
+    let (from, to) = (0.5 * (1.0 - keep) * total, 0.5 * (1.0 + keep) * total);
+    let mut out = Vec::new();
+    let mut walked = 0.0;
+    for seg in line.windows(2) {
+        let len = ((seg[1][0] - seg[0][0]).powi(2) + (seg[1][1] - seg[0][1]).powi(2)).sqrt();
+        let at = |d: f64| {
+            let t = if len > 0.0 {
+                ((d - walked) / len).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            [
+                seg[0][0] + t * (seg[1][0] - seg[0][0]),
+                seg[0][1] + t * (seg[1][1] - seg[0][1]),
+            ]
+        };
+        let end = walked + len;
+        if end >= from && walked <= to {
+            if out.is_empty() {
+                out.push(at(from.max(walked)));
+            }
+            out.push(at(to.min(end)));
+        }
+        walked = end;
+    }
+    out
 }

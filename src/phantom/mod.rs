@@ -69,6 +69,7 @@ mod camera;
 mod height;
 mod layout;
 mod rng;
+pub mod study;
 
 use std::path::Path;
 
@@ -120,6 +121,18 @@ pub struct PhantomSpec {
     pub rolling_depth_mm: [f64; 2],
     /// Camera effects: illumination gradient, vignetting, blur and sensor noise.
     pub camera_effects: bool,
+    /// Seed of the photograph (albedo variation, lighting, noise) when it differs from the skin's
+    /// seed: the same skin photographed again, e.g. at another study visit.
+    #[serde(default)]
+    pub capture_seed: Option<u64>,
+    /// Keep only this central fraction (0-1] of every wrinkle's length after placement (a
+    /// treatment effect on the same skin: positions unchanged).
+    #[serde(default = "one")]
+    pub wrinkle_length_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for PhantomSpec {
@@ -143,6 +156,8 @@ impl Default for PhantomSpec {
             boxcar_depth_mm: [0.1, 0.5],
             rolling_depth_mm: [0.1, 0.3],
             camera_effects: true,
+            capture_seed: None,
+            wrinkle_length_scale: 1.0,
         }
     }
 }
@@ -169,6 +184,12 @@ impl PhantomSpec {
             && !(1..=100).contains(&q)
         {
             return Err(format!("jpeg_quality must be 1..=100, got {q}"));
+        }
+        if !(self.wrinkle_length_scale > 0.0 && self.wrinkle_length_scale <= 1.0) {
+            return Err(format!(
+                "wrinkle_length_scale must be in (0, 1], got {}",
+                self.wrinkle_length_scale
+            ));
         }
         for (name, r) in [
             ("wrinkle_length_mm", self.wrinkle_length_mm),
@@ -277,7 +298,7 @@ pub fn render_phantom(spec: &PhantomSpec, seed: u64) -> Phantom {
     }
     let layout = layout::layout(spec, seed);
     let h = height::height_map(spec, seed, &layout);
-    let mut image = camera::capture(spec, seed, &layout, &h);
+    let mut image = camera::capture(spec, spec.capture_seed.unwrap_or(seed), &layout, &h);
     if let Some(q) = spec.jpeg_quality {
         image = jpeg_round_trip(&image, q);
     }

@@ -1,0 +1,721 @@
+//! Change from baseline (`changes.csv`) and its statistics per arm (`stats.csv`).
+//!
+//! ```text
+//! change     = value(follow-up) − value(baseline)            same subject, side, view, zone
+//! pct_change = 100 · change / |value(baseline)|              empty when the baseline is 0
+//! ```
+//!
+//! The unit of analysis is the subject: a subject's changes within one arm, zone, metric and visit
+//! (e.g. two photos of the same treated side from two views) are averaged before the statistics,
+//! so no subject counts twice. For each arm × needle depth × zone × metric × follow-up visit,
+//! `stats.csv` gives n, mean change, SD, a percentile bootstrap 95% CI (fixed seed), the paired
+//! t test and the Wilcoxon signed-rank test of the change against 0, and Hedges' g (d_z). For a
+//! split-face design (`--contrast treated-control`, the default when both arms exist) it adds
+//! rows for the per-subject difference `change(treated) − change(control)` with the same
+//! statistics, pairing zones across sides by name without their `_left`/`_right` suffix. p
+//! values are Holm-adjusted across the metrics of one family (`rough_`, `lines_`, `scars_`,
+//! `tone_`) within each arm × depth × zone × visit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::design::{Side, StudyDesign, StudyPhoto};
+use super::stats::{bootstrap_ci_mean, hedges_g, holm, paired_t, summary, wilcoxon_signed_rank};
+use crate::metrics::spec;
+use crate::output::format_number;
+use crate::output::tables::{Column, csv_bytes};
+
+/// Seed of every bootstrap in `stats.csv` (results do not depend on thread count or order).
+pub const BOOTSTRAP_SEED: u64 = 0x5EED_5717;
+/// Bootstrap resamples per interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
+
+/// The metric values of one image × zone, read back from `metrics.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    pub image_id: String,
+    pub zone: String,
+    pub px_per_mm: Option<f64>,
+    pub values: Vec<Option<f64>>,
+}
+
+/// `metrics.csv` as the study needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsTable {
+    /// Metric column names, in file order.
+    pub metrics: Vec<String>,
+    pub rows: Vec<MetricRow>,
+}
+
+impl MetricsTable {
+    /// Read the metric columns of a `metrics.csv` written by `skintex analyze`.
+    ///
+    /// # Errors
+    /// A message naming the file and the line.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let known: Vec<&str> = crate::metrics::metric_columns()
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        let mut reader =
+            csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let find = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| {
+                format!(
+                    "{}: no `{name}` column (not a skintex metrics.csv?)",
+                    path.display()
+                )
+            })
+        };
+        let (c_id, c_zone, c_ppm) = (find("image_id")?, find("zone")?, find("px_per_mm")?);
+        let metric_cols: Vec<(usize, String)> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| known.contains(&h.as_str()))
+            .map(|(i, h)| (i, h.clone()))
+            .collect();
+        let mut rows = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| format!("{} line {}: {e}", path.display(), i + 2))?;
+            let num = |c: usize| -> Result<Option<f64>, String> {
+                let cell = record.get(c).unwrap_or("");
+                if cell.is_empty() {
+                    return Ok(None);
+                }
+                cell.parse::<f64>().map(Some).map_err(|_| {
+                    format!(
+                        "{} line {}, column {}: `{cell}` is not a number",
+                        path.display(),
+                        i + 2,
+                        header[c]
+                    )
+                })
+            };
+            rows.push(MetricRow {
+                image_id: record.get(c_id).unwrap_or("").to_owned(),
+                zone: record.get(c_zone).unwrap_or("").to_owned(),
+                px_per_mm: num(c_ppm)?,
+                values: metric_cols
+                    .iter()
+                    .map(|(c, _)| num(*c))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(Self {
+            metrics: metric_cols.into_iter().map(|(_, n)| n).collect(),
+            rows,
+        })
+    }
+
+    fn zones_of<'a>(&'a self, image_id: &'a str) -> impl Iterator<Item = &'a MetricRow> {
+        self.rows.iter().filter(move |r| r.image_id == image_id)
+    }
+}
+
+/// One follow-up value against its baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Index of the follow-up photo in the design.
+    pub photo: usize,
+    /// Index of its baseline photo.
+    pub baseline: usize,
+    pub zone: String,
+    /// Index into [`MetricsTable::metrics`].
+    pub metric: usize,
+    pub baseline_value: Option<f64>,
+    pub value: Option<f64>,
+}
+
+impl Change {
+    pub fn change(&self) -> Option<f64> {
+        Some(self.value? - self.baseline_value?)
+    }
+
+    pub fn pct_change(&self) -> Option<f64> {
+        let (b, v) = (self.baseline_value?, self.value?);
+        (b != 0.0).then(|| 100.0 * (v - b) / b.abs())
+    }
+
+    fn missing_reason(&self) -> &'static str {
+        match (self.baseline_value, self.value) {
+            (None, None) => "missing at baseline and follow-up",
+            (None, Some(_)) => "missing at baseline",
+            (Some(_), None) => "missing at follow-up",
+            (Some(0.0), Some(_)) => "pct_change: baseline is 0",
+            _ => "",
+        }
+    }
+}
+
+/// Whether a zone belongs to the side a photo's arm applies to: a photo of the left side
+/// contributes the subject's left and midline zones, never `*_right` ones.
+fn zone_on_side(zone: &str, side: Side) -> bool {
+    match side {
+        Side::Both => true,
+        Side::Left => !zone.ends_with("_right"),
+        Side::Right => !zone.ends_with("_left"),
+    }
+}
+
+/// The baseline photo of a follow-up: same subject, side and view.
+pub fn baseline_of(design: &StudyDesign, photo: &StudyPhoto) -> Option<usize> {
+    design.photos.iter().position(|b| {
+        b.is_baseline && b.subject == photo.subject && b.side == photo.side && b.view == photo.view
+    })
+}
+
+/// Every follow-up value paired with its baseline, in manifest order, then zone, then metric.
+pub fn compute_changes(design: &StudyDesign, table: &MetricsTable) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (i, photo) in design.photos.iter().enumerate() {
+        if photo.is_baseline {
+            continue;
+        }
+        let Some(b) = baseline_of(design, photo) else {
+            continue;
+        };
+        for row in table.zones_of(&photo.image_id) {
+            if !zone_on_side(&row.zone, photo.side) {
+                continue;
+            }
+            let base = table
+                .zones_of(&design.photos[b].image_id)
+                .find(|r| r.zone == row.zone);
+            for m in 0..table.metrics.len() {
+                out.push(Change {
+                    photo: i,
+                    baseline: b,
+                    zone: row.zone.clone(),
+                    metric: m,
+                    baseline_value: base.and_then(|r| r.values[m]),
+                    value: row.values[m],
+                });
+            }
+        }
+    }
+    out
+}
+
+const fn s(
+    name: &'static str,
+    unit: &'static str,
+    description: &'static str,
+) -> crate::metrics::ColumnSpec {
+    spec(name, unit, description)
+}
+
+/// Columns of `changes.csv`.
+pub const CHANGE_COLUMNS: &[crate::metrics::ColumnSpec] = &[
+    s("subject", "", "Subject, from the study manifest."),
+    s(
+        "arm",
+        "",
+        "Arm of the follow-up photo (treated, control or the study's label).",
+    ),
+    s(
+        "side",
+        "",
+        "Side of the face the arm applies to: left, right or both.",
+    ),
+    s("view", "", "Camera view, from the manifest (may be empty)."),
+    s(
+        "needle_depth_mm",
+        "mm",
+        "Microneedling depth of the follow-up photo's arm.",
+    ),
+    s("device", "", "Treatment device, from the manifest."),
+    s(
+        "session_count",
+        "1",
+        "Treatment sessions before the follow-up photo.",
+    ),
+    s("visit", "", "Follow-up visit label."),
+    s(
+        "days_from_baseline",
+        "d",
+        "Days from baseline of the follow-up visit.",
+    ),
+    s("image_id", "", "The follow-up photo's image_id."),
+    s(
+        "baseline_image_id",
+        "",
+        "The baseline photo's image_id (same subject, side, view).",
+    ),
+    s("zone", "", "Zone measured in both photos."),
+    s("metric", "", "metrics.csv column (see its unit there)."),
+    s("baseline_value", "metric", "Value at baseline."),
+    s("value", "metric", "Value at the follow-up visit."),
+    s("change", "metric", "value - baseline_value."),
+    s(
+        "pct_change",
+        "%",
+        "100 * change / |baseline_value|; empty when the baseline is 0.",
+    ),
+    s(
+        "alignment_residual_mm",
+        "mm",
+        "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's; empty for close-ups (no landmarks).",
+    ),
+    s(
+        "alignment_flag",
+        "",
+        "`poor` when alignment_residual_mm exceeds --max-alignment-mm: pose or expression changed, compare with care.",
+    ),
+    s("missing_reason", "", "Why change or pct_change is empty."),
+];
+
+/// Per-photo alignment to its baseline, `None` when not measurable (with the reason).
+pub type AlignmentCell = Result<(f64, bool), String>;
+
+/// `changes.csv` bytes.
+pub fn changes_csv(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    changes: &[Change],
+    alignment: &[Option<AlignmentCell>],
+) -> Vec<u8> {
+    let opt = |v: Option<f64>| v.map(format_number).unwrap_or_default();
+    let rows: Vec<Vec<String>> = changes
+        .iter()
+        .map(|c| {
+            let p = &design.photos[c.photo];
+            let (resid, flag) = match alignment.get(c.photo).cloned().flatten() {
+                Some(Ok((r, poor))) => {
+                    (format_number(r), if poor { "poor" } else { "" }.to_owned())
+                }
+                _ => (String::new(), String::new()),
+            };
+            vec![
+                p.subject.clone(),
+                p.arm.clone(),
+                p.side.label().to_owned(),
+                p.view.clone(),
+                opt(p.needle_depth_mm),
+                p.device.clone(),
+                opt(p.session_count),
+                p.visit.clone(),
+                opt(p.days_from_baseline),
+                p.image_id.clone(),
+                design.photos[c.baseline].image_id.clone(),
+                c.zone.clone(),
+                table.metrics[c.metric].clone(),
+                opt(c.baseline_value),
+                opt(c.value),
+                opt(c.change()),
+                opt(c.pct_change()),
+                resid,
+                flag,
+                c.missing_reason().to_owned(),
+            ]
+        })
+        .collect();
+    let columns: Vec<Column> = CHANGE_COLUMNS.iter().map(Column::from).collect();
+    csv_bytes(&columns, rows.iter().map(Vec::as_slice))
+}
+
+/// Columns of `stats.csv`.
+pub const STATS_COLUMNS: &[crate::metrics::ColumnSpec] = &[
+    s(
+        "comparison",
+        "",
+        "`change` (follow-up minus baseline within an arm) or `difference` (per-subject change of the first arm of the contrast minus the second).",
+    ),
+    s("arm", "", "Arm, or the contrast `A-B` for difference rows."),
+    s(
+        "needle_depth_mm",
+        "mm",
+        "Needle depth of the arm (of A for a contrast); empty when not given.",
+    ),
+    s(
+        "zone",
+        "",
+        "Zone (difference rows: lateral zones without their _left/_right suffix).",
+    ),
+    s("metric", "", "metrics.csv column."),
+    s(
+        "family",
+        "",
+        "Metric family (rough, lines, scars, tone): the Holm adjustment runs within it.",
+    ),
+    s("visit", "", "Follow-up visit."),
+    s(
+        "n",
+        "1",
+        "Subjects with a change (averaged over a subject's photos in this arm).",
+    ),
+    s(
+        "mean_baseline",
+        "metric",
+        "Mean baseline value of those subjects (change rows).",
+    ),
+    s(
+        "mean_change",
+        "metric",
+        "Mean of the per-subject changes (or differences).",
+    ),
+    s(
+        "sd_change",
+        "metric",
+        "SD (n - 1) of the per-subject changes.",
+    ),
+    s(
+        "ci_low",
+        "metric",
+        "Lower end of the 95% percentile bootstrap CI of mean_change (10000 resamples, fixed seed).",
+    ),
+    s("ci_high", "metric", "Upper end of that CI."),
+    s(
+        "mean_pct_change",
+        "%",
+        "Mean of the per-subject % changes (change rows; subjects with a zero baseline left out).",
+    ),
+    s("t", "1", "Paired t statistic of the changes against 0."),
+    s("p_t", "1", "Two-sided p of the paired t test (df = n - 1)."),
+    s(
+        "wilcoxon_w",
+        "1",
+        "Wilcoxon signed-rank statistic min(W+, W-) (zero changes dropped).",
+    ),
+    s(
+        "wilcoxon_method",
+        "",
+        "exact, permutation or asymptotic, chosen as scipy.stats.wilcoxon's default does.",
+    ),
+    s(
+        "p_wilcoxon",
+        "1",
+        "Two-sided p of the Wilcoxon signed-rank test.",
+    ),
+    s(
+        "hedges_g",
+        "1",
+        "Hedges' g of the changes (d_z = mean / SD, small-sample corrected).",
+    ),
+    s(
+        "p_t_holm",
+        "1",
+        "p_t, Holm-adjusted across the family's metrics in this arm, depth, zone and visit.",
+    ),
+    s(
+        "p_wilcoxon_holm",
+        "1",
+        "p_wilcoxon, Holm-adjusted the same way.",
+    ),
+    s(
+        "missing_reasons",
+        "",
+        "Why statistics are empty (too few subjects, no spread, ...).",
+    ),
+];
+
+/// One group of per-subject values and what to call it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsRow {
+    pub comparison: &'static str,
+    pub arm: String,
+    pub needle_depth_mm: Option<f64>,
+    pub zone: String,
+    pub metric: String,
+    pub visit: String,
+    pub values: Vec<f64>,
+    pub baselines: Vec<f64>,
+    pub pcts: Vec<f64>,
+    pub result: GroupStats,
+}
+
+/// The statistics of one group.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupStats {
+    pub n: usize,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci: Option<(f64, f64)>,
+    pub t: Option<f64>,
+    pub p_t: Option<f64>,
+    pub w: Option<f64>,
+    pub w_method: String,
+    pub p_w: Option<f64>,
+    pub g: Option<f64>,
+    pub p_t_holm: Option<f64>,
+    pub p_w_holm: Option<f64>,
+    pub missing: Vec<String>,
+}
+
+/// Statistics of one sample of per-subject changes.
+pub fn group_stats(values: &[f64]) -> GroupStats {
+    let mut g = GroupStats::default();
+    let sm = summary(values);
+    g.n = sm.n;
+    g.mean = sm.mean;
+    g.sd = sm.sd;
+    match bootstrap_ci_mean(values, 0.95, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED) {
+        Ok(ci) => g.ci = Some(ci),
+        Err(m) => g.missing.push(format!("ci: {}", m.0)),
+    }
+    match paired_t(values) {
+        Ok(t) => {
+            g.t = Some(t.t);
+            g.p_t = Some(t.p_two_sided);
+        }
+        Err(m) => g.missing.push(format!("t: {}", m.0)),
+    }
+    match wilcoxon_signed_rank(values) {
+        Ok(w) => {
+            g.w = Some(w.statistic);
+            g.w_method = w.method.as_str().to_owned();
+            g.p_w = Some(w.p_two_sided);
+        }
+        Err(m) => g.missing.push(format!("wilcoxon: {}", m.0)),
+    }
+    match hedges_g(values) {
+        Ok(h) => g.g = Some(h.g),
+        Err(m) => g.missing.push(format!("hedges_g: {}", m.0)),
+    }
+    g
+}
+
+fn family(metric: &str) -> &str {
+    metric.split('_').next().unwrap_or(metric)
+}
+
+fn strip_side(zone: &str) -> &str {
+    zone.strip_suffix("_left")
+        .or_else(|| zone.strip_suffix("_right"))
+        .unwrap_or(zone)
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Group key: arm index, depth bits, zone, metric index, visit index.
+type GroupKey = (usize, u64, String, usize, usize);
+
+/// Build every `stats.csv` row: per-arm changes, then the contrast (if any).
+pub fn compute_stats(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    changes: &[Change],
+    contrast: Option<(&str, &str)>,
+) -> Vec<StatsRow> {
+    let visit_index = |v: &str| {
+        design
+            .visits
+            .iter()
+            .position(|x| x == v)
+            .unwrap_or(usize::MAX)
+    };
+    let arm_index = |a: &str| {
+        design
+            .arms
+            .iter()
+            .position(|x| x == a)
+            .unwrap_or(usize::MAX)
+    };
+    let depth_bits = |d: Option<f64>| d.map_or(u64::MAX, f64::to_bits);
+    // Per group, per subject: the changes, baselines and % changes of that subject's photos.
+    type PerSubject = BTreeMap<String, (Vec<f64>, Vec<f64>, Vec<f64>)>;
+    let mut groups: BTreeMap<GroupKey, PerSubject> = BTreeMap::new();
+    let mut zone_order: Vec<String> = Vec::new();
+    for c in changes {
+        if !zone_order.contains(&c.zone) {
+            zone_order.push(c.zone.clone());
+        }
+        let (Some(d), Some(b)) = (c.change(), c.baseline_value) else {
+            continue;
+        };
+        let p = &design.photos[c.photo];
+        let key = (
+            arm_index(&p.arm),
+            depth_bits(p.needle_depth_mm),
+            c.zone.clone(),
+            c.metric,
+            visit_index(&p.visit),
+        );
+        let entry = groups
+            .entry(key)
+            .or_default()
+            .entry(p.subject.clone())
+            .or_default();
+        entry.0.push(d);
+        entry.1.push(b);
+        if let Some(pct) = c.pct_change() {
+            entry.2.push(pct);
+        }
+    }
+    let zone_rank = |z: &str| zone_order.iter().position(|x| x == z).unwrap_or(usize::MAX);
+    let mut keys: Vec<&GroupKey> = groups.keys().collect();
+    keys.sort_by_key(|k| (k.0, k.1, zone_rank(&k.2), k.4, k.3));
+    let mut rows = Vec::new();
+    for key in keys {
+        let per_subject = &groups[key];
+        let values: Vec<f64> = per_subject.values().map(|s| mean(&s.0)).collect();
+        let baselines: Vec<f64> = per_subject.values().map(|s| mean(&s.1)).collect();
+        let pcts: Vec<f64> = per_subject
+            .values()
+            .filter(|s| !s.2.is_empty())
+            .map(|s| mean(&s.2))
+            .collect();
+        rows.push(StatsRow {
+            comparison: "change",
+            arm: design.arms[key.0].clone(),
+            needle_depth_mm: (key.1 != u64::MAX).then(|| f64::from_bits(key.1)),
+            zone: key.2.clone(),
+            metric: table.metrics[key.3].clone(),
+            visit: design.visits[key.4].clone(),
+            result: group_stats(&values),
+            values,
+            baselines,
+            pcts,
+        });
+    }
+    if let Some((a, b)) = contrast {
+        rows.extend(contrast_rows(design, table, changes, a, b, &zone_order));
+    }
+    adjust_holm(&mut rows);
+    rows
+}
+
+/// Per-subject `change(a) − change(b)` rows.
+fn contrast_rows(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    changes: &[Change],
+    a: &str,
+    b: &str,
+    zone_order: &[String],
+) -> Vec<StatsRow> {
+    // (zone without side, metric, visit) -> subject -> (changes in a, changes in b, depth of a)
+    type Sides = (Vec<f64>, Vec<f64>, Option<f64>);
+    let mut groups: BTreeMap<(usize, usize, String, usize), BTreeMap<String, Sides>> =
+        BTreeMap::new();
+    let visit_index = |v: &str| {
+        design
+            .visits
+            .iter()
+            .position(|x| x == v)
+            .unwrap_or(usize::MAX)
+    };
+    let zone_rank = |z: &str| {
+        zone_order
+            .iter()
+            .position(|x| strip_side(x) == z)
+            .unwrap_or(usize::MAX)
+    };
+    for c in changes {
+        let Some(d) = c.change() else { continue };
+        let p = &design.photos[c.photo];
+        let zone = strip_side(&c.zone).to_owned();
+        let key = (zone_rank(&zone), visit_index(&p.visit), zone, c.metric);
+        let entry = groups
+            .entry(key)
+            .or_default()
+            .entry(p.subject.clone())
+            .or_default();
+        if p.arm == a {
+            entry.0.push(d);
+            entry.2 = entry.2.or(p.needle_depth_mm);
+        } else if p.arm == b {
+            entry.1.push(d);
+        }
+    }
+    let mut keys: Vec<_> = groups.keys().collect();
+    keys.sort_by_key(|k| (k.0, k.1, k.3));
+    let mut rows = Vec::new();
+    for key in keys {
+        let subjects: Vec<&Sides> = groups[key]
+            .values()
+            .filter(|s| !s.0.is_empty() && !s.1.is_empty())
+            .collect();
+        if subjects.is_empty() {
+            continue;
+        }
+        let values: Vec<f64> = subjects.iter().map(|s| mean(&s.0) - mean(&s.1)).collect();
+        let depth = subjects.iter().find_map(|s| s.2);
+        rows.push(StatsRow {
+            comparison: "difference",
+            arm: format!("{a}-{b}"),
+            needle_depth_mm: depth,
+            zone: key.2.clone(),
+            metric: table.metrics[key.3].clone(),
+            visit: design.visits[key.1].clone(),
+            result: group_stats(&values),
+            values,
+            baselines: Vec::new(),
+            pcts: Vec::new(),
+        });
+    }
+    rows
+}
+
+/// Holm within comparison × arm × depth × zone × visit × metric family.
+fn adjust_holm(rows: &mut [StatsRow]) {
+    /// comparison, arm, depth bits, zone, visit, family.
+    type Family = (String, String, u64, String, String, String);
+    let mut families: BTreeMap<Family, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        families
+            .entry((
+                r.comparison.to_owned(),
+                r.arm.clone(),
+                r.needle_depth_mm.map_or(u64::MAX, f64::to_bits),
+                r.zone.clone(),
+                r.visit.clone(),
+                family(&r.metric).to_owned(),
+            ))
+            .or_default()
+            .push(i);
+    }
+    for members in families.values() {
+        let p_t: Vec<Option<f64>> = members.iter().map(|&i| rows[i].result.p_t).collect();
+        let p_w: Vec<Option<f64>> = members.iter().map(|&i| rows[i].result.p_w).collect();
+        for ((&i, t), w) in members.iter().zip(holm(&p_t)).zip(holm(&p_w)) {
+            rows[i].result.p_t_holm = t;
+            rows[i].result.p_w_holm = w;
+        }
+    }
+}
+
+/// `stats.csv` bytes.
+pub fn stats_csv(rows: &[StatsRow]) -> Vec<u8> {
+    let opt = |v: Option<f64>| v.map(format_number).unwrap_or_default();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let g = &r.result;
+            vec![
+                r.comparison.to_owned(),
+                r.arm.clone(),
+                opt(r.needle_depth_mm),
+                r.zone.clone(),
+                r.metric.clone(),
+                family(&r.metric).to_owned(),
+                r.visit.clone(),
+                g.n.to_string(),
+                opt((!r.baselines.is_empty()).then(|| mean(&r.baselines))),
+                opt(g.mean),
+                opt(g.sd),
+                opt(g.ci.map(|c| c.0)),
+                opt(g.ci.map(|c| c.1)),
+                opt((!r.pcts.is_empty()).then(|| mean(&r.pcts))),
+                opt(g.t),
+                opt(g.p_t),
+                opt(g.w),
+                g.w_method.clone(),
+                opt(g.p_w),
+                opt(g.g),
+                opt(g.p_t_holm),
+                opt(g.p_w_holm),
+                g.missing.join("; "),
+            ]
+        })
+        .collect();
+    let columns: Vec<Column> = STATS_COLUMNS.iter().map(Column::from).collect();
+    csv_bytes(&columns, cells.iter().map(Vec::as_slice))
+}

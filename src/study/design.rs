@@ -1,0 +1,398 @@
+//! The study manifest: which photo belongs to which subject, visit, side and arm.
+//!
+//! One row per photo. Columns (names are case-sensitive; other columns are ignored here and
+//! carried by `skintex analyze`):
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `path` | yes | photo, relative to the manifest's folder |
+//! | `subject` | yes | subject identifier |
+//! | `visit` | one of the two | visit label, e.g. `baseline`, `week4` |
+//! | `days_from_baseline` | one of the two | days since the baseline visit (baseline = 0) |
+//! | `side` | no | `left`, `right` or `both` (default `both`): the side of the face the photo's arm applies to |
+//! | `arm` | no | `treated`, `control` or any label (default `all`) |
+//! | `view` | no | camera view, e.g. `frontal`, `left45` (default empty) |
+//! | `needle_depth_mm`, `device`, `session_count` | no | treatment description (numbers where numeric) |
+//! | `image_id`, `px_per_mm`, `roi` | no | as for `skintex analyze` |
+//!
+//! The baseline of a subject is the visit labelled `baseline` (any case; `--baseline` chooses
+//! another label) or, without a `visit` column, the visit with `days_from_baseline` 0. Visits are
+//! ordered by `days_from_baseline` when every row has it, otherwise by first appearance.
+//!
+//! Validation names the line and column of every problem: a missing required column, an empty
+//! subject, an unparsable number, an unknown side, two photos for the same
+//! subject/visit/side/view, a subject without a baseline photo, a file that does not exist.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A side of the face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Left,
+    Right,
+    Both,
+}
+
+impl Side {
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::Left => "left",
+            Side::Right => "right",
+            Side::Both => "both",
+        }
+    }
+}
+
+/// One photo of the study.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyPhoto {
+    /// 1-based line of the manifest (header = line 1).
+    pub line: usize,
+    /// The path as written in the manifest (also the `path` column of `metrics.csv` when
+    /// `skintex analyze --manifest` ran on the same manifest).
+    pub path: String,
+    /// The file it names.
+    pub file: PathBuf,
+    /// The image_id `skintex analyze --manifest` gives this photo (`image_id` column, or the
+    /// path without its extension): the key into `metrics.csv`.
+    pub image_id: String,
+    pub subject: String,
+    /// Visit label (from `visit`, or the days formatted when there is no `visit` column).
+    pub visit: String,
+    pub days_from_baseline: Option<f64>,
+    pub side: Side,
+    pub arm: String,
+    pub view: String,
+    pub needle_depth_mm: Option<f64>,
+    pub device: String,
+    pub session_count: Option<f64>,
+    pub is_baseline: bool,
+}
+
+/// A validated study design.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyDesign {
+    pub manifest: PathBuf,
+    pub photos: Vec<StudyPhoto>,
+    /// Visit labels in study order, baseline first.
+    pub visits: Vec<String>,
+    /// Arms in order of first appearance.
+    pub arms: Vec<String>,
+    /// Problems that do not stop the study (missing files): `(path, reason)`.
+    pub warnings: Vec<(String, String)>,
+}
+
+/// The manifest cannot describe a study; every problem found is listed.
+#[derive(Debug, thiserror::Error)]
+#[error("study manifest {path}:\n  {}", problems.join("\n  "))]
+pub struct DesignError {
+    pub path: String,
+    pub problems: Vec<String>,
+}
+
+fn parse_number(cell: &str, line: usize, column: &str, problems: &mut Vec<String>) -> Option<f64> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v),
+        _ => {
+            problems.push(format!(
+                "line {line}, column {column}: `{cell}` is not a number"
+            ));
+            None
+        }
+    }
+}
+
+/// Read and validate a study manifest. `baseline_label` names the baseline visit.
+///
+/// # Errors
+/// [`DesignError`] listing every problem with its line and column.
+pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign, DesignError> {
+    let fail = |problems: Vec<String>| DesignError {
+        path: manifest.display().to_string(),
+        problems,
+    };
+    let bytes = std::fs::read(manifest).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| fail(vec![format!("cannot read the header: {e}")]))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let mut problems = Vec::new();
+    for required in ["path", "subject"] {
+        if col(required).is_none() {
+            problems.push(format!("line 1: required column `{required}` is missing"));
+        }
+    }
+    let (c_visit, c_days) = (col("visit"), col("days_from_baseline"));
+    if c_visit.is_none() && c_days.is_none() {
+        problems.push("line 1: needs a `visit` or a `days_from_baseline` column".to_owned());
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    let folder = manifest.parent().unwrap_or(Path::new(""));
+    let mut photos = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, record) in reader.byte_records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        let mut cell = |c: Option<usize>, name: &str| -> String {
+            let Some(c) = c else { return String::new() };
+            match std::str::from_utf8(record.get(c).unwrap_or_default()) {
+                Ok(s) => s.trim().to_owned(),
+                Err(_) => {
+                    problems.push(format!("line {line}, column {name}: not valid UTF-8"));
+                    String::new()
+                }
+            }
+        };
+        let path = cell(col("path"), "path");
+        let image_id = cell(col("image_id"), "image_id");
+        let subject = cell(col("subject"), "subject");
+        let visit_cell = cell(c_visit, "visit");
+        let days_cell = cell(c_days, "days_from_baseline");
+        let side_cell = cell(col("side"), "side");
+        let arm = cell(col("arm"), "arm");
+        let view = cell(col("view"), "view");
+        let depth_cell = cell(col("needle_depth_mm"), "needle_depth_mm");
+        let device = cell(col("device"), "device");
+        let sessions_cell = cell(col("session_count"), "session_count");
+        if path.is_empty() {
+            problems.push(format!("line {line}, column path: empty"));
+            continue;
+        }
+        if subject.is_empty() {
+            problems.push(format!("line {line}, column subject: empty"));
+        }
+        let days = parse_number(&days_cell, line, "days_from_baseline", &mut problems);
+        let visit = if c_visit.is_some() {
+            if visit_cell.is_empty() {
+                problems.push(format!("line {line}, column visit: empty"));
+            }
+            visit_cell
+        } else {
+            match days {
+                Some(d) => format!("day {d}"),
+                None => {
+                    problems.push(format!("line {line}, column days_from_baseline: empty"));
+                    String::new()
+                }
+            }
+        };
+        let side = match side_cell.to_ascii_lowercase().as_str() {
+            "" | "both" => Side::Both,
+            "left" => Side::Left,
+            "right" => Side::Right,
+            other => {
+                problems.push(format!(
+                    "line {line}, column side: `{other}` is not left, right or both"
+                ));
+                Side::Both
+            }
+        };
+        let needle_depth_mm = parse_number(&depth_cell, line, "needle_depth_mm", &mut problems);
+        let session_count = parse_number(&sessions_cell, line, "session_count", &mut problems);
+        let is_baseline = if c_visit.is_some() {
+            visit.eq_ignore_ascii_case(baseline_label)
+        } else {
+            days == Some(0.0)
+        };
+        let file = folder.join(&path);
+        if !file.is_file() {
+            warnings.push((
+                path.clone(),
+                format!(
+                    "line {line}, column path: file not found: {}",
+                    file.display()
+                ),
+            ));
+        }
+        photos.push(StudyPhoto {
+            line,
+            image_id: if image_id.is_empty() {
+                crate::input::discover::id_from_relative(Path::new(&path))
+            } else {
+                image_id
+            },
+            path,
+            file,
+            subject,
+            visit,
+            days_from_baseline: days,
+            side,
+            arm: if arm.is_empty() {
+                "all".to_owned()
+            } else {
+                arm
+            },
+            view,
+            needle_depth_mm,
+            device,
+            session_count,
+            is_baseline,
+        });
+    }
+
+    // Duplicates: one photo per subject/visit/side/view.
+    let mut seen: BTreeMap<(&str, &str, Side, &str), usize> = BTreeMap::new();
+    for p in &photos {
+        if let Some(first) = seen.insert((&p.subject, &p.visit, p.side, &p.view), p.line) {
+            problems.push(format!(
+                "line {}: subject {} visit {} side {} view `{}` already given on line {first}",
+                p.line,
+                p.subject,
+                p.visit,
+                p.side.label(),
+                p.view
+            ));
+        }
+    }
+    // Every subject needs a baseline photo.
+    let mut subjects: Vec<&str> = photos.iter().map(|p| p.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    for s in &subjects {
+        if !photos.iter().any(|p| p.subject == *s && p.is_baseline) {
+            let line = photos
+                .iter()
+                .find(|p| p.subject == *s)
+                .map_or(0, |p| p.line);
+            problems.push(format!(
+                "line {line}: subject {s} has no baseline photo (visit `{baseline_label}` or days_from_baseline 0)"
+            ));
+        }
+    }
+    if photos.is_empty() {
+        problems.push("no photos listed".to_owned());
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    let visits = visit_order(&photos);
+    let mut arms: Vec<String> = Vec::new();
+    for p in &photos {
+        if !arms.contains(&p.arm) {
+            arms.push(p.arm.clone());
+        }
+    }
+    Ok(StudyDesign {
+        manifest: manifest.to_path_buf(),
+        photos,
+        visits,
+        arms,
+        warnings,
+    })
+}
+
+/// Visit labels, baseline first, then by days (when every photo has them) or first appearance.
+fn visit_order(photos: &[StudyPhoto]) -> Vec<String> {
+    let all_days = photos.iter().all(|p| p.days_from_baseline.is_some());
+    let mut visits: Vec<(bool, f64, usize, String)> = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        if visits.iter().any(|v| v.3 == p.visit) {
+            continue;
+        }
+        let days = if all_days {
+            p.days_from_baseline.unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        visits.push((!p.is_baseline, days, i, p.visit.clone()));
+    }
+    visits.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+    visits.into_iter().map(|v| v.3).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn design(text: &str) -> Result<StudyDesign, DesignError> {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.png", "b.png", "c.png", "d.png"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let m = dir.path().join("study.csv");
+        std::fs::write(&m, text).unwrap();
+        read_design(&m, "baseline")
+    }
+
+    #[test]
+    fn valid_split_face_design() {
+        let d = design(
+            "\u{feff}path,subject,visit,days_from_baseline,side,arm,needle_depth_mm\r\n\
+             c.png,S1,week4,28,left,treated,0.5\r\n\
+             a.png,S1,baseline,0,left,treated,0.5\r\n\
+             b.png,S1,baseline,0,right,control,\r\n\
+             d.png,S1,week4,28,right,control,\r\n",
+        )
+        .unwrap();
+        assert_eq!(d.visits, ["baseline", "week4"]);
+        assert_eq!(d.arms, ["treated", "control"]);
+        assert_eq!(d.photos[0].side, Side::Left);
+        assert_eq!(d.photos[0].needle_depth_mm, Some(0.5));
+        assert!(d.photos[1].is_baseline && !d.photos[0].is_baseline);
+        assert!(d.warnings.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named_with_line_and_column() {
+        let err = design(
+            "path,subject,visit,days_from_baseline,side,needle_depth_mm\n\
+             a.png,S1,baseline,0,left,0.5\n\
+             b.png,S1,baseline,0,left,0.5\n\
+             c.png,S2,week4,2x,middle,deep\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for expected in [
+            "line 3: subject S1 visit baseline side left view `` already given on line 2",
+            "line 4, column days_from_baseline: `2x` is not a number",
+            "line 4, column side: `middle` is not left, right or both",
+            "line 4, column needle_depth_mm: `deep` is not a number",
+            "line 4: subject S2 has no baseline photo",
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn missing_columns_and_files() {
+        let err = design("path,visit\na.png,baseline\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("required column `subject` is missing")
+        );
+        let err = design("path,subject\na.png,S1\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs a `visit` or a `days_from_baseline`")
+        );
+        let d = design("path,subject,days_from_baseline\nmissing.png,S1,0\na.png,S1,30\n").unwrap();
+        assert_eq!(d.visits, ["day 0", "day 30"]);
+        assert_eq!(d.warnings.len(), 1);
+        assert!(
+            d.warnings[0]
+                .1
+                .contains("line 2, column path: file not found")
+        );
+    }
+}

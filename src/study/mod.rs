@@ -1,0 +1,633 @@
+//! Study stage: longitudinal analysis of a study manifest on top of `metrics.csv`.
+//!
+//! ```text
+//! study manifest -> design (validated)            metrics.csv, landmarks.csv, images.csv, qc/
+//!        \______________________ changes (per subject) ____/
+//!                                  -> stats (per arm, split-face contrast) -> report.html
+//! ```
+//!
+//! `skintex study --metrics OUT/metrics.csv --manifest study.csv --out DIR` (or
+//! `skintex analyze --manifest study.csv --study`) writes `changes.csv`, `stats.csv`,
+//! `alignment.csv`, `report.html` and `study.json`.
+
+pub mod align;
+pub mod changes;
+pub mod design;
+pub mod report;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+use changes::{
+    AlignmentCell, Change, MetricsTable, StatsRow, baseline_of, changes_csv, compute_changes,
+    compute_stats, stats_csv,
+};
+use design::{DesignError, StudyDesign, read_design};
+
+use crate::output::provenance::now_iso8601;
+use crate::output::tables::{Column, csv_bytes};
+use crate::output::{format_number, write_atomic};
+
+/// Settings of a study run.
+#[derive(Debug, Clone)]
+pub struct StudySettings {
+    pub manifest: PathBuf,
+    pub metrics: PathBuf,
+    pub out_dir: PathBuf,
+    /// Label of the baseline visit.
+    pub baseline: String,
+    /// `(A, B)` for split-face differences `change(A) − change(B)`; `None` for no contrast.
+    pub contrast: Option<(String, String)>,
+    /// Whether the contrast was asked for explicitly (an unknown arm is then an error).
+    pub contrast_explicit: bool,
+    pub max_alignment_mm: f64,
+    pub command_line: Vec<String>,
+}
+
+impl StudySettings {
+    /// Validate the study options.
+    ///
+    /// # Errors
+    /// A message naming the option.
+    pub fn new(
+        manifest: PathBuf,
+        metrics: PathBuf,
+        out_dir: PathBuf,
+        options: &crate::cli::StudyOptions,
+        command_line: Vec<String>,
+    ) -> Result<Self, StudyError> {
+        if !(options.max_alignment_mm.is_finite() && options.max_alignment_mm > 0.0) {
+            return Err(StudyError::Input(format!(
+                "--max-alignment-mm must be a positive number, got {}",
+                options.max_alignment_mm
+            )));
+        }
+        let (contrast, contrast_explicit) = match options.contrast.as_deref() {
+            None => (Some(("treated".to_owned(), "control".to_owned())), false),
+            Some("none") => (None, true),
+            Some(c) => match c.split_once('-') {
+                Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+                    (Some((a.to_owned(), b.to_owned())), true)
+                }
+                _ => {
+                    return Err(StudyError::Input(format!(
+                        "--contrast must be A-B (two arm labels) or none, got `{c}`"
+                    )));
+                }
+            },
+        };
+        Ok(Self {
+            manifest,
+            metrics,
+            out_dir,
+            baseline: options.baseline.clone(),
+            contrast,
+            contrast_explicit,
+            max_alignment_mm: options.max_alignment_mm,
+            command_line,
+        })
+    }
+}
+
+/// Why a study cannot run (exit code 2), or its outputs cannot be written (3).
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// What a study run found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudySummary {
+    pub photos: usize,
+    pub subjects: usize,
+    pub changes: usize,
+    pub stats_rows: usize,
+    /// Photos without results (failed analysis, missing file, not in metrics.csv).
+    pub failed: usize,
+}
+
+/// Metrics drawn in the report (when present), in this order.
+const HEADLINE_METRICS: &[&str] = &[
+    "lines_length_mm",
+    "lines_density_mm_per_cm2",
+    "rough_sq",
+    "rough_sa",
+    "scars_count",
+    "scars_area_fraction",
+    "tone_l_mean",
+    "tone_ita_deg",
+    "tone_erythema_index",
+];
+
+/// Per follow-up photo: the alignment to its baseline, or why there is none.
+fn alignments(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    landmarks: Option<&std::collections::BTreeMap<String, Vec<[f64; 2]>>>,
+    max_mm: f64,
+) -> Vec<Option<(Option<align::Similarity>, AlignmentCell)>> {
+    design
+        .photos
+        .iter()
+        .map(|p| {
+            if p.is_baseline {
+                return None;
+            }
+            let b = &design.photos[baseline_of(design, p)?];
+            let Some(lm) = landmarks else {
+                return Some((None, Err("no landmarks.csv beside metrics.csv".into())));
+            };
+            let (Some(lp), Some(lq)) = (lm.get(&p.image_id), lm.get(&b.image_id)) else {
+                return Some((
+                    None,
+                    Err("no face landmarks (close-up or no face found)".into()),
+                ));
+            };
+            let Some(fit) = align::fit_similarity(lp, lq) else {
+                return Some((None, Err("landmarks degenerate".into())));
+            };
+            let ppm = table
+                .rows
+                .iter()
+                .find(|r| r.image_id == b.image_id)
+                .and_then(|r| r.px_per_mm);
+            Some(match ppm {
+                Some(ppm) => {
+                    let mm = fit.rms_px / ppm;
+                    (Some(fit), Ok((mm, mm > max_mm)))
+                }
+                None => (Some(fit), Err("baseline uncalibrated".into())),
+            })
+        })
+        .collect()
+}
+
+const ALIGNMENT_COLUMNS: &[crate::metrics::ColumnSpec] = &[
+    crate::metrics::spec("subject", "", "Subject."),
+    crate::metrics::spec("visit", "", "Follow-up visit."),
+    crate::metrics::spec("side", "", "Side (left, right, both)."),
+    crate::metrics::spec("view", "", "Camera view."),
+    crate::metrics::spec("image_id", "", "Follow-up photo."),
+    crate::metrics::spec(
+        "baseline_image_id",
+        "",
+        "Baseline photo of the same subject, side and view.",
+    ),
+    crate::metrics::spec(
+        "scale",
+        "1",
+        "Scale of the similarity transform from follow-up to baseline landmarks.",
+    ),
+    crate::metrics::spec(
+        "rotation_deg",
+        "deg",
+        "Rotation of that transform (image axes, y down).",
+    ),
+    crate::metrics::spec(
+        "residual_px",
+        "px",
+        "RMS landmark distance after the transform, baseline px.",
+    ),
+    crate::metrics::spec("residual_mm", "mm", "residual_px / baseline px_per_mm."),
+    crate::metrics::spec(
+        "flag",
+        "",
+        "`poor` when residual_mm exceeds --max-alignment-mm.",
+    ),
+    crate::metrics::spec("reason", "", "Why the alignment is empty."),
+];
+
+/// The study tables with their columns, for the data dictionary.
+pub fn study_tables() -> Vec<(&'static str, Vec<Column>)> {
+    let cols = |specs: &[crate::metrics::ColumnSpec]| specs.iter().map(Column::from).collect();
+    vec![
+        ("changes.csv", cols(changes::CHANGE_COLUMNS)),
+        ("stats.csv", cols(changes::STATS_COLUMNS)),
+        ("alignment.csv", cols(ALIGNMENT_COLUMNS)),
+    ]
+}
+
+/// Run a study: read the design and the analysis outputs, write the study outputs.
+///
+/// # Errors
+/// [`StudyError`] naming the file, line and column at fault.
+pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
+    let design = read_design(&settings.manifest, &settings.baseline)?;
+    let table = MetricsTable::read(&settings.metrics).map_err(StudyError::Input)?;
+    let analysis_dir = settings
+        .metrics
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let landmarks_path = analysis_dir.join("landmarks.csv");
+    let landmarks = if landmarks_path.is_file() {
+        Some(align::read_landmarks(&landmarks_path).map_err(StudyError::Input)?)
+    } else {
+        None
+    };
+    let contrast = match &settings.contrast {
+        Some((a, b)) => {
+            let known = |x: &String| design.arms.contains(x);
+            if known(a) && known(b) {
+                Some((a.as_str(), b.as_str()))
+            } else if settings.contrast_explicit {
+                return Err(StudyError::Input(format!(
+                    "--contrast {a}-{b}: the manifest's arms are {}",
+                    design.arms.join(", ")
+                )));
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    let changes = compute_changes(&design, &table);
+    let aligned = alignments(
+        &design,
+        &table,
+        landmarks.as_ref(),
+        settings.max_alignment_mm,
+    );
+    let cells: Vec<Option<AlignmentCell>> = aligned
+        .iter()
+        .map(|a| a.as_ref().map(|(_, c)| c.clone()))
+        .collect();
+    let stats = compute_stats(&design, &table, &changes, contrast);
+    let failures = failures(&design, &table, &analysis_dir);
+
+    std::fs::create_dir_all(&settings.out_dir)?;
+    let out = &settings.out_dir;
+    write_atomic(
+        &out.join("changes.csv"),
+        &changes_csv(&design, &table, &changes, &cells),
+    )?;
+    write_atomic(&out.join("stats.csv"), &stats_csv(&stats))?;
+    write_atomic(
+        &out.join("alignment.csv"),
+        &alignment_csv(&design, &aligned),
+    )?;
+    let generated_at = now_iso8601();
+    let html = report::render_report(&report_input(
+        settings,
+        &design,
+        &table,
+        &changes,
+        &stats,
+        &failures,
+        &analysis_dir,
+        generated_at.clone(),
+    ));
+    write_atomic(&out.join("report.html"), html.as_bytes())?;
+    let mut subjects: Vec<&str> = design.photos.iter().map(|p| p.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    let summary = StudySummary {
+        photos: design.photos.len(),
+        subjects: subjects.len(),
+        changes: changes.len(),
+        stats_rows: stats.len(),
+        failed: failures.len(),
+    };
+    let provenance = serde_json::json!({
+        "skintex_version": crate::VERSION,
+        "command_line": settings.command_line,
+        "generated_at": generated_at,
+        "manifest": settings.manifest.display().to_string(),
+        "metrics": settings.metrics.display().to_string(),
+        "baseline_visit": settings.baseline,
+        "contrast": contrast.map(|(a, b)| format!("{a}-{b}")),
+        "max_alignment_mm": settings.max_alignment_mm,
+        "bootstrap": {"resamples": changes::BOOTSTRAP_RESAMPLES, "seed": changes::BOOTSTRAP_SEED, "level": 0.95},
+        "visits": design.visits,
+        "arms": design.arms,
+        "photos": summary.photos,
+        "subjects": summary.subjects,
+        "photos_without_results": summary.failed,
+        "outputs": ["changes.csv", "stats.csv", "alignment.csv", "report.html", "study.json"],
+    });
+    let mut bytes = serde_json::to_vec_pretty(&provenance).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(&out.join("study.json"), &bytes)?;
+    Ok(summary)
+}
+
+fn alignment_csv(
+    design: &StudyDesign,
+    aligned: &[Option<(Option<align::Similarity>, AlignmentCell)>],
+) -> Vec<u8> {
+    let rows: Vec<Vec<String>> = design
+        .photos
+        .iter()
+        .zip(aligned)
+        .filter_map(|(p, a)| {
+            let (fit, cell) = a.as_ref()?;
+            let b = &design.photos[baseline_of(design, p)?];
+            let f = |v: Option<f64>| v.map(format_number).unwrap_or_default();
+            let (mm, flag, reason) = match cell {
+                Ok((mm, poor)) => (
+                    format_number(*mm),
+                    if *poor { "poor" } else { "" },
+                    String::new(),
+                ),
+                Err(r) => (String::new(), "", r.clone()),
+            };
+            Some(vec![
+                p.subject.clone(),
+                p.visit.clone(),
+                p.side.label().to_owned(),
+                p.view.clone(),
+                p.image_id.clone(),
+                b.image_id.clone(),
+                f(fit.map(|x| x.scale)),
+                f(fit.map(|x| x.rotation_deg)),
+                f(fit.map(|x| x.rms_px)),
+                mm,
+                flag.to_owned(),
+                reason,
+            ])
+        })
+        .collect();
+    let columns: Vec<Column> = ALIGNMENT_COLUMNS.iter().map(Column::from).collect();
+    csv_bytes(&columns, rows.iter().map(Vec::as_slice))
+}
+
+/// Photos without results, with the reason: missing files, failed analysis, not analysed.
+fn failures(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    analysis_dir: &Path,
+) -> Vec<(String, String)> {
+    let mut errors: std::collections::BTreeMap<String, String> = Default::default();
+    if let Ok(mut reader) = csv::Reader::from_path(analysis_dir.join("images.csv")) {
+        let header = reader.headers().cloned().unwrap_or_default();
+        let col = |n: &str| header.iter().position(|h| h == n);
+        if let (Some(ci), Some(cs), Some(ce)) = (col("image_id"), col("status"), col("error")) {
+            for rec in reader.records().flatten() {
+                if rec.get(cs) == Some("error") {
+                    errors.insert(
+                        rec.get(ci).unwrap_or("").to_owned(),
+                        rec.get(ce).unwrap_or("").to_owned(),
+                    );
+                }
+            }
+        }
+    }
+    design
+        .photos
+        .iter()
+        .filter(|p| !table.rows.iter().any(|r| r.image_id == p.image_id))
+        .map(|p| {
+            let reason = errors.get(&p.image_id).cloned().or_else(|| {
+                design
+                    .warnings
+                    .iter()
+                    .find(|(path, _)| *path == p.path)
+                    .map(|(_, r)| r.clone())
+            });
+            (
+                format!("{} ({} {} {})", p.path, p.subject, p.visit, p.side.label()),
+                reason.unwrap_or_else(|| "not in metrics.csv (was it analysed?)".to_owned()),
+            )
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_input<'a>(
+    settings: &StudySettings,
+    design: &StudyDesign,
+    table: &MetricsTable,
+    changes: &[Change],
+    stats: &[StatsRow],
+    failures: &[(String, String)],
+    analysis_dir: &Path,
+    generated_at: String,
+) -> report::ReportInput<'a> {
+    let units: std::collections::BTreeMap<&str, &str> = crate::metrics::metric_columns()
+        .iter()
+        .map(|c| (c.name, c.unit))
+        .collect();
+    let mut subjects: Vec<&str> = Vec::new();
+    for p in &design.photos {
+        if !subjects.contains(&p.subject.as_str()) {
+            subjects.push(&p.subject);
+        }
+    }
+    let depths: Vec<String> = {
+        let mut d: Vec<String> = design
+            .photos
+            .iter()
+            .filter_map(|p| {
+                p.needle_depth_mm
+                    .map(|x| format!("{} mm", format_number(x)))
+            })
+            .collect();
+        d.sort();
+        d.dedup();
+        d
+    };
+    let summary = vec![
+        (
+            "Manifest".to_owned(),
+            settings.manifest.display().to_string(),
+        ),
+        ("Metrics".to_owned(), settings.metrics.display().to_string()),
+        ("Subjects".to_owned(), subjects.len().to_string()),
+        ("Photos".to_owned(), design.photos.len().to_string()),
+        ("Visits".to_owned(), design.visits.join(", ")),
+        ("Arms".to_owned(), design.arms.join(", ")),
+        (
+            "Needle depths".to_owned(),
+            if depths.is_empty() {
+                "not given".to_owned()
+            } else {
+                depths.join(", ")
+            },
+        ),
+        (
+            "Split-face contrast".to_owned(),
+            stats
+                .iter()
+                .find(|r| r.comparison == "difference")
+                .map_or_else(|| "none".to_owned(), |r| r.arm.clone()),
+        ),
+        (
+            "Photos without results".to_owned(),
+            failures.len().to_string(),
+        ),
+        ("Changes computed".to_owned(), changes.len().to_string()),
+    ];
+    // Plots: headline metrics in the union zone (`face` or `full`), else every zone.
+    let zones: Vec<&str> = {
+        let mut z: Vec<&str> = Vec::new();
+        for r in stats.iter().filter(|r| r.comparison == "change") {
+            if !z.contains(&r.zone.as_str()) {
+                z.push(&r.zone);
+            }
+        }
+        if z.contains(&"face") {
+            vec!["face"]
+        } else if z.contains(&"full") {
+            vec!["full"]
+        } else {
+            z
+        }
+    };
+    let mut series = Vec::new();
+    for metric in HEADLINE_METRICS
+        .iter()
+        .filter(|m| table.metrics.iter().any(|x| x == *m))
+    {
+        for zone in &zones {
+            let arms: Vec<report::ArmSeries> = design
+                .arms
+                .iter()
+                .map(|arm| report::ArmSeries {
+                    arm: arm.clone(),
+                    points: design
+                        .visits
+                        .iter()
+                        .map(|visit| {
+                            let days = design
+                                .photos
+                                .iter()
+                                .find(|p| &p.visit == visit)
+                                .and_then(|p| p.days_from_baseline);
+                            let row = stats.iter().find(|r| {
+                                r.comparison == "change"
+                                    && &r.arm == arm
+                                    && r.zone == *zone
+                                    && r.metric == *metric
+                                    && &r.visit == visit
+                            });
+                            let is_base = design
+                                .photos
+                                .iter()
+                                .any(|p| &p.visit == visit && p.is_baseline);
+                            match row {
+                                Some(r) => report::SeriesPoint {
+                                    visit: visit.clone(),
+                                    days,
+                                    mean_change: r.result.mean,
+                                    ci_low: r.result.ci.map(|c| c.0),
+                                    ci_high: r.result.ci.map(|c| c.1),
+                                    n: r.result.n,
+                                },
+                                None => report::SeriesPoint {
+                                    visit: visit.clone(),
+                                    days,
+                                    mean_change: is_base.then_some(0.0),
+                                    ci_low: None,
+                                    ci_high: None,
+                                    n: 0,
+                                },
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            series.push(report::MetricSeries {
+                metric: (*metric).to_owned(),
+                zone: (*zone).to_owned(),
+                unit: units.get(metric).copied().unwrap_or("").to_owned(),
+                arms,
+            });
+        }
+    }
+    let table_rows = stats
+        .iter()
+        .filter(|r| HEADLINE_METRICS.contains(&r.metric.as_str()))
+        .map(|r| report::StatsRow {
+            arm: r.arm.clone(),
+            zone: r.zone.clone(),
+            metric: r.metric.clone(),
+            visit: r.visit.clone(),
+            n: r.result.n,
+            mean_change: r.result.mean,
+            ci_low: r.result.ci.map(|c| c.0),
+            ci_high: r.result.ci.map(|c| c.1),
+            p_wilcoxon: r.result.p_w,
+            p_t: r.result.p_t,
+            p_holm: r.result.p_w_holm,
+            hedges_g: r.result.g,
+        })
+        .collect();
+    let gallery = subjects
+        .iter()
+        .take(GALLERY_SUBJECTS)
+        .map(|s| report::GallerySubject {
+            subject: (*s).to_owned(),
+            images: {
+                let mut photos: Vec<&design::StudyPhoto> =
+                    design.photos.iter().filter(|p| p.subject == *s).collect();
+                photos.sort_by_key(|p| {
+                    (
+                        design.visits.iter().position(|v| *v == p.visit),
+                        p.side,
+                        p.view.clone(),
+                    )
+                });
+                photos
+                    .into_iter()
+                    .map(|p| {
+                        let qc = crate::output::qc::qc_path(analysis_dir, &p.image_id);
+                        let thumb = thumbnail(&qc);
+                        report::GalleryImage {
+                            caption: format!("{} · {} · {}", p.visit, p.side.label(), p.arm),
+                            missing_reason: thumb.as_ref().err().cloned(),
+                            jpeg: thumb.ok(),
+                        }
+                    })
+                    .collect()
+            },
+        })
+        .collect();
+    let mut failures = failures.to_vec();
+    if subjects.len() > GALLERY_SUBJECTS {
+        // Not a failure, but the reader must know the gallery is partial.
+        failures.push((
+            "gallery".to_owned(),
+            format!(
+                "shows the first {GALLERY_SUBJECTS} of {} subjects; every QC picture is in qc/",
+                subjects.len()
+            ),
+        ));
+    }
+    report::ReportInput {
+        title: settings
+            .manifest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        generated_at,
+        skintex_version: crate::VERSION,
+        summary,
+        series,
+        table: table_rows,
+        gallery,
+        failures,
+    }
+}
+
+/// Subjects shown in the report's QC gallery (the report stays a few MB).
+pub const GALLERY_SUBJECTS: usize = 12;
+
+/// A QC picture scaled to at most 480 px wide, JPEG quality 80, or why there is none.
+fn thumbnail(path: &Path) -> Result<Vec<u8>, String> {
+    let img = image::open(path).map_err(|_| format!("no QC picture at {}", path.display()))?;
+    let img = if img.width() > 480 {
+        img.resize(480, u32::MAX, image::imageops::FilterType::Triangle)
+    } else {
+        img
+    };
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&img.to_rgb8())
+        .map_err(|e| format!("cannot encode thumbnail: {e}"))?;
+    Ok(bytes)
+}

@@ -1,0 +1,1119 @@
+//! The self-contained HTML study report (`report.html`).
+//!
+//! One file that opens anywhere without a network: the CSS is inline, the plots are inline SVG
+//! drawn with `plotters`' SVG backend, and the QC pictures are embedded as
+//! `data:image/jpeg;base64` URIs. The page carries no script and no external URL.
+//!
+//! ```text
+//! ReportInput (summary, series, stats rows, gallery, failures) -> render_report -> HTML string
+//! ```
+//!
+//! Sections have stable ids so that tests and links can find them: `summary`, `plots`,
+//! `results`, `gallery`, `failures`.
+//!
+//! Guarantees:
+//! - every text that comes from the input (titles, subject names, arms, captions, reasons) is
+//!   HTML-escaped;
+//! - a missing value (`None`, or a non-finite number) is shown as an em dash with a `title`
+//!   saying why, never as 0;
+//! - the output is byte-deterministic for a given input: order follows the input vectors, and the
+//!   only time stamp is [`ReportInput::generated_at`].
+
+use plotters::prelude::*;
+
+/// Everything the study report shows. The caller computes it; [`render_report`] only lays it out.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInput<'a> {
+    /// Report title, e.g. the study manifest's file name.
+    pub title: String,
+    /// When the report was generated (ISO 8601), passed in so the output stays deterministic.
+    pub generated_at: String,
+    /// The skintex version that produced the numbers.
+    pub skintex_version: &'a str,
+    /// Key/value lines of the study summary (subjects, visits, arms, images ok/failed, ...), in
+    /// display order. An empty value is shown as missing.
+    pub summary: Vec<(String, String)>,
+    /// One plot per (metric, zone), in display order.
+    pub series: Vec<MetricSeries>,
+    /// The results table (a subset of `stats.csv`), in display order.
+    pub table: Vec<StatsRow>,
+    /// QC pictures per subject, in display order.
+    pub gallery: Vec<GallerySubject>,
+    /// Images that could not be analysed: (image path or id, reason).
+    pub failures: Vec<(String, String)>,
+}
+
+/// The change of one metric in one zone over the visits, per arm: one plot.
+#[derive(Debug, Clone, Default)]
+pub struct MetricSeries {
+    /// Metric column name, e.g. `rough_sq`.
+    pub metric: String,
+    /// Zone name, e.g. `forehead`.
+    pub zone: String,
+    /// Unit of the metric (and of its change), e.g. `mm`, `per cm²`, `deg`.
+    pub unit: String,
+    /// One line per arm, in legend order.
+    pub arms: Vec<ArmSeries>,
+}
+
+/// The points of one arm, ordered by visit.
+#[derive(Debug, Clone, Default)]
+pub struct ArmSeries {
+    /// Arm (treatment group) name.
+    pub arm: String,
+    /// Points ordered by visit.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// Mean change from baseline at one visit, with its 95 % confidence interval.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesPoint {
+    /// Visit label, e.g. `week4`.
+    pub visit: String,
+    /// Nominal days since baseline; the x axis uses days when every point of the plot has them.
+    pub days: Option<f64>,
+    /// Mean change from baseline, in the metric's unit.
+    pub mean_change: Option<f64>,
+    /// Lower bound of the 95 % confidence interval of the mean change.
+    pub ci_low: Option<f64>,
+    /// Upper bound of the 95 % confidence interval of the mean change.
+    pub ci_high: Option<f64>,
+    /// Number of subjects with a paired value.
+    pub n: usize,
+}
+
+/// One row of the results table.
+#[derive(Debug, Clone, Default)]
+pub struct StatsRow {
+    pub arm: String,
+    pub zone: String,
+    pub metric: String,
+    pub visit: String,
+    /// Number of subjects with a paired value.
+    pub n: usize,
+    pub mean_change: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Wilcoxon signed-rank p-value (unadjusted).
+    pub p_wilcoxon: Option<f64>,
+    /// Paired t-test p-value (unadjusted).
+    pub p_t: Option<f64>,
+    /// Holm-adjusted p-value; rows with `p_holm < 0.05` are highlighted.
+    pub p_holm: Option<f64>,
+    /// Hedges' g effect size of the change.
+    pub hedges_g: Option<f64>,
+}
+
+/// The QC pictures of one subject: baseline first, then the follow-ups.
+#[derive(Debug, Clone, Default)]
+pub struct GallerySubject {
+    pub subject: String,
+    pub images: Vec<GalleryImage>,
+}
+
+/// One QC picture (JPEG bytes) or the reason it is missing.
+#[derive(Debug, Clone, Default)]
+pub struct GalleryImage {
+    /// Caption, e.g. `baseline` or `week4 (2024-03-01)`.
+    pub caption: String,
+    /// The QC picture, JPEG-encoded; `None` when missing.
+    pub jpeg: Option<Vec<u8>>,
+    /// Why the picture is missing (shown when `jpeg` is `None`).
+    pub missing_reason: Option<String>,
+}
+
+/// Significance level applied to the Holm-adjusted p-value for highlighting.
+pub const SIGNIFICANCE_ALPHA: f64 = 0.05;
+
+/// Plot size in SVG user units (CSS scales it to the page width).
+const PLOT_SIZE: (u32, u32) = (640, 400);
+
+/// Colour-blind safe palette (Okabe & Ito, 2008), cycled over arms.
+const PALETTE: [(u8, u8, u8); 7] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 0, 0),
+];
+
+const MISSING_STAT: &str = "missing: not computed (too few paired values or test not applicable)";
+
+const CSS: &str = r#"
+:root { --fg: #1d232a; --muted: #5b6570; --line: #d6dbe0; --bg: #ffffff; --band: #f5f7f9;
+  --sig: #fff3c4; --accent: #0072b2; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--fg); background: var(--bg);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; }
+header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 20px; }
+header { padding-top: 20px; border-bottom: 1px solid var(--line); }
+h1 { font-size: 1.6em; margin: 0 0 4px; word-break: break-word; }
+h2 { font-size: 1.3em; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--accent); }
+h3 { font-size: 1.05em; margin: 16px 0 8px; word-break: break-word; }
+.meta, .note, footer { color: var(--muted); font-size: 0.9em; }
+nav { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 10px 0 12px; }
+nav a { color: var(--accent); text-decoration: none; font-weight: 600; }
+nav a:hover { text-decoration: underline; }
+dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: 4px 20px; margin: 0; }
+dl.summary dt { font-weight: 600; }
+dl.summary dd { margin: 0; word-break: break-word; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 460px), 1fr)); gap: 16px; }
+.plots figure { margin: 0; padding: 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.plots figcaption { font-weight: 600; margin: 0 0 4px; word-break: break-word; }
+.plots svg { display: block; width: 100%; height: auto; }
+.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+td.num, th { white-space: nowrap; }
+td { overflow-wrap: break-word; }
+th { background: var(--band); position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:nth-child(even) { background: #fafbfc; }
+tr.sig, tbody tr.sig:nth-child(even) { background: var(--sig); }
+tr.sig td.holm { font-weight: 700; }
+.missing { color: var(--muted); cursor: help; }
+.swatch { display: inline-block; width: 1em; height: 1em; vertical-align: -0.15em; background: var(--sig);
+  border: 1px solid var(--line); }
+.subject { margin-bottom: 20px; }
+.strip { display: flex; flex-wrap: wrap; gap: 12px; }
+.strip figure { margin: 0; width: min(100%, 280px); }
+.strip img { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
+.strip figcaption { font-size: 0.9em; color: var(--muted); word-break: break-word; }
+.placeholder { display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 4px;
+  aspect-ratio: 4 / 3; border: 1px dashed var(--line); border-radius: 4px; background: var(--band);
+  color: var(--muted); text-align: center; padding: 8px; word-break: break-word; }
+.placeholder .dash { font-size: 2em; line-height: 1; }
+footer { margin-top: 40px; padding-top: 12px; padding-bottom: 24px; border-top: 1px solid var(--line); }
+@media (max-width: 600px) { body { font-size: 14px; } dl.summary { grid-template-columns: 1fr; }
+  dl.summary dd { margin-bottom: 6px; } }
+@media print { nav { display: none; } th { position: static; } .plots figure, .subject { break-inside: avoid; } }
+"#;
+
+/// Renders the complete, self-contained report as one HTML document.
+///
+/// Deterministic: the same input gives the same bytes. Never fails: a plot that cannot be drawn
+/// is replaced by a note saying why.
+pub fn render_report(input: &ReportInput) -> String {
+    let mut out = String::with_capacity(
+        64 * 1024
+            + input
+                .gallery
+                .iter()
+                .flat_map(|s| &s.images)
+                .map(|i| i.jpeg.as_ref().map_or(0, |j| j.len() * 4 / 3 + 64))
+                .sum::<usize>(),
+    );
+    let title = escape(&input.title);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!(
+        "<meta name=\"generator\" content=\"skintex {}\">\n<title>skintex study report: {title}</title>\n",
+        escape(input.skintex_version)
+    ));
+    out.push_str("<style>");
+    out.push_str(CSS);
+    out.push_str("</style>\n</head>\n<body>\n<header>\n");
+    out.push_str(&format!("<h1>Study report: {title}</h1>\n"));
+    out.push_str(&format!(
+        "<p class=\"meta\">Generated {} by skintex {}</p>\n",
+        text_or_missing(&input.generated_at, "missing: generation time not given"),
+        text_or_missing(input.skintex_version, "missing: version not given"),
+    ));
+    out.push_str(concat!(
+        "<nav><a href=\"#summary\">Summary</a><a href=\"#plots\">Plots</a>",
+        "<a href=\"#results\">Results</a><a href=\"#gallery\">QC gallery</a>",
+        "<a href=\"#failures\">Failures</a></nav>\n</header>\n<main>\n"
+    ));
+    summary_section(&mut out, input);
+    plots_section(&mut out, input);
+    results_section(&mut out, input);
+    gallery_section(&mut out, input);
+    failures_section(&mut out, input);
+    out.push_str("</main>\n<footer>\n");
+    out.push_str(
+        "<p>Missing values are shown as \u{2014}; hover for the reason. Missing is never shown as 0.</p>\n",
+    );
+    out.push_str("</footer>\n</body>\n</html>\n");
+    out
+}
+
+fn summary_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    if input.summary.is_empty() {
+        out.push_str("<p>none</p>\n");
+    } else {
+        out.push_str("<dl class=\"summary\">\n");
+        for (key, value) in &input.summary {
+            out.push_str(&format!(
+                "<dt>{}</dt><dd>{}</dd>\n",
+                escape(key),
+                text_or_missing(value, "missing: no value")
+            ));
+        }
+        out.push_str("</dl>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn plots_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"plots\">\n<h2>Change from baseline</h2>\n");
+    if input.series.is_empty() {
+        out.push_str("<p>none</p>\n</section>\n");
+        return;
+    }
+    out.push_str(concat!(
+        "<p class=\"note\">Mean change from baseline per arm; error bars: 95% confidence interval; ",
+        "grey line: no change. Points without a value are left out, never drawn at 0.</p>\n",
+        "<div class=\"plots\">\n"
+    ));
+    for (index, series) in input.series.iter().enumerate() {
+        let caption = if series.unit.is_empty() {
+            format!(
+                "{} \u{2014} {}",
+                escape(&series.metric),
+                escape(&series.zone)
+            )
+        } else {
+            format!(
+                "{} \u{2014} {} ({})",
+                escape(&series.metric),
+                escape(&series.zone),
+                escape(&series.unit)
+            )
+        };
+        out.push_str(&format!(
+            "<figure id=\"plot-{}\">\n<figcaption>{caption}</figcaption>\n",
+            index + 1
+        ));
+        match series_svg(series) {
+            Ok(Some(svg)) => {
+                let label = format!(
+                    "Mean change from baseline of {} in {} ({}) per arm",
+                    series.metric, series.zone, series.unit
+                );
+                out.push_str(&inline_svg(&svg, &label));
+            }
+            Ok(None) => out.push_str(&format!(
+                "<p>{} no values to plot</p>\n",
+                missing("missing: no arm has a mean change at any visit")
+            )),
+            Err(err) => out.push_str(&format!(
+                "<p>{} plot could not be drawn: {}</p>\n",
+                missing("missing: plot drawing failed"),
+                escape(&err)
+            )),
+        }
+        out.push_str("</figure>\n");
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
+fn results_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"results\">\n<h2>Results</h2>\n");
+    if input.table.is_empty() {
+        out.push_str("<p>none</p>\n</section>\n");
+        return;
+    }
+    out.push_str(&format!(
+        concat!(
+            "<p class=\"note\">Change from baseline per arm, zone, metric and visit. ",
+            "<span class=\"swatch\"></span> Highlighted rows: Holm-adjusted p &lt; {} ",
+            "(family-wise error over all tests). CI: 95% confidence interval of the mean change.</p>\n"
+        ),
+        SIGNIFICANCE_ALPHA
+    ));
+    out.push_str(concat!(
+        "<div class=\"table-wrap\"><table>\n<thead><tr>",
+        "<th>arm</th><th>zone</th><th>metric</th><th>unit</th><th>visit</th><th>n</th>",
+        "<th>mean change</th><th>95% CI</th><th>p (Wilcoxon)</th><th>p (t)</th>",
+        "<th>p (Holm)</th><th>Hedges g</th></tr></thead>\n<tbody>\n"
+    ));
+    for row in &input.table {
+        let significant = finite(row.p_holm).is_some_and(|p| p < SIGNIFICANCE_ALPHA);
+        let unit = input
+            .series
+            .iter()
+            .find(|s| s.metric == row.metric)
+            .map(|s| s.unit.as_str())
+            .unwrap_or("");
+        if significant {
+            out.push_str(&format!(
+                "<tr class=\"sig\" title=\"significant: Holm-adjusted p &lt; {SIGNIFICANCE_ALPHA}\">"
+            ));
+        } else {
+            out.push_str("<tr>");
+        }
+        out.push_str(&format!(
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>",
+            escape(&row.arm),
+            escape(&row.zone),
+            escape(&row.metric),
+            escape(unit),
+            escape(&row.visit),
+            row.n
+        ));
+        let ci = match (finite(row.ci_low), finite(row.ci_high)) {
+            (Some(lo), Some(hi)) => format!("[{}, {}]", format_number(lo), format_number(hi)),
+            _ => missing(MISSING_STAT),
+        };
+        out.push_str(&format!(
+            concat!(
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                "<td class=\"num\">{}</td><td class=\"num holm\">{}</td><td class=\"num\">{}</td></tr>\n"
+            ),
+            number_or_missing(row.mean_change, format_number),
+            ci,
+            number_or_missing(row.p_wilcoxon, format_p),
+            number_or_missing(row.p_t, format_p),
+            number_or_missing(row.p_holm, format_p),
+            number_or_missing(row.hedges_g, |g| format!("{g:.2}")),
+        ));
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+fn gallery_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"gallery\">\n<h2>QC gallery</h2>\n");
+    if input.gallery.is_empty() {
+        out.push_str("<p>none</p>\n</section>\n");
+        return;
+    }
+    out.push_str(
+        "<p class=\"note\">QC pictures per subject: baseline first, then the follow-up visits.</p>\n",
+    );
+    for subject in &input.gallery {
+        out.push_str(&format!(
+            "<div class=\"subject\">\n<h3>{}</h3>\n<div class=\"strip\">\n",
+            text_or_missing(&subject.subject, "missing: no subject id")
+        ));
+        if subject.images.is_empty() {
+            out.push_str(&format!(
+                "<p>{} no pictures</p>\n",
+                missing("missing: no pictures for this subject")
+            ));
+        }
+        for image in &subject.images {
+            let caption = escape(&image.caption);
+            out.push_str("<figure>");
+            match &image.jpeg {
+                Some(jpeg) => {
+                    out.push_str(&format!(
+                        "<img alt=\"QC picture: {caption}\" src=\"data:image/jpeg;base64,{}\">",
+                        base64_encode(jpeg)
+                    ));
+                }
+                None => {
+                    let reason = image
+                        .missing_reason
+                        .as_deref()
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or("no reason given");
+                    let reason = escape(reason);
+                    out.push_str(&format!(
+                        concat!(
+                            "<div class=\"placeholder missing\" title=\"missing: {reason}\">",
+                            "<span class=\"dash\">\u{2014}</span><span>{reason}</span></div>"
+                        ),
+                        reason = reason
+                    ));
+                }
+            }
+            out.push_str(&format!("<figcaption>{caption}</figcaption></figure>\n"));
+        }
+        out.push_str("</div>\n</div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn failures_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"failures\">\n<h2>Failures</h2>\n");
+    if input.failures.is_empty() {
+        out.push_str("<p>none</p>\n");
+    } else {
+        out.push_str(&format!(
+            "<p class=\"note\">{} image(s) could not be analysed.</p>\n",
+            input.failures.len()
+        ));
+        out.push_str(
+            "<div class=\"table-wrap\"><table>\n<thead><tr><th>image</th><th>reason</th></tr></thead>\n<tbody>\n",
+        );
+        for (image, reason) in &input.failures {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td class=\"reason\">{}</td></tr>\n",
+                escape(image),
+                text_or_missing(reason, "missing: no reason given")
+            ));
+        }
+        out.push_str("</tbody>\n</table></div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// An em dash whose `title` explains why the value is missing.
+fn missing(reason: &str) -> String {
+    format!(
+        "<span class=\"missing\" title=\"{}\">\u{2014}</span>",
+        escape(reason)
+    )
+}
+
+fn text_or_missing(text: &str, reason: &str) -> String {
+    if text.is_empty() {
+        missing(reason)
+    } else {
+        escape(text)
+    }
+}
+
+fn finite(value: Option<f64>) -> Option<f64> {
+    value.filter(|v| v.is_finite())
+}
+
+fn number_or_missing(value: Option<f64>, format: impl Fn(f64) -> String) -> String {
+    match value {
+        Some(v) if v.is_finite() => format(v),
+        Some(_) => missing("missing: not a finite number"),
+        None => missing(MISSING_STAT),
+    }
+}
+
+/// Four significant digits without exponent for 0.001 <= |x| < 10000, else scientific.
+fn format_number(x: f64) -> String {
+    let magnitude = x.abs();
+    if magnitude == 0.0 {
+        return "0".to_owned();
+    }
+    if !(1e-3..1e4).contains(&magnitude) {
+        return format!("{x:.3e}");
+    }
+    let decimals = if magnitude >= 1000.0 {
+        0
+    } else if magnitude >= 100.0 {
+        1
+    } else if magnitude >= 10.0 {
+        2
+    } else if magnitude >= 1.0 {
+        3
+    } else if magnitude >= 0.1 {
+        4
+    } else if magnitude >= 0.01 {
+        5
+    } else {
+        6
+    };
+    format!("{x:.decimals$}")
+}
+
+/// An axis tick: [`format_number`] without trailing zeros, and 0 for rounding noise around 0.
+fn format_tick(x: f64, axis_span: f64) -> String {
+    if x.abs() <= 1e-9 * axis_span {
+        return "0".to_owned();
+    }
+    let text = format_number(x);
+    if text.contains('.') && !text.contains('e') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "&lt;0.001".to_owned()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Standard base64 (RFC 4648, section 4) with `=` padding.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let triple = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((triple >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Puts a plotters SVG document inline: drops the XML namespace declaration (implied for `<svg>`
+/// in HTML, and the page must not contain any URL) and the fixed size (CSS scales it).
+fn inline_svg(svg: &str, label: &str) -> String {
+    let (w, h) = PLOT_SIZE;
+    let fixed = format!(
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    let open = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" preserveAspectRatio=\"xMidYMid meet\">",
+        escape(label)
+    );
+    match svg.strip_prefix(&fixed) {
+        Some(rest) => format!("{open}{rest}"),
+        // Unexpected plotters header: keep it, only dropping the namespace URL.
+        None => svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1),
+    }
+}
+
+/// The distinct visits of a plot in order: each new visit is placed after the previous visit of
+/// the same arm, so arms with skipped visits still merge into the study's visit order.
+fn visit_order(series: &MetricSeries) -> Vec<&str> {
+    let mut order: Vec<&str> = Vec::new();
+    for arm in &series.arms {
+        let mut previous: Option<usize> = None;
+        for point in &arm.points {
+            let position = match order.iter().position(|v| *v == point.visit) {
+                Some(p) => p,
+                None => {
+                    let p = previous.map_or(0, |q| q + 1);
+                    order.insert(p, point.visit.as_str());
+                    p
+                }
+            };
+            previous = Some(position);
+        }
+    }
+    order
+}
+
+type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Draws one (metric, zone) plot as an SVG document, or `None` when there is nothing to plot.
+fn series_svg(series: &MetricSeries) -> Result<Option<String>, String> {
+    let values: Vec<f64> = series
+        .arms
+        .iter()
+        .flat_map(|a| &a.points)
+        .flat_map(|p| [p.mean_change, p.ci_low, p.ci_high])
+        .filter_map(finite)
+        .collect();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut svg = String::new();
+    draw_series(series, &values, &mut svg).map_err(|e| e.to_string())?;
+    Ok(Some(svg))
+}
+
+fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawResult<()> {
+    let points = || series.arms.iter().flat_map(|a| &a.points);
+    let use_days = points().next().is_some() && points().all(|p| finite(p.days).is_some());
+    let visits = visit_order(series);
+    let arm_count = series.arms.len().max(1);
+
+    // x axis: days since baseline when every point has them, else visit order 0, 1, 2, ...
+    // (integer ticks labelled with the visit names).
+    let (x_range, x_labels, dodge) = if use_days {
+        let (lo, hi) = points()
+            .filter_map(|p| finite(p.days))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+                (lo.min(d), hi.max(d))
+            });
+        let span = if hi > lo { hi - lo } else { 2.0 };
+        let pad = 0.08 * span;
+        let dodge = (0.12 * span / arm_count as f64).min(0.015 * span);
+        ((lo - pad)..(hi + pad), 8, dodge)
+    } else {
+        let n = visits.len().max(1);
+        let dodge = (0.5 / arm_count as f64).min(0.08);
+        ((-0.5)..(n as f64 - 0.5), n, dodge)
+    };
+    let x_of = |point: &SeriesPoint| -> Option<f64> {
+        if use_days {
+            finite(point.days)
+        } else {
+            visits
+                .iter()
+                .position(|v| *v == point.visit)
+                .map(|i| i as f64)
+        }
+    };
+
+    // y axis: all values and the zero line, padded.
+    let (mut y_lo, mut y_hi) = values
+        .iter()
+        .fold((0.0f64, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if y_hi - y_lo <= f64::EPSILON * y_hi.abs().max(y_lo.abs()).max(1e-300) {
+        y_lo -= 1.0;
+        y_hi += 1.0;
+    }
+    let y_pad = 0.08 * (y_hi - y_lo);
+    let y_range = (y_lo - y_pad)..(y_hi + y_pad);
+    let y_span = y_range.end - y_range.start;
+    let x_span = x_range.end - x_range.start;
+
+    let root = SVGBackend::with_string(svg, PLOT_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+
+    // Legend strip above the chart: one entry per arm, wrapped into rows.
+    let font = ("sans-serif", 19).into_font();
+    let entry_width = |arm: &str| 48 + 9 * arm.chars().count().min(40) as i32;
+    let width = PLOT_SIZE.0 as i32 - 24;
+    let mut rows = 1;
+    let mut x = 0;
+    for arm in &series.arms {
+        let w = entry_width(&arm.arm);
+        if x > 0 && x + w > width {
+            rows += 1;
+            x = 0;
+        }
+        x += w;
+    }
+    let legend_height = 12 + 24 * rows as u32;
+    let (legend, plot) = root.split_vertically(legend_height);
+    let (mut lx, mut ly) = (56, 18);
+    for (i, arm) in series.arms.iter().enumerate() {
+        let colour = arm_colour(i);
+        let w = entry_width(&arm.arm);
+        if lx > 56 && lx + w > width {
+            lx = 56;
+            ly += 24;
+        }
+        legend.draw(&PathElement::new(
+            vec![(lx, ly), (lx + 26, ly)],
+            colour.stroke_width(2),
+        ))?;
+        legend.draw(&Circle::new((lx + 13, ly), 4, colour.filled()))?;
+        let name: String = arm.arm.chars().take(40).collect();
+        legend.draw(&Text::new(
+            name,
+            (lx + 32, ly),
+            TextStyle::from(font.clone()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))?;
+        lx += w;
+    }
+
+    let unit = if series.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", series.unit)
+    };
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_left(8)
+        .margin_right(16)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(52)
+        .y_label_area_size(84)
+        .build_cartesian_2d(x_range.clone(), y_range)?;
+    let visit_label = |x: &f64| -> String {
+        if use_days {
+            format_tick(*x, x_span)
+        } else {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                visits
+                    .get(i as usize)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+    };
+    let y_label = |y: &f64| format_tick(*y, y_span);
+    let x_desc = if use_days {
+        "days since baseline"
+    } else {
+        "visit"
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(RGBColor(226, 230, 234).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 128, 136))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 18))
+        .x_desc(x_desc)
+        .y_desc(format!("change in {}{unit}", series.metric))
+        .x_label_formatter(&visit_label)
+        .y_label_formatter(&y_label)
+        .x_labels(x_labels)
+        .y_labels(7)
+        .draw()?;
+
+    // Zero line: no change from baseline.
+    chart.draw_series(LineSeries::new(
+        vec![(x_range.start, 0.0), (x_range.end, 0.0)],
+        RGBColor(110, 110, 110).stroke_width(1),
+    ))?;
+
+    let arm_count_f = series.arms.len() as f64;
+    for (i, arm) in series.arms.iter().enumerate() {
+        let colour = arm_colour(i);
+        let offset = (i as f64 - (arm_count_f - 1.0) / 2.0) * dodge;
+        let placed: Vec<(f64, &SeriesPoint)> = arm
+            .points
+            .iter()
+            .filter_map(|p| x_of(p).map(|x| (x + offset, p)))
+            .collect();
+        // Lines join consecutive points with a value; a missing point breaks the line.
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        for (x, p) in &placed {
+            match finite(p.mean_change) {
+                Some(y) => run.push((*x, y)),
+                None => {
+                    if !run.is_empty() {
+                        runs.push(std::mem::take(&mut run));
+                    }
+                }
+            }
+        }
+        if !run.is_empty() {
+            runs.push(run);
+        }
+        for run in runs {
+            chart.draw_series(LineSeries::new(run, colour.stroke_width(2)))?;
+        }
+        // Error bars only where the mean and both bounds exist (plotters also rings the mean).
+        chart.draw_series(placed.iter().filter_map(|(x, p)| {
+            match (finite(p.ci_low), finite(p.mean_change), finite(p.ci_high)) {
+                (Some(lo), Some(mean), Some(hi)) => Some(ErrorBar::new_vertical(
+                    *x,
+                    lo,
+                    mean,
+                    hi,
+                    colour.stroke_width(2),
+                    10,
+                )),
+                _ => None,
+            }
+        }))?;
+        chart.draw_series(placed.iter().filter_map(|(x, p)| {
+            finite(p.mean_change).map(|y| Circle::new((*x, y), 5, colour.filled()))
+        }))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn arm_colour(index: usize) -> RGBColor {
+    let (r, g, b) = PALETTE[index % PALETTE.len()];
+    RGBColor(r, g, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(
+        visit: &str,
+        days: Option<f64>,
+        mean: Option<f64>,
+        ci: Option<(f64, f64)>,
+    ) -> SeriesPoint {
+        SeriesPoint {
+            visit: visit.to_owned(),
+            days,
+            mean_change: mean,
+            ci_low: ci.map(|c| c.0),
+            ci_high: ci.map(|c| c.1),
+            n: 5,
+        }
+    }
+
+    fn sample() -> ReportInput<'static> {
+        ReportInput {
+            title: "study.csv".to_owned(),
+            generated_at: "2026-11-27T10:00:00Z".to_owned(),
+            skintex_version: "0.1.0",
+            summary: vec![
+                ("subjects".to_owned(), "2".to_owned()),
+                ("needle depths".to_owned(), String::new()),
+            ],
+            series: vec![MetricSeries {
+                metric: "rough_sq".to_owned(),
+                zone: "forehead".to_owned(),
+                unit: "mm".to_owned(),
+                arms: vec![
+                    ArmSeries {
+                        arm: "placebo".to_owned(),
+                        points: vec![
+                            point("week4", Some(28.0), Some(0.01), Some((-0.01, 0.03))),
+                            point("week12", Some(84.0), None, None),
+                        ],
+                    },
+                    ArmSeries {
+                        arm: "active".to_owned(),
+                        points: vec![
+                            point("week4", Some(28.0), Some(-0.02), Some((-0.04, 0.0))),
+                            point("week12", Some(84.0), Some(-0.05), Some((-0.08, -0.02))),
+                        ],
+                    },
+                ],
+            }],
+            table: vec![
+                StatsRow {
+                    arm: "active".to_owned(),
+                    zone: "forehead".to_owned(),
+                    metric: "rough_sq".to_owned(),
+                    visit: "week12".to_owned(),
+                    n: 5,
+                    mean_change: Some(-0.05),
+                    ci_low: Some(-0.08),
+                    ci_high: Some(-0.02),
+                    p_wilcoxon: Some(0.0004),
+                    p_t: Some(0.002),
+                    p_holm: Some(0.01),
+                    hedges_g: Some(-1.234),
+                },
+                StatsRow {
+                    arm: "placebo".to_owned(),
+                    zone: "forehead".to_owned(),
+                    metric: "rough_sq".to_owned(),
+                    visit: "week12".to_owned(),
+                    n: 1,
+                    ..StatsRow::default()
+                },
+            ],
+            gallery: vec![GallerySubject {
+                subject: "S01".to_owned(),
+                images: vec![
+                    GalleryImage {
+                        caption: "baseline".to_owned(),
+                        jpeg: Some(vec![0xFF, 0xD8, 0xFF, 0xD9]),
+                        missing_reason: None,
+                    },
+                    GalleryImage {
+                        caption: "week4".to_owned(),
+                        jpeg: None,
+                        missing_reason: Some("decode failed".to_owned()),
+                    },
+                ],
+            }],
+            failures: vec![("S01/week4.jpg".to_owned(), "decode failed".to_owned())],
+        }
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        assert_eq!(base64_encode(&[0xFF, 0xFE, 0xFD]), "//79");
+    }
+
+    #[test]
+    fn user_text_is_escaped_everywhere() {
+        let evil = "<script>alert('x')</script>&\"";
+        let mut input = sample();
+        input.title = evil.to_owned();
+        input.summary.push((evil.to_owned(), evil.to_owned()));
+        input.series[0].metric = evil.to_owned();
+        input.series[0].zone = evil.to_owned();
+        input.series[0].arms[0].arm = evil.to_owned();
+        input.table[0].arm = evil.to_owned();
+        input.gallery[0].subject = evil.to_owned();
+        input.gallery[0].images[0].caption = evil.to_owned();
+        input.gallery[0].images[1].missing_reason = Some(evil.to_owned());
+        input.failures.push((evil.to_owned(), evil.to_owned()));
+        let html = render_report(&input);
+        assert!(!html.contains("<script"), "raw script tag in output");
+        assert!(!html.contains("alert('x')"), "unescaped quote");
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"));
+        // The legend inside the SVG is escaped by plotters.
+        assert!(html.contains("&lt;script&gt;alert(&apos;x&apos;)"));
+        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+        // Escaped once, not twice.
+        assert!(!html.contains("&amp;lt;"));
+    }
+
+    #[test]
+    fn all_sections_present_with_plot_and_no_urls() {
+        let html = render_report(&sample());
+        for id in ["summary", "plots", "results", "gallery", "failures"] {
+            assert_eq!(
+                html.matches(&format!("<section id=\"{id}\">")).count(),
+                1,
+                "{id}"
+            );
+        }
+        assert_eq!(html.matches("<svg ").count(), 1);
+        assert!(html.contains("<figure id=\"plot-1\">"));
+        assert!(html.contains("data:image/jpeg;base64,/9j/2Q==\""));
+        assert!(!html.contains("http://") && !html.contains("https://"));
+        assert!(!html.contains("<script") && !html.contains("<link"));
+        // Legend entries and axis descriptions are in the SVG.
+        assert!(html.contains(">\nplacebo\n</text>") && html.contains(">\nactive\n</text>"));
+        assert!(html.contains("change in rough_sq (mm)"));
+        assert!(html.contains("days since baseline"));
+        // Significant row highlighted, the other not.
+        assert_eq!(html.matches("<tr class=\"sig\"").count(), 1);
+        assert!(html.contains("<td class=\"num holm\">0.010</td>"));
+        assert!(html.contains("<td class=\"num\">&lt;0.001</td>"));
+        assert!(html.contains("[-0.08000, -0.02000]"));
+        assert!(html.contains("<td class=\"num\">-1.23</td>"));
+    }
+
+    #[test]
+    fn missing_values_are_em_dashes_with_reasons_never_zero() {
+        let html = render_report(&sample());
+        let placebo_row = html
+            .split("<tr>")
+            .find(|r| r.contains("<td>placebo</td>"))
+            .and_then(|r| r.split("</tr>").next())
+            .expect("placebo row");
+        // mean, CI, 3 p-values, g: six missing cells, each an em dash with a title.
+        assert_eq!(
+            placebo_row
+                .matches("class=\"missing\" title=\"missing: ")
+                .count(),
+            6
+        );
+        assert_eq!(placebo_row.matches('\u{2014}').count(), 6);
+        assert!(!placebo_row.contains(">0<") && !placebo_row.contains(">0.000<"));
+        // Empty summary value and missing gallery image.
+        assert!(html.contains("<dt>needle depths</dt><dd><span class=\"missing\" title=\"missing: no value\">\u{2014}</span></dd>"));
+        assert!(html.contains("title=\"missing: decode failed\""));
+        // Non-finite numbers are missing too.
+        let mut input = sample();
+        input.table[0].hedges_g = Some(f64::NAN);
+        let html = render_report(&input);
+        assert!(html.contains("title=\"missing: not a finite number\""));
+        assert!(!html.contains("NaN"));
+    }
+
+    #[test]
+    fn missing_point_is_not_drawn_at_zero() {
+        // Only the placebo arm, whose week12 point is missing: one circle (week4) is drawn.
+        let mut input = sample();
+        input.series[0].arms.remove(1);
+        let svg = series_svg(&input.series[0])
+            .expect("drawn")
+            .expect("has values");
+        // Filled data markers have r=5 (the legend marker r=4, error bars ring the mean unfilled).
+        const MARKER: &str = "r=\"5\" opacity=\"1\" fill=\"#";
+        assert_eq!(svg.matches(MARKER).count(), 1, "{svg}");
+        let svg_full = series_svg(&sample().series[0]).unwrap().unwrap();
+        assert_eq!(svg_full.matches(MARKER).count(), 3);
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let a = render_report(&sample());
+        let b = render_report(&sample().clone());
+        assert_eq!(a, b);
+        assert!(a.contains("2026-11-27T10:00:00Z"));
+    }
+
+    #[test]
+    fn empty_study_renders() {
+        let input = ReportInput::default();
+        let html = render_report(&input);
+        for id in ["summary", "plots", "results", "gallery", "failures"] {
+            let start = html.find(&format!("<section id=\"{id}\">")).expect(id);
+            let section = &html[start..start + html[start..].find("</section>").unwrap()];
+            assert!(section.contains("<p>none</p>"), "{id}: {section}");
+        }
+        assert!(html.ends_with("</html>\n"));
+        // A series with no values gives a note, not an empty plot.
+        let input = ReportInput {
+            series: vec![MetricSeries {
+                metric: "lines_length_mm".to_owned(),
+                zone: "crow".to_owned(),
+                unit: "mm".to_owned(),
+                arms: vec![ArmSeries {
+                    arm: "a".to_owned(),
+                    points: vec![point("v1", None, None, None)],
+                }],
+            }],
+            ..ReportInput::default()
+        };
+        let html = render_report(&input);
+        assert!(html.contains("no values to plot") && !html.contains("<svg"));
+    }
+
+    #[test]
+    fn visits_merge_in_study_order() {
+        let series = MetricSeries {
+            arms: vec![
+                ArmSeries {
+                    arm: "a".to_owned(),
+                    points: vec![point("w0", None, None, None), point("w8", None, None, None)],
+                },
+                ArmSeries {
+                    arm: "b".to_owned(),
+                    points: vec![
+                        point("w0", None, None, None),
+                        point("w4", None, None, None),
+                        point("w8", None, None, None),
+                        point("w12", None, None, None),
+                    ],
+                },
+            ],
+            ..MetricSeries::default()
+        };
+        assert_eq!(visit_order(&series), ["w0", "w4", "w8", "w12"]);
+
+        // Without days, the x axis is the visit order, labelled with the visit names.
+        let mut input = sample();
+        for arm in &mut input.series[0].arms {
+            for p in &mut arm.points {
+                p.days = None;
+            }
+        }
+        let svg = series_svg(&input.series[0]).unwrap().unwrap();
+        assert!(svg.contains(">\nweek4\n</text>") && svg.contains(">\nweek12\n</text>"));
+        assert!(svg.contains(">\nvisit\n</text>") && !svg.contains("days since baseline"));
+    }
+
+    #[test]
+    fn numbers_have_four_significant_digits() {
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(1.23456), "1.235");
+        assert_eq!(format_number(-12.3456), "-12.35");
+        assert_eq!(format_number(0.0123456), "0.01235");
+        assert_eq!(format_number(1234.56), "1235");
+        assert_eq!(format_number(0.00001234), "1.234e-5");
+        assert_eq!(format_tick(-0.0100, 0.05), "-0.01");
+        assert_eq!(format_tick(20.0, 90.0), "20");
+        assert_eq!(format_tick(5.5e-17, 0.05), "0");
+        assert_eq!(format_tick(1.5e-5, 1e-4), "1.500e-5");
+        assert_eq!(format_p(0.0449), "0.045");
+        assert_eq!(format_p(0.0001), "&lt;0.001");
+    }
+}

@@ -1,0 +1,449 @@
+//! The study report in a real browser: headless Chromium loads the written `report.html` from disk.
+//!
+//! Chromium is found as `$SKINTEX_CHROMIUM` or `chromium` on `PATH` (Debian package `chromium`).
+//! Without it the tests print "skipped: chromium not installed" and pass, except in CI
+//! (`CI=true`), where they fail: CI installs it.
+//!
+//! Console detection: Chromium (checked with 156) started with `--enable-logging=stderr` prints
+//! every console message of the page, whatever its level (`console.error`, `.warn`, `.log`) and
+//! uncaught exceptions alike, as
+//! `[pid:tid:time:INFO:CONSOLE:1] "message", source: file:///... (1)`.
+//! The report has no script, so any such line is a problem; `detector_flags_deliberate_console_errors`
+//! shows that the detector catches them.
+
+mod common;
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::skin_image;
+use image::{ImageFormat, Rgb};
+use skintex::study::report::{
+    ArmSeries, GalleryImage, GallerySubject, MetricSeries, ReportInput, SeriesPoint, StatsRow,
+    render_report,
+};
+
+const SECTION_IDS: [&str; 5] = ["summary", "plots", "results", "gallery", "failures"];
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The Chromium binary, or `None` (with a note) when it is not installed outside CI.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SKINTEX_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("chromium"))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium not installed but CI=true: install it with \
+             `apt-get install -y --no-install-recommends chromium` or set SKINTEX_CHROMIUM"
+        );
+        eprintln!("skipped: chromium not installed");
+    }
+    found
+}
+
+/// What headless Chromium saw: the DOM after load, and its log (stderr).
+struct BrowserRun {
+    dom: String,
+    log: String,
+}
+
+/// Loads `html` from disk in headless Chromium with the network cut off and a fresh profile.
+fn load_in_chromium(chromium: &Path, html: &Path, profile: &Path) -> BrowserRun {
+    let url = format!(
+        "file://{}",
+        html.canonicalize().expect("html path").display()
+    );
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--no-first-run",
+            "--no-default-browser-check",
+            // No request leaves the machine: names do not resolve, and proxying goes nowhere.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        // Keep Chromium's crash database and caches inside the throw-away profile.
+        .env("XDG_CONFIG_HOME", profile)
+        .env("XDG_CACHE_HOME", profile)
+        .arg(&url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
+    // Read both pipes on threads so a full pipe cannot stall the browser.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).map(|_| s)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).map(|_| s)
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chromium") {
+            break status;
+        }
+        if start.elapsed() > BROWSER_TIMEOUT {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("chromium did not finish within {BROWSER_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dom = out_reader
+        .join()
+        .expect("stdout thread")
+        .expect("stdout utf-8");
+    let log = err_reader
+        .join()
+        .expect("stderr thread")
+        .expect("stderr utf-8");
+    assert!(status.success(), "chromium failed ({status}):\n{log}");
+    assert!(dom.contains("</html>"), "no DOM dumped:\n{log}");
+    BrowserRun { dom, log }
+}
+
+/// Lines of Chromium's log that report page console output or an uncaught exception.
+fn console_problems(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| line.contains(":CONSOLE") || line.contains("Uncaught"))
+        .collect()
+}
+
+fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let mut img = skin_image(width, height, seed);
+    // A QC-like overlay: a coloured zone outline.
+    for x in width / 8..width * 7 / 8 {
+        for y in [height / 6, height * 5 / 6] {
+            img.put_pixel(x, y, Rgb([0, 200, 255]));
+            img.put_pixel(x, y + 1, Rgb([0, 200, 255]));
+        }
+    }
+    for y in height / 6..height * 5 / 6 {
+        for x in [width / 8, width * 7 / 8] {
+            img.put_pixel(x, y, Rgb([0, 200, 255]));
+            img.put_pixel(x + 1, y, Rgb([0, 200, 255]));
+        }
+    }
+    let mut bytes = Vec::new();
+    img.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Jpeg)
+        .expect("jpeg");
+    bytes
+}
+
+fn point(visit: &str, days: Option<f64>, mean: f64, half_ci: f64, n: usize) -> SeriesPoint {
+    SeriesPoint {
+        visit: visit.to_owned(),
+        days,
+        mean_change: Some(mean),
+        ci_low: Some(mean - half_ci),
+        ci_high: Some(mean + half_ci),
+        n,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    arm: &str,
+    metric: &str,
+    visit: &str,
+    n: usize,
+    mean: Option<f64>,
+    half_ci: f64,
+    p: Option<f64>,
+    p_holm: Option<f64>,
+    g: Option<f64>,
+) -> StatsRow {
+    StatsRow {
+        arm: arm.to_owned(),
+        zone: "forehead".to_owned(),
+        metric: metric.to_owned(),
+        visit: visit.to_owned(),
+        n,
+        mean_change: mean,
+        ci_low: mean.map(|m| m - half_ci),
+        ci_high: mean.map(|m| m + half_ci),
+        p_wilcoxon: p,
+        p_t: p.map(|p| p * 0.8),
+        p_holm,
+        hedges_g: g,
+    }
+}
+
+/// 2 arms x 3 visits, 2 subjects with generated QC pictures (one missing), one failure.
+fn study_input() -> ReportInput<'static> {
+    let visits = [("baseline", 0.0), ("week4", 28.0), ("week12", 84.0)];
+    let arm = |name: &str, means: [f64; 3], days: bool| ArmSeries {
+        arm: name.to_owned(),
+        points: visits
+            .iter()
+            .zip(means)
+            .map(|(&(visit, d), mean)| {
+                let half = if mean == 0.0 {
+                    0.0
+                } else {
+                    0.004 + mean.abs() * 0.4
+                };
+                point(visit, days.then_some(d), mean, half, 12)
+            })
+            .collect(),
+    };
+    let series = vec![
+        MetricSeries {
+            metric: "rough_sq".to_owned(),
+            zone: "forehead".to_owned(),
+            unit: "mm".to_owned(),
+            arms: vec![
+                arm("placebo", [0.0, 0.002, -0.001], true),
+                arm("microneedling <1.5 mm>", [0.0, -0.011, -0.024], true),
+            ],
+        },
+        MetricSeries {
+            metric: "lines_length_mm".to_owned(),
+            zone: "forehead".to_owned(),
+            unit: "mm".to_owned(),
+            arms: vec![
+                arm("placebo", [0.0, 1.5, 0.8], false),
+                arm("microneedling <1.5 mm>", [0.0, -6.0, -11.5], false),
+            ],
+        },
+    ];
+    let mut table = Vec::new();
+    for metric in ["rough_sq", "lines_length_mm"] {
+        for (visit, _) in &visits[1..] {
+            table.push(row(
+                "placebo",
+                metric,
+                visit,
+                12,
+                Some(0.002),
+                0.006,
+                Some(0.41),
+                Some(1.0),
+                Some(0.12),
+            ));
+            table.push(row(
+                "microneedling <1.5 mm>",
+                metric,
+                visit,
+                11,
+                Some(-0.024),
+                0.01,
+                Some(0.0008),
+                Some(0.0064),
+                Some(-1.1),
+            ));
+        }
+    }
+    // A row with missing statistics (too few subjects).
+    table.push(row(
+        "placebo",
+        "scars_count",
+        "week12",
+        1,
+        None,
+        0.0,
+        None,
+        None,
+        None,
+    ));
+    let gallery = ["S01 <O'Brien>", "S02"]
+        .iter()
+        .enumerate()
+        .map(|(s, subject)| GallerySubject {
+            subject: (*subject).to_owned(),
+            images: visits
+                .iter()
+                .enumerate()
+                .map(|(v, (visit, _))| {
+                    if s == 1 && v == 2 {
+                        GalleryImage {
+                            caption: (*visit).to_owned(),
+                            jpeg: None,
+                            missing_reason: Some("image failed to decode".to_owned()),
+                        }
+                    } else {
+                        GalleryImage {
+                            caption: (*visit).to_owned(),
+                            jpeg: Some(jpeg(320, 240, (s * 3 + v) as u32)),
+                            missing_reason: None,
+                        }
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    ReportInput {
+        title: "study_manifest.csv".to_owned(),
+        generated_at: "2026-11-27T10:00:00Z".to_owned(),
+        skintex_version: skintex::VERSION,
+        summary: vec![
+            ("subjects".to_owned(), "2".to_owned()),
+            ("visits".to_owned(), "baseline, week4, week12".to_owned()),
+            (
+                "arms".to_owned(),
+                "placebo, microneedling <1.5 mm>".to_owned(),
+            ),
+            ("images ok / failed".to_owned(), "5 / 1".to_owned()),
+            ("needle depths".to_owned(), String::new()),
+        ],
+        series,
+        table,
+        gallery,
+        failures: vec![(
+            "S02/week12.jpg".to_owned(),
+            "decode: unexpected end of JPEG data".to_owned(),
+        )],
+    }
+}
+
+#[test]
+fn report_loads_in_chromium_without_errors_or_network() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = study_input();
+    let html = render_report(&input);
+    let path = dir.path().join("report.html");
+    std::fs::write(&path, &html).expect("write report");
+    if let Some(out) = std::env::var_os("SKINTEX_REPORT_OUT") {
+        std::fs::write(&out, &html).expect("copy report to SKINTEX_REPORT_OUT");
+    }
+
+    // Self-contained: no URL, script, stylesheet link or CSS url(); every src is a data URI.
+    for forbidden in ["http://", "https://", "<script", "<link", "url(", "@import"] {
+        assert!(!html.contains(forbidden), "report contains {forbidden:?}");
+    }
+    for (i, _) in html.match_indices(" src=\"") {
+        assert!(
+            html[i + 6..].starts_with("data:image/jpeg;base64,"),
+            "non-data src at byte {i}"
+        );
+    }
+
+    let run = load_in_chromium(&chromium, &path, &dir.path().join("profile"));
+    for id in SECTION_IDS {
+        assert!(
+            run.dom.contains(&format!("<section id=\"{id}\">")),
+            "section {id} missing from DOM"
+        );
+    }
+    assert_eq!(
+        run.dom.matches("<svg ").count(),
+        input.series.len(),
+        "one inline SVG per series"
+    );
+    assert!(run.dom.contains("<figure id=\"plot-2\">"));
+    assert_eq!(run.dom.matches("src=\"data:image/jpeg;base64,").count(), 5);
+    // Escaped user text arrives as text, not markup.
+    assert!(run.dom.contains("S01 &lt;O'Brien&gt;"));
+    assert!(run.dom.contains("microneedling &lt;1.5 mm&gt;"));
+    assert!(!run.dom.contains("<1.5 mm>"));
+    let problems = console_problems(&run.log);
+    assert!(
+        problems.is_empty(),
+        "console output from the report:\n{}",
+        problems.join("\n")
+    );
+
+    // Layout probe, run on a copy with a script appended: every picture decodes, every plot has
+    // a size, nothing overflows the window horizontally.
+    let probe = html.replace(
+        "</body>",
+        concat!(
+            "<script>window.addEventListener('load', () => {",
+            "const imgs = [...document.images];",
+            "const svgs = [...document.querySelectorAll('svg')];",
+            "console.log('PROBE ' + JSON.stringify({",
+            "images: imgs.length,",
+            "decoded: imgs.filter(i => i.complete && i.naturalWidth === 320).length,",
+            "svgs: svgs.length,",
+            "sized: svgs.filter(s => s.getBoundingClientRect().width > 300 && s.getBoundingClientRect().height > 180).length,",
+            "overflow: document.documentElement.scrollWidth > window.innerWidth}));",
+            "});</script></body>"
+        ),
+    );
+    let probe_path = dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).expect("write probe");
+    let run = load_in_chromium(&chromium, &probe_path, &dir.path().join("profile-probe"));
+    let lines = console_problems(&run.log);
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected only the probe line:\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        lines[0].contains(
+            r#"PROBE {\"images\":5,\"decoded\":5,\"svgs\":2,\"sized\":2,\"overflow\":false}"#
+        ) || lines[0]
+            .contains(r#"PROBE {"images":5,"decoded":5,"svgs":2,"sized":2,"overflow":false}"#),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn detector_flags_deliberate_console_errors() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clean = dir.path().join("clean.html");
+    std::fs::write(
+        &clean,
+        "<!DOCTYPE html><html><body><p>fine</p></body></html>",
+    )
+    .unwrap();
+    let broken = dir.path().join("broken.html");
+    std::fs::write(
+        &broken,
+        concat!(
+            "<!DOCTYPE html><html><body><p>broken</p>",
+            "<script>console.error('deliberate-console-error')</script>",
+            "<script>notDefinedAnywhere()</script></body></html>"
+        ),
+    )
+    .unwrap();
+
+    let run = load_in_chromium(&chromium, &clean, &dir.path().join("profile-clean"));
+    assert!(console_problems(&run.log).is_empty(), "{}", run.log);
+
+    let run = load_in_chromium(&chromium, &broken, &dir.path().join("profile-broken"));
+    let problems = console_problems(&run.log);
+    assert!(
+        problems
+            .iter()
+            .any(|l| l.contains("deliberate-console-error")),
+        "console.error not detected in:\n{}",
+        run.log
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|l| l.contains("Uncaught ReferenceError: notDefinedAnywhere")),
+        "uncaught exception not detected in:\n{}",
+        run.log
+    );
+}

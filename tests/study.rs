@@ -1,0 +1,254 @@
+//! `skintex study` and `analyze --study` (issue 5) through the built binary: the phantom study
+//! acceptance, manifest validation, alignment on a transformed portrait, determinism.
+
+mod common;
+
+use std::path::Path;
+
+use common::skintex;
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    &row[header.iter().position(|h| h == name).unwrap()]
+}
+
+fn num(header: &[String], row: &[String], name: &str) -> f64 {
+    cell(header, row, name)
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} = `{}`", cell(header, row, name)))
+}
+
+/// The issue's acceptance: treated line length falls by 30%, control unchanged.
+#[test]
+fn phantom_split_face_study_finds_the_treatment_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    skintex()
+        .args([
+            "phantom-study",
+            "--subjects",
+            "6",
+            "--visits",
+            "3",
+            "--effect",
+            "0.3",
+        ])
+        .arg("--out")
+        .arg(&study)
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    skintex()
+        .args(["analyze", "--study", "-q", "--jobs", "2", "--manifest"])
+        .arg(study.join("study.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+
+    // Ground truth: the treated side lost 30% of its wrinkle length, the control side none.
+    let truth = skintex::phantom::study::read_truth(&study).unwrap();
+    let total = |pat: &str| -> f64 {
+        truth
+            .iter()
+            .filter(|(p, _)| p.contains(pat))
+            .map(|(_, l)| l)
+            .sum()
+    };
+    let fall = 1.0 - total("week8-left") / total("baseline-left");
+    assert!((fall - 0.3).abs() < 0.01, "truth fall {fall}");
+    assert_eq!(total("week8-right"), total("baseline-right"));
+
+    let (h, rows) = read_csv(&out.join("stats.csv"));
+    let row = |comparison: &str, arm: &str| {
+        rows.iter()
+            .find(|r| {
+                cell(&h, r, "comparison") == comparison
+                    && cell(&h, r, "arm") == arm
+                    && cell(&h, r, "metric") == "lines_length_mm"
+                    && cell(&h, r, "visit") == "week8"
+            })
+            .unwrap_or_else(|| panic!("no {comparison} {arm} row"))
+    };
+    let treated = row("change", "treated");
+    let control = row("change", "control");
+    let diff = row("difference", "treated-control");
+    assert_eq!(num(&h, treated, "n"), 6.0);
+    assert!(num(&h, treated, "mean_change") < 0.0);
+    assert!(num(&h, treated, "p_t") < 0.05, "treated p_t");
+    assert!(num(&h, treated, "p_wilcoxon") < 0.05, "treated p_wilcoxon");
+    let pct = num(&h, treated, "mean_pct_change");
+    assert!((-45.0..-15.0).contains(&pct), "treated mean % change {pct}");
+    assert!(num(&h, control, "p_t") > 0.05, "control p_t");
+    assert!(num(&h, control, "p_wilcoxon") > 0.05, "control p_wilcoxon");
+    assert!(
+        num(&h, diff, "mean_change") < 0.0,
+        "split-face difference sign"
+    );
+    assert!(num(&h, diff, "ci_high") < 0.0, "difference CI excludes 0");
+    assert_eq!(cell(&h, treated, "needle_depth_mm"), "0.5");
+
+    // changes.csv: one row per follow-up photo x zone x metric, baseline paired by subject/side.
+    let (ch, changes) = read_csv(&out.join("changes.csv"));
+    let s1 = changes
+        .iter()
+        .find(|r| {
+            cell(&ch, r, "subject") == "S01"
+                && cell(&ch, r, "visit") == "week8"
+                && cell(&ch, r, "side") == "left"
+                && cell(&ch, r, "metric") == "lines_length_mm"
+        })
+        .unwrap();
+    assert_eq!(cell(&ch, s1, "baseline_image_id"), "S01-baseline-left");
+    let d = num(&ch, s1, "value") - num(&ch, s1, "baseline_value");
+    assert!((num(&ch, s1, "change") - d).abs() < 1e-4 * d.abs().max(1.0));
+    // Close-ups have no landmarks: alignment empty with the reason.
+    let (ah, align) = read_csv(&out.join("alignment.csv"));
+    assert_eq!(align.len(), 24);
+    assert!(cell(&ah, &align[0], "reason").contains("no face landmarks"));
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for id in ["summary", "plots", "results", "gallery", "failures"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    assert!(html.matches("<svg").count() >= 4, "plots");
+    assert!(
+        html.matches("data:image/jpeg;base64,").count() >= 36,
+        "gallery"
+    );
+
+    // Same inputs, same bytes.
+    let again = dir.path().join("again");
+    skintex()
+        .args(["study", "-q", "--manifest"])
+        .arg(study.join("study.csv"))
+        .arg("--metrics")
+        .arg(out.join("metrics.csv"))
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .code(0);
+    for f in ["changes.csv", "stats.csv", "alignment.csv"] {
+        assert!(
+            std::fs::read(out.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+}
+
+#[test]
+fn invalid_study_manifest_is_exit_2_naming_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("metrics.csv"),
+        "image_id,path,zone,px_per_mm\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(
+        &manifest,
+        "path,subject,visit,side,needle_depth_mm\n\
+         a.jpg,S1,baseline,left,0.5\n\
+         b.jpg,S1,baseline,left,0.5\n\
+         c.jpg,S2,week4,left,half\n",
+    )
+    .unwrap();
+    let out = skintex()
+        .args(["study", "--manifest"])
+        .arg(&manifest)
+        .arg("--metrics")
+        .arg(dir.path().join("metrics.csv"))
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "line 3: subject S1 visit baseline side left view `` already given on line 2",
+        "line 4, column needle_depth_mm: `half` is not a number",
+        "line 4: subject S2 has no baseline photo",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in {err}");
+    }
+}
+
+/// A follow-up that is the baseline portrait rotated and enlarged aligns with a small residual
+/// and the inverse transform; its zones are measured on the same anatomy.
+#[test]
+fn follow_up_portrait_aligns_to_its_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/astronaut.png");
+    let base = image::open(&demo).unwrap().to_rgb8();
+    std::fs::copy(&demo, dir.path().join("base.png")).unwrap();
+    // Follow-up: 1.25x larger, rotated 8 degrees about the centre, on a 640x640 canvas.
+    let (w, h) = (640u32, 640u32);
+    let (s, th) = (1.25f64, 8f64.to_radians());
+    let follow = image::RgbImage::from_fn(w, h, |x, y| {
+        let (cx, cy) = (f64::from(x) - 320.0, f64::from(y) - 320.0);
+        let u = (th.cos() * cx + th.sin() * cy) / s + 256.0;
+        let v = (-th.sin() * cx + th.cos() * cy) / s + 256.0;
+        if (0.0..511.0).contains(&u) && (0.0..511.0).contains(&v) {
+            *base.get_pixel(u.round() as u32, v.round() as u32)
+        } else {
+            image::Rgb([128, 128, 128])
+        }
+    });
+    follow.save(dir.path().join("follow.png")).unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(
+        &manifest,
+        "path,subject,visit,days_from_baseline,arm\nbase.png,A,baseline,0,treated\nfollow.png,A,week4,28,treated\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    skintex()
+        .args(["analyze", "--study", "-q", "--no-qc", "--manifest"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let (ah, rows) = read_csv(&out.join("alignment.csv"));
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    let scale = num(&ah, r, "scale");
+    let rot = num(&ah, r, "rotation_deg");
+    assert!((scale - 1.0 / 1.25).abs() < 0.02, "scale {scale}");
+    // Follow-up -> baseline undoes the 8 degree rotation (sign in image axes, y down).
+    assert!((rot.abs() - 8.0).abs() < 1.0, "rotation {rot}");
+    // Landmark noise of a 512 px portrait: about 2 px, 0.5 mm at its iris scale.
+    let mm = num(&ah, r, "residual_mm");
+    assert!(mm < 1.0, "residual {mm} mm");
+    assert!(num(&ah, r, "residual_px") < 3.0);
+    assert_eq!(cell(&ah, r, "flag"), "");
+    // A stricter threshold flags the pair, in alignment.csv and in changes.csv.
+    let strict = dir.path().join("strict");
+    skintex()
+        .args(["study", "-q", "--max-alignment-mm", "0.2", "--manifest"])
+        .arg(&manifest)
+        .arg("--metrics")
+        .arg(out.join("metrics.csv"))
+        .arg("--out")
+        .arg(&strict)
+        .assert()
+        .code(0);
+    let (ah, rows) = read_csv(&strict.join("alignment.csv"));
+    assert_eq!(cell(&ah, &rows[0], "flag"), "poor");
+    let (ch, changes) = read_csv(&strict.join("changes.csv"));
+    assert!(!changes.is_empty());
+    assert!(
+        changes
+            .iter()
+            .all(|r| cell(&ch, r, "alignment_flag") == "poor")
+    );
+}
