@@ -19,13 +19,67 @@ pub fn tables(carried_columns: &[String]) -> Vec<(&'static str, Vec<Column>)> {
     ]
 }
 
+/// The study manifest's columns, as documented for users (see [`crate::study::design`]).
+pub const STUDY_MANIFEST_COLUMNS: &[(&str, &str, &str)] = &[
+    (
+        "path",
+        "required",
+        "Photo, relative to the manifest's folder.",
+    ),
+    ("subject", "required", "Subject identifier."),
+    (
+        "visit",
+        "visit and/or days_from_baseline",
+        "Visit label; the baseline is `baseline` (any case, or --baseline LABEL).",
+    ),
+    (
+        "days_from_baseline",
+        "visit and/or days_from_baseline",
+        "Days since baseline (0 at baseline); orders the visits when every row has it.",
+    ),
+    (
+        "side",
+        "optional",
+        "`left`, `right` or `both` (default): the side of the face the row's arm applies to; a left photo contributes its left and midline zones.",
+    ),
+    (
+        "arm",
+        "optional",
+        "`treated`, `control` or any label (default `all`). With both `treated` and `control` the split-face contrast treated-control is computed.",
+    ),
+    (
+        "view",
+        "optional",
+        "Camera view (e.g. frontal, left45); one photo per subject, visit, side and view.",
+    ),
+    (
+        "needle_depth_mm",
+        "optional",
+        "Microneedling depth, mm (number).",
+    ),
+    ("device", "optional", "Treatment device."),
+    (
+        "session_count",
+        "optional",
+        "Treatment sessions so far (number).",
+    ),
+    (
+        "image_id, px_per_mm, roi",
+        "optional",
+        "As for any skintex manifest.",
+    ),
+];
+
 /// `columns.csv`: one row per column of every table (`table,column,unit,description`).
 pub fn columns_csv(carried_columns: &[String]) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     let _ = writer.write_record(["table", "column", "unit", "description"]);
-    for (table, columns) in tables(carried_columns) {
+    for (table, columns) in tables(carried_columns)
+        .into_iter()
+        .chain(crate::study::study_tables())
+    {
         for c in columns {
             let _ = writer.write_record([table, &c.name, &c.unit, &c.description]);
         }
@@ -43,7 +97,18 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
          an image is uncalibrated. Texture values are photographic proxies measured on \
          luminance, not heights in micrometres.\n",
     );
-    for (table, columns) in tables(carried_columns) {
+    let study = crate::study::study_tables();
+    for (i, (table, columns)) in tables(carried_columns).into_iter().chain(study).enumerate() {
+        if i == tables(carried_columns).len() {
+            out.push_str(
+                "\n# Study outputs (`skintex study`, `skintex analyze --study`)\n\n\
+                 ## Study manifest\n\nOne row per photo; other columns are carried by \
+                 `skintex analyze`.\n\n| column | needed | meaning |\n|---|---|---|\n",
+            );
+            for (c, needed, meaning) in STUDY_MANIFEST_COLUMNS {
+                let _ = writeln!(out, "| `{c}` | {needed} | {meaning} |");
+            }
+        }
         let _ = write!(
             out,
             "\n## {table}\n\n| column | unit | description |\n|---|---|---|\n"
