@@ -201,12 +201,16 @@ param_section! {
         /// over which the valley strength is averaged before thresholding, mm. Long lines keep
         /// their strength; short valleys of the skin relief and pores are attenuated. 0 = off.
         line_support_mm: f64 = 2.0, [0.0, 50.0];
+        /// Least length of the along-line averaging segment in line widths (1.6651 x the best
+        /// scale sigma at the pixel): the segment is max(line_support_mm, this x width) long,
+        /// so wide, shallow lines are averaged over more of their length. 0 = off.
+        line_support_widths: f64 = 3.6, [0.0, 100.0];
         /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
         /// strength is sigma^2 l2 / 0.385 (times the blobness and two-sided factors, averaged
         /// along the line), which equals the depth of a Gaussian valley at its best scale, so
-        /// 0.055 = a valley 5.5 % darker than its sides. Chosen on phantoms at 20 px/mm (see
+        /// 0.045 = a valley 4.5 % darker than its sides. Chosen on phantoms at 20 px/mm (see
         /// tests/validation_lines.rs): lower values admit the skin relief as lines.
-        strength_high: f64 = 0.05, [0.0, 10.0];
+        strength_high: f64 = 0.045, [0.0, 10.0];
         /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
         /// added to a line when connected to a seed. A value above strength_high acts as
         /// strength_high.
@@ -218,6 +222,9 @@ param_section! {
         /// A gap is bridged only if the mean valley strength along it is at least this fraction
         /// of strength_low (a faint but still valley-like gap).
         bridge_strength_fraction: f64 = 0.5, [0.0, 10.0];
+        /// Smallest ratio of a line's length to its mean width; shorter, stubbier valleys (e.g.
+        /// the gap between two pigmented spots) are not lines. 0 = off.
+        min_aspect_ratio: f64 = 4.0, [0.0, 1000.0];
     }
 }
 

@@ -263,7 +263,8 @@ fn timing_12_mp_zone() {
 #[ignore = "threshold sweep used to choose the defaults; prints a table"]
 fn diag_thresholds() {
     use skintex::metrics::lines::{
-        line_scales_px, lines_from_strength, support_half_px, valley_strength,
+        line_scales_px, lines_from_strength, support_half_per_sigma, support_half_px,
+        valley_strength,
     };
     let mut cfg = Config::default();
     if let Ok(v) = std::env::var("SUPMM") {
@@ -304,6 +305,7 @@ fn diag_thresholds() {
             &sig,
             cfg.lines.blob_beta,
             sup,
+            support_half_per_sigma(&cfg.lines),
             0.01,
         );
         cases.push((seed, h, vs, phantom.truth));
@@ -321,6 +323,23 @@ fn diag_thresholds() {
             for (seed, h, vs, truth) in &cases {
                 let det = lines_from_strength(h, vs, &params);
                 let len: f64 = det.lines.iter().map(|l| l.length_mm).sum();
+                if std::env::var_os("DIAG_DETAIL").is_some() {
+                    eprintln!("seed {seed}:");
+                    for w in &truth.wrinkles {
+                        eprintln!(
+                            "    truth {:5.2} mm w {:.2} d {:.3} {:8} {:3.0} deg at {:?}",
+                            w.length_mm, w.width_mm, w.depth_mm, w.profile, w.orientation_deg,
+                            w.polyline_px.first().map(|p| (p[0] as i32, p[1] as i32))
+                        );
+                    }
+                    for l in &det.lines {
+                        eprintln!(
+                            "    found {:5.2} mm w {:.2} d {:.3} {:3.0} deg at {:?}",
+                            l.length_mm, l.width_mm, l.depth, l.orientation_deg,
+                            l.skeleton.first()
+                        );
+                    }
+                }
                 let t = truth.total_wrinkle_length_mm;
                 if truth.wrinkles.is_empty() {
                     false_mm = false_mm.max(len);

@@ -17,8 +17,8 @@
 //! The pyramid of [`gaussian_blur`](super::gaussian::gaussian_blur) is NOT used: σ²-normalised
 //! second differences amplify its interpolation ripple (period 2^L px) by ≈ 4σ², which measured
 //! 4–14 % of max |λ2| at σ = 4–16 px. The cost therefore grows linearly with σ (≈ 4σ + 2
-//! multiply-adds per pixel for the blur). Large scales should be computed on a decimated image
-//! (derivatives at the coarse level, then interpolated): not implemented yet. Differences reflect at the border like the blur
+//! multiply-adds per pixel for the blur). Callers that need large scales decimate the image
+//! themselves (see [`crate::metrics::lines`]). Differences reflect at the border like the blur
 //! (half-sample symmetric), so the first derivative across an edge of the image is 0.
 //!
 //! Sign: a dark line (valley) on a bright background has λ2 > 0 across the line; a bright ridge
@@ -64,6 +64,13 @@ pub fn hessian_eigenvalues(src: ArrayView2<f32>, sigma_px: f32) -> HessianEigen 
 pub fn hessian_eigenvalues_par(src: ArrayView2<f32>, sigma_px: f32) -> HessianEigen {
     let smooth = blur(src, sigma_px, true, f32::INFINITY);
     eigen_of_blurred(&smooth, sigma_px, true)
+}
+
+/// [`hessian_eigenvalues`] of an image that is already blurred by G_σ (`smooth = G_σ ∗ src`):
+/// only the second differences and the eigen-decomposition, normalised by `sigma_px²`. Lets a
+/// caller that also needs the blurred image (e.g. to sample it) blur once.
+pub fn hessian_eigen_of_blurred(smooth: &Array2<f32>, sigma_px: f32) -> HessianEigen {
+    eigen_of_blurred(smooth, sigma_px, false)
 }
 
 /// `atan2(y, x)` in radians, |error| ≤ 1e-6 rad: odd polynomial of Abramowitz & Stegun 4.4.49

@@ -85,8 +85,8 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
 use crate::imgops::components::{Connectivity, hysteresis, label_components};
-use crate::imgops::gaussian::gaussian_blur;
-use crate::imgops::hessian::{HessianEigen, hessian_eigenvalues};
+use crate::imgops::gaussian::gaussian_blur_exact;
+use crate::imgops::hessian::{HessianEigen, hessian_eigen_of_blurred};
 use crate::imgops::thinning::thin;
 
 use super::spec;
@@ -191,16 +191,20 @@ const HOLE_MAX_MM2: f64 = 1.0;
 /// Number of spur-pruning passes (a second pass removes spurs left on spurs).
 const PRUNE_PASSES: usize = 2;
 
-/// The symmetry factor Q is `min(1, SYMMETRY_FULL_CREDIT·d_min/d_max)`: full credit when the
-/// lower side of the valley rises at least half as much as the higher side.
+/// The symmetry factor Q is `min(1, SYMMETRY_FULL_CREDIT·d_min/d_max)`: with 1, Q = d_min/d_max
+/// (full credit only when both sides of the valley rise equally; 2 was tried on the phantoms and
+/// admitted more false lines).
 const SYMMETRY_FULL_CREDIT: f32 = 1.0;
 
 /// The along-line mean is capped at this multiple of the pixel's own strength, so that the
 /// average does not carry a line beyond its end.
 const OWN_STRENGTH_FACTOR: f32 = 1.0;
 
-/// Smallest σ, in pixels of the level it is computed on, for a decimated scale.
+/// Smallest total blur σ/2^L, in pixels of pyramid level L, of a scale computed on level L ≥ 1.
 const MIN_LEVEL_SIGMA: f64 = 2.0;
+
+/// Smallest σ, in detection-grid px, of the smallest scale (see [`detection_step`]).
+const MIN_GRID_SIGMA: f64 = 1.0;
 
 /// The scales σ (px) looked for: geometric from `min_width_mm` to `max_width_mm`.
 pub fn line_scales_px(params: &LinesParams, px_per_mm: f64) -> Vec<f64> {
@@ -215,17 +219,34 @@ pub fn line_scales_px(params: &LinesParams, px_per_mm: f64) -> Vec<f64> {
     (0..=steps).map(|k| lo * ratio.powi(k as i32)).collect()
 }
 
-/// Multi-scale valley strength and its best scale and direction at every pixel.
+/// Multi-scale valley strength and its best scale and direction on the detection grid.
 pub struct ValleyStrength {
     /// S = max over σ of the normalised valley strength (z units), 0 where not a valley.
     pub strength: Array2<f32>,
-    /// Best scale σ* (px), refined by a parabola in ln σ; NaN where S = 0.
+    /// Best scale σ* (image px), refined by a parabola in ln σ; NaN where S = 0.
     pub sigma_px: Array2<f32>,
     /// Line direction at σ* (radians in [0, π), 0 = +x, counter-clockwise on screen).
     pub direction: Array2<f32>,
+    /// Spacing of the detection grid in image px: grid sample (i, j) is pixel
+    /// (step·i, step·j) of the input (see [`detection_step`]).
+    pub step: usize,
 }
 
-/// Compute the multi-scale valley strength of `z` inside `mask` at the scales `sigmas_px`.
+/// Spacing (image px, a power of 2) of the grid on which lines are detected: the coarsest
+/// pyramid level on which the smallest scale is still at least `MIN_GRID_SIGMA` grid px, so
+/// the narrowest line looked for is at least `1.6651·MIN_GRID_SIGMA` ≈ 0.83 grid px wide.
+pub fn detection_step(sigmas_px: &[f64]) -> usize {
+    let lo = sigmas_px.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut level = 0;
+    while lo.is_finite() && lo / f64::from(1u32 << (level + 1)) >= MIN_GRID_SIGMA && level < 8 {
+        level += 1;
+    }
+    1 << level
+}
+
+/// Compute the multi-scale valley strength of `z` inside `mask` at the scales `sigmas_px`,
+/// on the detection grid of [`detection_step`]. `support_half_px` (image px) is the half-length
+/// of the along-line mean; `min_strength` the lowest strength the caller thresholds at.
 ///
 /// See the module documentation for the formula.
 pub fn valley_strength(
@@ -234,21 +255,27 @@ pub fn valley_strength(
     sigmas_px: &[f64],
     beta: f64,
     support_half_px: usize,
+    support_half_per_sigma: f64,
     min_strength: f32,
 ) -> ValleyStrength {
     let (rows, cols) = z.dim();
-    let edge_dist = mask_edge_distance(mask);
-    let mut best = Array2::<f32>::zeros((rows, cols));
-    let mut best_k = Array2::<u8>::from_elem((rows, cols), u8::MAX);
-    let mut below = Array2::<f32>::from_elem((rows, cols), f32::NAN);
-    let mut above = Array2::<f32>::from_elem((rows, cols), f32::NAN);
-    let mut prev = Array2::<f32>::zeros((rows, cols));
-    let mut direction = Array2::<f32>::zeros((rows, cols));
+    let step = detection_step(sigmas_px);
+    let grid_level = step.trailing_zeros() as usize;
+    let (grows, gcols) = (rows.div_ceil(step), cols.div_ceil(step));
+    let gmask = Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]);
+    let edge_dist = mask_edge_distance(gmask.view());
+    let mut best = Array2::<f32>::zeros((grows, gcols));
+    let mut best_k = Array2::<u8>::from_elem((grows, gcols), u8::MAX);
+    let mut below = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
+    let mut above = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
+    let mut prev = Array2::<f32>::zeros((grows, gcols));
+    let mut direction = Array2::<f32>::zeros((grows, gcols));
+    let mut current = Array2::<f32>::zeros((grows, gcols));
+    let mut current_theta = Array2::<f32>::zeros((grows, gcols));
     let inv_two_beta2 = (1.0 / (2.0 * beta * beta)) as f32;
 
-    // Pyramid of z: level L has accumulated blur 2^L full px (1 coarse px), sample j at 2^L·j.
+    // Pyramid of z: level L has accumulated blur 2^L image px (1 level px), sample j at 2^L·j.
     let mut levels: Vec<Array2<f32>> = Vec::new();
-    let mut current = Array2::<f32>::zeros((rows, cols));
     for (k, &sigma) in sigmas_px.iter().enumerate() {
         let level = decimation_level(sigma);
         while levels.len() <= level {
@@ -256,7 +283,7 @@ pub fn valley_strength(
                 None => z.to_owned(),
                 Some(prev_level) => {
                     let blur = if levels.len() == 1 { 2.0 } else { 3f32.sqrt() };
-                    decimate2(gaussian_blur(prev_level.view(), blur).view())
+                    decimate2(gaussian_blur_exact(prev_level.view(), blur).view())
                 }
             };
             levels.push(next);
@@ -264,24 +291,45 @@ pub fn valley_strength(
         let factor = f64::from(1u32 << level);
         let pre_blur = if level == 0 { 0.0 } else { factor };
         let sigma_level = ((sigma * sigma - pre_blur * pre_blur).max(0.0)).sqrt() / factor;
-        let eig = hessian_eigenvalues(levels[level].view(), sigma_level as f32);
+        let smooth = gaussian_blur_exact(levels[level].view(), sigma_level as f32);
+        let eig = hessian_eigen_of_blurred(&smooth, sigma_level as f32);
         // Re-normalise from (σ_level·2^L)² to σ² so every scale is comparable.
         let renorm = (sigma * sigma / (sigma_level * factor).powi(2)) / GAUSSIAN_PEAK_RESPONSE;
-        let renorm = renorm as f32;
-        let smooth = gaussian_blur(levels[level].view(), sigma_level as f32);
-        let coarse = strength_map(&eig, &smooth, sigma_level as f32, renorm, inv_two_beta2);
-        let margin = EDGE_SIGMAS * sigma as f32;
-        // Write this scale's strength at full resolution into `current`.
-        if level == 0 {
-            current.assign(&coarse);
-        } else {
-            upsample_bilinear(coarse.view(), 1usize << level, &mut current);
+        let level_strength = strength_map(
+            &eig,
+            &smooth,
+            sigma_level as f32,
+            renorm as f32,
+            inv_two_beta2,
+        );
+        // This scale's strength and direction on the detection grid.
+        match level.cmp(&grid_level) {
+            std::cmp::Ordering::Less => pool_max(
+                &level_strength,
+                &eig.theta,
+                1 << (grid_level - level),
+                &mut current,
+                &mut current_theta,
+            ),
+            std::cmp::Ordering::Equal => {
+                current.assign(&level_strength);
+                current_theta.assign(&eig.theta);
+            }
+            std::cmp::Ordering::Greater => {
+                let f = 1usize << (level - grid_level);
+                upsample_bilinear(level_strength.view(), f, &mut current);
+                let dim = eig.theta.dim();
+                for ((r, c), t) in current_theta.indexed_iter_mut() {
+                    *t = eig.theta[nearest_coarse(r, c, level - grid_level, dim)];
+                }
+            }
         }
+        let margin = EDGE_SIGMAS * sigma as f32 / step as f32;
         let k8 = k as u8;
-        for r in 0..rows {
-            for c in 0..cols {
+        for r in 0..grows {
+            for c in 0..gcols {
                 let mut s = current[(r, c)];
-                if !mask[(r, c)] || edge_dist.as_ref().is_some_and(|d| d[(r, c)] < margin) {
+                if !gmask[(r, c)] || edge_dist.as_ref().is_some_and(|d| d[(r, c)] < margin) {
                     s = 0.0;
                 }
                 if s > best[(r, c)] {
@@ -289,12 +337,7 @@ pub fn valley_strength(
                     below[(r, c)] = if k == 0 { f32::NAN } else { prev[(r, c)] };
                     above[(r, c)] = f32::NAN;
                     best_k[(r, c)] = k8;
-                    let (lr, lc) = if level == 0 {
-                        (r, c)
-                    } else {
-                        nearest_coarse(r, c, level, eig.theta.dim())
-                    };
-                    direction[(r, c)] = eig.theta[(lr, lc)].rem_euclid(std::f32::consts::PI);
+                    direction[(r, c)] = current_theta[(r, c)].rem_euclid(std::f32::consts::PI);
                 } else if k > 0 && best_k[(r, c)] == k8 - 1 {
                     above[(r, c)] = s;
                 }
@@ -307,7 +350,7 @@ pub fn valley_strength(
     } else {
         0.0
     };
-    let mut sigma_map = Array2::<f32>::from_elem((rows, cols), f32::NAN);
+    let mut sigma_map = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
     ndarray::Zip::from(&mut sigma_map)
         .and(&best)
         .and(&best_k)
@@ -326,17 +369,33 @@ pub fn valley_strength(
             }
             *out = (sigmas_px[k as usize].ln() + offset * ln_ratio).exp() as f32;
         });
-    let strength = along_line_mean(&best, &direction, support_half_px, min_strength);
+    let half_grid = (support_half_px as f64 / step as f64).round() as usize;
+    let strength = along_line_mean(
+        &best,
+        &direction,
+        &sigma_map,
+        (support_half_per_sigma / step as f64) as f32,
+        half_grid,
+        min_strength,
+    );
+
     ValleyStrength {
         strength,
         sigma_px: sigma_map,
         direction,
+        step,
     }
 }
 
 /// Half-length in px of the along-line averaging segment, `line_support_mm / 2`.
 pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
     (0.5 * params.line_support_mm * px_per_mm).round().max(0.0) as usize
+}
+
+/// Half-length of the along-line averaging segment per px of σ*:
+/// `line_support_widths / 2 · 1.6651` (the segment spans `line_support_widths` line widths).
+pub fn support_half_per_sigma(params: &LinesParams) -> f64 {
+    0.5 * params.line_support_widths.max(0.0) * WIDTH_PER_SIGMA
 }
 
 /// Mean of `s` over the segment of `2·half_px + 1` samples centred on each pixel and aligned
@@ -348,18 +407,32 @@ pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
 fn along_line_mean(
     s: &Array2<f32>,
     direction: &Array2<f32>,
+    sigma_px: &Array2<f32>,
+    half_per_sigma: f32,
     half_px: usize,
     min_strength: f32,
 ) -> Array2<f32> {
-    if half_px == 0 {
+    if half_px == 0 && half_per_sigma <= 0.0 {
         return s.clone();
     }
     let (rows, cols) = s.dim();
-    // Doubled-angle unit vectors: agreement cos 2(θq − θp) = c_q·c_p + s_q·s_p.
-    let c2 = direction.mapv(|t| (2.0 * t).cos());
-    let s2 = direction.mapv(|t| (2.0 * t).sin());
     let mut out = s.clone();
     let h = half_px as isize;
+    // Doubled-angle unit vectors, computed only where needed: agreement cos 2(θq − θp).
+    let mut c2 = Array2::<f32>::zeros((rows, cols));
+    let mut s2 = Array2::<f32>::zeros((rows, cols));
+    ndarray::Zip::from(&mut c2)
+        .and(&mut s2)
+        .and(s)
+        .and(direction)
+        .for_each(|c, sn, &v, &t| {
+            if v > 0.0 {
+                let (a, b) = (2.0 * t).sin_cos();
+                *c = b;
+                *sn = a;
+            }
+        });
+    let (rows_i, cols_i) = (rows as isize, cols as isize);
     for ((r, c), o) in out.indexed_iter_mut() {
         let own = s[(r, c)];
         if own < min_strength || own <= 0.0 {
@@ -368,12 +441,18 @@ fn along_line_mean(
         let theta = direction[(r, c)];
         let (dc, dr) = (theta.cos(), -theta.sin());
         let (cp, sp) = (c2[(r, c)], s2[(r, c)]);
+        let sig = sigma_px[(r, c)];
+        let h = if sig.is_finite() {
+            h.max((half_per_sigma * sig).round() as isize)
+        } else {
+            h
+        };
         let mut sum = 0.0f32;
         let mut n = 0u32;
         for t in -h..=h {
             let rr = (r as f32 + t as f32 * dr).round() as isize;
             let cc = (c as f32 + t as f32 * dc).round() as isize;
-            if rr >= 0 && cc >= 0 && (rr as usize) < rows && (cc as usize) < cols {
+            if rr >= 0 && cc >= 0 && rr < rows_i && cc < cols_i {
                 let q = (rr as usize, cc as usize);
                 // Only samples whose own direction agrees with this pixel's count fully.
                 let agree = (c2[q] * cp + s2[q] * sp).max(0.0);
@@ -386,18 +465,54 @@ fn along_line_mean(
     out
 }
 
-/// Pyramid level on which scale `sigma_px` is computed: σ/2^L ∈ [2, 4) coarse px, or 0.
+/// Pyramid level on which scale `sigma_px` is computed: the coarsest L with
+/// σ/2^L ≥ `MIN_LEVEL_SIGMA` level px (0 for small σ).
 fn decimation_level(sigma_px: f64) -> usize {
-    if sigma_px < 2.0 * MIN_LEVEL_SIGMA {
-        0
-    } else {
-        (sigma_px / MIN_LEVEL_SIGMA).log2().floor() as usize
+    let mut level = 0;
+    while sigma_px / f64::from(1u32 << (level + 1)) >= MIN_LEVEL_SIGMA && level < 16 {
+        level += 1;
     }
+    level
 }
 
 /// Every second sample in both directions (the input is already blurred).
 fn decimate2(src: ArrayView2<f32>) -> Array2<f32> {
     src.slice(s![..;2, ..;2]).to_owned()
+}
+
+/// Max of `s` over the `(f+1)×(f+1)` window centred on sample `f·i` (clipped to the array)
+/// into `out` (grid of step `f`), with the direction of the maximum (first in raster order).
+fn pool_max(
+    s: &Array2<f32>,
+    theta: &Array2<f32>,
+    f: usize,
+    out: &mut Array2<f32>,
+    out_theta: &mut Array2<f32>,
+) {
+    let (rows, cols) = s.dim();
+    let half = f / 2;
+    let (grows, gcols) = out.dim();
+    for i in 0..grows {
+        let r0 = (i * f).saturating_sub(half);
+        let r1 = (i * f + half).min(rows - 1);
+        for j in 0..gcols {
+            let c0 = (j * f).saturating_sub(half);
+            let c1 = (j * f + half).min(cols - 1);
+            let mut m = f32::NEG_INFINITY;
+            let mut t = 0.0;
+            for r in r0..=r1 {
+                let row = s.row(r);
+                for c in c0..=c1 {
+                    if row[c] > m {
+                        m = row[c];
+                        t = theta[(r, c)];
+                    }
+                }
+            }
+            out[(i, j)] = m;
+            out_theta[(i, j)] = t;
+        }
+    }
 }
 
 /// Bilinear upsampling of a level sampled at `factor·j` into `out` (full resolution).
@@ -606,9 +721,10 @@ fn skeleton_neighbours(
 
 /// Remove spurs: branches that run from an end point to a junction (≥ 3 neighbours) and are
 /// shorter than the local line width `1.6651·σ*` at the junction or `min_px`, whichever is
-/// larger. Isolated segments (end point to end point) are kept whole. End points are visited in
+/// larger (lengths in grid px; `sigma_px` in image px, `step_px` image px per grid px). Isolated
+/// segments (end point to end point) are kept whole. End points are visited in
 /// raster order, so the result is deterministic.
-fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, min_px: f64) {
+fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, step_px: f64, min_px: f64) {
     let ends: Vec<(usize, usize)> = sk
         .indexed_iter()
         .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
@@ -644,7 +760,7 @@ fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, min_px: f64) {
         if j == cur && path.last() == Some(&cur) && cur != start {
             path.pop();
         }
-        let width = f64::from(sigma_px[j]) * WIDTH_PER_SIGMA;
+        let width = f64::from(sigma_px[j]) * WIDTH_PER_SIGMA / step_px;
         let limit = if width.is_finite() {
             width.max(min_px)
         } else {
@@ -861,6 +977,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         &sigmas,
         params.blob_beta,
         support_half_px(params, height.px_per_mm),
+        support_half_per_sigma(params),
         params.strength_low.min(params.strength_high) as f32,
     );
     lines_from_strength(height, &vs, params)
@@ -874,19 +991,25 @@ pub fn lines_from_strength(
     params: &LinesParams,
 ) -> LineDetection {
     let px_per_mm = height.px_per_mm;
+    let step = vs.step;
+    let stepf = step as f64;
+    // Grid px per mm: the detection grid samples every `step`-th image pixel.
+    let grid_per_mm = px_per_mm / stepf;
     let low = params.strength_low.min(params.strength_high) as f32;
     let high = params.strength_high as f32;
     let mut region = hysteresis(&vs.strength, low, high);
-    fill_small_holes(&mut region, HOLE_MAX_MM2 * px_per_mm * px_per_mm);
+    fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
     let (labels, n_labels) = label_components(&region, Connectivity::Eight);
     let mut skeleton = thin(&region);
     for _ in 0..PRUNE_PASSES {
-        prune_spurs(&mut skeleton, &vs.sigma_px, SPUR_MIN_MM * px_per_mm);
+        prune_spurs(&mut skeleton, &vs.sigma_px, stepf, SPUR_MIN_MM * grid_per_mm);
     }
+    let (grows, gcols) = skeleton.dim();
+
     let mut acc = vec![LineAcc::default(); n_labels + 1];
     for ((r, c), &l) in labels.indexed_iter() {
         if l > 0 {
-            acc[l as usize].region_px += 1;
+            acc[l as usize].region_px += step * step;
         }
         if !skeleton[(r, c)] || l == 0 {
             continue;
@@ -895,18 +1018,38 @@ pub fn lines_from_strength(
         let sigma = f64::from(vs.sigma_px[(r, c)]);
         let theta = f64::from(vs.direction[(r, c)]);
         // A digital line at angle θ has one skeleton pixel per step along its major axis.
-        let w = 1.0 / theta.cos().abs().max(theta.sin().abs());
+        let w = stepf / theta.cos().abs().max(theta.sin().abs());
         a.length_px += w;
+        let (ri, ci) = (r * step, c * step);
         a.skeleton
-            .push(((c + height.x0) as u32, (r + height.y0) as u32));
+            .push(((ci + height.x0) as u32, (ri + height.y0) as u32));
+        // On a coarse grid, also the image pixels between this sample and its forward
+        // skeleton neighbours (E, SW, S, SE), so that the drawn skeleton is connected.
+        if step > 1 {
+            for (dr, dc) in [(0isize, 1isize), (1, -1), (1, 0), (1, 1)] {
+                let (rr, cc) = (r as isize + dr, c as isize + dc);
+                if rr < 0 || cc < 0 || rr as usize >= grows || cc as usize >= gcols {
+                    continue;
+                }
+                if !skeleton[(rr as usize, cc as usize)] {
+                    continue;
+                }
+                for t in 1..step as isize {
+                    let y = ri as isize + dr * t;
+                    let x = ci as isize + dc * t;
+                    a.skeleton
+                        .push(((x as usize + height.x0) as u32, (y as usize + height.y0) as u32));
+                }
+            }
+        }
         if sigma.is_finite() {
             let width = WIDTH_PER_SIGMA * sigma;
             a.width_px += w * width;
             a.width_weight += w;
             // Normal to the line direction θ (counter-clockwise on screen: rows grow downward).
             let (nr, nc) = (-theta.cos(), -theta.sin());
-            let (rf, cf) = (r as f64, c as f64);
-            let centre = f64::from(height.z[(r, c)]);
+            let (rf, cf) = (ri as f64, ci as f64);
+            let centre = f64::from(height.z[(ri, ci)]);
             let sides: Vec<f64> = [1.0, -1.0]
                 .iter()
                 .filter_map(|&s| {
@@ -933,7 +1076,7 @@ pub fn lines_from_strength(
         &skeleton,
         &labels,
         &vs.strength,
-        params.bridge_gap_mm * px_per_mm,
+        params.bridge_gap_mm * grid_per_mm,
         (params.bridge_strength_fraction * params.strength_low.min(params.strength_high)) as f32,
     );
     let mut parent: Vec<usize> = (0..=n_labels).collect();
@@ -942,14 +1085,16 @@ pub fn lines_from_strength(
         let (keep, gone) = (ra.min(rb), ra.max(rb));
         parent[gone] = keep;
         let g = &mut acc[keep];
-        g.length_px += b.length_px;
-        g.cos2 += b.length_px * (2.0 * b.theta).cos();
-        g.sin2 += b.length_px * (2.0 * b.theta).sin();
-        g.skeleton.extend(
-            b.pixels
-                .iter()
-                .map(|&(r, c)| ((c + height.x0) as u32, (r + height.y0) as u32)),
-        );
+        let gap_px = b.length_px * stepf;
+        g.length_px += gap_px;
+        g.cos2 += gap_px * (2.0 * b.theta).cos();
+        g.sin2 += gap_px * (2.0 * b.theta).sin();
+        g.skeleton.extend(b.pixels.iter().map(|&(r, c)| {
+            (
+                (c * step + height.x0) as u32,
+                (r * step + height.y0) as u32,
+            )
+        }));
     }
     for l in (1..=n_labels).rev() {
         let root = find_root(&mut parent, l);
@@ -976,6 +1121,9 @@ pub fn lines_from_strength(
     };
     for a in acc.into_iter().skip(1) {
         if a.length_px < min_length_px || a.length_px <= 0.0 {
+            continue;
+        }
+        if a.width_weight > 0.0 && a.length_px < params.min_aspect_ratio * a.width_px / a.width_weight {
             continue;
         }
         out.region_px += a.region_px;

@@ -148,6 +148,7 @@ pub fn save_record(out: &Path, key: &str, rows: &ImageRows) -> std::io::Result<(
         rows: rows.clone(),
     };
     let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(records_dir(out))?;
     write_atomic(&record_path(out, key), &bytes)
 }
 
