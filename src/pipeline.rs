@@ -291,6 +291,10 @@ fn analyze_decoded(
             }
         }
     };
+    let mut zones = zones;
+    if let Some(valid) = &decoded.valid {
+        restrict_zones(&mut zones, &Mask::tight(valid.view(), 0, 0));
+    }
     drop(decoded);
     lap(&mut timing.segment_ms);
     if calibration.source == CalibrationSource::None

@@ -516,3 +516,50 @@ fn detection_tables_are_identical_across_thread_counts() {
     let (_, scars) = read_csv(&dir.path().join("out1/scars.csv"));
     assert!(!scars.is_empty(), "the phantoms have scars to compare");
 }
+
+/// NaN and infinite samples of a floating-point TIFF are left out of the zone (not read as
+/// black): the zone shrinks by exactly those pixels and tone equals that of the valid pixels.
+#[test]
+fn nonfinite_float_tiff_pixels_are_left_out_of_the_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = image::DynamicImage::ImageRgb8(skin_image(40, 30, 3)).to_rgb32f();
+    let mut holed = base.clone();
+    for y in 5..15 {
+        for x in 10..20 {
+            holed.put_pixel(x, y, image::Rgb([f32::NAN, f32::INFINITY, 0.5]));
+        }
+    }
+    // Reference: the same valid pixels, the hole filled with a colour far from skin. Its tone
+    // must differ, while the masked image's must not depend on what the hole holds.
+    let mut painted = holed.clone();
+    for y in 5..15 {
+        for x in 10..20 {
+            painted.put_pixel(x, y, image::Rgb([0.0, 0.0, 0.0]));
+        }
+    }
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    image::DynamicImage::ImageRgb32F(holed)
+        .save_with_format(input.join("holed.tif"), ImageFormat::Tiff)
+        .unwrap();
+    image::DynamicImage::ImageRgb32F(painted)
+        .save_with_format(input.join("painted.tif"), ImageFormat::Tiff)
+        .unwrap();
+    let out = dir.path().join("out");
+    analyze(&[input.to_str().unwrap(), "--no-qc"], &out).code(0);
+    let (ih, images) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&ih, &images[0], "image_id"), "holed");
+    assert_eq!(cell(&ih, &images[0], "invalid_px"), "100");
+    assert_eq!(cell(&ih, &images[1], "invalid_px"), "0");
+    let (mh, metrics) = read_csv(&out.join("metrics.csv"));
+    assert_eq!(cell(&mh, &metrics[0], "zone_area_px"), "1100");
+    assert_eq!(cell(&mh, &metrics[1], "zone_area_px"), "1200");
+    let l = |r: &Vec<String>| cell(&mh, r, "tone_l_mean").parse::<f64>().unwrap();
+    // The black block pulls the painted image's mean L* down by about 100/1200 of the skin's L*.
+    assert!(
+        l(&metrics[1]) < l(&metrics[0]) - 3.0,
+        "{} vs {}",
+        l(&metrics[0]),
+        l(&metrics[1])
+    );
+}

@@ -20,12 +20,57 @@ pub struct ImageInfo {
     pub channels: &'static str,
     /// EXIF orientation tag 1..=8 (1 when absent).
     pub exif_orientation: u8,
+    /// Pixels with a NaN or infinite sample (floating-point TIFF); excluded from every zone.
+    pub invalid_px: u64,
 }
 
 /// A decoded photo, upright.
 pub struct DecodedImage {
     pub info: ImageInfo,
     pub image: DynamicImage,
+    /// For floating-point images with NaN or infinite samples: `true` where every sample of the
+    /// pixel is finite. Those samples have been replaced by the mean of the channel's finite
+    /// samples (so filters do not spread NaN), and the pixels must be left out of every zone.
+    pub valid: Option<ndarray::Array2<bool>>,
+}
+
+/// Replace non-finite samples of a float image by the channel mean of its finite samples and
+/// return the mask of pixels whose samples were all finite, or `None` when all were.
+fn mask_nonfinite(image: &mut DynamicImage) -> Option<ndarray::Array2<bool>> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let (samples, channels): (&mut [f32], usize) = match image {
+        DynamicImage::ImageRgb32F(b) => (b.as_mut(), 3),
+        DynamicImage::ImageRgba32F(b) => (b.as_mut(), 4),
+        _ => return None,
+    };
+    if samples.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let mut valid = ndarray::Array2::from_elem((h, w), true);
+    let mut sums = vec![(0.0f64, 0u64); channels];
+    for (i, px) in samples.chunks_exact(channels).enumerate() {
+        if px.iter().any(|v| !v.is_finite()) {
+            valid[[i / w, i % w]] = false;
+        }
+        for (c, v) in px.iter().enumerate() {
+            if v.is_finite() {
+                sums[c].0 += f64::from(*v);
+                sums[c].1 += 1;
+            }
+        }
+    }
+    let fill: Vec<f32> = sums
+        .iter()
+        .map(|&(s, n)| if n > 0 { (s / n as f64) as f32 } else { 0.0 })
+        .collect();
+    for px in samples.chunks_exact_mut(channels) {
+        for (c, v) in px.iter_mut().enumerate() {
+            if !v.is_finite() {
+                *v = fill[c];
+            }
+        }
+    }
+    Some(valid)
 }
 
 /// Why a file could not be decoded.
@@ -132,6 +177,10 @@ pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, D
     let colour = decoder.color_type();
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
     image.apply_orientation(orientation);
+    let valid = mask_nonfinite(&mut image);
+    let invalid_px = valid
+        .as_ref()
+        .map_or(0, |v| v.iter().filter(|&&b| !b).count() as u64);
 
     let bit_depth =
         u8::try_from(colour.bits_per_pixel() / u16::from(colour.channel_count())).unwrap_or(0);
@@ -149,8 +198,10 @@ pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, D
             bit_depth,
             channels,
             exif_orientation: orientation.to_exif(),
+            invalid_px,
         },
         image,
+        valid,
     })
 }
 
@@ -165,6 +216,22 @@ mod tests {
             decode_bytes(b"hello, not an image", 100.0),
             Err(DecodeError::UnknownFormat)
         ));
+    }
+
+    #[test]
+    fn nonfinite_float_samples_are_filled_and_masked() {
+        let mut img = image::Rgb32FImage::from_pixel(4, 3, image::Rgb([0.5, 0.25, 0.125]));
+        img.put_pixel(1, 2, image::Rgb([f32::NAN, 0.25, 0.125]));
+        img.put_pixel(3, 0, image::Rgb([0.5, f32::INFINITY, 0.125]));
+        let mut dynamic = DynamicImage::ImageRgb32F(img);
+        let valid = mask_nonfinite(&mut dynamic).unwrap();
+        assert_eq!(valid.iter().filter(|&&b| !b).count(), 2);
+        assert!(!valid[[2, 1]] && !valid[[0, 3]] && valid[[0, 0]]);
+        let filled = dynamic.as_rgb32f().unwrap();
+        assert_eq!(filled.get_pixel(1, 2).0, [0.5, 0.25, 0.125]);
+        assert_eq!(filled.get_pixel(3, 0).0, [0.5, 0.25, 0.125]);
+        let mut clean = DynamicImage::ImageRgb32F(image::Rgb32FImage::new(2, 2));
+        assert!(mask_nonfinite(&mut clean).is_none());
     }
 
     #[test]

@@ -47,12 +47,23 @@ impl PseudoHeight {
 }
 
 /// Masked local mean: `G_σ ∗ (M·v) / G_σ ∗ M`, NaN where the mask has no weight nearby.
+///
+/// When every pixel is in the mask the denominator is the blur of a constant, 1 up to f32
+/// rounding (~1e−7), and is not computed: the result is `G_σ ∗ v`.
 pub fn masked_local_mean(values: &Array2<f32>, mask: &Array2<bool>, sigma_px: f32) -> Array2<f32> {
+    if mask.iter().all(|&m| m) {
+        return gaussian_blur(values.view(), sigma_px);
+    }
     let weights = mask.mapv(|m| if m { 1.0f32 } else { 0.0 });
-    let weighted = values * &weights;
-    let num = gaussian_blur(weighted.view(), sigma_px);
+    let mut weighted = values.clone();
+    weighted.zip_mut_with(mask, |v, &m| {
+        if !m {
+            *v = 0.0;
+        }
+    });
+    let mut out = gaussian_blur(weighted.view(), sigma_px);
+    drop(weighted);
     let den = gaussian_blur(weights.view(), sigma_px);
-    let mut out = num;
     out.zip_mut_with(&den, |n, &d| *n = if d > 1e-6 { *n / d } else { f32::NAN });
     out
 }
@@ -74,13 +85,12 @@ pub fn pseudo_height(
         .and(b.slice(window))
         .for_each(|y, &r, &g, &b| *y = 0.2126 * r + 0.7152 * g + 0.0722 * b);
     let sigma_px = (ISO_GAUSSIAN_SIGMA_PER_CUTOFF * cutoff_mm * px_per_mm) as f32;
-    let local = masked_local_mean(&luminance, &m.bits, sigma_px);
-    let mut z = Array2::<f32>::zeros(luminance.raw_dim());
+    let mut z = masked_local_mean(&luminance, &m.bits, sigma_px);
     ndarray::Zip::from(&mut z)
         .and(&luminance)
-        .and(&local)
         .and(&m.bits)
-        .for_each(|z, &y, &mean, &inside| {
+        .for_each(|z, &y, &inside| {
+            let mean = *z;
             *z = if inside && mean > 1e-6 {
                 y / mean - 1.0
             } else {
@@ -111,6 +121,36 @@ mod tests {
             Rgb([gain * v, gain * 0.8 * v, gain * 0.7 * v])
         });
         colour_planes(&DynamicImage::ImageRgb32F(img))
+    }
+
+    /// The masked local mean against its definition on a partial mask, and the full-mask
+    /// shortcut against the general formula.
+    #[test]
+    fn masked_local_mean_matches_definition() {
+        let (h, w) = (40, 52);
+        let values = Array2::from_shape_fn((h, w), |(i, j)| {
+            0.3 + 0.2 * ((i * 7 + j * 13) % 17) as f32 / 17.0
+        });
+        let partial = Array2::from_shape_fn((h, w), |(i, j)| (i + 2 * j) % 5 != 0 && j > 3);
+        let sigma = 3.0;
+        let blur = |a: &Array2<f32>| gaussian_blur(a.view(), sigma);
+        let weights = partial.mapv(|m| f32::from(u8::from(m)));
+        let num = blur(&(&values * &weights));
+        let den = blur(&weights);
+        let got = masked_local_mean(&values, &partial, sigma);
+        for ((g, n), d) in got.iter().zip(&num).zip(&den) {
+            assert!((g - n / d).abs() < 1e-6, "{g} vs {}", n / d);
+        }
+        let full = Array2::from_elem((h, w), true);
+        let got = masked_local_mean(&values, &full, sigma);
+        let ones = blur(&full.mapv(|_| 1.0f32));
+        let general = blur(&values) / &ones;
+        let err = got
+            .iter()
+            .zip(&general)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-6, "{err}");
     }
 
     #[test]

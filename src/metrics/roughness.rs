@@ -226,7 +226,7 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
 ) -> Result<ArealParameters, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!(step_mm > 0.0, "pixel step must be positive");
-    let (ny, nx) = z.dim();
+    let ny = z.nrows();
     let (n, mean, max_abs) = masked_mean(&z, &mask)?;
     let (mut s1, mut s2, mut s3, mut s4) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -254,12 +254,6 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
         )
     };
 
-    let (mut sx, mut cx, mut sy, mut cy) = (0.0f64, 0usize, 0.0f64, 0usize);
-    let (mut excess, mut cells) = (0.0f64, 0usize);
-    let term = |gx: f64, gy: f64| {
-        let q = gx * gx + gy * gy;
-        q / ((1.0 + q).sqrt() + 1.0)
-    };
     // Two row buffers (this row, next row) keep the inner loops on contiguous slices.
     let load = |r: usize, zr: &mut Vec<f64>, mr: &mut Vec<bool>| {
         zr.clear();
@@ -268,44 +262,26 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
         mr.extend(mask.row(r).iter().copied());
     };
     let (mut z0, mut m0, mut z1, mut m1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut sums = SlopeSums::default();
     load(0, &mut z0, &mut m0);
     for r in 0..ny {
-        let has_next = r + 1 < ny;
-        if has_next {
+        if r + 1 < ny {
             load(r + 1, &mut z1, &mut m1);
-        }
-        for c in 0..nx {
-            if !m0[c] {
-                continue;
-            }
-            let right_in = c + 1 < nx && m0[c + 1];
-            if right_in {
-                let g = (z0[c + 1] - z0[c]) / step_mm;
-                sx += g * g;
-                cx += 1;
-            }
-            if has_next && m1[c] {
-                let g = (z1[c] - z0[c]) / step_mm;
-                sy += g * g;
-                cy += 1;
-                if right_in && m1[c + 1] {
-                    let (a, b, cc, d) = (z0[c], z0[c + 1], z1[c + 1], z1[c]);
-                    let top = (b - a) / step_mm;
-                    let bottom = (cc - d) / step_mm;
-                    let left = (d - a) / step_mm;
-                    let right = (cc - b) / step_mm;
-                    excess += 0.25
-                        * (term(top, left)
-                            + term(top, right)
-                            + term(bottom, right)
-                            + term(bottom, left));
-                    cells += 1;
-                }
-            }
+            slope_sums_row_pair(&z0, &m0, &z1, &m1, step_mm, &mut sums);
+        } else {
+            slope_sums_last_row(&z0, &m0, step_mm, &mut sums);
         }
         std::mem::swap(&mut z0, &mut z1);
         std::mem::swap(&mut m0, &mut m1);
     }
+    let SlopeSums {
+        sx,
+        cx,
+        sy,
+        cy,
+        excess,
+        cells,
+    } = sums;
     let sdq = if cx > 0 && cy > 0 {
         Ok((sx / cx as f64 + sy / cy as f64).sqrt())
     } else {
@@ -329,6 +305,138 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
         sdq,
         sdr,
     })
+}
+
+/// Partial sums of [`areal_parameters`]' slope terms.
+#[derive(Default)]
+struct SlopeSums {
+    sx: f64,
+    cx: usize,
+    sy: f64,
+    cy: usize,
+    excess: f64,
+    cells: usize,
+}
+
+/// `(sqrt(1 + gx² + gy²) − 1)`, evaluated as `q/(sqrt(1+q)+1)` so a flat plane gives exactly 0.
+#[inline(always)]
+fn area_excess(gx: f64, gy: f64) -> f64 {
+    let q = gx * gx + gy * gy;
+    q / ((1.0 + q).sqrt() + 1.0)
+}
+
+/// Lanes of the partial sums in [`slope_sums_row_pair`]: the per-lane sums are combined in a
+/// fixed order, so the result is deterministic and independent of the vector width.
+const SLOPE_LANES: usize = 8;
+
+/// Slope sums of the last row (x pairs only).
+fn slope_sums_last_row(z0: &[f64], m0: &[bool], step_mm: f64, sums: &mut SlopeSums) {
+    for c in 0..z0.len().saturating_sub(1) {
+        if m0[c] && m0[c + 1] {
+            let g = (z0[c + 1] - z0[c]) / step_mm;
+            sums.sx += g * g;
+            sums.cx += 1;
+        }
+    }
+}
+
+/// Slope sums of row `r` (values `z0`, mask `m0`) with the next row (`z1`, `m1`): x pairs of
+/// row r, y pairs (r, r+1) and the 2×2 cells between them. Branch-free over the columns (the
+/// mask selects, it never multiplies, so values outside the mask may be anything), compiled
+/// for the widest vector unit available; every lane variant gives the same bits.
+fn slope_sums_row_pair(
+    z0: &[f64],
+    m0: &[bool],
+    z1: &[f64],
+    m1: &[bool],
+    step_mm: f64,
+    sums: &mut SlopeSums,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn avx512(z0: &[f64], m0: &[bool], z1: &[f64], m1: &[bool], h: f64, s: &mut SlopeSums) {
+            slope_sums_body(z0, m0, z1, m1, h, s);
+        }
+        #[target_feature(enable = "avx2")]
+        fn avx2(z0: &[f64], m0: &[bool], z1: &[f64], m1: &[bool], h: f64, s: &mut SlopeSums) {
+            slope_sums_body(z0, m0, z1, m1, h, s);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { avx512(z0, m0, z1, m1, step_mm, sums) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { avx2(z0, m0, z1, m1, step_mm, sums) };
+        }
+    }
+    slope_sums_body(z0, m0, z1, m1, step_mm, sums);
+}
+
+#[inline(always)]
+fn slope_sums_body(
+    z0: &[f64],
+    m0: &[bool],
+    z1: &[f64],
+    m1: &[bool],
+    step_mm: f64,
+    sums: &mut SlopeSums,
+) {
+    let nx = z0.len();
+    if nx == 0 {
+        return;
+    }
+    let (m0, z1, m1) = (&m0[..nx], &z1[..nx], &m1[..nx]);
+    // Last column: only its y pair.
+    let last = nx - 1;
+    if m0[last] && m1[last] {
+        let g = (z1[last] - z0[last]) / step_mm;
+        sums.sy += g * g;
+        sums.cy += 1;
+    }
+    let n = last;
+    let (a0, b0, a1, b1) = (&z0[..n], &z0[1..=n], &z1[..n], &z1[1..=n]);
+    let (ma0, mb0, ma1, mb1) = (&m0[..n], &m0[1..=n], &m1[..n], &m1[1..=n]);
+    let mut sx = [0.0f64; SLOPE_LANES];
+    let mut sy = [0.0f64; SLOPE_LANES];
+    let mut ex = [0.0f64; SLOPE_LANES];
+    let mut cx = [0u32; SLOPE_LANES];
+    let mut cy = [0u32; SLOPE_LANES];
+    let mut cells = [0u32; SLOPE_LANES];
+    let mut c = 0;
+    while c < n {
+        let width = SLOPE_LANES.min(n - c);
+        for k in 0..width {
+            let i = c + k;
+            let (a, b, cc, d) = (a0[i], b0[i], b1[i], a1[i]);
+            let in_x = ma0[i] && mb0[i];
+            let in_y = ma0[i] && ma1[i];
+            let in_cell = in_x && ma1[i] && mb1[i];
+            let top = (b - a) / step_mm;
+            let left = (d - a) / step_mm;
+            let bottom = (cc - d) / step_mm;
+            let right = (cc - b) / step_mm;
+            sx[k] += if in_x { top * top } else { 0.0 };
+            sy[k] += if in_y { left * left } else { 0.0 };
+            let cell = 0.25
+                * (area_excess(top, left)
+                    + area_excess(top, right)
+                    + area_excess(bottom, right)
+                    + area_excess(bottom, left));
+            ex[k] += if in_cell { cell } else { 0.0 };
+            cx[k] += u32::from(in_x);
+            cy[k] += u32::from(in_y);
+            cells[k] += u32::from(in_cell);
+        }
+        c += width;
+    }
+    sums.sx += sx.iter().sum::<f64>();
+    sums.sy += sy.iter().sum::<f64>();
+    sums.excess += ex.iter().sum::<f64>();
+    sums.cx += cx.iter().map(|&v| v as usize).sum::<usize>();
+    sums.cy += cy.iter().map(|&v| v as usize).sum::<usize>();
+    sums.cells += cells.iter().map(|&v| v as usize).sum::<usize>();
 }
 
 /// A masked, unbiased, linear autocorrelation function over lags `|ty| ≤ ly`, `|tx| ≤ lx`.
@@ -653,16 +761,9 @@ pub fn sal_str(acf: &Acf, s: f64, step_mm: f64) -> Result<AutocorrelationParamet
 fn densest_window(mask: ArrayView2<'_, bool>, window_px: usize) -> (usize, usize, usize, usize) {
     let (ny, nx) = mask.dim();
     let (h, w) = (ny.min(window_px), nx.min(window_px));
-    if h == ny && w == nx {
-        return (0, 0, ny, nx);
-    }
-    let mut integral = Array2::<u64>::zeros((ny + 1, nx + 1));
-    for r in 0..ny {
-        let mut row = 0u64;
-        for c in 0..nx {
-            row += u64::from(mask[[r, c]]);
-            integral[[r + 1, c + 1]] = integral[[r, c + 1]] + row;
-        }
+    // A full mask: every window holds h·w pixels, the first in raster order wins.
+    if (h == ny && w == nx) || mask.iter().all(|&m| m) {
+        return (0, 0, h, w);
     }
     let positions = |n: usize, size: usize| {
         let mut p: Vec<usize> = (0..=n - size).step_by((size / 8).max(1)).collect();
@@ -671,13 +772,47 @@ fn densest_window(mask: ArrayView2<'_, bool>, window_px: usize) -> (usize, usize
         }
         p
     };
+    let (ys, xs) = (positions(ny, h), positions(nx, w));
+    // Corner counts I(R, C) = mask pixels in rows < R and columns < C, only at the window
+    // corners: one pass down the rows with per-column running counts.
+    let marks = |p: &[usize], size: usize| {
+        let mut m: Vec<usize> = p.iter().flat_map(|&v| [v, v + size]).collect();
+        m.sort_unstable();
+        m.dedup();
+        m
+    };
+    let (row_marks, col_marks) = (marks(&ys, h), marks(&xs, w));
+    let mut column_counts = vec![0u64; nx];
+    let mut corner = Array2::<u64>::zeros((row_marks.len(), col_marks.len()));
+    let mut next_row = 0;
+    for r in 0..=ny {
+        if next_row < row_marks.len() && row_marks[next_row] == r {
+            let (mut running, mut next_col) = (0u64, 0);
+            for (c, &count) in column_counts.iter().chain([&0]).enumerate() {
+                if next_col < col_marks.len() && col_marks[next_col] == c {
+                    corner[[next_row, next_col]] = running;
+                    next_col += 1;
+                }
+                running += count;
+            }
+            next_row += 1;
+        }
+        if r < ny {
+            for (count, &m) in column_counts.iter_mut().zip(mask.row(r)) {
+                *count += u64::from(m);
+            }
+        }
+    }
+    let at = |r: usize, c: usize| {
+        let i = row_marks.binary_search(&r).expect("row mark");
+        let j = col_marks.binary_search(&c).expect("column mark");
+        corner[[i, j]]
+    };
     let mut best = (0u64, 0usize, 0usize);
     let mut first = true;
-    for &y in &positions(ny, h) {
-        for &x in &positions(nx, w) {
-            let count = integral[[y + h, x + w]] + integral[[y, x]]
-                - integral[[y, x + w]]
-                - integral[[y + h, x]];
+    for &y in &ys {
+        for &x in &xs {
+            let count = at(y + h, x + w) + at(y, x) - at(y, x + w) - at(y + h, x);
             if first || count > best.0 {
                 best = (count, y, x);
                 first = false;
@@ -770,8 +905,33 @@ pub fn cooccurrence_counts(
     dx: isize,
 ) -> Array2<u64> {
     assert_eq!(image.dim(), mask.dim(), "image and mask differ in shape");
-    let (ny, nx) = image.dim();
+    let h = directed_counts(image, mask, levels, dy, dx);
     let mut p = vec![0u64; levels * levels];
+    for i in 0..levels {
+        for j in 0..levels {
+            p[i * levels + j] = h[i * levels + j] + h[j * levels + i];
+        }
+    }
+    Array2::from_shape_vec((levels, levels), p).expect("levels² counts")
+}
+
+/// Directed co-occurrence counts `h[i·L + j]` = number of pairs (r, c) → (r+dy, c+dx), both in
+/// the mask and the map, with grey levels (i, j). The symmetric matrix is `h + hᵀ`.
+///
+/// Consecutive pixels of a smooth image often hit the same bin; the counts are spread over
+/// [`GLCM_COPIES`] sub-histograms by column so that successive increments do not wait on each
+/// other through memory, then added (integer sums: exact, order-free).
+fn directed_counts(
+    image: ArrayView2<'_, u16>,
+    mask: ArrayView2<'_, bool>,
+    levels: usize,
+    dy: isize,
+    dx: isize,
+) -> Vec<u64> {
+    let (ny, nx) = image.dim();
+    let bins = levels * levels;
+    let copies = if levels <= 64 { GLCM_COPIES } else { 1 };
+    let mut h = vec![0u64; bins * copies];
     let (ny, nx) = (ny as isize, nx as isize);
     let r_range = (0.max(-dy))..(ny.min(ny - dy));
     let (c_lo, c_hi) = (0.max(-dx) as usize, nx.min(nx - dx).max(0) as usize);
@@ -783,13 +943,23 @@ pub fn cooccurrence_counts(
             if mr[c] && mr2[c2] {
                 let i = usize::from(ir[c]);
                 let j = usize::from(ir2[c2]);
-                p[i * levels + j] += 1;
-                p[j * levels + i] += 1;
+                assert!(i < levels && j < levels, "grey level out of range");
+                h[(c & (copies - 1)) * bins + i * levels + j] += 1;
             }
         }
     }
-    Array2::from_shape_vec((levels, levels), p).expect("levels² counts")
+    let (first, rest) = h.split_at_mut(bins);
+    for copy in rest.chunks_exact(bins) {
+        for (a, &b) in first.iter_mut().zip(copy) {
+            *a += b;
+        }
+    }
+    h.truncate(bins);
+    h
 }
+
+/// Sub-histograms used by [`directed_counts`] (for at most 64 grey levels; a power of 2).
+const GLCM_COPIES: usize = 4;
 
 /// The GLCM properties skintex reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -955,7 +1125,8 @@ pub fn glcm_quantise<T: Copy + Into<f64>>(
         .for_each(|q, &v, &m| {
             if m {
                 let x = (v.into().clamp(lo, hi) - lo) / (hi - lo) * l;
-                *q = (x.floor() as u16).min(top);
+                // x ≥ 0 (or NaN → 0), so truncation is the floor.
+                *q = (x as u16).min(top);
             }
         });
     Ok(out)
@@ -1154,6 +1325,100 @@ mod tests {
         let want = 2.0 * 2.0 * 5f64.ln().sqrt() * 0.05;
         let sal = a.sal_mm.unwrap();
         assert!(sal < want && sal > 0.7 * want, "Sal {sal} vs {want}");
+    }
+
+    /// The window search against a brute-force count at every candidate position.
+    #[test]
+    fn densest_window_matches_brute_force() {
+        for (ny, nx, win, seed) in [(70, 90, 32, 1u64), (64, 40, 16, 2), (33, 130, 33, 3)] {
+            let z = noise(ny, nx, seed);
+            let mask = Array2::from_shape_fn((ny, nx), |(r, c)| {
+                z[[r, c]] > 0.3 && (r * 3 + c) % 7 != 0 && c + r > 20
+            });
+            let (h, w) = (ny.min(win), nx.min(win));
+            let positions = |n: usize, size: usize| {
+                let mut p: Vec<usize> = (0..=n - size).step_by((size / 8).max(1)).collect();
+                if p.last() != Some(&(n - size)) {
+                    p.push(n - size);
+                }
+                p
+            };
+            let mut best = (0usize, 0, 0);
+            let mut first = true;
+            for &y in &positions(ny, h) {
+                for &x in &positions(nx, w) {
+                    let count = mask
+                        .slice(ndarray::s![y..y + h, x..x + w])
+                        .iter()
+                        .filter(|&&m| m)
+                        .count();
+                    if first || count > best.0 {
+                        best = (count, y, x);
+                        first = false;
+                    }
+                }
+            }
+            assert_eq!(densest_window(mask.view(), win), (best.1, best.2, h, w));
+        }
+        let full = Array2::from_elem((50, 60), true);
+        assert_eq!(densest_window(full.view(), 20), (0, 0, 20, 20));
+    }
+
+    /// The fused slope pass against the per-pixel definition on a partial mask with NaN outside.
+    #[test]
+    fn slope_sums_match_naive_loop() {
+        let (ny, nx) = (37, 45);
+        let base = noise(ny, nx, 9);
+        let mask = Array2::from_shape_fn((ny, nx), |(r, c)| (r * 5 + c * 3) % 11 != 0);
+        let z = Array2::from_shape_fn(
+            (ny, nx),
+            |(r, c)| {
+                if mask[[r, c]] { base[[r, c]] } else { f32::NAN }
+            },
+        );
+        let h = 0.05;
+        let a = areal_parameters(z.view(), mask.view(), h).unwrap();
+        let (mut sx, mut cx, mut sy, mut cy, mut ex, mut cells) = (0.0, 0, 0.0, 0, 0.0, 0);
+        let zf = |r: usize, c: usize| f64::from(z[[r, c]]);
+        let t = |gx: f64, gy: f64| (1.0 + gx * gx + gy * gy).sqrt() - 1.0;
+        for r in 0..ny {
+            for c in 0..nx {
+                if !mask[[r, c]] {
+                    continue;
+                }
+                if c + 1 < nx && mask[[r, c + 1]] {
+                    sx += ((zf(r, c + 1) - zf(r, c)) / h).powi(2);
+                    cx += 1;
+                }
+                if r + 1 < ny && mask[[r + 1, c]] {
+                    sy += ((zf(r + 1, c) - zf(r, c)) / h).powi(2);
+                    cy += 1;
+                }
+                if c + 1 < nx
+                    && r + 1 < ny
+                    && mask[[r, c + 1]]
+                    && mask[[r + 1, c]]
+                    && mask[[r + 1, c + 1]]
+                {
+                    let top = (zf(r, c + 1) - zf(r, c)) / h;
+                    let bottom = (zf(r + 1, c + 1) - zf(r + 1, c)) / h;
+                    let left = (zf(r + 1, c) - zf(r, c)) / h;
+                    let right = (zf(r + 1, c + 1) - zf(r, c + 1)) / h;
+                    ex +=
+                        0.25 * (t(top, left) + t(top, right) + t(bottom, right) + t(bottom, left));
+                    cells += 1;
+                }
+            }
+        }
+        let sdq = (sx / f64::from(cx) + sy / f64::from(cy)).sqrt();
+        let sdr = 100.0 * ex / f64::from(cells);
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(
+            rel(a.sdq.clone().unwrap(), sdq) < 1e-12,
+            "{:?} {sdq}",
+            a.sdq
+        );
+        assert!(rel(a.sdr.clone().unwrap(), sdr) < 1e-9, "{:?} {sdr}", a.sdr);
     }
 
     #[test]

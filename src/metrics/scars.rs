@@ -88,8 +88,7 @@ use ndarray::{Array2, ArrayView2, s};
 use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_mean};
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
-use crate::imgops::gaussian::gaussian_blur;
-use crate::imgops::hessian::hessian_eigenvalues;
+use crate::imgops::gaussian::{gaussian_blur, gaussian_blur_exact, reflect_index};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -396,30 +395,41 @@ fn box_decimate(
     }
     let (h, w) = values.dim();
     let (hb, wb) = (h.div_ceil(f), w.div_ceil(f));
-    let mut sum = Array2::<f32>::zeros((hb, wb));
-    let mut inside = Array2::<u32>::zeros((hb, wb));
-    let mut total = Array2::<u32>::zeros((hb, wb));
-    for y in 0..h {
-        let rb = y / f;
-        let vrow = values.row(y);
-        let mrow = mask.row(y);
-        for x in 0..w {
-            let cb = x / f;
-            total[[rb, cb]] += 1;
-            if mrow[x] {
-                sum[[rb, cb]] += vrow[x];
-                inside[[rb, cb]] += 1;
-            }
-        }
-    }
     let mut out = Array2::<f32>::zeros((hb, wb));
     let mut out_mask = Array2::<bool>::from_elem((hb, wb), false);
-    for ((idx, o), m) in out.indexed_iter_mut().zip(out_mask.iter_mut()) {
-        let n = inside[idx];
-        if n > 0 {
-            *o = sum[idx] / n as f32;
+    // Per block row: sums in the same order as a raster scan (row by row, left to right).
+    let (mut sum, mut inside) = (vec![0f32; wb], vec![0u32; wb]);
+    for rb in 0..hb {
+        sum.iter_mut().for_each(|v| *v = 0.0);
+        inside.iter_mut().for_each(|v| *v = 0);
+        let rows = rb * f..((rb + 1) * f).min(h);
+        let block_rows = rows.len();
+        for y in rows {
+            let (vrow, mrow) = (values.row(y), mask.row(y));
+            let (vrow, mrow) = (
+                vrow.as_slice()
+                    .map_or_else(|| vrow.to_vec().into(), std::borrow::Cow::Borrowed),
+                mrow.as_slice()
+                    .map_or_else(|| mrow.to_vec().into(), std::borrow::Cow::Borrowed),
+            );
+            let blocks = vrow.chunks(f).zip(mrow.chunks(f));
+            for (((vs, ms), s), n) in blocks.zip(&mut sum).zip(&mut inside) {
+                for (&v, &m) in vs.iter().zip(ms) {
+                    if m {
+                        *s += v;
+                        *n += 1;
+                    }
+                }
+            }
         }
-        *m = 2 * n >= total[idx] && n > 0;
+        for cb in 0..wb {
+            let n = inside[cb];
+            let total = (block_rows * (((cb + 1) * f).min(w) - cb * f)) as u32;
+            if n > 0 {
+                out[[rb, cb]] = sum[cb] / n as f32;
+            }
+            out_mask[[rb, cb]] = 2 * n >= total && n > 0;
+        }
     }
     (out, out_mask)
 }
@@ -551,25 +561,84 @@ fn blob_candidates(
 /// σ²-normalised Laplacian (dark-blob positive) and Hessian roundness λ_small/λ_large (0 unless
 /// the blob is dark in both directions) of `level` at total scale `sigma` level px, of which
 /// `acc` px are already in the level's own blur.
+///
+/// The Hessian is [`hessian_eigenvalues`](crate::imgops::hessian::hessian_eigenvalues)'s
+/// (exact FIR blur of `residual` px, central second differences, half-sample reflection at the
+/// borders, σ_r²-normalised, eigenvalues ordered by magnitude), computed here row by row without
+/// the line orientation, which blobs do not need.
 fn log_response(level: ArrayView2<f32>, sigma: f64, acc: f64) -> (Array2<f32>, Array2<f32>) {
     let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
-    let eig = hessian_eigenvalues(level, residual as f32);
-    // hessian_eigenvalues normalises by residual²; the blob scale is the total σ.
+    let smooth = gaussian_blur_exact(level, residual as f32);
+    let norm = (residual * residual) as f32;
+    // The blob scale is the total σ.
     let gain = (sigma * sigma / (residual * residual)) as f32;
-    let mut resp = eig.l1;
-    let mut round = eig.l2;
-    ndarray::Zip::from(&mut resp)
-        .and(&mut round)
-        .for_each(|l1, l2| {
-            let (small, big) = (*l1, *l2);
-            *l1 = gain * (small + big);
-            *l2 = if small > 0.0 && big > 0.0 {
-                small / big
-            } else {
-                0.0
-            };
-        });
+    let (rows, cols) = smooth.dim();
+    let mut resp = Array2::<f32>::zeros((rows, cols));
+    let mut round = Array2::<f32>::zeros((rows, cols));
+    if rows == 0 || cols == 0 {
+        return (resp, round);
+    }
+    let data = smooth.as_slice().expect("fresh standard-layout array");
+    let row = |k: usize| &data[k * cols..(k + 1) * cols];
+    let (rs, ns) = (
+        resp.as_slice_mut().expect("fresh array"),
+        round.as_slice_mut().expect("fresh array"),
+    );
+    for (i, (o1, o2)) in rs.chunks_mut(cols).zip(ns.chunks_mut(cols)).enumerate() {
+        let up = row(reflect_index(i as isize - 1, rows));
+        let down = row(reflect_index(i as isize + 1, rows));
+        blob_row(up, row(i), down, norm, gain, o1, o2);
+    }
     (resp, round)
+}
+
+/// Response and roundness of one row from the blurred rows above, at and below (columns
+/// reflected at the ends).
+fn blob_row(
+    up: &[f32],
+    mid: &[f32],
+    down: &[f32],
+    norm: f32,
+    gain: f32,
+    resp: &mut [f32],
+    round: &mut [f32],
+) {
+    let n = mid.len();
+    let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
+    let at = |j: usize, jl: usize, jr: usize| {
+        let centre = mid[j];
+        let lxx = mid[jr] - 2.0 * centre + mid[jl];
+        let lyy = down[j] - 2.0 * centre + up[j];
+        let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
+        blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain)
+    };
+    for j in 0..n {
+        let jl = j.saturating_sub(1);
+        let jr = (j + 1).min(n - 1);
+        (resp[j], round[j]) = at(j, jl, jr);
+    }
+}
+
+/// `(gain·(λ1 + λ2), roundness)` of the symmetric 2×2 matrix [[a, b], [b, c]], λ ordered by
+/// magnitude as in `hessian_eigenvalues`; roundness = λ_small/λ_large when both are positive
+/// (a dark blob), else 0.
+#[inline(always)]
+fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
+    let mean = 0.5 * (a + c);
+    let half_diff = 0.5 * (a - c);
+    let root = (half_diff * half_diff + b * b).sqrt();
+    let (plus, minus) = (mean + root, mean - root);
+    let (small, big) = if mean >= 0.0 {
+        (minus, plus)
+    } else {
+        (plus, minus)
+    };
+    let roundness = if small > 0.0 && big > 0.0 {
+        small / big
+    } else {
+        0.0
+    };
+    (gain * (small + big), roundness)
 }
 
 /// One scar's segment on the base grid.
@@ -627,8 +696,8 @@ fn segment_candidate(
     if ring_vals.len() < 8 || !floor.0.is_finite() {
         return None;
     }
-    ring_vals.sort_by(f32::total_cmp);
-    let surround = ring_vals[ring_vals.len() / 2];
+    let mid = ring_vals.len() / 2;
+    let (_, &mut surround, _) = ring_vals.select_nth_unstable_by(mid, f32::total_cmp);
     let depth_peak = surround - floor.0;
     if depth_peak <= 0.0 || f64::from(depth_peak) < params.min_depth {
         return None;

@@ -78,11 +78,11 @@ struct Moments {
 }
 
 impl Moments {
-    fn push(&mut self, v: f32) {
-        let v = f64::from(v);
-        self.n += 1.0;
-        self.sum += v;
-        self.sum_sq += v * v;
+    /// Add a row's partial sums (count, Σv, Σv²).
+    fn add(&mut self, n: f64, sum: f64, sum_sq: f64) {
+        self.n += n;
+        self.sum += sum;
+        self.sum_sq += sum_sq;
     }
     fn mean(&self) -> f64 {
         self.sum / self.n
@@ -92,28 +92,60 @@ impl Moments {
     }
 }
 
+/// (Σv, Σv²) in f64 over the `values` whose `inside` flag is set. Eight interleaved partial
+/// sums (combined in a fixed order) so the loop vectorises; deterministic.
+fn masked_row_sums(values: &[f32], inside: &[bool]) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (mut sum, mut sum_sq) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let chunks = values.chunks_exact(LANES).zip(inside.chunks_exact(LANES));
+    for (v, m) in chunks {
+        for k in 0..LANES {
+            let x = if m[k] { f64::from(v[k]) } else { 0.0 };
+            sum[k] += x;
+            sum_sq[k] += x * x;
+        }
+    }
+    let tail = values.len() - values.len() % LANES;
+    for (k, (&v, &m)) in values[tail..].iter().zip(&inside[tail..]).enumerate() {
+        let x = if m { f64::from(v) } else { 0.0 };
+        sum[k] += x;
+        sum_sq[k] += x * x;
+    }
+    (sum.iter().sum(), sum_sq.iter().sum())
+}
+
 /// Measure the tone family on one zone; values align with [`COLUMNS`].
+///
+/// One pass over the zone's bounding box, row by row: each row's sums (f64, in raster order)
+/// are added to the zone totals, so the result does not depend on anything but the pixels.
 pub fn measure(planes: &ColourPlanes, zone: &Zone, params: &ToneParams) -> [MetricValue; 8] {
     let mask = &zone.mask;
-    let mut l = Moments::default();
-    let mut a = Moments::default();
-    let mut b = Moments::default();
-    let mut r = Moments::default();
-    let mut g = Moments::default();
-    // The five planes walk the same mask in the same raster order.
-    let walks = mask
-        .values(&planes.lab[0])
-        .zip(mask.values(&planes.lab[1]))
-        .zip(mask.values(&planes.lab[2]))
-        .zip(mask.values(&planes.linear[0]))
-        .zip(mask.values(&planes.linear[1]));
-    for ((((lv, av), bv), rv), gv) in walks {
-        l.push(lv);
-        a.push(av);
-        b.push(bv);
-        r.push(rv);
-        g.push(gv);
+    let (rows, cols) = mask.bits.dim();
+    let window = ndarray::s![mask.y0..mask.y0 + rows, mask.x0..mask.x0 + cols];
+    let views = [
+        planes.lab[0].slice(window),
+        planes.lab[1].slice(window),
+        planes.lab[2].slice(window),
+        planes.linear[0].slice(window),
+        planes.linear[1].slice(window),
+    ];
+    let mut moments: [Moments; 5] = Default::default();
+    for (r, inside) in mask.bits.outer_iter().enumerate() {
+        let n = inside.iter().filter(|&&m| m).count();
+        if n == 0 {
+            continue;
+        }
+        let inside = inside.as_slice().expect("mask rows are contiguous");
+        for (view, total) in views.iter().zip(&mut moments) {
+            let row = view.row(r);
+            let (sum, sum_sq) = match row.as_slice() {
+                Some(values) => masked_row_sums(values, inside),
+                None => masked_row_sums(&row.to_vec(), inside),
+            };
+            total.add(n as f64, sum, sum_sq);
+        }
     }
+    let [l, a, b, r, g] = moments;
     if l.n == 0.0 {
         return std::array::from_fn(|_| Err(Missing::new("empty zone")));
     }
@@ -162,6 +194,7 @@ mod tests {
     use crate::input::colour::colour_planes;
     use crate::segment::full_image_zones;
     use image::{DynamicImage, Rgb, RgbImage};
+    use ndarray::Array2;
 
     fn planes(img: RgbImage) -> ColourPlanes {
         colour_planes(&DynamicImage::ImageRgb8(img))
@@ -179,6 +212,58 @@ mod tests {
         let ita = *v[4].as_ref().unwrap();
         assert!(ita > 10.0 && ita < 60.0, "ITA {ita}");
         assert!(*v[5].as_ref().unwrap() > 0.0, "redder than green: EI > 0");
+    }
+
+    /// Row-wise sums against a naive per-pixel computation on a partial mask offset in the image.
+    #[test]
+    fn masked_moments_match_naive_sums() {
+        let img = RgbImage::from_fn(37, 29, |x, y| {
+            Rgb([
+                (90 + (x * 7 + y * 3) % 120) as u8,
+                (60 + (x * y) % 90) as u8,
+                (40 + (x + 5 * y) % 70) as u8,
+            ])
+        });
+        let p = planes(img);
+        let bits = Array2::from_shape_fn((20, 27), |(r, c)| (r * 3 + c * 5) % 7 != 0 && r + c > 4);
+        let zone = Zone {
+            name: "z".into(),
+            mask: crate::segment::Mask {
+                x0: 6,
+                y0: 5,
+                bits: bits.clone(),
+            },
+        };
+        let v = measure(&p, &zone, &ToneParams::default());
+        let (mut n, mut sl, mut sl2, mut sa, mut sb, mut sr, mut sg) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut sa2, mut sb2) = (0.0, 0.0);
+        for ((r, c), &m) in bits.indexed_iter() {
+            if !m {
+                continue;
+            }
+            let at = |plane: &Array2<f32>| f64::from(plane[[r + 5, c + 6]]);
+            n += 1.0;
+            sl += at(&p.lab[0]);
+            sl2 += at(&p.lab[0]).powi(2);
+            sa += at(&p.lab[1]);
+            sa2 += at(&p.lab[1]).powi(2);
+            sb += at(&p.lab[2]);
+            sb2 += at(&p.lab[2]).powi(2);
+            sr += at(&p.linear[0]);
+            sg += at(&p.linear[1]);
+        }
+        let var = |s: f64, s2: f64| s2 / n - (s / n).powi(2);
+        let close = |got: &MetricValue, want: f64| {
+            (got.as_ref().unwrap() - want).abs() < 1e-9 * want.abs().max(1.0)
+        };
+        assert!(close(&v[0], sl / n));
+        assert!(close(&v[1], var(sl, sl2).sqrt()));
+        assert!(close(&v[2], sa / n));
+        assert!(close(&v[3], sb / n));
+        assert!(close(&v[5], 100.0 * (sr / sg).log10()));
+        let de = (var(sl, sl2) + var(sa, sa2) + var(sb, sb2)).sqrt();
+        assert!(close(&v[7], 1.0 / (1.0 + de)));
     }
 
     #[test]

@@ -174,6 +174,11 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
         "EXIF orientation tag 1-8 applied before analysis (1 = upright or no tag).",
     ),
     spec(
+        "invalid_px",
+        "px",
+        "Pixels with a NaN or infinite sample (floating-point TIFF): filled with the channel mean for filtering and left out of every zone.",
+    ),
+    spec(
         "px_per_mm",
         "px/mm",
         "Calibration used. Empty when uncalibrated.",
@@ -562,6 +567,7 @@ fn image_row(rec: &ImageRecord) -> Vec<String> {
         info.map(|i| i.channels.to_owned()).unwrap_or_default(),
         info.map(|i| i.exif_orientation.to_string())
             .unwrap_or_default(),
+        info.map(|i| i.invalid_px.to_string()).unwrap_or_default(),
         optional(rec.calibration.px_per_mm),
         rec.calibration.source.label().to_owned(),
         match rec.roi {

@@ -1,0 +1,159 @@
+//! Per-stage timings of the per-image pipeline at 3, 12 and 24 megapixels (issue 6).
+//!
+//! `cargo bench --bench stages` (all sizes); `SKINTEX_BENCH_MP=12 cargo bench --bench stages` renders
+//! and times one size only (a criterion filter such as `-- colour_planes` picks stages). Inputs are deterministic: one rendered phantom per size (fixed seed, 20 px/mm, square
+//! side √(MP·10⁶)), encoded in memory as JPEG (quality 92) and PNG for the decode stage. Every
+//! metric stage runs on the whole image as one zone, as `--roi full` does. Each stage is timed on
+//! one core (the code under test is serial; `lines` is called as is, not optimised here).
+//!
+//! Times are the CPU time of the benchmarking thread (`/proc/thread-self/schedstat`, ns), not
+//! wall time, so that other processes competing for the cores do not inflate them; on systems
+//! without that file the wall time is used.
+
+use std::hint::black_box;
+use std::io::Cursor;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use image::{DynamicImage, ImageFormat};
+use skintex::config::Config;
+use skintex::input::colour::colour_planes;
+use skintex::input::decode::decode_bytes;
+use skintex::metrics::{height, lines, roughness, scars, tone};
+use skintex::phantom::{PhantomSpec, render_phantom};
+use skintex::segment::full_image_zones;
+
+const PX_PER_MM: f64 = 20.0;
+const SIZES_MP: [u32; 3] = [3, 12, 24];
+
+/// CPU time consumed by the calling thread, ns (wall time since first use as a fallback).
+fn thread_cpu_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| {
+            let epoch = EPOCH.get_or_init(std::time::Instant::now);
+            u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        })
+}
+
+/// Criterion measurement of the thread's CPU time, formatted as a duration.
+struct ThreadCpuTime(WallTime);
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        self.0.formatter()
+    }
+}
+
+fn side_px(megapixels: u32) -> u32 {
+    (f64::from(megapixels) * 1e6).sqrt().round() as u32
+}
+
+fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    match format {
+        ImageFormat::Jpeg => {
+            let encoder =
+                image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut bytes), 92);
+            image.write_with_encoder(encoder).expect("JPEG encode");
+        }
+        _ => image
+            .write_to(&mut Cursor::new(&mut bytes), format)
+            .expect("encode"),
+    }
+    bytes
+}
+
+fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
+    let config = Config::default();
+    let mut group = c.benchmark_group("stages");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(200));
+    group.measurement_time(Duration::from_secs(2));
+    let sizes: Vec<u32> = match std::env::var("SKINTEX_BENCH_MP") {
+        Ok(list) => list
+            .split(',')
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .expect("SKINTEX_BENCH_MP: comma-separated megapixels")
+            })
+            .collect(),
+        Err(_) => SIZES_MP.to_vec(),
+    };
+    for mp in sizes {
+        let side = side_px(mp);
+        let spec = PhantomSpec {
+            size_px: side,
+            px_per_mm: PX_PER_MM,
+            wrinkles: 12,
+            icepick: 6,
+            boxcar: 6,
+            rolling: 3,
+            ..PhantomSpec::default()
+        };
+        let image = DynamicImage::ImageRgb8(render_phantom(&spec, 7).image);
+        let zone = full_image_zones(side as usize, side as usize).remove(0);
+        let id = |stage: &str| BenchmarkId::new(stage, format!("{mp}mp"));
+
+        for (name, format) in [
+            ("decode_jpeg", ImageFormat::Jpeg),
+            ("decode_png", ImageFormat::Png),
+        ] {
+            let bytes = encoded(&image, format);
+            group.bench_function(id(name), |b| {
+                b.iter(|| decode_bytes(black_box(&bytes), 100.0).expect("decodes"))
+            });
+        }
+        group.bench_function(id("colour_planes"), |b| {
+            b.iter(|| colour_planes(black_box(&image)))
+        });
+        let planes = colour_planes(&image);
+        let cutoff = config.height.cutoff_mm;
+        group.bench_function(id("pseudo_height"), |b| {
+            b.iter(|| height::pseudo_height(&planes, &zone, PX_PER_MM, cutoff))
+        });
+        let z = height::pseudo_height(&planes, &zone, PX_PER_MM, cutoff);
+        group.bench_function(id("roughness"), |b| {
+            b.iter(|| roughness::measure(&z, &config.roughness))
+        });
+        group.bench_function(id("scars"), |b| {
+            b.iter(|| scars::measure(&planes, &zone, &z, &config.scars))
+        });
+        group.bench_function(id("tone"), |b| {
+            b.iter(|| tone::measure(&planes, &zone, &config.tone))
+        });
+        group.bench_function(id("lines"), |b| {
+            b.iter(|| lines::measure(&z, &config.lines))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = stages;
+    config = Criterion::default().with_measurement(ThreadCpuTime(WallTime));
+    targets = bench_stages
+}
+criterion_main!(stages);
