@@ -261,11 +261,19 @@ fn analyze_decoded(
             let Some(models) = settings.face_models.as_deref() else {
                 return Err(fail(Some(info), None, "face models not loaded".into()));
             };
-            let rgb = decoded.image.to_rgb8();
-            match segment_face(&rgb, &planes, models, &settings.config.face) {
+            // Borrow 8-bit RGB photos (the common case) instead of copying them.
+            let converted;
+            let rgb = match decoded.image.as_rgb8() {
+                Some(rgb) => rgb,
+                None => {
+                    converted = decoded.image.to_rgb8();
+                    &converted
+                }
+            };
+            match segment_face(rgb, &planes, models, &settings.config.face) {
                 Ok(mut seg) => {
                     if let Some(parser) = settings.segmentation.as_deref() {
-                        match parser.face_skin_mask(&rgb, seg.face_box) {
+                        match parser.face_skin_mask(rgb, seg.face_box) {
                             Ok(skin) => restrict_zones(&mut seg.zones, &skin),
                             Err(e) => {
                                 let summary = face_summary(&seg);

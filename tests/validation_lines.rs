@@ -85,13 +85,13 @@ fn spearman_helper_known_values() {
     assert!((spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 5.0]) - 0.8).abs() < 1e-12);
 }
 
-/// Per-image total-length error and count difference on phantoms seeds 1..=10 with 2-5
-/// wrinkles and no scars: `(within 15 %, count within +-1)` tallies.
-fn length_and_count_tally() -> (usize, usize) {
+/// Per-image total-length error and count difference on phantoms `seeds` with 2-5 wrinkles
+/// and no scars: `(within 15 %, count within +-1)` tallies.
+fn length_and_count_tally(seeds: std::ops::RangeInclusive<u64>) -> (usize, usize) {
     let mut count_ok = 0;
     let mut length_ok = 0;
     let mut abs_errors = Vec::new();
-    for seed in 1..=10u64 {
+    for seed in seeds {
         let wrinkles = 2 + (seed as u32 % 4);
         let (m, truth) = measure_phantom(&wrinkle_spec(wrinkles), seed);
         let count = column(&m, "lines_count").unwrap();
@@ -124,35 +124,62 @@ fn length_and_count_tally() -> (usize, usize) {
         length_ok += usize::from(err.abs() <= 0.15);
     }
     abs_errors.sort_by(f64::total_cmp);
+    let n = abs_errors.len();
     eprintln!(
-        "count within +-1: {count_ok}/10; length within 15 %: {length_ok}/10; median |length \
+        "count within +-1: {count_ok}/{n}; length within 15 %: {length_ok}/{n}; median |length \
          error| {:.1} %",
-        100.0 * 0.5 * (abs_errors[4] + abs_errors[5])
+        100.0 * 0.5 * (abs_errors[(n - 1) / 2] + abs_errors[n / 2])
     );
     (length_ok, count_ok)
 }
 
-/// Regression floor: the level measured with the current defaults (7/10 lengths within
-/// 15 %, 8/10 counts within +-1; before gap bridging: 6/10 and 8/10). Falling below it means
-/// detection got worse.
+/// Regression floor: the level measured with the current defaults on the tuning seeds 1-10
+/// (7/10 lengths within 15 %, 9/10 counts within +-1; before the aspect-ratio filter 7/10 and
+/// 8/10, before gap bridging 6/10 and 8/10) and on the held-out seeds 11-20 (8/10 and 9/10).
+/// Falling below it means detection got worse.
 #[test]
 fn phantom_length_and_count_regression_floor() {
-    let (length_ok, count_ok) = length_and_count_tally();
-    assert!(length_ok >= 7, "length within 15 % on {length_ok}/10");
-    assert!(count_ok >= 8, "count within +-1 on {count_ok}/10");
+    let (length_ok, count_ok) = length_and_count_tally(1..=10);
+    assert!(
+        length_ok >= 7,
+        "seeds 1-10: length within 15 % on {length_ok}/10"
+    );
+    assert!(
+        count_ok >= 9,
+        "seeds 1-10: count within +-1 on {count_ok}/10"
+    );
+    let (length_ok, count_ok) = length_and_count_tally(11..=20);
+    assert!(
+        length_ok >= 8,
+        "seeds 11-20: length within 15 % on {length_ok}/10"
+    );
+    assert!(
+        count_ok >= 9,
+        "seeds 11-20: count within +-1 on {count_ok}/10"
+    );
 }
 
 /// The acceptance criterion of issue 4: total length within 15 % and count within +-1 on at
-/// least 80 % of images. NOT MET YET (lengths 7/10): shallow, wide wrinkles (depth 0.03-0.05
-/// mm) have a valley contrast close to that of the skin relief; lowering the thresholds or
-/// lengthening the along-line support finds some of them but lengthens or adds false lines
-/// elsewhere, so no setting reached 8/10 on seeds 1-10 without losing counts or held-out seeds.
+/// least 80 % of images, on the tuning seeds 1-10 and on the held-out seeds 11-20. NOT MET YET
+/// on seeds 1-10 (lengths 7/10; held out 8/10): shallow, wide wrinkles (depth 0.03-0.05 mm)
+/// have a valley contrast close to that of the skin relief. Per-scale noise normalisation
+/// (MAD of the response) did not help (the noise is nearly flat over scales); an along-line
+/// support of 3 line widths with strength_low 0.0275 reached 8/10 on both seed sets but left
+/// hooked skeleton ends on strong lines (the straight-line unit test measures +10 %).
 #[test]
-#[ignore = "issue 4 criterion not met yet: 7/10 lengths within 15 %"]
+#[ignore = "issue 4 criterion not met yet: 7/10 lengths within 15 % on seeds 1-10"]
 fn phantom_length_and_count_issue_criterion() {
-    let (length_ok, count_ok) = length_and_count_tally();
-    assert!(length_ok >= 8, "length within 15 % on {length_ok}/10");
-    assert!(count_ok >= 8, "count within +-1 on {count_ok}/10");
+    for seeds in [1..=10u64, 11..=20] {
+        let (length_ok, count_ok) = length_and_count_tally(seeds.clone());
+        assert!(
+            length_ok >= 8,
+            "{seeds:?}: length within 15 % on {length_ok}/10"
+        );
+        assert!(
+            count_ok >= 8,
+            "{seeds:?}: count within +-1 on {count_ok}/10"
+        );
+    }
 }
 
 #[test]
@@ -328,14 +355,21 @@ fn diag_thresholds() {
                     for w in &truth.wrinkles {
                         eprintln!(
                             "    truth {:5.2} mm w {:.2} d {:.3} {:8} {:3.0} deg at {:?}",
-                            w.length_mm, w.width_mm, w.depth_mm, w.profile, w.orientation_deg,
+                            w.length_mm,
+                            w.width_mm,
+                            w.depth_mm,
+                            w.profile,
+                            w.orientation_deg,
                             w.polyline_px.first().map(|p| (p[0] as i32, p[1] as i32))
                         );
                     }
                     for l in &det.lines {
                         eprintln!(
                             "    found {:5.2} mm w {:.2} d {:.3} {:3.0} deg at {:?}",
-                            l.length_mm, l.width_mm, l.depth, l.orientation_deg,
+                            l.length_mm,
+                            l.width_mm,
+                            l.depth,
+                            l.orientation_deg,
                             l.skeleton.first()
                         );
                     }
