@@ -203,10 +203,10 @@ param_section! {
         line_support_mm: f64 = 2.0, [0.0, 50.0];
         /// Least length of the along-line averaging segment in line widths (1.6651 x the best
         /// scale sigma at the pixel): the segment is max(line_support_mm, this x width) long,
-        /// so wide, shallow lines are averaged over more of their length. 0 = off (default: 3
-        /// with strength_low 0.0275 found more faint wrinkles on the phantoms but left hooked
-        /// skeleton ends on strong lines).
-        line_support_widths: f64 = 0.0, [0.0, 100.0];
+        /// so wide, shallow lines are averaged over more of their length. 0 = off. Chosen with
+        /// strength_low on phantoms at 20 px/mm (see tests/validation_lines.rs): 3 widths find
+        /// the shallow, wide wrinkles that a fixed 2 mm support misses.
+        line_support_widths: f64 = 3.0, [0.0, 100.0];
         /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
         /// strength is sigma^2 l2 / 0.385 (times the blobness and two-sided factors, averaged
         /// along the line), which equals the depth of a Gaussian valley at its best scale, so
@@ -215,8 +215,9 @@ param_section! {
         strength_high: f64 = 0.045, [0.0, 10.0];
         /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
         /// added to a line when connected to a seed. A value above strength_high acts as
-        /// strength_high.
-        strength_low: f64 = 0.03, [0.0, 10.0];
+        /// strength_high. Chosen with line_support_widths on phantoms at 20 px/mm: 0.03 misses
+        /// parts of shallow wrinkles, 0.025-0.0265 drop a short wrinkle on a held-out seed.
+        strength_low: f64 = 0.0275, [0.0, 10.0];
         /// Longest gap bridged between the skeleton end points of two detected pieces that face
         /// each other (outward directions within 30 degrees of the gap), mm. The pieces become
         /// one line and the gap length is counted. 0 = no bridging.

@@ -56,7 +56,10 @@
 //! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
 //! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
 //! is thinned to a 1-px skeleton (Guo-Hall), spurs (end-to-junction branches shorter than the
-//! local width or 0.5 mm) are pruned in two passes. Pieces of one faint line that the
+//! local width or 0.5 mm) are pruned in two passes, and hooked ends are trimmed: where the
+//! skeleton of a wide line turns back at its end (into a weak side response that the hysteresis
+//! joined to the line end), it is cut at the tip, the point of the last 4 line widths of skeleton
+//! farthest along the line direction ([`trim_end_hooks`]). Pieces of one faint line that the
 //! hysteresis leaves apart are then bridged: two skeleton end points of different regions are
 //! joined when they are at most `bridge_gap_mm` apart, both outward end directions (from the
 //! last `max(bridge_gap, 0.5 mm)` of skeleton) lie within 30° of the gap, and the mean valley
@@ -105,9 +108,11 @@ pub const COLUMNS: &[ColumnSpec] = &[
         "1",
         "Number of detected fine lines: 8-connected regions of the multi-scale Hessian valley \
          strength (sigma^2-normalised, Frangi blobness beta = lines.blob_beta, two-sided valley \
-         test, averaged along the line over lines.line_support_mm; widths lines.min_width_mm to \
+         test, averaged along the line over max(lines.line_support_mm, lines.line_support_widths \
+         x line width); widths lines.min_width_mm to \
          lines.max_width_mm; hysteresis lines.strength_low / lines.strength_high in \
-         pseudo-height contrast units), thinned to 1-px skeletons with spurs pruned; pieces \
+         pseudo-height contrast units), thinned to 1-px skeletons with spurs pruned and ends that \
+         turn back along the line trimmed at their tip; pieces \
          whose end points face each other across at most lines.bridge_gap_mm (directions \
          within 30 degrees, mean strength on the gap >= lines.bridge_strength_fraction x \
          lines.strength_low) are joined into one line; lines shorter than \
@@ -782,6 +787,86 @@ fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, step_px: f64, min_
     }
 }
 
+/// Length, in line widths, of the skeleton traced back from an end point to find where the
+/// line really ends (see [`trim_end_hooks`]).
+const HOOK_TRACE_WIDTHS: f64 = 4.0;
+
+/// Trim hooked ends: where a skeleton end turns back along the line (a U-turn into a weak
+/// parallel side response that the hysteresis joined to the line's end), cut it at the tip.
+/// From each end point p₀ the skeleton is traced back over at most
+/// `L = max(HOOK_TRACE_WIDTHS · 1.6651·σ*(p₀), min_px)` grid px, stopping at a junction
+/// (p₀ … p_n). With u the line direction θ at p_n, oriented towards the traced points
+/// (`u · (p̄ − p_n) > 0`, p̄ their mean), the tip is
+///
+/// ```text
+/// k* = argmax_k u · p_k        (first maximum)
+/// ```
+/// and p₀ … p_{k*−1}, which run back from the tip, are removed. On a straight or gently curved
+/// end k* = 0 and nothing changes. Ends traced back less than 3 px are left alone. End points
+/// are visited in raster order (deterministic).
+fn trim_end_hooks(
+    sk: &mut Array2<bool>,
+    sigma_px: &Array2<f32>,
+    direction: &Array2<f32>,
+    step_px: f64,
+    min_px: f64,
+) {
+    let ends: Vec<(usize, usize)> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .map(|(p, _)| p)
+        .collect();
+    for start in ends {
+        if !sk[start] || skeleton_neighbours(sk, start.0, start.1).count() != 1 {
+            continue;
+        }
+        let sigma = f64::from(sigma_px[start]);
+        let limit = if sigma.is_finite() {
+            (HOOK_TRACE_WIDTHS * WIDTH_PER_SIGMA * sigma / step_px).max(min_px)
+        } else {
+            min_px
+        }
+        .ceil() as usize;
+        let mut path = vec![start];
+        let mut prev = start;
+        let mut cur = start;
+        while path.len() <= limit {
+            let next: Vec<(usize, usize)> = skeleton_neighbours(sk, cur.0, cur.1)
+                .filter(|&q| q != prev && q != cur)
+                .collect();
+            if next.len() != 1 || skeleton_neighbours(sk, next[0].0, next[0].1).count() > 2 {
+                break;
+            }
+            prev = cur;
+            cur = next[0];
+            path.push(cur);
+        }
+        if path.len() < 4 {
+            continue;
+        }
+        let last = path[path.len() - 1];
+        let theta = f64::from(direction[last]);
+        // Line direction as (row, col): rows grow downward, θ counter-clockwise on screen.
+        let (mut ur, mut uc) = (-theta.sin(), theta.cos());
+        let n = path.len() as f64;
+        let mean_r = path.iter().map(|p| p.0 as f64).sum::<f64>() / n;
+        let mean_c = path.iter().map(|p| p.1 as f64).sum::<f64>() / n;
+        if ur * (mean_r - last.0 as f64) + uc * (mean_c - last.1 as f64) < 0.0 {
+            (ur, uc) = (-ur, -uc);
+        }
+        let proj = |p: &(usize, usize)| ur * p.0 as f64 + uc * p.1 as f64;
+        let mut k_best = 0;
+        for (k, p) in path.iter().enumerate() {
+            if proj(p) > proj(&path[k_best]) + 1e-9 {
+                k_best = k;
+            }
+        }
+        for p in &path[..k_best] {
+            sk[*p] = false;
+        }
+    }
+}
+
 /// A gap joined between the skeleton end points of two lines.
 struct Bridge {
     a: usize,
@@ -1017,6 +1102,13 @@ pub fn lines_from_strength(
             SPUR_MIN_MM * grid_per_mm,
         );
     }
+    trim_end_hooks(
+        &mut skeleton,
+        &vs.sigma_px,
+        &vs.direction,
+        stepf,
+        SPUR_MIN_MM * grid_per_mm,
+    );
     let (grows, gcols) = skeleton.dim();
 
     let mut acc = vec![LineAcc::default(); n_labels + 1];
@@ -1426,5 +1518,35 @@ mod tests {
         assert_eq!(value(&values, "lines_count"), Ok(2.0));
         let short_mm = lines.iter().map(|l| l.length_mm).fold(f64::MAX, f64::min);
         assert!(short_mm > 0.5 && short_mm < 3.0, "{short_mm}");
+    }
+
+    #[test]
+    fn hooked_end_is_trimmed_at_its_tip() {
+        // A horizontal skeleton (row 50, columns 10-80) whose right end turns back along the
+        // line: (49, 81), then row 48 from column 80 back to 74 (7 px of return leg).
+        let mut sk = Array2::from_elem((100, 100), false);
+        for c in 10..=80 {
+            sk[(50, c)] = true;
+        }
+        sk[(49, 81)] = true;
+        for c in 74..=80 {
+            sk[(48, c)] = true;
+        }
+        let sigma = Array2::from_elem((100, 100), 2.0f32);
+        let direction = Array2::zeros((100, 100));
+        let before = sk.iter().filter(|&&v| v).count();
+        trim_end_hooks(&mut sk, &sigma, &direction, 1.0, 10.0);
+        // The return leg goes; the line, its far end and the tip stay.
+        assert_eq!(before - sk.iter().filter(|&&v| v).count(), 7);
+        assert!((74..=80).all(|c| !sk[(48, c)]));
+        assert!((10..=80).all(|c| sk[(50, c)]) && sk[(49, 81)]);
+        // A straight end is left alone.
+        let mut straight = Array2::from_elem((100, 100), false);
+        for c in 10..=80 {
+            straight[(50, c)] = true;
+        }
+        let copy = straight.clone();
+        trim_end_hooks(&mut straight, &sigma, &direction, 1.0, 10.0);
+        assert_eq!(straight, copy);
     }
 }
