@@ -348,7 +348,6 @@ fn timing_12_megapixels() {
         y * y + x * x < 0.25
     });
     let height = PseudoHeight {
-        luminance: z.clone(),
         z,
         mask,
         x0: 0,

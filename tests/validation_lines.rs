@@ -267,7 +267,6 @@ fn timing_12_mp_zone() {
     };
     let z = ndarray::Array2::from_shape_fn((3000, 4000), |(r, c)| tile.z[(fold(r), fold(c))]);
     let height = skintex::metrics::height::PseudoHeight {
-        luminance: z.clone(),
         mask: ndarray::Array2::from_elem(z.raw_dim(), true),
         z,
         x0: 0,

@@ -17,12 +17,14 @@ use std::sync::OnceLock;
 use image::DynamicImage;
 use ndarray::Array2;
 
-/// Per-pixel planes of a photo, each `(height, width)`.
+/// Per-pixel linear-light planes of a photo, each `(height, width)`.
+///
+/// L*a*b* is not stored for the whole image (three more full-size f32 planes): the few users
+/// convert just their region, with [`ColourPlanes::lab_row`] or [`ColourPlanes::lab_box`],
+/// which give the same bits for a pixel wherever the region starts.
 pub struct ColourPlanes {
     /// Linear-light red, green, blue in [0, 1].
     pub linear: [Array2<f32>; 3],
-    /// CIE L* (0..100), a*, b*.
-    pub lab: [Array2<f32>; 3],
 }
 
 impl ColourPlanes {
@@ -46,6 +48,67 @@ impl ColourPlanes {
             .and(b)
             .for_each(|y, &r, &g, &b| *y = 0.2126 * r + 0.7152 * g + 0.0722 * b);
         y
+    }
+
+    /// CIE L*, a*, b* of the `cols` pixels of image row `y` starting at column `x0`, written to
+    /// the first `cols` values of `l`, `a`, `b` (by the fast path of [`colour_planes`]'s doc:
+    /// within 1e-4 of [`linear_rgb_to_lab`], and bit-identical whatever the row segment).
+    ///
+    /// # Panics
+    /// When the segment leaves the image or an output is shorter than `cols`.
+    pub fn lab_row(
+        &self,
+        y: usize,
+        x0: usize,
+        cols: usize,
+        l: &mut [f32],
+        a: &mut [f32],
+        b: &mut [f32],
+    ) {
+        let segment = |k: usize| {
+            let row = self.linear[k].row(y);
+            let row = row.to_slice().expect("planes are standard layout");
+            &row[x0..x0 + cols]
+        };
+        let (r, g, bl) = (segment(0), segment(1), segment(2));
+        for ((((r, g), bl), l), (a, b)) in r
+            .chunks(BLOCK_PX)
+            .zip(g.chunks(BLOCK_PX))
+            .zip(bl.chunks(BLOCK_PX))
+            .zip(l[..cols].chunks_mut(BLOCK_PX))
+            .zip(
+                a[..cols]
+                    .chunks_mut(BLOCK_PX)
+                    .zip(b[..cols].chunks_mut(BLOCK_PX)),
+            )
+        {
+            lab_block(r, g, bl, l, a, b);
+        }
+    }
+
+    /// CIE L*, a*, b* planes of the box of `rows × cols` pixels at `(x0, y0)` (values as
+    /// [`ColourPlanes::lab_row`]).
+    ///
+    /// # Panics
+    /// When the box leaves the image.
+    pub fn lab_box(&self, x0: usize, y0: usize, rows: usize, cols: usize) -> [Array2<f32>; 3] {
+        let [mut l, mut a, mut b] = std::array::from_fn(|_| Array2::<f32>::zeros((rows, cols)));
+        for (i, ((mut l, mut a), mut b)) in l
+            .outer_iter_mut()
+            .zip(a.outer_iter_mut())
+            .zip(b.outer_iter_mut())
+            .enumerate()
+        {
+            self.lab_row(
+                y0 + i,
+                x0,
+                cols,
+                l.as_slice_mut().expect("fresh standard-layout array"),
+                a.as_slice_mut().expect("fresh standard-layout array"),
+                b.as_slice_mut().expect("fresh standard-layout array"),
+            );
+        }
+        [l, a, b]
     }
 }
 
@@ -105,14 +168,16 @@ fn lut16() -> &'static [f32] {
     })
 }
 
-/// Convert a decoded image to linear RGB and L*a*b* planes.
+/// Convert a decoded image to linear RGB planes.
 ///
 /// One pass over the decoded samples, straight from the decoder's buffer: sRGB decoding by a
 /// 256-entry (8-bit) or 65 536-entry (16-bit) table of [`srgb_to_linear`] (exact to f32
-/// rounding), then L*a*b* in f64 by the formula of the module doc, with the cube root of
-/// `f(t)` computed by [`cbrt_fast`] (relative error < 1e-13, so the planes match
-/// [`linear_rgb_to_lab`] to f32 rounding: |ΔL*|, |Δa*|, |Δb*| < 1e-4, tested over all 8-bit
-/// greys and a dense sample of colours). Other sample layouts are converted to 16-bit RGB first.
+/// rounding). Other sample layouts are converted to 16-bit RGB first.
+///
+/// L*a*b* is computed on demand ([`ColourPlanes::lab_row`], [`ColourPlanes::lab_box`]) in f64
+/// by the formula of the module doc, with the cube root of `f(t)` computed by [`cbrt_fast`]
+/// (relative error < 1e-13, so the values match [`linear_rgb_to_lab`] to f32 rounding:
+/// |ΔL*|, |Δa*|, |Δb*| < 1e-4, tested over all 8-bit greys and a dense sample of colours).
 pub fn colour_planes(image: &DynamicImage) -> ColourPlanes {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let mut out = PlaneBuffers::new(w * h);
@@ -139,21 +204,18 @@ fn clip_unit(v: f32) -> f32 {
     if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) }
 }
 
-/// Pixels converted per inner block: the linear values of a block are written, then read back
-/// from L1 cache for L*a*b*.
+/// Pixels converted to L*a*b* per call of the vectorised kernel.
 const BLOCK_PX: usize = 256;
 
-/// The six output planes as flat row-major buffers.
+/// The three linear planes as flat row-major buffers.
 struct PlaneBuffers {
     linear: [Vec<f32>; 3],
-    lab: [Vec<f32>; 3],
 }
 
 impl PlaneBuffers {
     fn new(n: usize) -> Self {
         Self {
             linear: std::array::from_fn(|_| vec![0.0; n]),
-            lab: std::array::from_fn(|_| vec![0.0; n]),
         }
     }
 
@@ -161,47 +223,24 @@ impl PlaneBuffers {
     /// RGB; alpha ignored).
     fn fill<T: Copy>(&mut self, raw: &[T], channels: usize, to_linear: impl Fn(T) -> f32) {
         let [r, g, b] = &mut self.linear;
-        let [l, a, bb] = &mut self.lab;
-        let blocks = raw
-            .chunks(channels * BLOCK_PX)
-            .zip(r.chunks_mut(BLOCK_PX))
-            .zip(g.chunks_mut(BLOCK_PX))
-            .zip(b.chunks_mut(BLOCK_PX))
-            .zip(l.chunks_mut(BLOCK_PX))
-            .zip(a.chunks_mut(BLOCK_PX))
-            .zip(bb.chunks_mut(BLOCK_PX));
-        for ((((((px, r), g), b), l), a), bb) in blocks {
-            if channels < 3 {
-                for (((p, r), g), b) in px
-                    .chunks_exact(channels)
-                    .zip(&mut *r)
-                    .zip(&mut *g)
-                    .zip(&mut *b)
-                {
-                    let v = to_linear(p[0]);
-                    (*r, *g, *b) = (v, v, v);
-                }
-            } else {
-                for (((p, r), g), b) in px
-                    .chunks_exact(channels)
-                    .zip(&mut *r)
-                    .zip(&mut *g)
-                    .zip(&mut *b)
-                {
-                    (*r, *g, *b) = (to_linear(p[0]), to_linear(p[1]), to_linear(p[2]));
-                }
+        let pixels = raw.chunks_exact(channels).zip(r).zip(g).zip(b);
+        if channels < 3 {
+            for (((p, r), g), b) in pixels {
+                let v = to_linear(p[0]);
+                (*r, *g, *b) = (v, v, v);
             }
-            lab_block(r, g, b, l, a, bb);
+        } else {
+            for (((p, r), g), b) in pixels {
+                (*r, *g, *b) = (to_linear(p[0]), to_linear(p[1]), to_linear(p[2]));
+            }
         }
     }
 
     fn into_planes(self, h: usize, w: usize) -> ColourPlanes {
         let shape = |v: Vec<f32>| Array2::from_shape_vec((h, w), v).expect("h·w samples");
         let [r, g, b] = self.linear;
-        let [l, a, bb] = self.lab;
         ColourPlanes {
             linear: [shape(r), shape(g), shape(b)],
-            lab: [shape(l), shape(a), shape(bb)],
         }
     }
 }
@@ -313,12 +352,13 @@ mod tests {
     /// both in f64), over the pixels of `img`, whose samples are given by `srgb(x, y)` in [0, 1].
     fn worst_lab_error(img: &DynamicImage, srgb: impl Fn(u32, u32) -> [f64; 3]) -> f64 {
         let p = colour_planes(img);
+        let lab = p.lab_box(0, 0, p.height(), p.width());
         let mut worst = 0.0f64;
         for y in 0..img.height() {
             for x in 0..img.width() {
                 let s = srgb(x, y);
                 let exact = linear_rgb_to_lab(s.map(srgb_to_linear));
-                for (plane, want) in p.lab.iter().zip(exact) {
+                for (plane, want) in lab.iter().zip(exact) {
                     let got = f64::from(plane[[y as usize, x as usize]]);
                     worst = worst.max((got - want).abs());
                 }
@@ -377,12 +417,45 @@ mod tests {
         });
         let p = colour_planes(&DynamicImage::ImageRgb32F(img));
         let px = |x: usize| [0, 1, 2].map(|k| p.linear[k][[0, x]]);
+        let lab = p.lab_box(0, 0, 1, 4);
         assert_eq!(px(0), [0.25, 0.5, 0.75]);
         assert_eq!(px(1), [0.0, 1.0, 0.0]);
         for x in 0..4 {
             let exact = linear_rgb_to_lab(px(x).map(f64::from));
-            for (k, (plane, want)) in p.lab.iter().zip(exact).enumerate() {
+            for (k, (plane, want)) in lab.iter().zip(exact).enumerate() {
                 assert!((f64::from(plane[[0, x]]) - want).abs() < 1e-4, "{x} {k}");
+            }
+        }
+    }
+
+    /// A pixel's L*a*b* has the same bits whatever box or row segment it is converted in
+    /// (tone converts zone rows, the face model the face box), and matches the exact formula.
+    #[test]
+    fn lab_of_a_box_is_independent_of_the_box() {
+        let img = image::RgbImage::from_fn(300, 7, |x, y| {
+            image::Rgb([(x * 7 + y) as u8, (x * 3 + 40 * y) as u8, (255 - x) as u8])
+        });
+        let p = colour_planes(&DynamicImage::ImageRgb8(img.clone()));
+        let whole = p.lab_box(0, 0, 7, 300);
+        let part = p.lab_box(5, 2, 4, 270);
+        for k in 0..3 {
+            let same = whole[k].slice(ndarray::s![2..6, 5..275]);
+            assert!(
+                same.iter()
+                    .zip(&part[k])
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "plane {k}"
+            );
+        }
+        let (mut l, mut a, mut b) = (vec![0.0; 299], vec![0.0; 299], vec![0.0; 299]);
+        p.lab_row(6, 1, 299, &mut l, &mut a, &mut b);
+        for (x, ((l, a), b)) in l.iter().zip(&a).zip(&b).enumerate() {
+            let got = [*l, *a, *b];
+            let px = img.get_pixel(x as u32 + 1, 6).0;
+            let exact = linear_rgb_to_lab(px.map(|c| srgb_to_linear(f64::from(c) / 255.0)));
+            for (k, (g, e)) in got.iter().zip(exact).enumerate() {
+                assert_eq!(g.to_bits(), whole[k][[6, x + 1]].to_bits());
+                assert!((f64::from(*g) - e).abs() < 1e-4, "{x} {k}");
             }
         }
     }
@@ -394,6 +467,6 @@ mod tests {
         assert_eq!((p.width(), p.height()), (3, 2));
         let expected = srgb_to_linear(128.0 / 255.0) as f32;
         assert!(p.linear.iter().all(|pl| pl.iter().all(|&v| v == expected)));
-        assert!((p.lab[0][[0, 0]] - 53.585).abs() < 0.01);
+        assert!((p.lab_box(0, 0, 2, 3)[0][[0, 0]] - 53.585).abs() < 0.01);
     }
 }

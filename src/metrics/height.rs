@@ -30,8 +30,6 @@ pub struct PseudoHeight {
     pub z: Array2<f32>,
     /// Zone membership over the bounding box.
     pub mask: Array2<bool>,
-    /// Linear luminance Y over the bounding box.
-    pub luminance: Array2<f32>,
     /// Bounding-box origin in the image, px.
     pub x0: usize,
     pub y0: usize,
@@ -97,10 +95,10 @@ pub fn pseudo_height(
                 0.0
             };
         });
+    drop(luminance);
     PseudoHeight {
         z,
         mask: m.bits.clone(),
-        luminance,
         x0: m.x0,
         y0: m.y0,
         px_per_mm,

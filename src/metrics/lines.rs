@@ -1357,7 +1357,6 @@ mod tests {
     fn height_from(z: Array2<f32>) -> PseudoHeight {
         let mask = Array2::from_elem(z.raw_dim(), true);
         PseudoHeight {
-            luminance: z.mapv(|v| 0.5 * (1.0 + v)),
             z,
             mask,
             x0: 7,

@@ -1462,11 +1462,6 @@ mod tests {
         let plane = |k: f32| base.mapv(|v| gain * (0.3 * k + 0.05 * v));
         ColourPlanes {
             linear: [plane(1.0), plane(0.8), plane(0.7)],
-            lab: [
-                Array2::zeros((h, w)),
-                Array2::zeros((h, w)),
-                Array2::zeros((h, w)),
-            ],
         }
     }
 
@@ -1497,7 +1492,6 @@ mod tests {
         let params = RoughnessParams::default();
         let height = |z: Array2<f32>| PseudoHeight {
             mask: Array2::from_elem(z.dim(), true),
-            luminance: z.clone(),
             z,
             x0: 0,
             y0: 0,

@@ -268,7 +268,7 @@ pub fn detect_scars(
     let l0 = (sigma_min_px / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as u32;
     let f0 = 1usize << l0;
 
-    let (lum, mask) = box_decimate(&height.luminance, &height.mask, f0);
+    let (lum, mask) = box_decimate(planes, height, f0);
     let sigma_bg =
         (ISO_GAUSSIAN_SIGMA_PER_CUTOFF * params.background_cutoff_mm * ppm / f0 as f64) as f32;
     let local = masked_local_mean(&lum, &mask, sigma_bg);
@@ -280,6 +280,8 @@ pub fn detect_scars(
         .for_each(|z, &y, &m, &inside| {
             *z = if inside && m > 1e-6 { y / m - 1.0 } else { 0.0 };
         });
+    // Only z is used from here on.
+    drop((lum, local));
 
     let s_min = sigma_min_px / f0 as f64;
     let s_max = sigma_max_px / f0 as f64;
@@ -384,34 +386,53 @@ pub fn classify(diameter_mm: f64, steepness: f64, params: &ScarsParams) -> ScarK
     }
 }
 
-/// Box-average `values` (inside-mask pixels only) and majority-vote `mask` over `f × f` blocks.
+/// Box-average the linear luminance `Y = 0.2126 R + 0.7152 G + 0.0722 B` of the pseudo-height's
+/// bounding box (inside-mask pixels only) and majority-vote its mask over `f × f` blocks.
+///
+/// Y is computed one image row at a time from `planes`, so no full-resolution luminance plane
+/// is held (the same f32 expression as [`super::height::pseudo_height`]).
 fn box_decimate(
-    values: &Array2<f32>,
-    mask: &Array2<bool>,
+    planes: &ColourPlanes,
+    height: &PseudoHeight,
     f: usize,
 ) -> (Array2<f32>, Array2<bool>) {
+    let mask = &height.mask;
+    let (h, w) = mask.dim();
+    let luminance_row = |y: usize, out: &mut [f32]| {
+        let segment = |k: usize| {
+            let row = planes.linear[k].row(height.y0 + y);
+            let row = row.to_slice().expect("planes are standard layout");
+            &row[height.x0..height.x0 + w]
+        };
+        let (r, g, b) = (segment(0), segment(1), segment(2));
+        for (((y, &r), &g), &b) in out.iter_mut().zip(r).zip(g).zip(b) {
+            *y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        }
+    };
     if f == 1 {
-        return (values.clone(), mask.clone());
+        let mut out = Array2::<f32>::zeros((h, w));
+        for (y, mut row) in out.outer_iter_mut().enumerate() {
+            luminance_row(y, row.as_slice_mut().expect("fresh standard-layout array"));
+        }
+        return (out, mask.clone());
     }
-    let (h, w) = values.dim();
     let (hb, wb) = (h.div_ceil(f), w.div_ceil(f));
     let mut out = Array2::<f32>::zeros((hb, wb));
     let mut out_mask = Array2::<bool>::from_elem((hb, wb), false);
     // Per block row: sums in the same order as a raster scan (row by row, left to right).
     let (mut sum, mut inside) = (vec![0f32; wb], vec![0u32; wb]);
+    let mut vrow = vec![0f32; w];
     for rb in 0..hb {
         sum.iter_mut().for_each(|v| *v = 0.0);
         inside.iter_mut().for_each(|v| *v = 0);
         let rows = rb * f..((rb + 1) * f).min(h);
         let block_rows = rows.len();
         for y in rows {
-            let (vrow, mrow) = (values.row(y), mask.row(y));
-            let (vrow, mrow) = (
-                vrow.as_slice()
-                    .map_or_else(|| vrow.to_vec().into(), std::borrow::Cow::Borrowed),
-                mrow.as_slice()
-                    .map_or_else(|| mrow.to_vec().into(), std::borrow::Cow::Borrowed),
-            );
+            luminance_row(y, &mut vrow);
+            let mrow = mask.row(y);
+            let mrow = mrow
+                .as_slice()
+                .map_or_else(|| mrow.to_vec().into(), std::borrow::Cow::Borrowed);
             let blocks = vrow.chunks(f).zip(mrow.chunks(f));
             for (((vs, ms), s), n) in blocks.zip(&mut sum).zip(&mut inside) {
                 for (&v, &m) in vs.iter().zip(ms) {
@@ -452,14 +473,23 @@ fn blob_candidates(
 ) -> Vec<Candidate> {
     let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
     let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
-    let mut levels = vec![z.clone()];
+    // Pyramid levels 1, 2, ...; level 0 is `z` itself (not copied).
+    let mut coarser: Vec<Array2<f32>> = Vec::new();
     for m in 1..=max_level {
-        let next = pyramid_down(levels[m - 1].view(), m == 1);
+        let next = pyramid_down(coarser.last().map_or(z.view(), |l| l.view()), m == 1);
         if next.nrows() < 3 || next.ncols() < 3 {
             break;
         }
-        levels.push(next);
+        coarser.push(next);
     }
+    let n_levels = coarser.len() + 1;
+    let level_view = |m: usize| {
+        if m == 0 {
+            z.view()
+        } else {
+            coarser[m - 1].view()
+        }
+    };
     // Response and roundness maps per scale, on each scale's level.
     struct ScaleMap {
         level: usize,
@@ -469,10 +499,10 @@ fn blob_candidates(
     let maps: Vec<ScaleMap> = sigmas
         .iter()
         .map(|&sigma| {
-            let level = level_of(sigma).min(levels.len() - 1);
+            let level = level_of(sigma).min(n_levels - 1);
             let sl = sigma / (1u64 << level) as f64;
             let acc = if level == 0 { 0.0 } else { 1.0 };
-            let (response, roundness) = log_response(levels[level].view(), sl, acc);
+            let (response, roundness) = log_response(level_view(level), sl, acc);
             ScaleMap {
                 level,
                 response,
@@ -480,6 +510,7 @@ fn blob_candidates(
             }
         })
         .collect();
+    drop(coarser);
 
     let min_r = params.min_response as f32;
     let mut cands = Vec::new();
@@ -487,31 +518,33 @@ fn blob_candidates(
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
+        let min_round = params.min_roundness as f32;
+        fn row(a: &Array2<f32>, i: usize) -> &[f32] {
+            let cols = a.ncols();
+            &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
+        }
         for i in 1..h.saturating_sub(1) {
+            let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
+            let round = row(&map.roundness, i);
             for j in 1..w.saturating_sub(1) {
-                let v = r[[i, j]];
-                if v < min_r || map.roundness[[i, j]] < params.min_roundness as f32 {
+                // Cheap rejections first: most pixels are below the response threshold.
+                let v = mid[j];
+                if v < min_r || round[j] < min_round {
                     continue;
                 }
                 let (by, bx) = (i * step, j * step);
                 if by >= mask.nrows() || bx >= mask.ncols() || !mask[[by, bx]] {
                     continue;
                 }
-                let mut is_max = true;
-                'nb: for di in 0..3 {
-                    for dj in 0..3 {
-                        if (di, dj) == (1, 1) {
-                            continue;
-                        }
-                        let u = r[[i + di - 1, j + dj - 1]];
-                        // Ties: the earlier pixel in raster order wins.
-                        let before = di < 1 || (di == 1 && dj < 1);
-                        if u > v || (before && u == v) {
-                            is_max = false;
-                            break 'nb;
-                        }
-                    }
-                }
+                // Ties: the earlier pixel in raster order wins.
+                let is_max = !(up[j - 1] >= v
+                    || up[j] >= v
+                    || up[j + 1] >= v
+                    || mid[j - 1] >= v
+                    || mid[j + 1] > v
+                    || down[j - 1] > v
+                    || down[j] > v
+                    || down[j + 1] > v);
                 if !is_max {
                     continue;
                 }
@@ -542,20 +575,95 @@ fn blob_candidates(
             .total_cmp(&a.response)
             .then((a.y, a.x).cmp(&(b.y, b.x)))
     });
+    suppress_non_maxima(cands, mask.dim())
+}
+
+/// Greedy non-maximum suppression of `cands` (already in decreasing response): a candidate is
+/// dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`, base px.
+///
+/// Accepted candidates are bucketed on a grid of cells as large as the largest radius, so each
+/// candidate is compared with the accepted ones of its 3 × 3 cells only (O(N) instead of
+/// O(N·K)); distances are compared squared ([`sqrt_below`]), with the same decisions as
+/// `sqrt(d²) < r`.
+fn suppress_non_maxima(cands: Vec<Candidate>, (h, w): (usize, usize)) -> Vec<Candidate> {
+    let radius = |c: &Candidate| std::f64::consts::SQRT_2 * c.sigma;
+    let r_max = cands.iter().map(radius).fold(1.0, f64::max);
+    let cell = r_max.ceil() as usize;
+    let (gh, gw) = (h / cell + 1, w / cell + 1);
+    let mut grid: Vec<Vec<u32>> = vec![Vec::new(); gh * gw];
     let mut kept: Vec<Candidate> = Vec::new();
     for c in cands {
-        let r_c = std::f64::consts::SQRT_2 * c.sigma;
-        let suppressed = kept.iter().any(|k| {
-            let r_k = std::f64::consts::SQRT_2 * k.sigma;
-            let dx = c.x as f64 - k.x as f64;
-            let dy = c.y as f64 - k.y as f64;
-            (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
+        let r_c = radius(&c);
+        let (gy, gx) = ((c.y / cell).min(gh - 1), (c.x / cell).min(gw - 1));
+        let suppressed = (gy.saturating_sub(1)..(gy + 2).min(gh)).any(|y| {
+            (gx.saturating_sub(1)..(gx + 2).min(gw)).any(|x| {
+                grid[y * gw + x].iter().any(|&i| {
+                    let k = &kept[i as usize];
+                    let dx = c.x as f64 - k.x as f64;
+                    let dy = c.y as f64 - k.y as f64;
+                    sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
+                })
+            })
         });
         if !suppressed {
+            grid[gy * gw + gx].push(kept.len() as u32);
             kept.push(c);
         }
     }
     kept
+}
+
+/// A distance bound compared with squared distances, with the same decisions as comparing
+/// `d2.sqrt()` with the bound: the f64 square root is correctly rounded, so outside a relative
+/// band of 1e-9 about `bound²` the squared comparison gives the same answer, and inside it the
+/// root is taken.
+#[derive(Clone, Copy)]
+struct SqrtBound {
+    bound: f64,
+    /// `bound² (1 − 1e-9)` and `bound² (1 + 1e-9)`.
+    lo: f64,
+    hi: f64,
+}
+
+impl SqrtBound {
+    fn new(bound: f64) -> Self {
+        let b2 = bound * bound;
+        Self {
+            bound,
+            lo: b2 * (1.0 - 1e-9),
+            hi: b2 * (1.0 + 1e-9),
+        }
+    }
+
+    /// `d2.sqrt() < bound` for `d2 ≥ 0`.
+    #[inline]
+    fn closer(&self, d2: f64) -> bool {
+        if d2 < self.lo {
+            true
+        } else if d2 > self.hi {
+            false
+        } else {
+            d2.sqrt() < self.bound
+        }
+    }
+
+    /// `d2.sqrt() <= bound` for `d2 ≥ 0`.
+    #[inline]
+    fn within(&self, d2: f64) -> bool {
+        if d2 < self.lo {
+            true
+        } else if d2 > self.hi {
+            false
+        } else {
+            d2.sqrt() <= self.bound
+        }
+    }
+}
+
+/// `d2.sqrt() < bound` for `d2 ≥ 0` (see [`SqrtBound`]).
+#[inline]
+fn sqrt_below(d2: f64, bound: f64) -> bool {
+    SqrtBound::new(bound).closer(d2)
 }
 
 /// σ²-normalised Laplacian (dark-blob positive) and Hessian roundness λ_small/λ_large (0 unless
@@ -675,7 +783,17 @@ fn segment_candidate(
     let zs = gaussian_blur(win, (0.2 * r).max(0.5) as f32);
     let wmask = mask.slice(s![r0..r1, c0..c1]);
     let (cy, cx) = ((c.y - r0) as f64, (c.x - c0) as f64);
-    let dist = |i: usize, j: usize| ((i as f64 - cy).powi(2) + (j as f64 - cx).powi(2)).sqrt();
+    // Squared distance to the candidate, compared with radii by `SqrtBound`
+    // (same decisions as comparing its square root).
+    let dist_sq = |i: usize, j: usize| {
+        let (dy, dx) = (i as f64 - cy, j as f64 - cx);
+        dy * dy + dx * dx
+    };
+    let (ring_in, ring_out, floor_r) = (
+        SqrtBound::new(1.5 * r),
+        SqrtBound::new(2.5 * r),
+        SqrtBound::new(0.5 * r.max(1.0)),
+    );
 
     let mut ring_vals = Vec::new();
     let mut ring = Vec::new();
@@ -684,12 +802,12 @@ fn segment_candidate(
         if !wmask[[i, j]] {
             continue;
         }
-        let d = dist(i, j);
-        if (1.5 * r..=2.5 * r).contains(&d) {
+        let d2 = dist_sq(i, j);
+        if !ring_in.closer(d2) && ring_out.within(d2) {
             ring_vals.push(v);
             ring.push((i + r0, j + c0));
         }
-        if d <= 0.5 * r.max(1.0) && v < floor.0 {
+        if v < floor.0 && floor_r.within(d2) {
             floor = (v, i, j);
         }
     }
@@ -892,6 +1010,73 @@ fn shading_not_pigment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The grid-bucketed suppression against the naive all-pairs loop with square roots, on
+    /// clustered pseudo-random candidates of mixed scales (many near-boundary distances).
+    #[test]
+    fn grid_suppression_matches_all_pairs() {
+        let mut state = 0x2545_f491_u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        let (h, w) = (157, 211);
+        let mut cands: Vec<Candidate> = (0..3000)
+            .map(|_| Candidate {
+                x: next(w as u64) as usize,
+                y: next(h as u64) as usize,
+                sigma: [1.6, 2.0, 2.52, 3.17, 4.0, 7.5, 12.0][next(7) as usize],
+                response: next(50) as f32 * 0.01,
+            })
+            .collect();
+        cands.sort_by(|a, b| {
+            b.response
+                .total_cmp(&a.response)
+                .then((a.y, a.x).cmp(&(b.y, b.x)))
+        });
+        let mut naive: Vec<Candidate> = Vec::new();
+        for c in &cands {
+            let r_c = std::f64::consts::SQRT_2 * c.sigma;
+            let suppressed = naive.iter().any(|k| {
+                let r_k = std::f64::consts::SQRT_2 * k.sigma;
+                let (dx, dy) = (c.x as f64 - k.x as f64, c.y as f64 - k.y as f64);
+                (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
+            });
+            if !suppressed {
+                naive.push(*c);
+            }
+        }
+        let fast = suppress_non_maxima(cands, (h, w));
+        assert!(naive.len() > 50, "{}", naive.len());
+        let key = |c: &Candidate| (c.x, c.y, c.sigma.to_bits(), c.response.to_bits());
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            naive.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn sqrt_comparisons_on_squares_match_roots() {
+        for d2 in 0..5000u32 {
+            let d2 = f64::from(d2);
+            for bound in [
+                0.5,
+                1.0,
+                2.0,
+                2.2627,
+                3.0,
+                5.0 * std::f64::consts::SQRT_2,
+                50.0,
+            ] {
+                assert_eq!(sqrt_below(d2, bound), d2.sqrt() < bound, "{d2} {bound}");
+                let b = SqrtBound::new(bound);
+                assert_eq!(b.closer(d2), d2.sqrt() < bound, "{d2} {bound}");
+                assert_eq!(b.within(d2), d2.sqrt() <= bound, "{d2} {bound}");
+            }
+        }
+    }
 
     #[test]
     fn classification_rules() {

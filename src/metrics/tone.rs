@@ -116,19 +116,18 @@ fn masked_row_sums(values: &[f32], inside: &[bool]) -> (f64, f64) {
 
 /// Measure the tone family on one zone; values align with [`COLUMNS`].
 ///
-/// One pass over the zone's bounding box, row by row: each row's sums (f64, in raster order)
-/// are added to the zone totals, so the result does not depend on anything but the pixels.
+/// One pass over the zone's bounding box, row by row: L*a*b* is computed for the row segment
+/// only ([`ColourPlanes::lab_row`]), and each row's sums (f64, in raster order) are added to the
+/// zone totals, so the result does not depend on anything but the pixels.
 pub fn measure(planes: &ColourPlanes, zone: &Zone, params: &ToneParams) -> [MetricValue; 8] {
     let mask = &zone.mask;
     let (rows, cols) = mask.bits.dim();
     let window = ndarray::s![mask.y0..mask.y0 + rows, mask.x0..mask.x0 + cols];
-    let views = [
-        planes.lab[0].slice(window),
-        planes.lab[1].slice(window),
-        planes.lab[2].slice(window),
+    let linear = [
         planes.linear[0].slice(window),
         planes.linear[1].slice(window),
     ];
+    let mut lab_rows: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; cols]);
     let mut moments: [Moments; 5] = Default::default();
     for (r, inside) in mask.bits.outer_iter().enumerate() {
         let n = inside.iter().filter(|&&m| m).count();
@@ -136,7 +135,14 @@ pub fn measure(planes: &ColourPlanes, zone: &Zone, params: &ToneParams) -> [Metr
             continue;
         }
         let inside = inside.as_slice().expect("mask rows are contiguous");
-        for (view, total) in views.iter().zip(&mut moments) {
+        let [l, a, b] = &mut lab_rows;
+        planes.lab_row(mask.y0 + r, mask.x0, cols, l, a, b);
+        let (lab_moments, linear_moments) = moments.split_at_mut(3);
+        for (values, total) in lab_rows.iter().zip(lab_moments) {
+            let (sum, sum_sq) = masked_row_sums(values, inside);
+            total.add(n as f64, sum, sum_sq);
+        }
+        for (view, total) in linear.iter().zip(linear_moments) {
             let row = view.row(r);
             let (sum, sum_sq) = match row.as_slice() {
                 Some(values) => masked_row_sums(values, inside),
@@ -235,6 +241,7 @@ mod tests {
             },
         };
         let v = measure(&p, &zone, &ToneParams::default());
+        let lab = p.lab_box(0, 0, p.height(), p.width());
         let (mut n, mut sl, mut sl2, mut sa, mut sb, mut sr, mut sg) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let (mut sa2, mut sb2) = (0.0, 0.0);
@@ -244,12 +251,12 @@ mod tests {
             }
             let at = |plane: &Array2<f32>| f64::from(plane[[r + 5, c + 6]]);
             n += 1.0;
-            sl += at(&p.lab[0]);
-            sl2 += at(&p.lab[0]).powi(2);
-            sa += at(&p.lab[1]);
-            sa2 += at(&p.lab[1]).powi(2);
-            sb += at(&p.lab[2]);
-            sb2 += at(&p.lab[2]).powi(2);
+            sl += at(&lab[0]);
+            sl2 += at(&lab[0]).powi(2);
+            sa += at(&lab[1]);
+            sa2 += at(&lab[1]).powi(2);
+            sb += at(&lab[2]);
+            sb2 += at(&lab[2]).powi(2);
             sr += at(&p.linear[0]);
             sg += at(&p.linear[1]);
         }

@@ -38,7 +38,8 @@ use ndarray::Array2;
 use crate::imgops::gaussian::gaussian_blur;
 use crate::input::colour::ColourPlanes;
 
-/// L*, a*, b* of the box `(x0, y0, rows, cols)` smoothed by a Gaussian of `sigma_px`.
+/// L*, a*, b* of the box `(x0, y0, rows, cols)` smoothed by a Gaussian of `sigma_px`
+/// (L*a*b* is converted for the box only, [`ColourPlanes::lab_box`]).
 pub fn smoothed_lab(
     planes: &ColourPlanes,
     x0: usize,
@@ -47,14 +48,12 @@ pub fn smoothed_lab(
     cols: usize,
     sigma_px: f64,
 ) -> [Array2<f32>; 3] {
-    std::array::from_fn(|k| {
-        let view = planes.lab[k].slice(ndarray::s![y0..y0 + rows, x0..x0 + cols]);
-        if sigma_px > 0.3 {
-            gaussian_blur(view, sigma_px as f32)
-        } else {
-            view.to_owned()
-        }
-    })
+    let lab = planes.lab_box(x0, y0, rows, cols);
+    if sigma_px > 0.3 {
+        lab.map(|plane| gaussian_blur(plane.view(), sigma_px as f32))
+    } else {
+        lab
+    }
 }
 
 /// Parameters of the skin model (see the module doc).
