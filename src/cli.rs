@@ -99,8 +99,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// After the analysis, run `skintex study` on the manifest (outputs in --out too).
-    #[arg(long, requires = "manifest")]
+    /// After the analysis, run `skintex study` on the manifest (outputs in --out too). With
+    /// shards, run `skintex study` on the merged folder instead.
+    #[arg(long, requires = "manifest", conflicts_with = "shard")]
     pub study: bool,
 
     #[command(flatten)]
