@@ -15,6 +15,7 @@
 pub mod calibration;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod imgops;
 pub mod input;
 pub mod merge;

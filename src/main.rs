@@ -2,11 +2,13 @@
 //! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
 //! (including shard folders that do not belong together), 3 the run could not write its outputs).
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use skintex::cli::{Cli, Command};
 use skintex::config::Config;
+use skintex::output::provenance::ImageCounts;
 use skintex::pipeline::{AnalyzeSettings, run_analysis};
 use skintex::study::{StudyError, StudySettings, run_study};
 
@@ -27,6 +29,26 @@ fn init_logging(quiet: bool, verbose: u8) {
         .init();
 }
 
+/// Report an error on stderr and return `code`.
+fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("skintex: error: {error}");
+    ExitCode::from(code)
+}
+
+/// 0 when every image was analysed, 1 when some failed; the summary line unless quiet.
+fn images_code(counts: ImageCounts, what: &str, out: &Path, quiet: bool) -> u8 {
+    if !quiet {
+        eprintln!(
+            "skintex: {what}{} images: {} ok, {} failed; outputs in {}",
+            counts.total,
+            counts.ok,
+            counts.error,
+            out.display()
+        );
+    }
+    u8::from(counts.error > 0)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -38,62 +60,36 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Phantom(args) => match skintex::phantom::run_phantom_command(&args) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("skintex: error: {e:#}");
-                ExitCode::from(2)
-            }
+            Err(e) => fail(format!("{e:#}"), 2),
+        },
+        Command::PhantomStudy(args) => match skintex::phantom::study::run_phantom_study(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("{e:#}"), 2),
         },
         Command::Study(args) => {
             init_logging(args.quiet, 0);
-            let settings = match StudySettings::new(
+            match StudySettings::new(
                 args.manifest.clone(),
                 args.metrics.clone(),
                 args.out.clone(),
                 &args.options,
                 std::env::args().collect(),
             ) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("skintex: error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            study_exit(&settings, args.quiet, 0)
+                Ok(settings) => study_exit(&settings, args.quiet, 0),
+                Err(e) => fail(e, 2),
+            }
         }
         Command::Merge(args) => {
             init_logging(args.quiet, 0);
             match skintex::merge::merge(&args.shards, &args.out, std::env::args().collect()) {
                 Ok(summary) => {
-                    let c = summary.counts;
-                    if !args.quiet {
-                        eprintln!(
-                            "skintex: merged {} shards: {} images: {} ok, {} failed; outputs in {}",
-                            summary.shards,
-                            c.total,
-                            c.ok,
-                            c.error,
-                            args.out.display()
-                        );
-                    }
-                    ExitCode::from(if c.error == 0 { 0 } else { 1 })
+                    let what = format!("merged {} shards: ", summary.shards);
+                    ExitCode::from(images_code(summary.counts, &what, &args.out, args.quiet))
                 }
-                Err(e @ skintex::merge::MergeError::Inconsistent(_)) => {
-                    eprintln!("skintex: error: {e}");
-                    ExitCode::from(2)
-                }
-                Err(e) => {
-                    eprintln!("skintex: error: {e}");
-                    ExitCode::from(3)
-                }
+                Err(e @ skintex::merge::MergeError::Inconsistent(_)) => fail(e, 2),
+                Err(e) => fail(e, 3),
             }
         }
-        Command::PhantomStudy(args) => match skintex::phantom::study::run_phantom_study(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("skintex: error: {e:#}");
-                ExitCode::from(2)
-            }
-        },
         Command::Config(_) => {
             print!("{}", Config::default().commented_toml());
             ExitCode::SUCCESS
@@ -102,48 +98,24 @@ fn main() -> ExitCode {
             init_logging(args.quiet, args.verbose);
             let settings = match AnalyzeSettings::from_args(&args, std::env::args().collect()) {
                 Ok(s) => s,
-                Err(e) => {
-                    eprintln!("skintex: error: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(e) => return fail(e, 2),
             };
-            match run_analysis(&settings) {
-                Ok(summary) => {
-                    let c = summary.counts;
-                    if !args.quiet {
-                        eprintln!(
-                            "skintex: {} images: {} ok, {} failed; outputs in {}",
-                            c.total,
-                            c.ok,
-                            c.error,
-                            settings.out_dir.display()
-                        );
-                    }
-                    let code = if c.error == 0 { 0 } else { 1 };
-                    if !args.study {
-                        return ExitCode::from(code);
-                    }
-                    let Some(manifest) = args.manifest.clone() else {
-                        return ExitCode::from(code);
-                    };
-                    match StudySettings::new(
-                        manifest,
-                        settings.out_dir.join("metrics.csv"),
-                        settings.out_dir.clone(),
-                        &args.study_options,
-                        std::env::args().collect(),
-                    ) {
-                        Ok(study) => study_exit(&study, args.quiet, code),
-                        Err(e) => {
-                            eprintln!("skintex: error: {e}");
-                            ExitCode::from(2)
-                        }
-                    }
-                }
-                Err(e) => {
-                    eprintln!("skintex: error: {e}");
-                    ExitCode::from(3)
-                }
+            let code = match run_analysis(&settings) {
+                Ok(summary) => images_code(summary.counts, "", &settings.out_dir, args.quiet),
+                Err(e) => return fail(e, 3),
+            };
+            let (true, Some(manifest)) = (args.study, args.manifest.clone()) else {
+                return ExitCode::from(code);
+            };
+            match StudySettings::new(
+                manifest,
+                settings.out_dir.join("metrics.csv"),
+                settings.out_dir.clone(),
+                &args.study_options,
+                std::env::args().collect(),
+            ) {
+                Ok(study) => study_exit(&study, args.quiet, code),
+                Err(e) => fail(e, 2),
             }
         }
     }
@@ -166,13 +138,7 @@ fn study_exit(settings: &StudySettings, quiet: bool, analysis_code: u8) -> ExitC
             }
             ExitCode::from(if s.failed > 0 { 1 } else { analysis_code })
         }
-        Err(e @ StudyError::Write(_)) => {
-            eprintln!("skintex: error: {e}");
-            ExitCode::from(3)
-        }
-        Err(e) => {
-            eprintln!("skintex: error: {e}");
-            ExitCode::from(2)
-        }
+        Err(e @ StudyError::Write(_)) => fail(e, 3),
+        Err(e) => fail(e, 2),
     }
 }

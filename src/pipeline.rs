@@ -17,7 +17,7 @@ use crate::calibration::{Calibration, CalibrationSource};
 use crate::cli::{AnalyzeArgs, RuntimeChoice};
 use crate::config::{Config, ConfigError};
 use crate::input::colour::colour_planes;
-use crate::input::decode::{ImageInfo, decode_file};
+use crate::input::decode::{DecodeError, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
@@ -232,6 +232,7 @@ fn face_summary(seg: &FaceSegmentation) -> FaceSummary {
 fn analyze_decoded(
     input: &ImageInput,
     settings: &AnalyzeSettings,
+    file: std::io::Result<Vec<u8>>,
     roi: RoiMode,
     calibration: &mut Calibration,
     timing: &mut StageTimes,
@@ -248,7 +249,9 @@ fn analyze_decoded(
             reason: format!("{}: {reason}", input.display_path),
         })
     };
-    let decoded = decode_file(&input.path, settings.config.input.max_megapixels)
+    let decoded = file
+        .map_err(DecodeError::Read)
+        .and_then(|bytes| decode_bytes(&bytes, settings.config.input.max_megapixels))
         .map_err(|e| fail(None, None, e.to_string()))?;
     lap(&mut timing.decode_ms);
     let info = decoded.info.clone();
@@ -354,9 +357,14 @@ fn analyze_decoded(
     Ok((info, face.as_ref().map(face_summary), records))
 }
 
-/// Analyse one image: decode, segment, measure. Never panics; never fails the batch.
-pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRecord {
-    let started = Instant::now();
+/// Analyse one image from its file as read (`None` for an input with a problem found before
+/// reading): decode, segment, measure. Never panics; never fails the batch. The caller sets
+/// `timing.total_ms`.
+fn analyze_image(
+    input: &ImageInput,
+    settings: &AnalyzeSettings,
+    file: Option<std::io::Result<Vec<u8>>>,
+) -> ImageRecord {
     let mut calibration =
         Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
     let roi = input.roi.unwrap_or(settings.roi);
@@ -369,13 +377,13 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         outcome: Err(String::new()),
         timing: StageTimes::default(),
     };
-    if let Some(problem) = &input.problem {
-        record.outcome = Err(problem.clone());
+    let (Some(file), None) = (file, &input.problem) else {
+        record.outcome = Err(input.problem.clone().unwrap_or_default());
         return record;
-    }
+    };
     let mut timing = StageTimes::default();
     let analysed = catch_unwind(AssertUnwindSafe(|| {
-        analyze_decoded(input, settings, roi, &mut calibration, &mut timing)
+        analyze_decoded(input, settings, file, roi, &mut calibration, &mut timing)
     }));
     record.timing = timing;
     match analysed {
@@ -402,7 +410,6 @@ pub fn analyze_image(input: &ImageInput, settings: &AnalyzeSettings) -> ImageRec
         }
     }
     record.calibration = calibration;
-    record.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
     if let Err(reason) = &record.outcome {
         tracing::warn!("{reason}");
     }
@@ -418,14 +425,16 @@ fn finish_image(
     fingerprint: &str,
 ) -> (String, ImageRows, bool) {
     let started = Instant::now();
-    let key = image_key(fingerprint, input);
+    // The file is read once: hashed for the record key, then decoded from memory.
+    let file = input.problem.is_none().then(|| std::fs::read(&input.path));
+    let key = image_key(fingerprint, input, file.as_ref());
     if settings.resume
         && let Some(rows) = load_record(&settings.out_dir, &key)
         && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
     {
         return (key, rows, true);
     }
-    let record = analyze_image(input, settings);
+    let record = analyze_image(input, settings, file);
     let mut rows = ImageRows::from_record(&record);
     rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
     if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
@@ -493,8 +502,14 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     });
     bar.finish_and_clear();
 
-    let rows: Vec<ImageRows> = done.iter().map(|(_, r, _)| r.clone()).collect();
-    let resumed: Vec<bool> = done.iter().map(|(_, _, r)| *r).collect();
+    let mut keys: Vec<String> = Vec::with_capacity(done.len());
+    let mut rows: Vec<ImageRows> = Vec::with_capacity(done.len());
+    let mut resumed: Vec<bool> = Vec::with_capacity(done.len());
+    for (key, r, res) in done {
+        keys.push(key);
+        rows.push(r);
+        resumed.push(res);
+    }
     let ok = rows.iter().filter(|r| r.ok).count();
     let counts = ImageCounts {
         total: rows.len(),
@@ -509,30 +524,26 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         "DATA_DICTIONARY.md",
         data_dictionary_markdown(carried).into_bytes(),
     ));
-    let keys: Vec<&str> = done.iter().map(|(k, _, _)| k.as_str()).collect();
+    // `selected` and `keys` are in input order: walk them together to mark this run's images.
+    let mut own = selected.iter().zip(&keys).peekable();
     let batch = Batch {
         format: STORE_FORMAT,
         skintex_version: crate::VERSION.to_owned(),
         run_fingerprint: fingerprint.clone(),
         shard: settings.shard,
         carried_columns: carried.clone(),
-        images: {
-            let mut own = keys.iter();
-            settings
-                .inputs
-                .images
-                .iter()
-                .map(|i| BatchEntry {
-                    image_id: i.image_id.clone(),
-                    path: i.display_path.clone(),
-                    key: settings
-                        .shard
-                        .is_none_or(|s| s.owns(&i.image_id))
-                        .then(|| own.next().map(|k| (*k).to_owned()))
-                        .flatten(),
-                })
-                .collect()
-        },
+        images: settings
+            .inputs
+            .images
+            .iter()
+            .map(|i| BatchEntry {
+                image_id: i.image_id.clone(),
+                path: i.display_path.clone(),
+                key: own
+                    .next_if(|(s, _)| std::ptr::eq(**s, i))
+                    .map(|(_, k)| k.clone()),
+            })
+            .collect(),
     };
     files.push(("batch.json", batch.to_json()));
     for (name, bytes) in &files {

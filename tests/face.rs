@@ -430,7 +430,7 @@ fn modified_model_bytes_are_refused() {
         let msg = err.to_string();
         let spec = runtime::model_spec(name).unwrap();
         assert!(msg.contains(&spec.sha256), "{msg}");
-        assert!(msg.contains(&runtime::sha256_hex(&bad)), "{msg}");
+        assert!(msg.contains(&skintex::digest::sha256_hex(&bad)), "{msg}");
         assert!(msg.contains(&format!("models/{}", spec.file)), "{msg}");
     }
     let recs = models().model_records();

@@ -847,25 +847,17 @@ pub fn autocorrelation_parameters<T: Copy + Into<f64>>(
     let window = ndarray::s![y0..y0 + h, x0..x0 + w];
     let (zw, mw) = (z.slice(window), mask.slice(window));
     // Flatness from the data: the FFT leaves a rounding residue (~1e−16 of the packed energy)
-    // at zero lag even for a constant map.
-    let (mut n, mut sum, mut max_abs) = (0usize, 0.0f64, 0.0f64);
-    for (&v, &m) in zw.iter().zip(mw.iter()) {
-        if m {
-            let v: f64 = v.into();
-            n += 1;
-            sum += v;
-            max_abs = max_abs.max(v.abs());
-        }
-    }
-    let mean = sum / n.max(1) as f64;
+    // at zero lag even for a constant map. The densest window of a non-empty mask holds at
+    // least one mask pixel.
+    let (n, mean, max_abs) = masked_mean(&zw, &mw)?;
     let ss: f64 = zw
         .iter()
         .zip(mw.iter())
         .filter(|&(_, &m)| m)
         .map(|(&v, _)| (v.into() - mean).powi(2))
         .sum();
-    let sq = (ss / n.max(1) as f64).sqrt();
-    if n == 0 || sq == 0.0 || sq <= FLAT_SQ_REL * max_abs {
+    let sq = (ss / n as f64).sqrt();
+    if sq == 0.0 || sq <= FLAT_SQ_REL * max_abs {
         return Err(Missing::new(FLAT));
     }
     let max_lag_px = ((max_lag_mm / step_mm).round() as usize).max(1);

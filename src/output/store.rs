@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::tables::ImageRows;
 use super::write_atomic;
+use crate::digest::{hex, sha256_hex};
 use crate::input::ImageInput;
 
 /// Version of the record and batch file layouts; files of another version are not reused.
@@ -32,15 +33,6 @@ pub const STORE_FORMAT: u32 = 1;
 /// Folder of the per-image records inside an output folder.
 pub fn records_dir(out: &Path) -> PathBuf {
     out.join("records")
-}
-
-/// Lower-case hex of a sha256 digest.
-pub fn hex(digest: &[u8]) -> String {
-    use std::fmt::Write as _;
-    digest.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Feed length-prefixed fields into a hasher, so that field boundaries cannot be confused.
@@ -74,8 +66,13 @@ pub fn run_fingerprint(parts: &[&[u8]]) -> String {
     h.finish()
 }
 
-/// The key of one input under a run fingerprint: hashes the file's bytes when it can be read.
-pub fn image_key(run_fingerprint: &str, input: &ImageInput) -> String {
+/// The key of one input under a run fingerprint. `file` is the input's file as read (it is
+/// hashed), `None` for an input with a problem found before reading.
+pub fn image_key(
+    run_fingerprint: &str,
+    input: &ImageInput,
+    file: Option<&std::io::Result<Vec<u8>>>,
+) -> String {
     let mut h = FieldHasher::new("skintex-image-v1");
     h.field(run_fingerprint.as_bytes());
     h.field(input.image_id.as_bytes());
@@ -94,34 +91,15 @@ pub fn image_key(run_fingerprint: &str, input: &ImageInput) -> String {
     );
     h.field(format!("{:?}", input.roi).as_bytes());
     h.field(input.problem.as_deref().unwrap_or("").as_bytes());
-    if input.problem.is_none() {
-        match file_digest(&input.path) {
-            Ok((size, digest)) => {
-                h.field(&size.to_le_bytes());
-                h.field(digest.as_bytes());
-            }
-            Err(e) => h.field(format!("unreadable: {}", e.kind()).as_bytes()),
+    match file {
+        Some(Ok(bytes)) => {
+            h.field(&(bytes.len() as u64).to_le_bytes());
+            h.field(sha256_hex(bytes).as_bytes());
         }
+        Some(Err(e)) => h.field(format!("unreadable: {}", e.kind()).as_bytes()),
+        None => {}
     }
     h.finish()
-}
-
-/// Size and sha256 of a file, streamed.
-fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((size, hex(&hasher.finalize())))
 }
 
 /// One stored image result.
@@ -171,14 +149,14 @@ pub fn load_record(dir: &Path, key: &str) -> Option<ImageRows> {
 }
 
 /// Remove records that are not in `keep` (left by runs with other settings or inputs).
-pub fn prune_records(out: &Path, keep: &[&str]) {
+pub fn prune_records(out: &Path, keep: &[String]) {
     let Ok(entries) = std::fs::read_dir(records_dir(out)) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let stem = name.strip_suffix(".json").unwrap_or(&name);
-        if !keep.contains(&stem) {
+        if !keep.iter().any(|k| k == stem) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -325,11 +303,12 @@ mod tests {
             problem: None,
         };
         let fp = run_fingerprint(&[b"config-1"]);
-        let k1 = image_key(&fp, &input);
-        assert_eq!(k1, image_key(&fp, &input));
-        assert_ne!(k1, image_key(&run_fingerprint(&[b"config-2"]), &input));
+        let key = |fp: &str| image_key(fp, &input, Some(&std::fs::read(&path)));
+        let k1 = key(&fp);
+        assert_eq!(k1, key(&fp));
+        assert_ne!(k1, key(&run_fingerprint(&[b"config-2"])));
         std::fs::write(&path, b"two").unwrap();
-        assert_ne!(k1, image_key(&fp, &input));
+        assert_ne!(k1, key(&fp));
     }
 
     #[test]

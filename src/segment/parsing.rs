@@ -59,7 +59,8 @@ use image::RgbImage;
 use ndarray::Array2;
 use serde::Deserialize;
 
-use crate::segment::face::runtime::{ModelError, OnnxModel, Runtime, sha256_hex};
+use crate::digest::sha256_hex;
+use crate::segment::face::runtime::{ModelError, OnnxModel, Runtime};
 use crate::segment::{Mask, Zone};
 
 /// Tensor layout of the model input or output.

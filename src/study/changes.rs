@@ -21,7 +21,7 @@ use std::path::Path;
 
 use super::design::{Side, StudyDesign, StudyPhoto};
 use super::stats::{bootstrap_ci_mean, hedges_g, holm, paired_t, summary, wilcoxon_signed_rank};
-use crate::metrics::spec;
+use crate::metrics::{ColumnSpec, spec};
 use crate::output::format_number;
 use crate::output::tables::{Column, csv_bytes};
 
@@ -202,72 +202,64 @@ pub fn compute_changes(design: &StudyDesign, table: &MetricsTable) -> Vec<Change
     out
 }
 
-const fn s(
-    name: &'static str,
-    unit: &'static str,
-    description: &'static str,
-) -> crate::metrics::ColumnSpec {
-    spec(name, unit, description)
-}
-
 /// Columns of `changes.csv`.
-pub const CHANGE_COLUMNS: &[crate::metrics::ColumnSpec] = &[
-    s("subject", "", "Subject, from the study manifest."),
-    s(
+pub const CHANGE_COLUMNS: &[ColumnSpec] = &[
+    spec("subject", "", "Subject, from the study manifest."),
+    spec(
         "arm",
         "",
         "Arm of the follow-up photo (treated, control or the study's label).",
     ),
-    s(
+    spec(
         "side",
         "",
         "Side of the face the arm applies to: left, right or both.",
     ),
-    s("view", "", "Camera view, from the manifest (may be empty)."),
-    s(
+    spec("view", "", "Camera view, from the manifest (may be empty)."),
+    spec(
         "needle_depth_mm",
         "mm",
         "Microneedling depth of the follow-up photo's arm.",
     ),
-    s("device", "", "Treatment device, from the manifest."),
-    s(
+    spec("device", "", "Treatment device, from the manifest."),
+    spec(
         "session_count",
         "1",
         "Treatment sessions before the follow-up photo.",
     ),
-    s("visit", "", "Follow-up visit label."),
-    s(
+    spec("visit", "", "Follow-up visit label."),
+    spec(
         "days_from_baseline",
         "d",
         "Days from baseline of the follow-up visit.",
     ),
-    s("image_id", "", "The follow-up photo's image_id."),
-    s(
+    spec("image_id", "", "The follow-up photo's image_id."),
+    spec(
         "baseline_image_id",
         "",
         "The baseline photo's image_id (same subject, side, view).",
     ),
-    s("zone", "", "Zone measured in both photos."),
-    s("metric", "", "metrics.csv column (see its unit there)."),
-    s("baseline_value", "metric", "Value at baseline."),
-    s("value", "metric", "Value at the follow-up visit."),
-    s("change", "metric", "value - baseline_value."),
-    s(
+    spec("zone", "", "Zone measured in both photos."),
+    spec("metric", "", "metrics.csv column (see its unit there)."),
+    spec("baseline_value", "metric", "Value at baseline."),
+    spec("value", "metric", "Value at the follow-up visit."),
+    spec("change", "metric", "value - baseline_value."),
+    spec(
         "pct_change",
         "%",
         "100 * change / |baseline_value|; empty when the baseline is 0.",
     ),
-    s(
+    spec(
         "alignment_residual_mm",
         "mm",
         "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's; empty for close-ups (no landmarks).",
     ),
-    s(
+    spec(
         "alignment_flag",
         "",
         "`poor` when alignment_residual_mm exceeds --max-alignment-mm: pose or expression changed, compare with care.",
     ),
-    s("missing_reason", "", "Why change or pct_change is empty."),
+    spec("missing_reason", "", "Why change or pct_change is empty."),
 ];
 
 /// Per-photo alignment to its baseline, `None` when not measurable (with the reason).
@@ -320,94 +312,94 @@ pub fn changes_csv(
 }
 
 /// Columns of `stats.csv`.
-pub const STATS_COLUMNS: &[crate::metrics::ColumnSpec] = &[
-    s(
+pub const STATS_COLUMNS: &[ColumnSpec] = &[
+    spec(
         "comparison",
         "",
         "`change` (follow-up minus baseline within an arm) or `difference` (per-subject change of the first arm of the contrast minus the second).",
     ),
-    s("arm", "", "Arm, or the contrast `A-B` for difference rows."),
-    s(
+    spec("arm", "", "Arm, or the contrast `A-B` for difference rows."),
+    spec(
         "needle_depth_mm",
         "mm",
         "Needle depth of the arm (of A for a contrast); empty when not given.",
     ),
-    s(
+    spec(
         "zone",
         "",
         "Zone (difference rows: lateral zones without their _left/_right suffix).",
     ),
-    s("metric", "", "metrics.csv column."),
-    s(
+    spec("metric", "", "metrics.csv column."),
+    spec(
         "family",
         "",
         "Metric family (rough, lines, scars, tone): the Holm adjustment runs within it.",
     ),
-    s("visit", "", "Follow-up visit."),
-    s(
+    spec("visit", "", "Follow-up visit."),
+    spec(
         "n",
         "1",
         "Subjects with a change (averaged over a subject's photos in this arm).",
     ),
-    s(
+    spec(
         "mean_baseline",
         "metric",
         "Mean baseline value of those subjects (change rows).",
     ),
-    s(
+    spec(
         "mean_change",
         "metric",
         "Mean of the per-subject changes (or differences).",
     ),
-    s(
+    spec(
         "sd_change",
         "metric",
         "SD (n - 1) of the per-subject changes.",
     ),
-    s(
+    spec(
         "ci_low",
         "metric",
         "Lower end of the 95% percentile bootstrap CI of mean_change (10000 resamples, fixed seed).",
     ),
-    s("ci_high", "metric", "Upper end of that CI."),
-    s(
+    spec("ci_high", "metric", "Upper end of that CI."),
+    spec(
         "mean_pct_change",
         "%",
         "Mean of the per-subject % changes (change rows; subjects with a zero baseline left out).",
     ),
-    s("t", "1", "Paired t statistic of the changes against 0."),
-    s("p_t", "1", "Two-sided p of the paired t test (df = n - 1)."),
-    s(
+    spec("t", "1", "Paired t statistic of the changes against 0."),
+    spec("p_t", "1", "Two-sided p of the paired t test (df = n - 1)."),
+    spec(
         "wilcoxon_w",
         "1",
         "Wilcoxon signed-rank statistic min(W+, W-) (zero changes dropped).",
     ),
-    s(
+    spec(
         "wilcoxon_method",
         "",
         "exact, permutation or asymptotic, chosen as scipy.stats.wilcoxon's default does.",
     ),
-    s(
+    spec(
         "p_wilcoxon",
         "1",
         "Two-sided p of the Wilcoxon signed-rank test.",
     ),
-    s(
+    spec(
         "hedges_g",
         "1",
         "Hedges' g of the changes (d_z = mean / SD, small-sample corrected).",
     ),
-    s(
+    spec(
         "p_t_holm",
         "1",
         "p_t, Holm-adjusted across the family's metrics in this arm, depth, zone and visit.",
     ),
-    s(
+    spec(
         "p_wilcoxon_holm",
         "1",
         "p_wilcoxon, Holm-adjusted the same way.",
     ),
-    s(
+    spec(
         "missing_reasons",
         "",
         "Why statistics are empty (too few subjects, no spread, ...).",

@@ -287,12 +287,10 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         return Err(fail(problems));
     }
     let visits = visit_order(&photos);
-    let mut arms: Vec<String> = Vec::new();
-    for p in &photos {
-        if !arms.contains(&p.arm) {
-            arms.push(p.arm.clone());
-        }
-    }
+    let arms = first_appearances(photos.iter().map(|p| p.arm.as_str()))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     Ok(StudyDesign {
         manifest: manifest.to_path_buf(),
         photos,
@@ -300,6 +298,24 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         arms,
         warnings,
     })
+}
+
+impl StudyDesign {
+    /// Subjects in order of first appearance in the manifest.
+    pub fn subjects(&self) -> Vec<&str> {
+        first_appearances(self.photos.iter().map(|p| p.subject.as_str()))
+    }
+}
+
+/// The distinct items, in order of first appearance.
+fn first_appearances<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// Visit labels, baseline first, then by days (when every photo has them) or first appearance.

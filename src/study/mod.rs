@@ -24,6 +24,7 @@ use changes::{
 };
 use design::{DesignError, StudyDesign, read_design};
 
+use crate::metrics::{ColumnSpec, spec};
 use crate::output::provenance::now_iso8601;
 use crate::output::tables::{Column, csv_bytes};
 use crate::output::{format_number, write_atomic};
@@ -167,44 +168,44 @@ fn alignments(
         .collect()
 }
 
-const ALIGNMENT_COLUMNS: &[crate::metrics::ColumnSpec] = &[
-    crate::metrics::spec("subject", "", "Subject."),
-    crate::metrics::spec("visit", "", "Follow-up visit."),
-    crate::metrics::spec("side", "", "Side (left, right, both)."),
-    crate::metrics::spec("view", "", "Camera view."),
-    crate::metrics::spec("image_id", "", "Follow-up photo."),
-    crate::metrics::spec(
+const ALIGNMENT_COLUMNS: &[ColumnSpec] = &[
+    spec("subject", "", "Subject."),
+    spec("visit", "", "Follow-up visit."),
+    spec("side", "", "Side (left, right, both)."),
+    spec("view", "", "Camera view."),
+    spec("image_id", "", "Follow-up photo."),
+    spec(
         "baseline_image_id",
         "",
         "Baseline photo of the same subject, side and view.",
     ),
-    crate::metrics::spec(
+    spec(
         "scale",
         "1",
         "Scale of the similarity transform from follow-up to baseline landmarks.",
     ),
-    crate::metrics::spec(
+    spec(
         "rotation_deg",
         "deg",
         "Rotation of that transform (image axes, y down).",
     ),
-    crate::metrics::spec(
+    spec(
         "residual_px",
         "px",
         "RMS landmark distance after the transform, baseline px.",
     ),
-    crate::metrics::spec("residual_mm", "mm", "residual_px / baseline px_per_mm."),
-    crate::metrics::spec(
+    spec("residual_mm", "mm", "residual_px / baseline px_per_mm."),
+    spec(
         "flag",
         "",
         "`poor` when residual_mm exceeds --max-alignment-mm.",
     ),
-    crate::metrics::spec("reason", "", "Why the alignment is empty."),
+    spec("reason", "", "Why the alignment is empty."),
 ];
 
 /// The study tables with their columns, for the data dictionary.
 pub fn study_tables() -> Vec<(&'static str, Vec<Column>)> {
-    let cols = |specs: &[crate::metrics::ColumnSpec]| specs.iter().map(Column::from).collect();
+    let cols = |specs: &[ColumnSpec]| specs.iter().map(Column::from).collect();
     vec![
         ("changes.csv", cols(changes::CHANGE_COLUMNS)),
         ("stats.csv", cols(changes::STATS_COLUMNS)),
@@ -283,9 +284,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         generated_at.clone(),
     ));
     write_atomic(&out.join("report.html"), html.as_bytes())?;
-    let mut subjects: Vec<&str> = design.photos.iter().map(|p| p.subject.as_str()).collect();
-    subjects.sort_unstable();
-    subjects.dedup();
+    let subjects = design.subjects();
     let summary = StudySummary {
         photos: design.photos.len(),
         subjects: subjects.len(),
@@ -412,12 +411,7 @@ fn report_input<'a>(
         .iter()
         .map(|c| (c.name, c.unit))
         .collect();
-    let mut subjects: Vec<&str> = Vec::new();
-    for p in &design.photos {
-        if !subjects.contains(&p.subject.as_str()) {
-            subjects.push(&p.subject);
-        }
-    }
+    let subjects = design.subjects();
     let depths: Vec<String> = {
         let mut d: Vec<String> = design
             .photos

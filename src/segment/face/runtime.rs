@@ -30,11 +30,11 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use crate::digest::sha256_hex;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionOutputs};
 use ort::value::Tensor;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// Which ONNX runtime executes the face models.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -166,12 +166,6 @@ pub fn model_spec(name: &str) -> Result<&'static ModelSpec, ModelError> {
 /// The embedded bytes of model `name`.
 pub fn embedded_model_bytes(name: &str) -> Option<&'static [u8]> {
     EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
-}
-
-/// Lower-case hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Check `bytes` against the manifest sha256 of model `name`.
