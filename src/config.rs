@@ -188,7 +188,8 @@ param_section! {
         min_width_mm: f64 = 0.1, [0.001, 50.0];
         /// Widest line width looked for, mm.
         max_width_mm: f64 = 1.5, [0.001, 50.0];
-        /// Shortest line kept, mm (shorter skeleton segments are removed).
+        /// Shortest line kept, mm: lines whose skeleton length or end-to-end span is shorter
+        /// are removed.
         min_length_mm: f64 = 3.0, [0.0, 1000.0];
         /// Scales per octave of line width between min_width_mm and max_width_mm (geometric
         /// spacing; the best scale is refined by a parabola in log scale).
@@ -225,8 +226,9 @@ param_section! {
         /// A gap is bridged only if the mean valley strength along it is at least this fraction
         /// of strength_low (a faint but still valley-like gap).
         bridge_strength_fraction: f64 = 0.5, [0.0, 10.0];
-        /// Smallest ratio of a line's length to its mean width; shorter, stubbier valleys (e.g.
-        /// the gap between two pigmented spots) are not lines. 0 = off.
+        /// Smallest ratio of a line's end-to-end span to its mean width; stubbier valleys (e.g.
+        /// the gap between two pigmented spots, branches over a pitted scar) are not lines.
+        /// 0 = off.
         min_aspect_ratio: f64 = 4.0, [0.0, 1000.0];
     }
 }

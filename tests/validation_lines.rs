@@ -3,8 +3,6 @@
 //!
 //! Run with `cargo test --release --test validation_lines -- --nocapture` to see the numbers.
 
-use std::time::Instant;
-
 use image::DynamicImage;
 use skintex::config::Config;
 use skintex::input::colour::colour_planes;
@@ -223,64 +221,6 @@ fn severity_sweep_is_monotone() {
     let rho = spearman(&level, &length);
     eprintln!("severity sweep Spearman rho = {rho:.3}");
     assert!(rho >= 0.9, "{rho}");
-}
-
-#[test]
-fn timing_1000_px_zone() {
-    let phantom = render_phantom(&wrinkle_spec(3), 7);
-    let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
-    let zones = full_image_zones(1000, 1000);
-    let height = skintex::metrics::height::pseudo_height(
-        &planes,
-        &zones[0],
-        PX_PER_MM,
-        Config::default().height.cutoff_mm,
-    );
-    let t = Instant::now();
-    let (values, _) = skintex::metrics::lines::measure(&height, &Config::default().lines);
-    eprintln!(
-        "lines::measure 1000x1000: {:.3} s",
-        t.elapsed().as_secs_f64()
-    );
-    assert!(values[0].is_ok());
-}
-
-#[test]
-#[ignore = "timing of a 12 MP zone (4000 x 3000), slow"]
-fn timing_12_mp_zone() {
-    let phantom = render_phantom(&wrinkle_spec(3), 7);
-    let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
-    let zones = full_image_zones(1000, 1000);
-    let tile = skintex::metrics::height::pseudo_height(
-        &planes,
-        &zones[0],
-        PX_PER_MM,
-        Config::default().height.cutoff_mm,
-    );
-    // Mirror-tile the 1000 x 1000 pseudo-height to 4000 x 3000 (continuous at the seams).
-    let fold = |i: usize| {
-        if (i / 1000).is_multiple_of(2) {
-            i % 1000
-        } else {
-            999 - i % 1000
-        }
-    };
-    let z = ndarray::Array2::from_shape_fn((3000, 4000), |(r, c)| tile.z[(fold(r), fold(c))]);
-    let height = skintex::metrics::height::PseudoHeight {
-        mask: ndarray::Array2::from_elem(z.raw_dim(), true),
-        z,
-        x0: 0,
-        y0: 0,
-        px_per_mm: PX_PER_MM,
-    };
-    let t = Instant::now();
-    let (values, lines) = skintex::metrics::lines::measure(&height, &Config::default().lines);
-    eprintln!(
-        "lines::measure 4000x3000: {:.3} s, {} lines",
-        t.elapsed().as_secs_f64(),
-        lines.len()
-    );
-    assert!(values[0].is_ok());
 }
 
 #[test]

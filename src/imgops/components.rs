@@ -41,11 +41,18 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
 /// If the mask has more than `u32::MAX − 1` provisional labels (impossible below 8 Gpx).
 pub fn label_components(mask: &Array2<bool>, connectivity: Connectivity) -> (Array2<u32>, usize) {
     let (rows, cols) = mask.dim();
-    let mut labels = Array2::<u32>::zeros((rows, cols));
+    let mask = mask.as_standard_layout();
+    let mask = mask.as_slice().expect("standard layout");
+    let mut labels = vec![0u32; rows * cols];
     let mut parent: Vec<u32> = vec![0];
+    let eight = connectivity == Connectivity::Eight;
     for i in 0..rows {
+        let (done, rest) = labels.split_at_mut(i * cols);
+        let above: &[u32] = if i > 0 { &done[(i - 1) * cols..] } else { &[] };
+        let row = &mut rest[..cols];
+        let mask_row = &mask[i * cols..(i + 1) * cols];
         for j in 0..cols {
-            if !mask[[i, j]] {
+            if !mask_row[j] {
                 continue;
             }
             let mut neighbours = [0u32; 4];
@@ -57,31 +64,32 @@ pub fn label_components(mask: &Array2<bool>, connectivity: Connectivity) -> (Arr
                 }
             };
             if j > 0 {
-                push(labels[[i, j - 1]]);
+                push(row[j - 1]);
             }
             if i > 0 {
-                push(labels[[i - 1, j]]);
-                if connectivity == Connectivity::Eight {
+                push(above[j]);
+                if eight {
                     if j > 0 {
-                        push(labels[[i - 1, j - 1]]);
+                        push(above[j - 1]);
                     }
                     if j + 1 < cols {
-                        push(labels[[i - 1, j + 1]]);
+                        push(above[j + 1]);
                     }
                 }
             }
-            let label = if n == 0 {
+            row[j] = if n == 0 {
                 let l = u32::try_from(parent.len()).expect("too many provisional labels");
                 parent.push(l);
                 l
             } else {
                 let mut l = neighbours[0];
                 for &m in &neighbours[1..n] {
-                    l = union(&mut parent, l, m);
+                    if m != l {
+                        l = union(&mut parent, l, m);
+                    }
                 }
                 find(&mut parent, l)
             };
-            labels[[i, j]] = label;
         }
     }
     // Renumber roots in raster order of first appearance.
@@ -98,6 +106,7 @@ pub fn label_components(mask: &Array2<bool>, connectivity: Connectivity) -> (Arr
         }
         *l = final_label[root];
     }
+    let labels = Array2::from_shape_vec((rows, cols), labels).expect("shape of the mask");
     (labels, count as usize)
 }
 

@@ -105,6 +105,35 @@ pub fn gaussian_blur_exact(src: ArrayView2<f32>, sigma_px: f32) -> Array2<f32> {
     exact_fir(src, sigma_px, false)
 }
 
+/// Buffers reused by [`gaussian_blur_exact_into`] from call to call (fresh allocations of
+/// image-sized buffers cost a page fault per 4 KiB page when first written).
+#[derive(Default)]
+pub struct BlurBuffers {
+    horizontal: Vec<f32>,
+    out: Vec<f32>,
+}
+
+/// [`gaussian_blur_exact`] into reused buffers: the blurred image as a row-major slice
+/// (`src.dim()`), valid until the next call. Same values as [`gaussian_blur_exact`].
+pub fn gaussian_blur_exact_into<'a>(
+    src: ArrayView2<f32>,
+    sigma_px: f32,
+    buffers: &'a mut BlurBuffers,
+) -> &'a [f32] {
+    let (rows, cols) = src.dim();
+    let BlurBuffers { horizontal, out } = buffers;
+    out.resize(rows * cols, 0.0);
+    if sigma_px.is_nan() || sigma_px <= 0.0 || src.is_empty() {
+        for (o, &v) in out.iter_mut().zip(src.iter()) {
+            *o = v;
+        }
+        return out;
+    }
+    horizontal.resize(rows * cols, 0.0);
+    exact_fir_into(src, sigma_px, false, horizontal, out);
+    out
+}
+
 /// Blur with the pyramid used only when at least `min_level_sigma` px of blur remain for the
 /// coarsest level (`gaussian_blur` uses [`PYRAMID_MIN_SIGMA`]; derivative filters need more).
 pub(crate) fn blur(
@@ -220,20 +249,35 @@ fn reflect_copy(src: ndarray::ArrayView1<f32>, start: isize, out: &mut [f32]) {
 /// Exact separable FIR with the kernel of [`gaussian_kernel`].
 fn exact_fir(src: ArrayView2<f32>, sigma_px: f32, par: bool) -> Array2<f32> {
     let (rows, cols) = src.dim();
+    let mut horizontal = vec![0f32; rows * cols];
+    let mut out = vec![0f32; rows * cols];
+    exact_fir_into(src, sigma_px, par, &mut horizontal, &mut out);
+    Array2::from_shape_vec((rows, cols), out).expect("shape matches buffer")
+}
+
+/// [`exact_fir`] with the intermediate (`horizontal`) and output buffers supplied, both of
+/// length rows·cols.
+fn exact_fir_into(
+    src: ArrayView2<f32>,
+    sigma_px: f32,
+    par: bool,
+    horizontal: &mut [f32],
+    out: &mut [f32],
+) {
+    let (rows, cols) = src.dim();
     let half = half_kernel(sigma_px);
     let r = half.len() - 1;
-    let mut horizontal = vec![0f32; rows * cols];
-    for_rows(&mut horizontal, cols, par, |buf: &mut Vec<f32>, i, out| {
+    for_rows(horizontal, cols, par, |buf: &mut Vec<f32>, i, out| {
         buf.resize(cols + 2 * r, 0.0);
         reflect_copy(src.row(i), -(r as isize), buf);
         fir_slice(buf, &half, out);
     });
+    let horizontal: &[f32] = horizontal;
     let h = |i: isize| {
         let k = reflect_index(i, rows);
         &horizontal[k * cols..(k + 1) * cols]
     };
-    let mut out = vec![0f32; rows * cols];
-    for_rows(&mut out, cols, par, |_: &mut (), i, out_row| {
+    for_rows(out, cols, par, |_: &mut (), i, out_row| {
         let i = i as isize;
         for (o, &c) in out_row.iter_mut().zip(h(i)) {
             *o = half[0] * c;
@@ -246,7 +290,6 @@ fn exact_fir(src: ArrayView2<f32>, sigma_px: f32, par: bool) -> Array2<f32> {
             }
         }
     });
-    Array2::from_shape_vec((rows, cols), out).expect("shape matches buffer")
 }
 
 /// Per-thread scratch buffers of the decimation passes.

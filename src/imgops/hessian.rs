@@ -41,6 +41,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::gaussian::{blur, reflect_index};
+use super::simd::fast_atan2;
 
 /// Per-pixel eigen-decomposition of the scale-normalised Hessian, same shape as the input.
 pub struct HessianEigen {
@@ -71,29 +72,6 @@ pub fn hessian_eigenvalues_par(src: ArrayView2<f32>, sigma_px: f32) -> HessianEi
 /// caller that also needs the blurred image (e.g. to sample it) blur once.
 pub fn hessian_eigen_of_blurred(smooth: &Array2<f32>, sigma_px: f32) -> HessianEigen {
     eigen_of_blurred(smooth, sigma_px, false)
-}
-
-/// `atan2(y, x)` in radians, |error| ≤ 1e-6 rad: odd polynomial of Abramowitz & Stegun 4.4.49
-/// (|ε| ≤ 2e-8 on [−1, 1]) plus octant reduction. Branch-light so the eigen pass vectorises.
-#[inline]
-fn fast_atan2(y: f32, x: f32) -> f32 {
-    use std::f32::consts::{FRAC_PI_2, PI};
-    let (ax, ay) = (x.abs(), y.abs());
-    let (num, den) = if ay > ax { (ax, ay) } else { (ay, ax) };
-    let t = if den > 0.0 { num / den } else { 0.0 };
-    let t2 = t * t;
-    let p = t
-        * (0.999_999_3
-            + t2 * (-0.333_298_56
-                + t2 * (0.199_465_36
-                    + t2 * (-0.139_085_34
-                        + t2 * (0.096_420_04
-                            + t2 * (-0.055_909_886 + t2 * (0.021_861_23 - 0.004_054_058 * t2)))))));
-    let mut a = if ay > ax { FRAC_PI_2 - p } else { p };
-    if x < 0.0 {
-        a = PI - a;
-    }
-    if y < 0.0 { -a } else { a }
 }
 
 /// Eigenvalues of a symmetric 2×2 matrix [[a, b], [b, c]] ordered by magnitude, plus the
@@ -231,19 +209,6 @@ mod tests {
             let d = (col as f32 - c) * s + (r as f32 - c) * co;
             1.0 - a * (-d * d / (2.0 * w * w)).exp()
         })
-    }
-
-    #[test]
-    fn fast_atan2_matches_std() {
-        let mut worst = 0f32;
-        for i in -50..=50 {
-            for j in -50..=50 {
-                let (y, x) = (i as f32 * 0.37, j as f32 * 0.41);
-                worst = worst.max((fast_atan2(y, x) - y.atan2(x)).abs());
-            }
-        }
-        assert!(worst < 1e-6, "{worst}");
-        assert_eq!(fast_atan2(0.0, 0.0), 0.0);
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod components;
 pub mod gaussian;
 /// Scale-normalised Hessian eigenvalues and line orientation.
 pub mod hessian;
+/// Vector-unit dispatch and branch-free elementary functions for vectorised loops.
+pub mod simd;
 /// Skeleton component lengths (axial 1, diagonal √2 links).
 pub mod skeleton;
 /// Guo-Hall thinning of masks to 1-px 8-connected skeletons.

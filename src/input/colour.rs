@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 use image::DynamicImage;
 use ndarray::Array2;
 
+use crate::imgops::simd::widest_simd;
+
 /// Per-pixel linear-light planes of a photo, each `(height, width)`.
 ///
 /// L*a*b* is not stored for the whole image (three more full-size f32 planes): the few users
@@ -297,30 +299,18 @@ fn lab_block_body(r: &[f32], g: &[f32], b: &[f32], lo: &mut [f32], ao: &mut [f32
     }
 }
 
-/// [`lab_block_body`] compiled for the widest vector unit the CPU has (AVX-512F, AVX2, or the
-/// x86-64 baseline). Only exactly rounded IEEE operations are used (no fused multiply-add), so
-/// every variant gives the same bits.
-fn lab_block(r: &[f32], g: &[f32], b: &[f32], lo: &mut [f32], ao: &mut [f32], bo: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512(r: &[f32], g: &[f32], b: &[f32], lo: &mut [f32], ao: &mut [f32], bo: &mut [f32]) {
-            lab_block_body(r, g, b, lo, ao, bo);
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2(r: &[f32], g: &[f32], b: &[f32], lo: &mut [f32], ao: &mut [f32], bo: &mut [f32]) {
-            lab_block_body(r, g, b, lo, ao, bo);
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { avx512(r, g, b, lo, ao, bo) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { avx2(r, g, b, lo, ao, bo) };
-        }
-    }
-    lab_block_body(r, g, b, lo, ao, bo);
+widest_simd! {
+    /// [`lab_block_body`] compiled for the widest vector unit the CPU has (AVX-512F, AVX2, or
+    /// the x86-64 baseline). Only exactly rounded IEEE operations are used (no fused
+    /// multiply-add), so every variant gives the same bits.
+    fn lab_block(
+        r: &[f32],
+        g: &[f32],
+        b: &[f32],
+        lo: &mut [f32],
+        ao: &mut [f32],
+        bo: &mut [f32],
+    ) => lab_block_body
 }
 
 #[cfg(test)]

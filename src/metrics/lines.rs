@@ -66,8 +66,10 @@
 //! strength along the straight gap is at least `bridge_strength_fraction · strength_low`;
 //! pairs are taken shortest first, each end point once, never closing a loop. Joined regions
 //! are one line, and the gap (centre-to-centre distance − 1 px) adds to its length. Lines
-//! whose total length is shorter than `min_length_mm`, or than `min_aspect_ratio` times their
-//! mean width (stubby valleys, e.g. between two pigmented spots), are removed. Default
+//! whose total length or end-to-end span (the distance between the two farthest skeleton points,
+//! found by a double sweep) is shorter than `min_length_mm`, or whose span is shorter than
+//! `min_aspect_ratio` times their mean width (stubby valleys, e.g. between two pigmented spots;
+//! stars and rings of short branches over a pitted scar), are removed. Default
 //! thresholds were
 //! chosen on phantoms seeds 1-10 and checked on held-out seeds 11-20 (see
 //! `tests/validation_lines.rs`).
@@ -95,8 +97,9 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
 use crate::imgops::components::{Connectivity, hysteresis, label_components};
-use crate::imgops::gaussian::gaussian_blur_exact;
-use crate::imgops::hessian::{HessianEigen, hessian_eigen_of_blurred};
+use crate::imgops::gaussian::reflect_index;
+use crate::imgops::gaussian::{BlurBuffers, gaussian_blur_exact, gaussian_blur_exact_into};
+use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
 use crate::imgops::thinning::thin;
 
 use super::spec;
@@ -115,9 +118,9 @@ pub const COLUMNS: &[ColumnSpec] = &[
          turn back along the line trimmed at their tip; pieces \
          whose end points face each other across at most lines.bridge_gap_mm (directions \
          within 30 degrees, mean strength on the gap >= lines.bridge_strength_fraction x \
-         lines.strength_low) are joined into one line; lines shorter than \
-         lines.min_length_mm or than lines.min_aspect_ratio x their mean width are dropped. 0 \
-         when none is found.",
+         lines.strength_low) are joined into one line; lines whose skeleton length or end-to-end span is shorter \
+         than lines.min_length_mm, or whose span is shorter than lines.min_aspect_ratio x their \
+         mean width, are dropped. 0 when none is found.",
     ),
     spec(
         "lines_length_mm",
@@ -236,7 +239,9 @@ pub fn line_scales_px(params: &LinesParams, px_per_mm: f64) -> Vec<f64> {
 pub struct ValleyStrength {
     /// S = max over σ of the normalised valley strength (z units), 0 where not a valley.
     pub strength: Array2<f32>,
-    /// Best scale σ* (image px), refined by a parabola in ln σ; NaN where S = 0.
+    /// Best scale σ* (image px), refined by a parabola in ln σ; NaN where the strength before
+    /// the along-line mean is below the `min_strength` of [`valley_strength`] (such samples
+    /// cannot belong to a line).
     pub sigma_px: Array2<f32>,
     /// Line direction at σ* (radians in [0, π), 0 = +x, counter-clockwise on screen).
     pub direction: Array2<f32>,
@@ -261,7 +266,10 @@ pub fn detection_step(sigmas_px: &[f64]) -> usize {
 /// on the detection grid of [`detection_step`]. `support_half_px` (image px) is the half-length
 /// of the along-line mean; `min_strength` the lowest strength the caller thresholds at.
 ///
-/// See the module documentation for the formula.
+/// See the module documentation for the formula. Each scale is one pass over its blurred map
+/// that computes the Hessian, its eigen-decomposition and the two-sided test per pixel and
+/// merges the result into the running maximum row by row, so no per-scale plane is stored at
+/// the detection resolution.
 pub fn valley_strength(
     z: ArrayView2<f32>,
     mask: ArrayView2<bool>,
@@ -275,116 +283,89 @@ pub fn valley_strength(
     let step = detection_step(sigmas_px);
     let grid_level = step.trailing_zeros() as usize;
     let (grows, gcols) = (rows.div_ceil(step), cols.div_ceil(step));
-    let gmask = Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]);
-    let edge_dist = mask_edge_distance(gmask.view());
-    let mut best = Array2::<f32>::zeros((grows, gcols));
-    let mut best_k = Array2::<u8>::from_elem((grows, gcols), u8::MAX);
-    let mut below = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
-    let mut above = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
-    let mut prev = Array2::<f32>::zeros((grows, gcols));
-    let mut direction = Array2::<f32>::zeros((grows, gcols));
-    let mut current = Array2::<f32>::zeros((grows, gcols));
-    let mut current_theta = Array2::<f32>::zeros((grows, gcols));
+    let edge_dist = mask_edge_distance(
+        Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]).view(),
+    );
+    let mut merge = ScaleMerge::new(grows, gcols);
+    let mut s_row = vec![0f32; gcols];
+    let mut t_row = vec![0f32; gcols];
+    let mut scratch = RowScratch::default();
+    let mut blur_buffers = BlurBuffers::default();
     let inv_two_beta2 = (1.0 / (2.0 * beta * beta)) as f32;
 
-    // Pyramid of z: level L has accumulated blur 2^L image px (1 level px), sample j at 2^L·j.
-    let mut levels: Vec<Array2<f32>> = Vec::new();
+    // Pyramid of z: `coarse[L − 1]` is level L ≥ 1, accumulated blur 2^L image px (1 level
+    // px), sample j at 2^L·j; level 0 is z itself.
+    let mut coarse: Vec<Array2<f32>> = Vec::new();
     for (k, &sigma) in sigmas_px.iter().enumerate() {
         let level = decimation_level(sigma);
-        while levels.len() <= level {
-            let next = match levels.last() {
-                None => z.to_owned(),
+        while coarse.len() < level {
+            let next = match coarse.last() {
+                None => decimate2(gaussian_blur_exact(z, 2.0).view()),
                 Some(prev_level) => {
-                    let blur = if levels.len() == 1 { 2.0 } else { 3f32.sqrt() };
-                    decimate2(gaussian_blur_exact(prev_level.view(), blur).view())
+                    decimate2(gaussian_blur_exact(prev_level.view(), 3f32.sqrt()).view())
                 }
             };
-            levels.push(next);
+            coarse.push(next);
         }
+        let source = if level == 0 {
+            z.view()
+        } else {
+            coarse[level - 1].view()
+        };
         let factor = f64::from(1u32 << level);
         let pre_blur = if level == 0 { 0.0 } else { factor };
         let sigma_level = ((sigma * sigma - pre_blur * pre_blur).max(0.0)).sqrt() / factor;
-        let smooth = gaussian_blur_exact(levels[level].view(), sigma_level as f32);
-        let eig = hessian_eigen_of_blurred(&smooth, sigma_level as f32);
-        // Re-normalise from (σ_level·2^L)² to σ² so every scale is comparable.
-        let renorm = (sigma * sigma / (sigma_level * factor).powi(2)) / GAUSSIAN_PEAK_RESPONSE;
-        let level_strength = strength_map(
-            &eig,
-            &smooth,
-            sigma_level as f32,
-            renorm as f32,
+        let (level_rows, level_cols) = source.dim();
+        let smooth = gaussian_blur_exact_into(source, sigma_level as f32, &mut blur_buffers);
+        let scale = ScaleStrength {
+            smooth,
+            rows: level_rows,
+            cols: level_cols,
+            norm: (sigma_level * sigma_level) as f32,
+            side_px: SIDE_SIGMAS * sigma_level as f32,
+            // Re-normalise from (σ_level·2^L)² to σ² so every scale is comparable.
+            renorm: ((sigma * sigma / (sigma_level * factor).powi(2)) / GAUSSIAN_PEAK_RESPONSE)
+                as f32,
             inv_two_beta2,
-        );
-        // This scale's strength and direction on the detection grid.
+        };
+        let margin = EDGE_SIGMAS * sigma as f32 / step as f32;
+        let edge_row = |r: usize| {
+            edge_dist
+                .as_ref()
+                .map(|d| &d.as_slice().expect("fresh array")[r * gcols..(r + 1) * gcols])
+        };
         match level.cmp(&grid_level) {
-            std::cmp::Ordering::Less => pool_max(
-                &level_strength,
-                &eig.theta,
-                1 << (grid_level - level),
-                &mut current,
-                &mut current_theta,
-            ),
             std::cmp::Ordering::Equal => {
-                current.assign(&level_strength);
-                current_theta.assign(&eig.theta);
+                for r in 0..grows {
+                    scale.row(r, &mut scratch, &mut s_row, &mut t_row);
+                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
+                }
             }
             std::cmp::Ordering::Greater => {
-                let f = 1usize << (level - grid_level);
-                upsample_bilinear(level_strength.view(), f, &mut current);
-                let dim = eig.theta.dim();
-                for ((r, c), t) in current_theta.indexed_iter_mut() {
-                    *t = eig.theta[nearest_coarse(r, c, level - grid_level, dim)];
+                let (s_level, t_level) = scale.planes(&mut scratch);
+                let mut upsample =
+                    Upsampler::new(s_level.view(), t_level.view(), level - grid_level, gcols);
+                for r in 0..grows {
+                    upsample.row(r, &mut s_row, &mut t_row);
+                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
                 }
             }
-        }
-        let margin = EDGE_SIGMAS * sigma as f32 / step as f32;
-        let k8 = k as u8;
-        for r in 0..grows {
-            for c in 0..gcols {
-                let mut s = current[(r, c)];
-                if !gmask[(r, c)] || edge_dist.as_ref().is_some_and(|d| d[(r, c)] < margin) {
-                    s = 0.0;
+            std::cmp::Ordering::Less => {
+                let (s_level, t_level) = scale.planes(&mut scratch);
+                let f = 1 << (grid_level - level);
+                for r in 0..grows {
+                    pool_max_row(&s_level, &t_level, f, r, &mut s_row, &mut t_row);
+                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
                 }
-                if s > best[(r, c)] {
-                    best[(r, c)] = s;
-                    below[(r, c)] = if k == 0 { f32::NAN } else { prev[(r, c)] };
-                    above[(r, c)] = f32::NAN;
-                    best_k[(r, c)] = k8;
-                    direction[(r, c)] = current_theta[(r, c)].rem_euclid(std::f32::consts::PI);
-                } else if k > 0 && best_k[(r, c)] == k8 - 1 {
-                    above[(r, c)] = s;
-                }
-                prev[(r, c)] = s;
             }
         }
     }
-    let ln_ratio = if sigmas_px.len() > 1 {
-        (sigmas_px[1] / sigmas_px[0]).ln()
-    } else {
-        0.0
-    };
-    let mut sigma_map = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
-    ndarray::Zip::from(&mut sigma_map)
-        .and(&best)
-        .and(&best_k)
-        .and(&below)
-        .and(&above)
-        .for_each(|out, &b, &k, &lo, &hi| {
-            if k == u8::MAX || b <= 0.0 {
-                return;
-            }
-            let mut offset = 0.0f64;
-            if lo.is_finite() && hi.is_finite() {
-                let denom = f64::from(lo) - 2.0 * f64::from(b) + f64::from(hi);
-                if denom < 0.0 {
-                    offset = (0.5 * f64::from(lo - hi) / denom).clamp(-0.5, 0.5);
-                }
-            }
-            *out = (sigmas_px[k as usize].ln() + offset * ln_ratio).exp() as f32;
-        });
+    drop(coarse);
+    drop(blur_buffers);
+    let (best, sigma_map, direction) = merge.finish(sigmas_px, min_strength);
     let half_grid = (support_half_px as f64 / step as f64).round() as usize;
     let strength = along_line_mean(
-        &best,
+        best,
         &direction,
         &sigma_map,
         (support_half_per_sigma / step as f64) as f32,
@@ -400,6 +381,715 @@ pub fn valley_strength(
     }
 }
 
+/// Running maximum of the per-scale strengths on the detection grid, with what the scale
+/// refinement needs: the index of the best scale and the strengths of its two neighbours.
+struct ScaleMerge {
+    cols: usize,
+    /// A row of +∞ edge distances, for zones whose mask is full.
+    no_edge: Vec<f32>,
+    /// max_σ S_σ so far (0 where no scale responded).
+    best: Array2<f32>,
+    /// Index of the best scale, `u8::MAX` where none.
+    best_k: Array2<u8>,
+    /// S at the scale below the best (NaN when the best is the first scale).
+    below: Array2<f32>,
+    /// S at the scale above the best (NaN until that scale is merged).
+    above: Array2<f32>,
+    /// S of the last merged scale.
+    prev: Array2<f32>,
+    /// Line direction at the best scale, radians in [0, π).
+    direction: Array2<f32>,
+}
+
+impl ScaleMerge {
+    fn new(rows: usize, cols: usize) -> Self {
+        ScaleMerge {
+            cols,
+            no_edge: vec![f32::INFINITY; cols],
+            best: Array2::zeros((rows, cols)),
+            best_k: Array2::from_elem((rows, cols), u8::MAX),
+            below: Array2::from_elem((rows, cols), f32::NAN),
+            above: Array2::from_elem((rows, cols), f32::NAN),
+            prev: Array2::zeros((rows, cols)),
+            direction: Array2::zeros((rows, cols)),
+        }
+    }
+
+    /// Merge row `r` of scale `k` (strengths `s`, directions `theta`). Samples closer than
+    /// `margin` to the mask edge (`edge`: distance to the nearest pixel outside the mask,
+    /// `None` when the mask is full) count as 0.
+    fn merge_row(
+        &mut self,
+        r: usize,
+        k: usize,
+        s: &[f32],
+        theta: &[f32],
+        edge: Option<&[f32]>,
+        margin: f32,
+    ) {
+        let span = r * self.cols..(r + 1) * self.cols;
+        let best = &mut self.best.as_slice_mut().expect("fresh array")[span.clone()];
+        let best_k = &mut self.best_k.as_slice_mut().expect("fresh array")[span.clone()];
+        let below = &mut self.below.as_slice_mut().expect("fresh array")[span.clone()];
+        let above = &mut self.above.as_slice_mut().expect("fresh array")[span.clone()];
+        let prev = &mut self.prev.as_slice_mut().expect("fresh array")[span.clone()];
+        let direction = &mut self.direction.as_slice_mut().expect("fresh array")[span];
+        let edge = edge.unwrap_or(&self.no_edge);
+        merge_scale_row(
+            k, s, theta, edge, margin, best, best_k, below, above, prev, direction,
+        );
+    }
+
+    /// The strength, the best scale σ* (px) per sample, refined by a parabola through the
+    /// strengths of the best scale and its two neighbours in ln σ, and the direction. σ* is
+    /// computed only where the strength is at least `min_strength` (NaN elsewhere): only
+    /// those samples can end up in a line.
+    fn finish(
+        self,
+        sigmas_px: &[f64],
+        min_strength: f32,
+    ) -> (Array2<f32>, Array2<f32>, Array2<f32>) {
+        let ln_ratio = if sigmas_px.len() > 1 {
+            (sigmas_px[1] / sigmas_px[0]).ln() as f32
+        } else {
+            0.0
+        };
+        // σ_k by scale index; NaN for "no scale" (u8::MAX).
+        let mut table = [f32::NAN; 256];
+        for (t, &sigma) in table.iter_mut().zip(sigmas_px) {
+            *t = sigma as f32;
+        }
+        // Written over `prev`, which is no longer needed (no fresh image-sized allocation).
+        let ScaleMerge {
+            best,
+            best_k,
+            below,
+            above,
+            prev: mut sigma_map,
+            direction,
+            ..
+        } = self;
+        for ((out, (&b, &k)), (&lo, &hi)) in sigma_map
+            .iter_mut()
+            .zip(best.iter().zip(&best_k))
+            .zip(below.iter().zip(&above))
+        {
+            if !(b >= min_strength && b > 0.0) {
+                *out = f32::NAN;
+                continue;
+            }
+            let denom = lo - 2.0 * b + hi;
+            // NaN neighbours (first/last scale) make denom NaN: no refinement.
+            let offset = if denom < 0.0 {
+                (0.5 * (lo - hi) / denom).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            };
+            *out = table[k as usize] * fast_exp(offset * ln_ratio);
+        }
+        (best, sigma_map, direction)
+    }
+}
+
+widest_simd! {
+    /// Merge one row of scale `k` into the running maximum (see [`ScaleMerge::merge_row`]).
+    fn merge_scale_row(
+        k: usize,
+        s: &[f32],
+        theta: &[f32],
+        edge: &[f32],
+        margin: f32,
+        best: &mut [f32],
+        best_k: &mut [u8],
+        below: &mut [f32],
+        above: &mut [f32],
+        prev: &mut [f32],
+        direction: &mut [f32],
+    ) => merge_scale_row_body
+}
+
+/// Samples merged at a time: fixed-size chunks that the compiler turns into vector code.
+const MERGE_LANES: usize = 16;
+
+/// Body of [`merge_scale_row`]: [`merge_chunk`] over chunks of [`MERGE_LANES`] samples, then
+/// one sample at a time for the rest.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn merge_scale_row_body(
+    k: usize,
+    s: &[f32],
+    theta: &[f32],
+    edge: &[f32],
+    margin: f32,
+    best: &mut [f32],
+    best_k: &mut [u8],
+    below: &mut [f32],
+    above: &mut [f32],
+    prev: &mut [f32],
+    direction: &mut [f32],
+) {
+    let n = s.len();
+    let full = n - n % MERGE_LANES;
+    let scale = MergeScale::new(k, margin);
+    let mut c = 0;
+    while c < n {
+        let w = if c < full { MERGE_LANES } else { 1 };
+        let span = c..c + w;
+        macro_rules! chunk {
+            ($w:literal) => {
+                merge_chunk::<$w>(
+                    &scale,
+                    s[span.clone()].try_into().expect("chunk"),
+                    theta[span.clone()].try_into().expect("chunk"),
+                    edge[span.clone()].try_into().expect("chunk"),
+                    (&mut best[span.clone()]).try_into().expect("chunk"),
+                    (&mut best_k[span.clone()]).try_into().expect("chunk"),
+                    (&mut below[span.clone()]).try_into().expect("chunk"),
+                    (&mut above[span.clone()]).try_into().expect("chunk"),
+                    (&mut prev[span.clone()]).try_into().expect("chunk"),
+                    (&mut direction[span.clone()]).try_into().expect("chunk"),
+                )
+            };
+        }
+        if w == MERGE_LANES {
+            chunk!(16);
+        } else {
+            chunk!(1);
+        }
+        c += w;
+    }
+}
+
+/// The constants of one scale's merge.
+struct MergeScale {
+    k: u8,
+    /// Best-scale index for which this scale is the one above (none for k = 0).
+    after: u8,
+    first: bool,
+    margin: f32,
+}
+
+impl MergeScale {
+    fn new(k: usize, margin: f32) -> Self {
+        let k8 = k as u8;
+        MergeScale {
+            k: k8,
+            after: if k == 0 { u8::MAX - 1 } else { k8 - 1 },
+            first: k == 0,
+            margin,
+        }
+    }
+}
+
+/// Merge `N` samples of one scale into the running maximum:
+///
+/// ```text
+/// v = 0 if closer than margin to the mask edge, else S_k
+/// v > best:                  best = v, k* = k, below = S_{k−1} (NaN for k = 0), above = NaN
+/// otherwise, if k* = k − 1:  above = v
+/// ```
+/// All loads first, selects, then all stores, so the chunk compiles to vector code.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn merge_chunk<const N: usize>(
+    scale: &MergeScale,
+    s: &[f32; N],
+    theta: &[f32; N],
+    edge: &[f32; N],
+    best: &mut [f32; N],
+    best_k: &mut [u8; N],
+    below: &mut [f32; N],
+    above: &mut [f32; N],
+    prev: &mut [f32; N],
+    direction: &mut [f32; N],
+) {
+    let (b0, k0, lo0, hi0, p0, d0) = (*best, *best_k, *below, *above, *prev, *direction);
+    let mut v = [0f32; N];
+    for i in 0..N {
+        v[i] = if edge[i] < scale.margin { 0.0 } else { s[i] };
+    }
+    for i in 0..N {
+        let better = v[i] > b0[i];
+        let is_above = !better && k0[i] == scale.after && !scale.first;
+        let below_better = if scale.first { f32::NAN } else { p0[i] };
+        below[i] = if better { below_better } else { lo0[i] };
+        above[i] = if better {
+            f32::NAN
+        } else if is_above {
+            v[i]
+        } else {
+            hi0[i]
+        };
+        best[i] = if better { v[i] } else { b0[i] };
+        best_k[i] = if better { scale.k } else { k0[i] };
+        direction[i] = if better { theta[i] } else { d0[i] };
+        prev[i] = v[i];
+    }
+}
+
+/// One scale's blurred map `L = G_σ ∗ z` (at its pyramid level) and the constants of
+/// `S_σ = λ2·exp(−(λ1/λ2)²/(2β²))·Q·renorm` (see [`ScaleStrength::row`]).
+struct ScaleStrength<'a> {
+    /// L, row-major `rows × cols`.
+    smooth: &'a [f32],
+    rows: usize,
+    cols: usize,
+    /// σ² in level px (Hessian normalisation).
+    norm: f32,
+    /// Distance of the two-sided test, `SIDE_SIGMAS·σ` level px.
+    side_px: f32,
+    renorm: f32,
+    inv_two_beta2: f32,
+}
+
+impl ScaleStrength<'_> {
+    /// Strength S_σ and line direction (radians in [0, π), 0 where S = 0) of row `r`:
+    ///
+    /// ```text
+    /// [a b; b c] = σ²·[Lxx Lxy; Lxy Lyy]     central differences, reflected at the border
+    /// m = (a + c)/2,  h = (a − c)/2,  ρ = sqrt(h² + b²)
+    /// λ2 = m + ρ, λ1 = m − ρ                  (m ≥ 0; m < 0 means λ2 < 0: not a valley)
+    /// n  = (cos φ, sin φ), 2φ = atan2(b, h)   unit normal (eigenvector of λ2), half-angle form
+    /// d± = L(p ± 2σ·n) − L(p),   Q = max(0, min(d₊, d₋)) / max(d₊, d₋)
+    /// ```
+    /// The normal comes from `cos 2φ = h/ρ` by the half-angle formulas, so the arctangent is
+    /// evaluated only where S > 0 (for the direction, φ + π/2 displayed counter-clockwise).
+    fn row(&self, r: usize, scratch: &mut RowScratch, s_out: &mut [f32], dir_out: &mut [f32]) {
+        valley_row(self, r, scratch, s_out, dir_out);
+    }
+
+    /// S_σ and direction over the whole level (for scales merged after resampling).
+    fn planes(&self, scratch: &mut RowScratch) -> (Array2<f32>, Array2<f32>) {
+        let mut s = Array2::<f32>::zeros((self.rows, self.cols));
+        let mut t = Array2::<f32>::zeros((self.rows, self.cols));
+        for (r, (mut s_row, mut t_row)) in s.rows_mut().into_iter().zip(t.rows_mut()).enumerate() {
+            self.row(
+                r,
+                scratch,
+                s_row.as_slice_mut().expect("fresh array"),
+                t_row.as_slice_mut().expect("fresh array"),
+            );
+        }
+        (s, t)
+    }
+}
+
+/// Per-row Hessian terms of [`ScaleStrength::row`], reused from row to row.
+#[derive(Default)]
+struct RowScratch {
+    mean: Vec<f32>,
+    half_diff: Vec<f32>,
+    cross: Vec<f32>,
+    root: Vec<f32>,
+    off_c: Vec<f32>,
+    off_r: Vec<f32>,
+    plus: Vec<f32>,
+    minus: Vec<f32>,
+}
+
+impl RowScratch {
+    fn resize(&mut self, n: usize) {
+        for v in [
+            &mut self.mean,
+            &mut self.half_diff,
+            &mut self.cross,
+            &mut self.root,
+            &mut self.off_c,
+            &mut self.off_r,
+            &mut self.plus,
+            &mut self.minus,
+        ] {
+            v.resize(n, 0.0);
+        }
+    }
+}
+
+/// A level for bilinear sampling with coordinates clamped to it, indices in u32.
+#[derive(Clone, Copy)]
+struct ClampedLevel<'a> {
+    data: &'a [f32],
+    cols: u32,
+    last_row: u32,
+    last_col: u32,
+    rmax: f32,
+    cmax: f32,
+}
+
+impl<'a> ClampedLevel<'a> {
+    fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        ClampedLevel {
+            data,
+            cols: cols as u32,
+            last_row: (rows - 1) as u32,
+            last_col: (cols - 1) as u32,
+            rmax: (rows - 1) as f32,
+            cmax: (cols - 1) as f32,
+        }
+    }
+
+    /// Bilinear sample at (row, col), both clamped to the level (branch-free).
+    #[inline(always)]
+    fn bilinear(&self, row: f32, col: f32) -> f32 {
+        let (y, x) = (row.max(0.0).min(self.rmax), col.max(0.0).min(self.cmax));
+        let (r0, c0) = (y as u32, x as u32);
+        let (u, t) = (y - r0 as f32, x - c0 as f32);
+        let i00 = r0 * self.cols + c0;
+        let down = if r0 < self.last_row { self.cols } else { 0 };
+        let right = u32::from(c0 < self.last_col);
+        let last = self.data.len() - 1;
+        let at = |i: u32| self.data[(i as usize).min(last)];
+        let (a, b) = (at(i00), at(i00 + right));
+        let (c, d) = (at(i00 + down), at(i00 + down + right));
+        let top = a + t * (b - a);
+        let bottom = c + t * (d - c);
+        top + u * (bottom - top)
+    }
+}
+
+/// The two side samples of the valley test for one row:
+/// `plus[c] = L(r + off_r[c], c + off_c[c]) − mid[c]` and `minus[c] = L(r − off_r[c],
+/// c − off_c[c]) − mid[c]`, bilinear with coordinates clamped to the level. Eight columns at
+/// a time with AVX2 gathers when the CPU has them (the same IEEE operations in the same
+/// order as [`ClampedLevel::bilinear`], so the same bits), otherwise one at a time.
+fn side_samples(
+    level: &ClampedLevel<'_>,
+    r: usize,
+    off_c: &[f32],
+    off_r: &[f32],
+    mid: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+) {
+    let n = off_c.len();
+    let (off_r, mid, plus, minus) = (&off_r[..n], &mid[..n], &mut plus[..n], &mut minus[..n]);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && level.data.len() <= i32::MAX as usize {
+        // SAFETY: the CPU supports AVX2 (checked just above); the level has fewer than 2³¹
+        // samples, so its indices fit the gathers' i32 lanes.
+        done = unsafe { side_samples_avx2(level, r, off_c, off_r, mid, plus, minus) };
+    }
+    let rf = r as f32;
+    for c in done..n {
+        let (cf, dc, dr) = (c as f32, off_c[c], off_r[c]);
+        plus[c] = level.bilinear(rf + dr, cf + dc) - mid[c];
+        minus[c] = level.bilinear(rf - dr, cf - dc) - mid[c];
+    }
+}
+
+/// [`side_samples`] for whole groups of 8 columns; returns the number of columns done. All
+/// slices have the length of `off_c`; `level.data` has fewer than 2³¹ samples.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn side_samples_avx2(
+    level: &ClampedLevel<'_>,
+    r: usize,
+    off_c: &[f32],
+    off_r: &[f32],
+    mid: &[f32],
+    plus: &mut [f32],
+    minus: &mut [f32],
+) -> usize {
+    use std::arch::x86_64::*;
+    let n = off_c.len();
+    let full = n - n % 8;
+    let zero = _mm256_setzero_ps();
+    let rmax = _mm256_set1_ps(level.rmax);
+    let cmax = _mm256_set1_ps(level.cmax);
+    let cols = _mm256_set1_epi32(level.cols as i32);
+    let last_row = _mm256_set1_epi32(level.last_row as i32);
+    let last_col = _mm256_set1_epi32(level.last_col as i32);
+    let one = _mm256_set1_epi32(1);
+    let rf = _mm256_set1_ps(r as f32);
+    let iota = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
+    let base = level.data.as_ptr();
+    // Bilinear sample at (y, x) per lane, as ClampedLevel::bilinear.
+    let sample = |y: __m256, x: __m256| {
+        let y = _mm256_min_ps(_mm256_max_ps(y, zero), rmax);
+        let x = _mm256_min_ps(_mm256_max_ps(x, zero), cmax);
+        let (r0, c0) = (_mm256_cvttps_epi32(y), _mm256_cvttps_epi32(x));
+        let u = _mm256_sub_ps(y, _mm256_cvtepi32_ps(r0));
+        let t = _mm256_sub_ps(x, _mm256_cvtepi32_ps(c0));
+        let i00 = _mm256_add_epi32(_mm256_mullo_epi32(r0, cols), c0);
+        let down = _mm256_and_si256(_mm256_cmpgt_epi32(last_row, r0), cols);
+        let right = _mm256_and_si256(_mm256_cmpgt_epi32(last_col, c0), one);
+        let i10 = _mm256_add_epi32(i00, down);
+        // SAFETY: 0 ≤ r0 ≤ last_row and 0 ≤ c0 ≤ last_col (clamped above), and `down`/`right`
+        // step only from rows/columns below the last, so every index is inside the level.
+        let (a, b, c, d) = unsafe {
+            (
+                _mm256_i32gather_ps::<4>(base, i00),
+                _mm256_i32gather_ps::<4>(base, _mm256_add_epi32(i00, right)),
+                _mm256_i32gather_ps::<4>(base, i10),
+                _mm256_i32gather_ps::<4>(base, _mm256_add_epi32(i10, right)),
+            )
+        };
+        let top = _mm256_add_ps(a, _mm256_mul_ps(t, _mm256_sub_ps(b, a)));
+        let bottom = _mm256_add_ps(c, _mm256_mul_ps(t, _mm256_sub_ps(d, c)));
+        _mm256_add_ps(top, _mm256_mul_ps(u, _mm256_sub_ps(bottom, top)))
+    };
+    let mut c = 0;
+    while c < full {
+        // SAFETY: c + 8 ≤ full ≤ n, the length of every slice.
+        unsafe {
+            let dc = _mm256_loadu_ps(off_c.as_ptr().add(c));
+            let dr = _mm256_loadu_ps(off_r.as_ptr().add(c));
+            let m = _mm256_loadu_ps(mid.as_ptr().add(c));
+            let cf = _mm256_add_ps(_mm256_set1_ps(c as f32), iota);
+            let p = sample(_mm256_add_ps(rf, dr), _mm256_add_ps(cf, dc));
+            let q = sample(_mm256_sub_ps(rf, dr), _mm256_sub_ps(cf, dc));
+            _mm256_storeu_ps(plus.as_mut_ptr().add(c), _mm256_sub_ps(p, m));
+            _mm256_storeu_ps(minus.as_mut_ptr().add(c), _mm256_sub_ps(q, m));
+        }
+        c += 8;
+    }
+    full
+}
+
+widest_simd! {
+    /// [`ScaleStrength::row`] compiled for the widest vector unit.
+    fn valley_row(
+        scale: &ScaleStrength<'_>,
+        r: usize,
+        scratch: &mut RowScratch,
+        s_out: &mut [f32],
+        dir_out: &mut [f32],
+    ) => valley_row_body
+}
+
+/// Body of [`ScaleStrength::row`]: the Hessian terms of the row, then S_σ and the direction
+/// for every column, branch-free (values where S = 0 are computed and discarded), with the
+/// two side samples read by bilinear interpolation with coordinates clamped to the level.
+/// Indices are computed in u32, so a level must have fewer than 2³² samples.
+#[inline(always)]
+fn valley_row_body(
+    scale: &ScaleStrength<'_>,
+    r: usize,
+    scratch: &mut RowScratch,
+    s_out: &mut [f32],
+    dir_out: &mut [f32],
+) {
+    let (rows, cols) = (scale.rows, scale.cols);
+    let smooth = scale.smooth;
+    let line = |k: usize| &smooth[k * cols..(k + 1) * cols];
+    let up = line(reflect_index(r as isize - 1, rows));
+    let mid = line(r);
+    let down = line(reflect_index(r as isize + 1, rows));
+    scratch.resize(cols);
+    let RowScratch {
+        mean,
+        half_diff,
+        cross,
+        root,
+        off_c,
+        off_r,
+        plus,
+        minus,
+    } = scratch;
+    let norm = scale.norm;
+    let mut hessian = |c: usize, jl: usize, jr: usize| {
+        let centre = mid[c];
+        let lxx = mid[jr] - 2.0 * centre + mid[jl];
+        let lyy = down[c] - 2.0 * centre + up[c];
+        let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
+        let (a, b, cc) = (norm * lxx, norm * lxy, norm * lyy);
+        let hd = 0.5 * (a - cc);
+        mean[c] = 0.5 * (a + cc);
+        half_diff[c] = hd;
+        cross[c] = b;
+        root[c] = (hd * hd + b * b).sqrt();
+    };
+    if cols <= 2 {
+        for c in 0..cols {
+            hessian(c, c.saturating_sub(1), (c + 1).min(cols - 1));
+        }
+    } else {
+        // Reflection at the ends: index −1 → 0 and cols → cols − 1.
+        hessian(0, 0, 1);
+        hessian(cols - 1, cols - 2, cols - 1);
+        let n = cols - 2;
+        let (ul, uc, ur) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
+        let (ml, mc, mr) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
+        let (dl, dc, dr) = (&down[..n], &down[1..n + 1], &down[2..n + 2]);
+        let (om, oh, ob, or) = (
+            &mut mean[1..n + 1],
+            &mut half_diff[1..n + 1],
+            &mut cross[1..n + 1],
+            &mut root[1..n + 1],
+        );
+        for k in 0..n {
+            let lxx = mr[k] - 2.0 * mc[k] + ml[k];
+            let lyy = dc[k] - 2.0 * mc[k] + uc[k];
+            let lxy = 0.25 * (dr[k] - dl[k] - ur[k] + ul[k]);
+            let (a, b, cc) = (norm * lxx, norm * lxy, norm * lyy);
+            let hd = 0.5 * (a - cc);
+            om[k] = 0.5 * (a + cc);
+            oh[k] = hd;
+            ob[k] = b;
+            or[k] = (hd * hd + b * b).sqrt();
+        }
+    }
+
+    // Offsets of the two side samples: ±2σ along the unit normal n = (cos φ, sin φ).
+    let n = cols;
+    let (mean, half_diff, cross, root) = (&mean[..n], &half_diff[..n], &cross[..n], &root[..n]);
+    let (off_c, off_r) = (&mut off_c[..n], &mut off_r[..n]);
+    for c in 0..n {
+        let (hd, b, rt) = (half_diff[c], cross[c], root[c]);
+        let cos2 = if rt > 0.0 { hd / rt } else { 1.0 };
+        off_c[c] = scale.side_px * (0.5 * (1.0 + cos2)).max(0.0).sqrt();
+        off_r[c] = scale.side_px * (0.5 * (1.0 - cos2)).max(0.0).sqrt().copysign(b);
+    }
+    // The side samples (gathers).
+    let level = ClampedLevel::new(smooth, rows, cols);
+    let (plus, minus) = (&mut plus[..n], &mut minus[..n]);
+    side_samples(&level, r, off_c, off_r, &mid[..n], plus, minus);
+    let (s_out, dir_out) = (&mut s_out[..n], &mut dir_out[..n]);
+    for c in 0..n {
+        let (m, hd, b, rt) = (mean[c], half_diff[c], cross[c], root[c]);
+        let (p, q) = (plus[c], minus[c]);
+        let l2 = m + rt;
+        let lo = p.min(q);
+        let q = (SYMMETRY_FULL_CREDIT * lo / p.max(q)).min(1.0);
+        let rb = (m - rt) / l2;
+        let value = l2 * fast_exp(-rb * rb * scale.inv_two_beta2) * q * scale.renorm;
+        // Line direction: the normal's angle φ (2φ = atan2(b, h)) plus π/2, displayed
+        // counter-clockwise (y down → negate), in [0, π).
+        let phi = 0.5 * fast_atan2(b, hd);
+        let d = -(phi + std::f32::consts::FRAC_PI_2);
+        let d = if d < 0.0 { d + std::f32::consts::PI } else { d };
+        let d = if d >= std::f32::consts::PI { 0.0 } else { d };
+        let valley = m >= 0.0 && l2 > 0.0 && lo > 0.0;
+        s_out[c] = if valley { value } else { 0.0 };
+        dir_out[c] = if valley { d } else { 0.0 };
+    }
+}
+
+/// Upsampling by `2^shift` of one scale's strength (bilinear) and direction (nearest sample)
+/// from its level to the detection grid, one output row at a time. Each level row is
+/// interpolated along the columns once and kept for the output rows that use it.
+struct Upsampler<'a> {
+    strength: ArrayView2<'a, f32>,
+    direction: ArrayView2<'a, f32>,
+    shift: usize,
+    /// Per output column: the two level columns and the weight of the second.
+    cols: Vec<(usize, usize, f32)>,
+    /// Level rows (i, i + 1) interpolated along the columns, for the `i` in `pair`.
+    pair: Option<usize>,
+    top: Vec<f32>,
+    bottom: Vec<f32>,
+    /// The direction row expanded to the output columns, for the level row in `nearest`.
+    nearest: Option<usize>,
+    theta: Vec<f32>,
+}
+
+impl<'a> Upsampler<'a> {
+    fn new(
+        strength: ArrayView2<'a, f32>,
+        direction: ArrayView2<'a, f32>,
+        shift: usize,
+        out_cols: usize,
+    ) -> Self {
+        let factor = 1usize << shift;
+        let level_cols = strength.ncols();
+        let inv = 1.0 / factor as f32;
+        let cols = (0..out_cols)
+            .map(|c| {
+                let j0 = (c / factor).min(level_cols - 1);
+                let j1 = (j0 + 1).min(level_cols - 1);
+                let t = ((c - j0 * factor) as f32 * inv).min(1.0);
+                (j0, j1, t)
+            })
+            .collect();
+        Upsampler {
+            strength,
+            direction,
+            shift,
+            cols,
+            pair: None,
+            top: vec![0.0; out_cols],
+            bottom: vec![0.0; out_cols],
+            nearest: None,
+            theta: vec![0.0; out_cols],
+        }
+    }
+
+    /// Output row `r`: strength into `s_out` (bilinear between level rows i0 = r/2^shift and
+    /// i0 + 1, both clamped), direction into `t_out` (nearest level sample).
+    fn row(&mut self, r: usize, s_out: &mut [f32], t_out: &mut [f32]) {
+        let factor = 1usize << self.shift;
+        let rows = self.strength.nrows();
+        let i0 = (r / factor).min(rows - 1);
+        if self.pair != Some(i0) {
+            let i1 = (i0 + 1).min(rows - 1);
+            let (a, b) = (self.strength.row(i0), self.strength.row(i1));
+            for ((top, bottom), &(j0, j1, t)) in self
+                .top
+                .iter_mut()
+                .zip(self.bottom.iter_mut())
+                .zip(&self.cols)
+            {
+                *top = a[j0] + t * (a[j1] - a[j0]);
+                *bottom = b[j0] + t * (b[j1] - b[j0]);
+            }
+            self.pair = Some(i0);
+        }
+        let u = ((r - i0 * factor) as f32 / factor as f32).min(1.0);
+        for ((o, &top), &bottom) in s_out.iter_mut().zip(&self.top).zip(&self.bottom) {
+            *o = top + u * (bottom - top);
+        }
+        let i = nearest_coarse(r, self.shift, rows);
+        if self.nearest != Some(i) {
+            let level_row = self.direction.row(i);
+            let n = level_row.len();
+            for (c, t) in self.theta.iter_mut().enumerate() {
+                *t = level_row[nearest_coarse(c, self.shift, n)];
+            }
+            self.nearest = Some(i);
+        }
+        t_out.copy_from_slice(&self.theta);
+    }
+}
+
+/// Index of the level-`shift` sample nearest to full-resolution index `i` (level length `n`).
+fn nearest_coarse(i: usize, shift: usize, n: usize) -> usize {
+    ((i + (1usize << shift) / 2) >> shift).min(n - 1)
+}
+
+/// Row `i` of the max of `s` over the `(f+1)×(f+1)` window centred on sample `f·i` (clipped to
+/// the array), on the grid of step `f`, with the direction of the maximum (first in raster
+/// order).
+fn pool_max_row(
+    s: &Array2<f32>,
+    theta: &Array2<f32>,
+    f: usize,
+    i: usize,
+    out: &mut [f32],
+    out_theta: &mut [f32],
+) {
+    let (rows, cols) = s.dim();
+    let half = f / 2;
+    let r0 = (i * f).saturating_sub(half);
+    let r1 = (i * f + half).min(rows - 1);
+    for (j, (o, ot)) in out.iter_mut().zip(out_theta.iter_mut()).enumerate() {
+        let c0 = (j * f).saturating_sub(half);
+        let c1 = (j * f + half).min(cols - 1);
+        let mut m = f32::NEG_INFINITY;
+        let mut t = 0.0;
+        for r in r0..=r1 {
+            let row = s.row(r);
+            for c in c0..=c1 {
+                if row[c] > m {
+                    m = row[c];
+                    t = theta[(r, c)];
+                }
+            }
+        }
+        *o = m;
+        *ot = t;
+    }
+}
+
 /// Half-length in px of the along-line averaging segment, `line_support_mm / 2`.
 pub fn support_half_px(params: &LinesParams, px_per_mm: f64) -> usize {
     (0.5 * params.line_support_mm * px_per_mm).round().max(0.0) as usize
@@ -411,14 +1101,23 @@ pub fn support_half_per_sigma(params: &LinesParams) -> f64 {
     0.5 * params.line_support_widths.max(0.0) * WIDTH_PER_SIGMA
 }
 
-/// Mean of `s` over the segment of `2·half_px + 1` samples centred on each pixel and aligned
-/// with its line direction (nearest-neighbour samples, samples outside the array skipped),
-/// each sample weighted by its direction agreement `max(0, cos 2(θq − θp))`.
-/// The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so a line does not extend past its end.
-/// It is computed only where `s ≥ min_strength`; elsewhere `s` is returned unchanged (it is
-/// below `min_strength` either way, so detection with threshold `min_strength` is unaffected).
+/// Line directions are quantised to this many bins over [0, π) for the along-line mean
+/// (0.18° per bin: at the longest segments, ≈ 50 px, the sample positions move < 0.1 px).
+/// A power of 2 (bins wrap by masking).
+const DIRECTION_BINS: usize = 1024;
+
+/// Mean of `s` over the segment of `2·h + 1` samples centred on each pixel and aligned with its
+/// line direction, `h = max(half_px, round(half_per_sigma·σ*))` (nearest-neighbour samples,
+/// samples outside the array skipped), each sample weighted by its direction agreement
+/// `max(0, cos 2(θq − θp))`. The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so a line does
+/// not extend past its end. It is computed only where `s ≥ min_strength`; elsewhere `s` is
+/// returned unchanged (it is below `min_strength` either way, so detection with threshold
+/// `min_strength` is unaffected).
+///
+/// Directions are binned ([`DIRECTION_BINS`]) so that the sample offsets of each direction
+/// and the agreement of two directions are table look-ups.
 fn along_line_mean(
-    s: &Array2<f32>,
+    mut s: Array2<f32>,
     direction: &Array2<f32>,
     sigma_px: &Array2<f32>,
     half_per_sigma: f32,
@@ -426,56 +1125,115 @@ fn along_line_mean(
     min_strength: f32,
 ) -> Array2<f32> {
     if half_px == 0 && half_per_sigma <= 0.0 {
-        return s.clone();
+        return s;
     }
     let (rows, cols) = s.dim();
-    let mut out = s.clone();
-    let h = half_px as isize;
-    // Doubled-angle unit vectors, computed only where needed: agreement cos 2(θq − θp).
-    let mut c2 = Array2::<f32>::zeros((rows, cols));
-    let mut s2 = Array2::<f32>::zeros((rows, cols));
-    ndarray::Zip::from(&mut c2)
-        .and(&mut s2)
-        .and(s)
-        .and(direction)
-        .for_each(|c, sn, &v, &t| {
-            if v > 0.0 {
-                let (a, b) = (2.0 * t).sin_cos();
-                *c = b;
-                *sn = a;
-            }
-        });
-    let (rows_i, cols_i) = (rows as isize, cols as isize);
-    for ((r, c), o) in out.indexed_iter_mut() {
-        let own = s[(r, c)];
-        if own < min_strength || own <= 0.0 {
-            continue;
-        }
-        let theta = direction[(r, c)];
-        let (dc, dr) = (theta.cos(), -theta.sin());
-        let (cp, sp) = (c2[(r, c)], s2[(r, c)]);
-        let sig = sigma_px[(r, c)];
-        let h = if sig.is_finite() {
-            h.max((half_per_sigma * sig).round() as isize)
+    let half_at = |sig: f32| {
+        if sig.is_finite() {
+            half_px.max((half_per_sigma * sig).round().max(0.0) as usize)
         } else {
-            h
-        };
-        let mut sum = 0.0f32;
-        let mut n = 0u32;
-        for t in -h..=h {
-            let rr = (r as f32 + t as f32 * dr).round() as isize;
-            let cc = (c as f32 + t as f32 * dc).round() as isize;
-            if rr >= 0 && cc >= 0 && rr < rows_i && cc < cols_i {
-                let q = (rr as usize, cc as usize);
-                // Only samples whose own direction agrees with this pixel's count fully.
-                let agree = (c2[q] * cp + s2[q] * sp).max(0.0);
-                sum += s[q] * agree;
-                n += 1;
-            }
+            half_px
         }
-        *o = (sum / n as f32).min(OWN_STRENGTH_FACTOR * own);
+    };
+    let sv = s.as_slice().expect("fresh array");
+    let centres: Vec<(usize, usize)> = sv
+        .iter()
+        .zip(sigma_px)
+        .enumerate()
+        .filter(|&(_, (&own, _))| own >= min_strength && own > 0.0)
+        .map(|(i, (_, &sig))| (i, half_at(sig)))
+        .collect();
+    let h_max = centres.iter().fold(half_px, |m, &(_, h)| m.max(h));
+    let bins = direction_bins(direction);
+    let bin_width = std::f32::consts::PI / DIRECTION_BINS as f32;
+    // agreement[d] = max(0, cos 2Δθ) for a bin difference d (mod DIRECTION_BINS).
+    let agreement: Vec<f32> = (0..DIRECTION_BINS)
+        .map(|d| (2.0 * d as f32 * bin_width).cos().max(0.0))
+        .collect();
+    // offsets[b·h_max + t − 1] = (row, col) step of sample t ≥ 1 along bin b's direction.
+    let offsets: Vec<(isize, isize)> = (0..DIRECTION_BINS)
+        .flat_map(|b| {
+            let theta = b as f32 * bin_width;
+            let (dc, dr) = (theta.cos(), -theta.sin());
+            (1..=h_max).map(move |t| {
+                (
+                    (t as f32 * dr).round() as isize,
+                    (t as f32 * dc).round() as isize,
+                )
+            })
+        })
+        .collect();
+    // The same offsets as steps in the row-major buffer, for samples known to be inside.
+    let linear: Vec<isize> = offsets
+        .iter()
+        .map(|&(dr, dc)| dr * cols as isize + dc)
+        .collect();
+    let bv = &bins[..];
+    let (rows_i, cols_i) = (rows as isize, cols as isize);
+    let agree = |q: usize, bp: usize| {
+        sv[q] * agreement[(bv[q] as usize + DIRECTION_BINS - bp) % DIRECTION_BINS]
+    };
+    let means: Vec<f32> = centres
+        .iter()
+        .map(|&(i, h)| {
+            let own = sv[i];
+            let (r, c) = ((i / cols) as isize, (i % cols) as isize);
+            let bp = bv[i] as usize;
+            let base = bp * h_max;
+            let hi = h as isize;
+            let mut sum = 0.0f32;
+            let mut n = 0u32;
+            // t = −h..=h in this order (the f32 sum is not reordered).
+            if r >= hi && c >= hi && r + hi < rows_i && c + hi < cols_i {
+                // The whole segment is inside: no bounds tests.
+                let steps = &linear[base..base + h];
+                for &d in steps.iter().rev() {
+                    sum += agree((i as isize - d) as usize, bp);
+                }
+                sum += agree(i, bp);
+                for &d in steps {
+                    sum += agree((i as isize + d) as usize, bp);
+                }
+                n = 2 * h as u32 + 1;
+            } else {
+                let steps = &offsets[base..base + h];
+                let inside = |(dr, dc): (isize, isize)| {
+                    (0..rows_i).contains(&(r + dr)) && (0..cols_i).contains(&(c + dc))
+                };
+                let at = |(dr, dc): (isize, isize)| ((r + dr) * cols_i + c + dc) as usize;
+                for &(dr, dc) in steps.iter().rev() {
+                    if inside((-dr, -dc)) {
+                        sum += agree(at((-dr, -dc)), bp);
+                        n += 1;
+                    }
+                }
+                sum += agree(i, bp);
+                n += 1;
+                for &step in steps {
+                    if inside(step) {
+                        sum += agree(at(step), bp);
+                        n += 1;
+                    }
+                }
+            }
+            (sum / n as f32).min(OWN_STRENGTH_FACTOR * own)
+        })
+        .collect();
+    let out = s.as_slice_mut().expect("fresh array");
+    for (&(i, _), m) in centres.iter().zip(means) {
+        out[i] = m;
     }
-    out
+    s
+}
+
+/// Line directions (radians in [0, π)) quantised to [`DIRECTION_BINS`] bins, nearest bin
+/// centre, π wrapping to bin 0 (branch-free, vectorised).
+fn direction_bins(direction: &Array2<f32>) -> Vec<u16> {
+    let per_radian = DIRECTION_BINS as f32 / std::f32::consts::PI;
+    direction
+        .iter()
+        .map(|&t| (((t * per_radian + 0.5) as u32) & (DIRECTION_BINS as u32 - 1)) as u16)
+        .collect()
 }
 
 /// Pyramid level on which scale `sigma_px` is computed: the coarsest L with
@@ -491,135 +1249,6 @@ fn decimation_level(sigma_px: f64) -> usize {
 /// Every second sample in both directions (the input is already blurred).
 fn decimate2(src: ArrayView2<f32>) -> Array2<f32> {
     src.slice(s![..;2, ..;2]).to_owned()
-}
-
-/// Max of `s` over the `(f+1)×(f+1)` window centred on sample `f·i` (clipped to the array)
-/// into `out` (grid of step `f`), with the direction of the maximum (first in raster order).
-fn pool_max(
-    s: &Array2<f32>,
-    theta: &Array2<f32>,
-    f: usize,
-    out: &mut Array2<f32>,
-    out_theta: &mut Array2<f32>,
-) {
-    let (rows, cols) = s.dim();
-    let half = f / 2;
-    let (grows, gcols) = out.dim();
-    for i in 0..grows {
-        let r0 = (i * f).saturating_sub(half);
-        let r1 = (i * f + half).min(rows - 1);
-        for j in 0..gcols {
-            let c0 = (j * f).saturating_sub(half);
-            let c1 = (j * f + half).min(cols - 1);
-            let mut m = f32::NEG_INFINITY;
-            let mut t = 0.0;
-            for r in r0..=r1 {
-                let row = s.row(r);
-                for c in c0..=c1 {
-                    if row[c] > m {
-                        m = row[c];
-                        t = theta[(r, c)];
-                    }
-                }
-            }
-            out[(i, j)] = m;
-            out_theta[(i, j)] = t;
-        }
-    }
-}
-
-/// Bilinear upsampling of a level sampled at `factor·j` into `out` (full resolution).
-fn upsample_bilinear(coarse: ArrayView2<f32>, factor: usize, out: &mut Array2<f32>) {
-    let (crows, ccols) = coarse.dim();
-    let (rows, cols) = out.dim();
-    let inv = 1.0 / factor as f32;
-    // Column interpolation table, shared by all rows.
-    let col_tab: Vec<(usize, usize, f32)> = (0..cols)
-        .map(|c| {
-            let j0 = (c / factor).min(ccols - 1);
-            let j1 = (j0 + 1).min(ccols - 1);
-            let t = ((c - j0 * factor) as f32 * inv).min(1.0);
-            (j0, j1, t)
-        })
-        .collect();
-    for r in 0..rows {
-        let i0 = (r / factor).min(crows - 1);
-        let i1 = (i0 + 1).min(crows - 1);
-        let u = ((r - i0 * factor) as f32 * inv).min(1.0);
-        let a = coarse.row(i0);
-        let b = coarse.row(i1);
-        let mut o = out.row_mut(r);
-        for (c, &(j0, j1, t)) in col_tab.iter().enumerate() {
-            let top = a[j0] + t * (a[j1] - a[j0]);
-            let bot = b[j0] + t * (b[j1] - b[j0]);
-            o[c] = top + u * (bot - top);
-        }
-    }
-}
-
-/// Nearest sample of a level-`level` grid of dimension `dim` to full-resolution pixel (r, c).
-fn nearest_coarse(r: usize, c: usize, level: usize, dim: (usize, usize)) -> (usize, usize) {
-    let half = (1usize << level) / 2;
-    (
-        ((r + half) >> level).min(dim.0 - 1),
-        ((c + half) >> level).min(dim.1 - 1),
-    )
-}
-
-/// Normalised valley strength of one scale:
-/// `λ2·exp(−(λ1/λ2)²/(2β²))·Q·renorm` where λ2 > 0, else 0, with the two-sided symmetry
-///
-/// ```text
-/// Q = max(0, min(d₊, d₋)) / max(d₊, d₋),   d± = L(p ± 2σ·n) − L(p)
-/// ```
-/// on the blurred map L = G_σ ∗ z, n the unit normal to the line direction. Q ≈ 1 at the centre
-/// of a valley (both sides higher) and ≈ 0 beside a step edge (one side flat), e.g. inside the
-/// rim of a flat pigmented spot.
-fn strength_map(
-    eig: &HessianEigen,
-    smooth: &Array2<f32>,
-    sigma: f32,
-    renorm: f32,
-    inv_two_beta2: f32,
-) -> Array2<f32> {
-    let (rows, cols) = eig.l2.dim();
-    let d = SIDE_SIGMAS * sigma;
-    let mut out = Array2::<f32>::zeros((rows, cols));
-    ndarray::Zip::indexed(&mut out)
-        .and(&eig.l1)
-        .and(&eig.l2)
-        .and(&eig.theta)
-        .for_each(|(r, c), o, &a, &b, &theta| {
-            if b <= 0.0 {
-                return;
-            }
-            let (nc, nr) = (d * theta.sin(), d * theta.cos());
-            let centre = smooth[(r, c)];
-            let plus = bilinear_clamped(smooth, r as f32 + nr, c as f32 + nc) - centre;
-            let minus = bilinear_clamped(smooth, r as f32 - nr, c as f32 - nc) - centre;
-            let lo = plus.min(minus);
-            if lo <= 0.0 {
-                return;
-            }
-            let q = (SYMMETRY_FULL_CREDIT * lo / plus.max(minus)).min(1.0);
-            let rb = a / b;
-            *o = b * (-rb * rb * inv_two_beta2).exp() * q * renorm;
-        });
-    let _ = cols;
-    out
-}
-
-/// Bilinear sample of `a` at (row, col), coordinates clamped to the array.
-fn bilinear_clamped(a: &Array2<f32>, row: f32, col: f32) -> f32 {
-    let (rows, cols) = a.dim();
-    let row = row.clamp(0.0, (rows - 1) as f32);
-    let col = col.clamp(0.0, (cols - 1) as f32);
-    let (r0, c0) = (row.floor() as usize, col.floor() as usize);
-    let (r1, c1) = ((r0 + 1).min(rows - 1), (c0 + 1).min(cols - 1));
-    let (u, t) = (row - r0 as f32, col - c0 as f32);
-    let top = a[(r0, c0)] + t * (a[(r0, c1)] - a[(r0, c0)]);
-    let bottom = a[(r1, c0)] + t * (a[(r1, c1)] - a[(r1, c0)]);
-    top + u * (bottom - top)
 }
 
 /// Chamfer (3-4) distance in px from each pixel to the nearest pixel outside the mask, or
@@ -683,21 +1312,47 @@ fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
 
 /// Fill the holes of `region` (4-connected background components that do not touch the
 /// array border) smaller than `max_px` pixels, so that thinning does not turn them into loops.
+///
+/// A hole is enclosed by one 8-connected region, so it lies inside that region's bounding box:
+/// each region's box, grown by 1 px (clipped to the array), is searched on its own, and a
+/// background component of the box that does not touch the box's border is a whole hole of
+/// the array (it cannot leave the box without crossing its border). The work is the area of
+/// the boxes, not of the array.
 fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
-    let background = region.mapv(|v| !v);
-    let (labels, count) = label_components(&background, Connectivity::Four);
-    let mut area = vec![0usize; count + 1];
-    let mut touches = vec![false; count + 1];
     let (rows, cols) = region.dim();
+    let (labels, count) = label_components(region, Connectivity::Eight);
+    // Bounding boxes (r0, r1, c0, c1), inclusive.
+    let mut boxes = vec![(usize::MAX, 0usize, usize::MAX, 0usize); count + 1];
     for ((r, c), &l) in labels.indexed_iter() {
-        area[l as usize] += 1;
-        if r == 0 || c == 0 || r + 1 == rows || c + 1 == cols {
-            touches[l as usize] = true;
+        if l != 0 {
+            let b = &mut boxes[l as usize];
+            *b = (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c));
         }
     }
-    for (v, &l) in region.iter_mut().zip(labels.iter()) {
-        if l != 0 && !touches[l as usize] && (area[l as usize] as f64) < max_px {
-            *v = true;
+    drop(labels);
+    for &(r0, r1, c0, c1) in boxes.iter().skip(1) {
+        let (r0, c0) = (r0.saturating_sub(1), c0.saturating_sub(1));
+        let (r1, c1) = ((r1 + 1).min(rows - 1), (c1 + 1).min(cols - 1));
+        if r1 < r0 + 2 || c1 < c0 + 2 {
+            continue;
+        }
+        let window = s![r0..=r1, c0..=c1];
+        let background = region.slice(window).mapv(|v| !v);
+        let (bg, n) = label_components(&background, Connectivity::Four);
+        let mut area = vec![0usize; n + 1];
+        let mut touches = vec![false; n + 1];
+        let (h, w) = bg.dim();
+        for ((r, c), &l) in bg.indexed_iter() {
+            area[l as usize] += 1;
+            if r == 0 || c == 0 || r + 1 == h || c + 1 == w {
+                touches[l as usize] = true;
+            }
+        }
+        let mut view = region.slice_mut(window);
+        for (v, &l) in view.iter_mut().zip(bg.iter()) {
+            if l != 0 && !touches[l as usize] && (area[l as usize] as f64) < max_px {
+                *v = true;
+            }
         }
     }
 }
@@ -1112,13 +1767,19 @@ pub fn lines_from_strength(
     let (grows, gcols) = skeleton.dim();
 
     let mut acc = vec![LineAcc::default(); n_labels + 1];
-    for ((r, c), &l) in labels.indexed_iter() {
-        if l > 0 {
-            acc[l as usize].region_px += step * step;
-        }
-        if !skeleton[(r, c)] || l == 0 {
+    let (label_v, skeleton_v) = (
+        labels.as_slice().expect("fresh array"),
+        skeleton.as_slice().expect("fresh array"),
+    );
+    for (i, (&l, &on)) in label_v.iter().zip(skeleton_v).enumerate() {
+        if l == 0 {
             continue;
         }
+        acc[l as usize].region_px += step * step;
+        if !on {
+            continue;
+        }
+        let (r, c) = (i / gcols, i % gcols);
         let a = &mut acc[l as usize];
         let sigma = f64::from(vs.sigma_px[(r, c)]);
         let theta = f64::from(vs.direction[(r, c)]);
@@ -1229,9 +1890,13 @@ pub fn lines_from_strength(
         if a.length_px < min_length_px || a.length_px <= 0.0 {
             continue;
         }
-        if a.width_weight > 0.0
-            && a.length_px < params.min_aspect_ratio * a.width_px / a.width_weight
-        {
+        // End to end, not only along the skeleton: a star of short branches over a pit is as
+        // long as a wrinkle in total but spans only the pit.
+        let span = skeleton_span_px(&a.skeleton);
+        if span < min_length_px {
+            continue;
+        }
+        if a.width_weight > 0.0 && span < params.min_aspect_ratio * a.width_px / a.width_weight {
             continue;
         }
         out.region_px += a.region_px;
@@ -1254,6 +1919,31 @@ pub fn lines_from_strength(
         });
     }
     out
+}
+
+/// End-to-end extent of a skeleton, px: the distance between the two points found by a
+/// double sweep (the point farthest from the first pixel, then the point farthest from that
+/// one). Exact for a straight or gently curved line, never more than the true diameter.
+fn skeleton_span_px(points: &[(u32, u32)]) -> f64 {
+    let farthest = |from: (u32, u32)| {
+        let d2 = |p: &(u32, u32)| {
+            let (dx, dy) = (
+                f64::from(p.0) - f64::from(from.0),
+                f64::from(p.1) - f64::from(from.1),
+            );
+            dx * dx + dy * dy
+        };
+        points.iter().copied().fold((from, 0.0), |(best, bd), p| {
+            let d = d2(&p);
+            if d > bd { (p, d) } else { (best, bd) }
+        })
+    };
+    let Some(&first) = points.first() else {
+        return 0.0;
+    };
+    let (a, _) = farthest(first);
+    let (_, d2) = farthest(a);
+    d2.sqrt()
 }
 
 /// Measure the lines family; values align with [`COLUMNS`].
@@ -1314,6 +2004,91 @@ pub fn measure(height: &PseudoHeight, params: &LinesParams) -> (Vec<MetricValue>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fused per-scale pass computes the Hessian of `crate::imgops::hessian`: where it
+    /// reports a valley, λ2 > 0 there, the direction is the reference's line direction, and
+    /// S = λ2·exp(−(λ1/λ2)²/(2β²))·Q with 0 < Q ≤ 1.
+    #[test]
+    fn fused_scale_pass_matches_the_reference_hessian() {
+        use crate::imgops::hessian::hessian_eigen_of_blurred;
+        let (rows, cols) = (40, 53);
+        let raw = Array2::from_shape_fn((rows, cols), |(r, c)| {
+            (((r * 7919 + c * 104_729) % 1009) as f32 / 1009.0 - 0.5) * 0.1
+        });
+        let sigma = 2.0f32;
+        let smooth = gaussian_blur_exact(raw.view(), sigma);
+        let reference = hessian_eigen_of_blurred(&smooth, sigma);
+        let inv_two_beta2 = 2.0f32;
+        let scale = ScaleStrength {
+            smooth: smooth.as_slice().unwrap(),
+            rows,
+            cols,
+            norm: sigma * sigma,
+            side_px: SIDE_SIGMAS * sigma,
+            renorm: 1.0,
+            inv_two_beta2,
+        };
+        let mut scratch = RowScratch::default();
+        let (mut s_row, mut t_row) = (vec![0f32; cols], vec![0f32; cols]);
+        let mut valleys = 0;
+        for r in 0..rows {
+            scale.row(r, &mut scratch, &mut s_row, &mut t_row);
+            for c in 0..cols {
+                let (l1, l2) = (reference.l1[(r, c)], reference.l2[(r, c)]);
+                if s_row[c] == 0.0 {
+                    continue;
+                }
+                valleys += 1;
+                assert!(l2 > 0.0, "({r}, {c})");
+                let bound = l2 * (-(l1 / l2).powi(2) * inv_two_beta2).exp();
+                assert!(
+                    s_row[c] <= bound * (1.0 + 1e-5),
+                    "({r}, {c}) {} > {bound}",
+                    s_row[c]
+                );
+                let want = reference.theta[(r, c)].rem_euclid(std::f32::consts::PI);
+                let diff = (t_row[c] - want).abs();
+                assert!(diff.min(std::f32::consts::PI - diff) < 1e-5, "({r}, {c})");
+            }
+        }
+        assert!(valleys > rows * cols / 10, "{valleys}");
+    }
+
+    /// The vector side samples give the same bits as the scalar bilinear, including
+    /// coordinates clamped at every border and rows/columns of length not a multiple of 8.
+    #[test]
+    fn side_samples_match_scalar_bilinear() {
+        let (rows, cols) = (23, 37);
+        let data: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 1013) as f32 / 1013.0 - 0.3)
+            .collect();
+        let level = ClampedLevel::new(&data, rows, cols);
+        for r in [0, 1, 11, rows - 2, rows - 1] {
+            let off_c: Vec<f32> = (0..cols)
+                .map(|c| ((c * 37) % 19) as f32 * 0.61 - 5.2)
+                .collect();
+            let off_r: Vec<f32> = (0..cols)
+                .map(|c| ((c * 53) % 23) as f32 * 0.47 - 4.9)
+                .collect();
+            let mid: Vec<f32> = (0..cols).map(|c| data[r * cols + c]).collect();
+            let (mut plus, mut minus) = (vec![0f32; cols], vec![0f32; cols]);
+            side_samples(&level, r, &off_c, &off_r, &mid, &mut plus, &mut minus);
+            for c in 0..cols {
+                let (rf, cf) = (r as f32, c as f32);
+                let want_plus = level.bilinear(rf + off_r[c], cf + off_c[c]) - mid[c];
+                let want_minus = level.bilinear(rf - off_r[c], cf - off_c[c]) - mid[c];
+                assert_eq!(plus[c].to_bits(), want_plus.to_bits(), "plus r {r} c {c}");
+                assert_eq!(
+                    minus[c].to_bits(),
+                    want_minus.to_bits(),
+                    "minus r {r} c {c}"
+                );
+            }
+        }
+        // Clamping: a sample far outside reads the nearest corner.
+        assert_eq!(level.bilinear(-9.0, -9.0), data[0]);
+        assert_eq!(level.bilinear(99.0, 99.0), data[rows * cols - 1]);
+    }
 
     const PX_PER_MM: f64 = 20.0;
     /// Valley depth of the synthetic lines (z units), well above the default thresholds.
@@ -1517,6 +2292,46 @@ mod tests {
         assert_eq!(value(&values, "lines_count"), Ok(2.0));
         let short_mm = lines.iter().map(|l| l.length_mm).fold(f64::MAX, f64::min);
         assert!(short_mm > 0.5 && short_mm < 3.0, "{short_mm}");
+    }
+
+    /// A "V" of two 2 mm valleys meeting at 40° (a fold of skin over a pit, or two spokes of
+    /// a star) has 4 mm of skeleton but spans only 1.4 mm: not a line at the default
+    /// `min_length_mm` 3; with `min_length_mm` 1 it is.
+    #[test]
+    fn v_that_spans_less_than_the_minimum_length_is_not_a_line() {
+        let (n, s) = (300usize, 0.3 * PX_PER_MM / 2.354_82);
+        let arm = 2.0 * PX_PER_MM;
+        let c = n as f64 / 2.0;
+        // Distance from (x, y) to the segment from the apex along angle a (radians).
+        let dist = |x: f64, y: f64, a: f64| {
+            let (ux, uy) = (a.cos(), -a.sin());
+            let t = (x * ux + y * uy).clamp(0.0, arm);
+            (x - t * ux).hypot(y - t * uy)
+        };
+        let z = Array2::from_shape_fn((n, n), |(r, col)| {
+            let (x, y) = (col as f64 - c + arm / 2.0, r as f64 - c);
+            let d = dist(x, y, 20f64.to_radians()).min(dist(x, y, -20f64.to_radians()));
+            (-DEPTH * (-d * d / (2.0 * s * s)).exp()) as f32
+        });
+        let (values, _) = measure(&height_from(z.clone()), &LinesParams::default());
+        assert_eq!(value(&values, "lines_count"), Ok(0.0));
+        let params = LinesParams {
+            min_length_mm: 1.0,
+            ..LinesParams::default()
+        };
+        let (values, _) = measure(&height_from(z), &params);
+        assert!(value(&values, "lines_count").unwrap() >= 1.0);
+    }
+
+    #[test]
+    fn span_of_straight_and_bent_skeletons() {
+        let straight: Vec<(u32, u32)> = (0..=40).map(|x| (x, 7)).collect();
+        assert!((skeleton_span_px(&straight) - 40.0).abs() < 1e-9);
+        // An L of two 30 px legs spans the hypotenuse.
+        let mut l: Vec<(u32, u32)> = (0..=30).map(|x| (x, 0)).collect();
+        l.extend((1..=30).map(|y| (30, y)));
+        assert!((skeleton_span_px(&l) - 30.0 * 2f64.sqrt()).abs() < 1e-9);
+        assert_eq!(skeleton_span_px(&[]), 0.0);
     }
 
     #[test]

@@ -25,6 +25,7 @@ use rustfft::num_complex::Complex64;
 use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::RoughnessParams;
+use crate::imgops::simd::widest_simd;
 
 use super::spec;
 
@@ -340,38 +341,19 @@ fn slope_sums_last_row(z0: &[f64], m0: &[bool], step_mm: f64, sums: &mut SlopeSu
     }
 }
 
-/// Slope sums of row `r` (values `z0`, mask `m0`) with the next row (`z1`, `m1`): x pairs of
-/// row r, y pairs (r, r+1) and the 2×2 cells between them. Branch-free over the columns (the
-/// mask selects, it never multiplies, so values outside the mask may be anything), compiled
-/// for the widest vector unit available; every lane variant gives the same bits.
-fn slope_sums_row_pair(
-    z0: &[f64],
-    m0: &[bool],
-    z1: &[f64],
-    m1: &[bool],
-    step_mm: f64,
-    sums: &mut SlopeSums,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn avx512(z0: &[f64], m0: &[bool], z1: &[f64], m1: &[bool], h: f64, s: &mut SlopeSums) {
-            slope_sums_body(z0, m0, z1, m1, h, s);
-        }
-        #[target_feature(enable = "avx2")]
-        fn avx2(z0: &[f64], m0: &[bool], z1: &[f64], m1: &[bool], h: f64, s: &mut SlopeSums) {
-            slope_sums_body(z0, m0, z1, m1, h, s);
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { avx512(z0, m0, z1, m1, step_mm, sums) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { avx2(z0, m0, z1, m1, step_mm, sums) };
-        }
-    }
-    slope_sums_body(z0, m0, z1, m1, step_mm, sums);
+widest_simd! {
+    /// Slope sums of row `r` (values `z0`, mask `m0`) with the next row (`z1`, `m1`): x pairs
+    /// of row r, y pairs (r, r+1) and the 2×2 cells between them. Branch-free over the columns
+    /// (the mask selects, it never multiplies, so values outside the mask may be anything),
+    /// compiled for the widest vector unit available; every lane variant gives the same bits.
+    fn slope_sums_row_pair(
+        z0: &[f64],
+        m0: &[bool],
+        z1: &[f64],
+        m1: &[bool],
+        step_mm: f64,
+        sums: &mut SlopeSums,
+    ) => slope_sums_body
 }
 
 #[inline(always)]
