@@ -105,33 +105,26 @@ pub fn gaussian_blur_exact(src: ArrayView2<f32>, sigma_px: f32) -> Array2<f32> {
     exact_fir(src, sigma_px, false)
 }
 
-/// Buffers reused by [`gaussian_blur_exact_into`] from call to call (fresh allocations of
-/// image-sized buffers cost a page fault per 4 KiB page when first written).
-#[derive(Default)]
-pub struct BlurBuffers {
-    horizontal: Vec<f32>,
-    out: Vec<f32>,
-}
-
-/// [`gaussian_blur_exact`] into reused buffers: the blurred image as a row-major slice
-/// (`src.dim()`), valid until the next call. Same values as [`gaussian_blur_exact`].
-pub fn gaussian_blur_exact_into<'a>(
+/// [`gaussian_blur_exact`] into caller-owned buffers, reused from call to call (a fresh
+/// image-sized allocation costs a page fault per 4 KiB page when first written): `out` gets
+/// the blurred image, row-major (`src.dim()`); `horizontal` is scratch. Same values as
+/// [`gaussian_blur_exact`].
+pub fn gaussian_blur_exact_into(
     src: ArrayView2<f32>,
     sigma_px: f32,
-    buffers: &'a mut BlurBuffers,
-) -> &'a [f32] {
+    horizontal: &mut Vec<f32>,
+    out: &mut Vec<f32>,
+) {
     let (rows, cols) = src.dim();
-    let BlurBuffers { horizontal, out } = buffers;
     out.resize(rows * cols, 0.0);
     if sigma_px.is_nan() || sigma_px <= 0.0 || src.is_empty() {
         for (o, &v) in out.iter_mut().zip(src.iter()) {
             *o = v;
         }
-        return out;
+        return;
     }
     horizontal.resize(rows * cols, 0.0);
     exact_fir_into(src, sigma_px, false, horizontal, out);
-    out
 }
 
 /// Blur with the pyramid used only when at least `min_level_sigma` px of blur remain for the
@@ -264,21 +257,39 @@ fn exact_fir_into(
     horizontal: &mut [f32],
     out: &mut [f32],
 ) {
-    let (rows, cols) = src.dim();
+    exact_fir_rows(src, sigma_px, par, 0..src.nrows(), horizontal, out);
+}
+
+/// Rows `rows` of [`exact_fir`]'s output into `out` (`rows.len()·cols`, row-major), the same
+/// values bit for bit: the horizontal pass runs over the input rows those output rows reach
+/// (`rows` grown by the kernel radius, clipped; reflection at the image border stays inside
+/// them) into `horizontal`, which must hold that many rows.
+fn exact_fir_rows(
+    src: ArrayView2<f32>,
+    sigma_px: f32,
+    par: bool,
+    rows: std::ops::Range<usize>,
+    horizontal: &mut [f32],
+    out: &mut [f32],
+) {
+    let (n, cols) = src.dim();
     let half = half_kernel(sigma_px);
     let r = half.len() - 1;
+    let (h0, h1) = (rows.start.saturating_sub(r), (rows.end + r).min(n));
+    let horizontal = &mut horizontal[..(h1 - h0) * cols];
     for_rows(horizontal, cols, par, |buf: &mut Vec<f32>, i, out| {
         buf.resize(cols + 2 * r, 0.0);
-        reflect_copy(src.row(i), -(r as isize), buf);
+        reflect_copy(src.row(h0 + i), -(r as isize), buf);
         fir_slice(buf, &half, out);
     });
     let horizontal: &[f32] = horizontal;
     let h = |i: isize| {
-        let k = reflect_index(i, rows);
+        let k = reflect_index(i, n) - h0;
         &horizontal[k * cols..(k + 1) * cols]
     };
+    let out = &mut out[..rows.len() * cols];
     for_rows(out, cols, par, |_: &mut (), i, out_row| {
-        let i = i as isize;
+        let i = (rows.start + i) as isize;
         for (o, &c) in out_row.iter_mut().zip(h(i)) {
             *o = half[0] * c;
         }
@@ -290,6 +301,31 @@ fn exact_fir_into(
             }
         }
     });
+}
+
+/// Rows `rows` of [`gaussian_blur_exact`] (`rows.len()·cols` values, row-major) into `out`,
+/// bit-identical to the same rows of the whole blurred image; `horizontal` is scratch. Lets a
+/// caller blur a large image band by band with memory for one band.
+pub fn gaussian_blur_exact_rows(
+    src: ArrayView2<f32>,
+    sigma_px: f32,
+    rows: std::ops::Range<usize>,
+    horizontal: &mut Vec<f32>,
+    out: &mut Vec<f32>,
+) {
+    let (n, cols) = src.dim();
+    let rows = rows.start.min(n)..rows.end.min(n);
+    out.resize(rows.len() * cols, 0.0);
+    if sigma_px.is_nan() || sigma_px <= 0.0 || src.is_empty() {
+        for (o, &v) in out.iter_mut().zip(src.slice(ndarray::s![rows, ..]).iter()) {
+            *o = v;
+        }
+        return;
+    }
+    let r = half_kernel(sigma_px).len() - 1;
+    let (h0, h1) = (rows.start.saturating_sub(r), (rows.end + r).min(n));
+    horizontal.resize((h1 - h0) * cols, 0.0);
+    exact_fir_rows(src, sigma_px, false, rows, horizontal, out);
 }
 
 /// Per-thread scratch buffers of the decimation passes.
@@ -527,6 +563,25 @@ fn pyramid(src: ArrayView2<f32>, sigma_px: f32, levels: u32, par: bool) -> Array
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Band by band, the exact blur gives the rows of the whole blur bit for bit, including
+    /// bands at both borders and a kernel longer than the image (multiple reflections).
+    #[test]
+    fn exact_blur_by_rows_equals_the_whole_blur() {
+        let img = Array2::from_shape_fn((37, 29), |(r, c)| ((r * 131 + c * 71) % 97) as f32 / 97.0);
+        for sigma in [0.8f32, 2.5, 11.0] {
+            let whole = gaussian_blur_exact(img.view(), sigma);
+            let (mut h, mut out) = (Vec::new(), Vec::new());
+            for rows in [0..5, 3..20, 30..37, 0..37, 36..37] {
+                gaussian_blur_exact_rows(img.view(), sigma, rows.clone(), &mut h, &mut out);
+                let want = whole.slice(ndarray::s![rows.clone(), ..]);
+                assert_eq!(out.len(), want.len());
+                for (a, b) in out.iter().zip(want.iter()) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "sigma {sigma} rows {rows:?}");
+                }
+            }
+        }
+    }
     use ndarray::Axis;
     use proptest::prelude::*;
 

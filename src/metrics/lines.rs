@@ -51,7 +51,20 @@
 //! 2^W image px ([`detection_step`]: the coarsest level on which the smallest σ is still ≥ 1
 //! grid px; W = 0, i.e. full resolution, at the default widths and 20 px/mm): finer scales are
 //! max-pooled onto it, coarser ones upsampled, and lengths, widths and skeleton coordinates are
-//! converted back to image px. Gaussian blur and Hessian come from [`crate::imgops`].
+//! converted back to image px. Gaussian blur and Hessian conventions are those of
+//! [`crate::imgops`].
+//!
+//! Each scale is one pass per row: the Hessian terms of the row (vectorised), the unit normal from
+//! the half-angle formulas (no trigonometry; the arctangent only for the direction), the two side
+//! samples (bilinear; AVX2 gathers where available, the same bits as the scalar code), then the
+//! strength. Every row of the detection grid merges all scales in ascending σ into a row-sized
+//! running maximum, so no per-scale plane is kept at the detection resolution. The scales computed
+//! on the detection grid are blurred band by band (`BAND_ROWS` = 128 rows plus a halo covering the
+//! Hessian and the side samples; exactly the rows of the whole blur), the coarser ones on their own
+//! small levels; side-sample coordinates are relative to the band (the results agree with a single
+//! band to f32 rounding). The along-line mean quantises directions to `DIRECTION_BINS` = 1024 bins
+//! so sample offsets and direction agreements are table look-ups. Memory: three detection-grid
+//! planes (S, σ*, θ) plus the pyramid and one band per scale.
 //!
 //! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
 //! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
@@ -98,7 +111,9 @@ use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
 use crate::imgops::components::{Connectivity, hysteresis, label_components};
 use crate::imgops::gaussian::reflect_index;
-use crate::imgops::gaussian::{BlurBuffers, gaussian_blur_exact, gaussian_blur_exact_into};
+use crate::imgops::gaussian::{
+    gaussian_blur_exact, gaussian_blur_exact_into, gaussian_blur_exact_rows,
+};
 use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
 use crate::imgops::thinning::thin;
 
@@ -279,6 +294,27 @@ pub fn valley_strength(
     support_half_per_sigma: f64,
     min_strength: f32,
 ) -> ValleyStrength {
+    valley_strength_in_bands(
+        z,
+        mask,
+        sigmas_px,
+        beta,
+        (support_half_px, support_half_per_sigma),
+        min_strength,
+        BAND_ROWS,
+    )
+}
+
+/// [`valley_strength`] with `band_rows` rows of the detection grid per band.
+fn valley_strength_in_bands(
+    z: ArrayView2<f32>,
+    mask: ArrayView2<bool>,
+    sigmas_px: &[f64],
+    beta: f64,
+    (support_half_px, support_half_per_sigma): (usize, f64),
+    min_strength: f32,
+    band_rows: usize,
+) -> ValleyStrength {
     let (rows, cols) = z.dim();
     let step = detection_step(sigmas_px);
     let grid_level = step.trailing_zeros() as usize;
@@ -286,86 +322,141 @@ pub fn valley_strength(
     let edge_dist = mask_edge_distance(
         Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]).view(),
     );
-    let mut merge = ScaleMerge::new(grows, gcols);
+    let mut merge = RowMerge::new(gcols);
     let mut s_row = vec![0f32; gcols];
     let mut t_row = vec![0f32; gcols];
     let mut scratch = RowScratch::default();
-    let mut blur_buffers = BlurBuffers::default();
+    let mut horizontal = Vec::new();
     let inv_two_beta2 = (1.0 / (2.0 * beta * beta)) as f32;
+    let edge_row = |r: usize| {
+        edge_dist
+            .as_ref()
+            .map(|d| &d.as_slice().expect("fresh array")[r * gcols..(r + 1) * gcols])
+    };
 
     // Pyramid of z: `coarse[L − 1]` is level L ≥ 1, accumulated blur 2^L image px (1 level
     // px), sample j at 2^L·j; level 0 is z itself.
+    let levels: Vec<usize> = sigmas_px.iter().map(|&s| decimation_level(s)).collect();
     let mut coarse: Vec<Array2<f32>> = Vec::new();
-    for (k, &sigma) in sigmas_px.iter().enumerate() {
-        let level = decimation_level(sigma);
-        while coarse.len() < level {
-            let next = match coarse.last() {
-                None => decimate2(gaussian_blur_exact(z, 2.0).view()),
-                Some(prev_level) => {
-                    decimate2(gaussian_blur_exact(prev_level.view(), 3f32.sqrt()).view())
-                }
-            };
-            coarse.push(next);
-        }
-        let source = if level == 0 {
+    while coarse.len() < levels.iter().copied().max().unwrap_or(0) {
+        let next = match coarse.last() {
+            None => decimate2(gaussian_blur_exact(z, 2.0).view()),
+            Some(prev_level) => {
+                decimate2(gaussian_blur_exact(prev_level.view(), 3f32.sqrt()).view())
+            }
+        };
+        coarse.push(next);
+    }
+    let source = |level: usize| {
+        if level == 0 {
             z.view()
         } else {
             coarse[level - 1].view()
-        };
-        let factor = f64::from(1u32 << level);
-        let pre_blur = if level == 0 { 0.0 } else { factor };
-        let sigma_level = ((sigma * sigma - pre_blur * pre_blur).max(0.0)).sqrt() / factor;
-        let (level_rows, level_cols) = source.dim();
-        let smooth = gaussian_blur_exact_into(source, sigma_level as f32, &mut blur_buffers);
-        let scale = ScaleStrength {
-            smooth,
-            rows: level_rows,
-            cols: level_cols,
-            norm: (sigma_level * sigma_level) as f32,
-            side_px: SIDE_SIGMAS * sigma_level as f32,
-            // Re-normalise from (σ_level·2^L)² to σ² so every scale is comparable.
-            renorm: ((sigma * sigma / (sigma_level * factor).powi(2)) / GAUSSIAN_PEAK_RESPONSE)
-                as f32,
-            inv_two_beta2,
-        };
-        let margin = EDGE_SIGMAS * sigma as f32 / step as f32;
-        let edge_row = |r: usize| {
-            edge_dist
-                .as_ref()
-                .map(|d| &d.as_slice().expect("fresh array")[r * gcols..(r + 1) * gcols])
-        };
-        match level.cmp(&grid_level) {
-            std::cmp::Ordering::Equal => {
-                for r in 0..grows {
-                    scale.row(r, &mut scratch, &mut s_row, &mut t_row);
-                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
+        }
+    };
+    let specs: Vec<ScaleSpec> = sigmas_px
+        .iter()
+        .zip(&levels)
+        .enumerate()
+        .map(|(k, (&sigma, &level))| ScaleSpec::new(k, sigma, level, step, inv_two_beta2))
+        .collect();
+
+    // Scales on another level than the detection grid's: strength and direction on their own
+    // (coarser, smaller) level, resampled row by row below.
+    let mut smooth = Vec::new();
+    let planes: Vec<Option<(Array2<f32>, Array2<f32>)>> = specs
+        .iter()
+        .map(|spec| {
+            (spec.level != grid_level).then(|| {
+                let level = source(spec.level);
+                gaussian_blur_exact_into(level, spec.sigma_level, &mut horizontal, &mut smooth);
+                spec.strength(&smooth, 0, level.dim(), level.nrows())
+                    .planes(&mut scratch)
+            })
+        })
+        .collect();
+    drop(smooth);
+    let mut resampled: Vec<Option<Resampled>> = specs
+        .iter()
+        .zip(&planes)
+        .map(|(spec, planes)| {
+            planes.as_ref().map(|(s_level, t_level)| {
+                if spec.level > grid_level {
+                    Resampled::Up(Upsampler::new(
+                        s_level.view(),
+                        t_level.view(),
+                        spec.level - grid_level,
+                        gcols,
+                    ))
+                } else {
+                    Resampled::Pool(s_level, t_level, 1 << (grid_level - spec.level))
                 }
-            }
-            std::cmp::Ordering::Greater => {
-                let (s_level, t_level) = scale.planes(&mut scratch);
-                let mut upsample =
-                    Upsampler::new(s_level.view(), t_level.view(), level - grid_level, gcols);
-                for r in 0..grows {
-                    upsample.row(r, &mut s_row, &mut t_row);
-                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
+            })
+        })
+        .collect();
+
+    // Scales on the detection grid are blurred band by band (with a halo that covers the
+    // Hessian and the side samples), so only a band of each blurred map is held; every row
+    // merges all scales in ascending order into a row-sized running maximum.
+    let direct: Vec<&ScaleSpec> = specs.iter().filter(|s| s.level == grid_level).collect();
+    let halo = direct
+        .iter()
+        .map(|s| s.side_px.ceil() as usize + 2)
+        .max()
+        .unwrap_or(0);
+    let mut band_smooth: Vec<Vec<f32>> = vec![Vec::new(); direct.len()];
+    let mut strength = Array2::<f32>::zeros((grows, gcols));
+    let mut sigma_map = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
+    let mut direction = Array2::<f32>::zeros((grows, gcols));
+    for b0 in (0..grows).step_by(band_rows.max(1)) {
+        let b1 = (b0 + band_rows.max(1)).min(grows);
+        let (g0, g1) = (b0.saturating_sub(halo), (b1 + halo).min(grows));
+        for (spec, buf) in direct.iter().zip(band_smooth.iter_mut()) {
+            gaussian_blur_exact_rows(
+                source(spec.level),
+                spec.sigma_level,
+                g0..g1,
+                &mut horizontal,
+                buf,
+            );
+        }
+        let strengths: Vec<ScaleStrength> = direct
+            .iter()
+            .zip(&band_smooth)
+            .map(|(spec, buf)| spec.strength(buf, g0, (g1 - g0, gcols), grows))
+            .collect();
+        for r in b0..b1 {
+            merge.reset();
+            let mut next_direct = strengths.iter();
+            for (spec, rows) in specs.iter().zip(resampled.iter_mut()) {
+                match rows {
+                    None => next_direct.next().expect("one band per direct scale").row(
+                        r,
+                        &mut scratch,
+                        &mut s_row,
+                        &mut t_row,
+                    ),
+                    Some(Resampled::Up(up)) => up.row(r, &mut s_row, &mut t_row),
+                    Some(Resampled::Pool(s_level, t_level, f)) => {
+                        pool_max_row(s_level, t_level, *f, r, &mut s_row, &mut t_row)
+                    }
                 }
+                merge.merge(spec.k, &s_row, &t_row, edge_row(r), spec.margin);
             }
-            std::cmp::Ordering::Less => {
-                let (s_level, t_level) = scale.planes(&mut scratch);
-                let f = 1 << (grid_level - level);
-                for r in 0..grows {
-                    pool_max_row(&s_level, &t_level, f, r, &mut s_row, &mut t_row);
-                    merge.merge_row(r, k, &s_row, &t_row, edge_row(r), margin);
-                }
-            }
+            merge.finish_row(
+                sigmas_px,
+                min_strength,
+                strength.row_mut(r).into_slice().expect("fresh array"),
+                sigma_map.row_mut(r).into_slice().expect("fresh array"),
+                direction.row_mut(r).into_slice().expect("fresh array"),
+            );
         }
     }
-    drop(coarse);
-    drop(blur_buffers);
-    let (best, sigma_map, direction) = merge.finish(sigmas_px, min_strength);
+    drop(resampled);
+    drop((planes, coarse, horizontal, band_smooth));
     let half_grid = (support_half_px as f64 / step as f64).round() as usize;
     let strength = along_line_mean(
-        best,
+        strength,
         &direction,
         &sigma_map,
         (support_half_per_sigma / step as f64) as f32,
@@ -381,74 +472,151 @@ pub fn valley_strength(
     }
 }
 
-/// Running maximum of the per-scale strengths on the detection grid, with what the scale
-/// refinement needs: the index of the best scale and the strengths of its two neighbours.
-struct ScaleMerge {
-    cols: usize,
-    /// A row of +∞ edge distances, for zones whose mask is full.
-    no_edge: Vec<f32>,
-    /// max_σ S_σ so far (0 where no scale responded).
-    best: Array2<f32>,
-    /// Index of the best scale, `u8::MAX` where none.
-    best_k: Array2<u8>,
-    /// S at the scale below the best (NaN when the best is the first scale).
-    below: Array2<f32>,
-    /// S at the scale above the best (NaN until that scale is merged).
-    above: Array2<f32>,
-    /// S of the last merged scale.
-    prev: Array2<f32>,
-    /// Line direction at the best scale, radians in [0, π).
-    direction: Array2<f32>,
+/// Rows of the detection grid per band: the scales computed on the detection grid are
+/// blurred one band (plus a halo) at a time.
+const BAND_ROWS: usize = 128;
+
+/// One scale of the valley strength: where and how it is computed.
+struct ScaleSpec {
+    /// Index in the scale list (ascending σ).
+    k: usize,
+    /// Pyramid level it is computed on.
+    level: usize,
+    /// Remaining blur on that level, level px: `sqrt(σ² − pre_blur²) / 2^L`.
+    sigma_level: f32,
+    /// Responses closer than this to the mask edge (detection-grid px) count as 0.
+    margin: f32,
+    /// σ_level² (Hessian normalisation), `SIDE_SIGMAS·σ_level`, and the factor that
+    /// re-normalises from (σ_level·2^L)² to σ² and divides by the unit-depth response.
+    norm: f32,
+    side_px: f32,
+    renorm: f32,
+    inv_two_beta2: f32,
 }
 
-impl ScaleMerge {
-    fn new(rows: usize, cols: usize) -> Self {
-        ScaleMerge {
-            cols,
-            no_edge: vec![f32::INFINITY; cols],
-            best: Array2::zeros((rows, cols)),
-            best_k: Array2::from_elem((rows, cols), u8::MAX),
-            below: Array2::from_elem((rows, cols), f32::NAN),
-            above: Array2::from_elem((rows, cols), f32::NAN),
-            prev: Array2::zeros((rows, cols)),
-            direction: Array2::zeros((rows, cols)),
+impl ScaleSpec {
+    fn new(k: usize, sigma: f64, level: usize, step: usize, inv_two_beta2: f32) -> Self {
+        let factor = f64::from(1u32 << level);
+        let pre_blur = if level == 0 { 0.0 } else { factor };
+        let sigma_level = ((sigma * sigma - pre_blur * pre_blur).max(0.0)).sqrt() / factor;
+        ScaleSpec {
+            k,
+            level,
+            sigma_level: sigma_level as f32,
+            margin: EDGE_SIGMAS * sigma as f32 / step as f32,
+            norm: (sigma_level * sigma_level) as f32,
+            side_px: SIDE_SIGMAS * sigma_level as f32,
+            renorm: ((sigma * sigma / (sigma_level * factor).powi(2)) / GAUSSIAN_PEAK_RESPONSE)
+                as f32,
+            inv_two_beta2,
         }
     }
 
-    /// Merge row `r` of scale `k` (strengths `s`, directions `theta`). Samples closer than
-    /// `margin` to the mask edge (`edge`: distance to the nearest pixel outside the mask,
-    /// `None` when the mask is full) count as 0.
-    fn merge_row(
-        &mut self,
-        r: usize,
-        k: usize,
-        s: &[f32],
-        theta: &[f32],
-        edge: Option<&[f32]>,
-        margin: f32,
-    ) {
-        let span = r * self.cols..(r + 1) * self.cols;
-        let best = &mut self.best.as_slice_mut().expect("fresh array")[span.clone()];
-        let best_k = &mut self.best_k.as_slice_mut().expect("fresh array")[span.clone()];
-        let below = &mut self.below.as_slice_mut().expect("fresh array")[span.clone()];
-        let above = &mut self.above.as_slice_mut().expect("fresh array")[span.clone()];
-        let prev = &mut self.prev.as_slice_mut().expect("fresh array")[span.clone()];
-        let direction = &mut self.direction.as_slice_mut().expect("fresh array")[span];
+    /// The strength pass of this scale over `smooth`: rows `row0..row0 + dim.0` of its
+    /// blurred level, which has `level_rows` rows.
+    fn strength<'a>(
+        &self,
+        smooth: &'a [f32],
+        row0: usize,
+        dim: (usize, usize),
+        level_rows: usize,
+    ) -> ScaleStrength<'a> {
+        ScaleStrength {
+            smooth,
+            rows: dim.0,
+            cols: dim.1,
+            row0,
+            level_rows,
+            norm: self.norm,
+            side_px: self.side_px,
+            renorm: self.renorm,
+            inv_two_beta2: self.inv_two_beta2,
+        }
+    }
+}
+
+/// Rows of a scale computed on another level than the detection grid's.
+enum Resampled<'a> {
+    /// Coarser level: bilinear upsampling.
+    Up(Upsampler<'a>),
+    /// Finer level (strength, direction, step): max-pooling.
+    Pool(&'a Array2<f32>, &'a Array2<f32>, usize),
+}
+
+/// Running maximum over the scales of one row of the detection grid, with what the scale
+/// refinement needs: the index of the best scale and the strengths of its two neighbours.
+struct RowMerge {
+    /// max_σ S_σ so far (0 where no scale responded).
+    best: Vec<f32>,
+    /// Index of the best scale, `u8::MAX` where none.
+    best_k: Vec<u8>,
+    /// S at the scale below the best (NaN when the best is the first scale).
+    below: Vec<f32>,
+    /// S at the scale above the best (NaN until that scale is merged).
+    above: Vec<f32>,
+    /// S of the last merged scale.
+    prev: Vec<f32>,
+    /// Line direction at the best scale, radians in [0, π).
+    direction: Vec<f32>,
+    /// +∞ edge distances, for zones whose mask is full.
+    no_edge: Vec<f32>,
+}
+
+impl RowMerge {
+    fn new(cols: usize) -> Self {
+        RowMerge {
+            best: vec![0.0; cols],
+            best_k: vec![u8::MAX; cols],
+            below: vec![f32::NAN; cols],
+            above: vec![f32::NAN; cols],
+            prev: vec![0.0; cols],
+            direction: vec![0.0; cols],
+            no_edge: vec![f32::INFINITY; cols],
+        }
+    }
+
+    /// Start a new row.
+    fn reset(&mut self) {
+        self.best.fill(0.0);
+        self.best_k.fill(u8::MAX);
+        self.below.fill(f32::NAN);
+        self.above.fill(f32::NAN);
+        self.prev.fill(0.0);
+        self.direction.fill(0.0);
+    }
+
+    /// Merge scale `k` (strengths `s`, directions `theta`); scales come in ascending order.
+    /// Samples closer than `margin` to the mask edge (`edge`: distance to the nearest pixel
+    /// outside the mask, `None` when the mask is full) count as 0.
+    fn merge(&mut self, k: usize, s: &[f32], theta: &[f32], edge: Option<&[f32]>, margin: f32) {
         let edge = edge.unwrap_or(&self.no_edge);
         merge_scale_row(
-            k, s, theta, edge, margin, best, best_k, below, above, prev, direction,
+            k,
+            s,
+            theta,
+            edge,
+            margin,
+            &mut self.best,
+            &mut self.best_k,
+            &mut self.below,
+            &mut self.above,
+            &mut self.prev,
+            &mut self.direction,
         );
     }
 
-    /// The strength, the best scale σ* (px) per sample, refined by a parabola through the
-    /// strengths of the best scale and its two neighbours in ln σ, and the direction. σ* is
+    /// The row's strength, its best scale σ* (px), refined by a parabola through the
+    /// strengths of the best scale and its two neighbours in ln σ, and its direction. σ* is
     /// computed only where the strength is at least `min_strength` (NaN elsewhere): only
     /// those samples can end up in a line.
-    fn finish(
-        self,
+    fn finish_row(
+        &self,
         sigmas_px: &[f64],
         min_strength: f32,
-    ) -> (Array2<f32>, Array2<f32>, Array2<f32>) {
+        strength: &mut [f32],
+        sigma: &mut [f32],
+        direction: &mut [f32],
+    ) {
         let ln_ratio = if sigmas_px.len() > 1 {
             (sigmas_px[1] / sigmas_px[0]).ln() as f32
         } else {
@@ -456,23 +624,15 @@ impl ScaleMerge {
         };
         // σ_k by scale index; NaN for "no scale" (u8::MAX).
         let mut table = [f32::NAN; 256];
-        for (t, &sigma) in table.iter_mut().zip(sigmas_px) {
-            *t = sigma as f32;
+        for (t, &s) in table.iter_mut().zip(sigmas_px) {
+            *t = s as f32;
         }
-        // Written over `prev`, which is no longer needed (no fresh image-sized allocation).
-        let ScaleMerge {
-            best,
-            best_k,
-            below,
-            above,
-            prev: mut sigma_map,
-            direction,
-            ..
-        } = self;
-        for ((out, (&b, &k)), (&lo, &hi)) in sigma_map
+        strength.copy_from_slice(&self.best);
+        direction.copy_from_slice(&self.direction);
+        for ((out, (&b, &k)), (&lo, &hi)) in sigma
             .iter_mut()
-            .zip(best.iter().zip(&best_k))
-            .zip(below.iter().zip(&above))
+            .zip(self.best.iter().zip(&self.best_k))
+            .zip(self.below.iter().zip(&self.above))
         {
             if !(b >= min_strength && b > 0.0) {
                 *out = f32::NAN;
@@ -487,12 +647,11 @@ impl ScaleMerge {
             };
             *out = table[k as usize] * fast_exp(offset * ln_ratio);
         }
-        (best, sigma_map, direction)
     }
 }
 
 widest_simd! {
-    /// Merge one row of scale `k` into the running maximum (see [`ScaleMerge::merge_row`]).
+    /// Merge one row of scale `k` into the running maximum (see [`RowMerge::merge`]).
     fn merge_scale_row(
         k: usize,
         s: &[f32],
@@ -630,10 +789,14 @@ fn merge_chunk<const N: usize>(
 /// One scale's blurred map `L = G_σ ∗ z` (at its pyramid level) and the constants of
 /// `S_σ = λ2·exp(−(λ1/λ2)²/(2β²))·Q·renorm` (see [`ScaleStrength::row`]).
 struct ScaleStrength<'a> {
-    /// L, row-major `rows × cols`.
+    /// Rows `row0..row0 + rows` of L, row-major `rows × cols`: the whole level, or a band of
+    /// it with a halo wide enough for the rows asked for (see [`valley_strength`]).
     smooth: &'a [f32],
     rows: usize,
     cols: usize,
+    row0: usize,
+    /// Rows of the whole level (where the Hessian reflects).
+    level_rows: usize,
     /// σ² in level px (Hessian normalisation).
     norm: f32,
     /// Distance of the two-sided test, `SIDE_SIGMAS·σ` level px.
@@ -871,10 +1034,14 @@ fn valley_row_body(
 ) {
     let (rows, cols) = (scale.rows, scale.cols);
     let smooth = scale.smooth;
-    let line = |k: usize| &smooth[k * cols..(k + 1) * cols];
-    let up = line(reflect_index(r as isize - 1, rows));
+    // Global level row → row of the band held in `smooth`.
+    let line = |k: usize| {
+        let k = k - scale.row0;
+        &smooth[k * cols..(k + 1) * cols]
+    };
+    let up = line(reflect_index(r as isize - 1, scale.level_rows));
     let mid = line(r);
-    let down = line(reflect_index(r as isize + 1, rows));
+    let down = line(reflect_index(r as isize + 1, scale.level_rows));
     scratch.resize(cols);
     let RowScratch {
         mean,
@@ -940,10 +1107,11 @@ fn valley_row_body(
         off_c[c] = scale.side_px * (0.5 * (1.0 + cos2)).max(0.0).sqrt();
         off_r[c] = scale.side_px * (0.5 * (1.0 - cos2)).max(0.0).sqrt().copysign(b);
     }
-    // The side samples (gathers).
+    // The side samples (gathers), in the band's coordinates: the halo keeps them inside the
+    // band except at the level's own borders, where the band ends too and clamps the same.
     let level = ClampedLevel::new(smooth, rows, cols);
     let (plus, minus) = (&mut plus[..n], &mut minus[..n]);
-    side_samples(&level, r, off_c, off_r, &mid[..n], plus, minus);
+    side_samples(&level, r - scale.row0, off_c, off_r, &mid[..n], plus, minus);
     let (s_out, dir_out) = (&mut s_out[..n], &mut dir_out[..n]);
     for c in 0..n {
         let (m, hd, b, rt) = (mean[c], half_diff[c], cross[c], root[c]);
@@ -2023,6 +2191,8 @@ mod tests {
             smooth: smooth.as_slice().unwrap(),
             rows,
             cols,
+            row0: 0,
+            level_rows: rows,
             norm: sigma * sigma,
             side_px: SIDE_SIGMAS * sigma,
             renorm: 1.0,
@@ -2052,6 +2222,45 @@ mod tests {
             }
         }
         assert!(valleys > rows * cols / 10, "{valleys}");
+    }
+
+    /// Blurring band by band does not change the valley strength: bands of 7 rows (so that
+    /// lines cross many band edges, with halos clipped at the image borders) against one band
+    /// for the whole image, on a zone with a partial mask. Side-sample coordinates are
+    /// relative to the band, so values agree to f32 rounding, not bit for bit.
+    #[test]
+    fn valley_strength_does_not_depend_on_the_bands() {
+        let mut z = line_height(120, 4.0, 0.3, DEPTH, 30.0).z;
+        z.zip_mut_with(&line_height(120, 4.0, 0.8, DEPTH, 100.0).z, |a, &b| {
+            *a = a.min(b)
+        });
+        let mask = Array2::from_shape_fn(z.raw_dim(), |(r, c)| r + c > 20);
+        let params = LinesParams::default();
+        let sigmas = line_scales_px(&params, PX_PER_MM);
+        let run = |band_rows| {
+            valley_strength_in_bands(
+                z.view(),
+                mask.view(),
+                &sigmas,
+                params.blob_beta,
+                (
+                    support_half_px(&params, PX_PER_MM),
+                    support_half_per_sigma(&params),
+                ),
+                params.strength_low as f32,
+                band_rows,
+            )
+        };
+        let (banded, whole) = (run(7), run(10_000));
+        let peak = whole.strength.iter().fold(0f32, |m, &v| m.max(v));
+        assert!(peak > 0.05, "{peak}");
+        for (a, b) in banded.strength.iter().zip(&whole.strength) {
+            assert!((a - b).abs() <= 1e-4 * peak, "{a} vs {b}");
+        }
+        for (a, b) in banded.direction.iter().zip(&whole.direction) {
+            let d = (a - b).abs();
+            assert!(d.min(std::f32::consts::PI - d) < 1e-3, "{a} vs {b}");
+        }
     }
 
     /// The vector side samples give the same bits as the scalar bilinear, including
