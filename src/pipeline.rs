@@ -21,7 +21,7 @@ use crate::input::decode::{DecodeError, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
-use crate::metrics::{ZoneInput, measure_zone};
+use crate::metrics::measure_zones;
 use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
@@ -316,19 +316,17 @@ fn analyze_decoded(
             source: CalibrationSource::Iris,
         };
     }
-    let records: Vec<ZoneRecord> = zones
-        .iter()
-        .map(|zone| ZoneRecord {
-            zone: zone.name.clone(),
-            area_px: zone.mask.area_px(),
-            measurement: measure_zone(&ZoneInput {
-                planes: &planes,
-                zone,
-                px_per_mm: calibration.px_per_mm,
-                config: &settings.config,
-            }),
-        })
-        .collect();
+    // The planes are consumed: dropped before the last zone's fine lines (see measure_zones).
+    let records: Vec<ZoneRecord> =
+        measure_zones(planes, &zones, calibration.px_per_mm, &settings.config)
+            .into_iter()
+            .zip(&zones)
+            .map(|(measurement, zone)| ZoneRecord {
+                zone: zone.name.clone(),
+                area_px: zone.mask.area_px(),
+                measurement,
+            })
+            .collect();
     lap(&mut timing.measure_ms);
     if let Some(canvas) = &mut canvas {
         let excluded: Option<&Mask> = face.as_ref().map(|f| &f.excluded);

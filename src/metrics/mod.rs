@@ -14,6 +14,7 @@ pub mod tone;
 use crate::config::Config;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
+use height::PseudoHeight;
 
 pub use lines::LineRecord;
 pub use scars::ScarRecord;
@@ -98,35 +99,146 @@ const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
 
 /// Measure every family on one zone.
 pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
+    measure_all_but_lines(input).finish(input.config)
+}
+
+/// Measure every zone of one image, consuming its colour planes. Zones are measured in turn;
+/// the fine lines, which need only the pseudo-height and hold the most memory, come last in
+/// each zone, and before the last zone's lines the planes are dropped, so a one-zone photo
+/// (a close-up, `--roi full`) never holds both. Values equal [`measure_zone`]'s.
+pub fn measure_zones(
+    planes: ColourPlanes,
+    zones: &[Zone],
+    px_per_mm: Option<f64>,
+    config: &Config,
+) -> Vec<ZoneMeasurement> {
+    let mut planes = Some(planes);
+    let mut out = Vec::with_capacity(zones.len());
+    for (i, zone) in zones.iter().enumerate() {
+        let partial = measure_all_but_lines(&ZoneInput {
+            planes: planes.as_ref().expect("planes kept until the last zone"),
+            zone,
+            px_per_mm,
+            config,
+        });
+        if i + 1 == zones.len() {
+            planes = None;
+        }
+        out.push(partial.finish(config));
+    }
+    drop(planes);
+    out
+}
+
+/// A zone measured except for its fine lines: the other families' values and what the lines
+/// need (the pseudo-height, or why they are missing).
+struct AllButLines {
+    roughness: Vec<MetricValue>,
+    /// The pseudo-height to detect lines on, or the reason all relief values are missing.
+    lines_input: Result<PseudoHeight, String>,
+    scars: Vec<MetricValue>,
+    scar_records: Vec<ScarRecord>,
+    tone: [MetricValue; 8],
+}
+
+fn measure_all_but_lines(input: &ZoneInput<'_>) -> AllButLines {
     let config = input.config;
-    let mut out = ZoneMeasurement::default();
-    let relief_families = roughness::COLUMNS.len() + lines::COLUMNS.len() + scars::COLUMNS.len();
+    let tone = tone::measure(input.planes, input.zone, &config.tone);
     match input.px_per_mm {
         Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => {
             let height =
                 height::pseudo_height(input.planes, input.zone, px_per_mm, config.height.cutoff_mm);
-            out.values
-                .extend(roughness::measure(&height, &config.roughness));
-            let (values, lines) = lines::measure(&height, &config.lines);
-            out.values.extend(values);
-            out.lines = lines;
-            let (values, scars) = scars::measure(input.planes, input.zone, &height, &config.scars);
-            out.values.extend(values);
-            out.scars = scars;
+            let roughness = roughness::measure(&height, &config.roughness);
+            let (scars, scar_records) =
+                scars::measure(input.planes, input.zone, &height, &config.scars);
+            AllButLines {
+                roughness,
+                lines_input: Ok(height),
+                scars,
+                scar_records,
+                tone,
+            }
         }
-        Some(px_per_mm) => {
-            let reason = format!(
+        Some(px_per_mm) => AllButLines::uncalibrated(
+            format!(
                 "resolution {px_per_mm:.3} px/mm is below height.min_px_per_mm ({})",
                 config.height.min_px_per_mm
-            );
-            out.values.extend(all_missing(relief_families, &reason));
-        }
-        None => out
-            .values
-            .extend(all_missing(relief_families, UNCALIBRATED)),
+            ),
+            tone,
+        ),
+        None => AllButLines::uncalibrated(UNCALIBRATED.to_string(), tone),
     }
-    out.values
-        .extend(tone::measure(input.planes, input.zone, &config.tone));
-    debug_assert_eq!(out.values.len(), metric_columns().len());
-    out
+}
+
+impl AllButLines {
+    /// No relief family can be measured, for `reason`.
+    fn uncalibrated(reason: String, tone: [MetricValue; 8]) -> Self {
+        AllButLines {
+            roughness: all_missing(roughness::COLUMNS.len(), &reason),
+            scars: all_missing(scars::COLUMNS.len(), &reason),
+            lines_input: Err(reason),
+            scar_records: Vec::new(),
+            tone,
+        }
+    }
+
+    /// Detect the lines and put the families in column order.
+    fn finish(self, config: &Config) -> ZoneMeasurement {
+        let (line_values, lines) = match &self.lines_input {
+            Ok(height) => lines::measure(height, &config.lines),
+            Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
+        };
+        drop(self.lines_input);
+        let values = [self.roughness, line_values, self.scars, self.tone.to_vec()].concat();
+        debug_assert_eq!(values.len(), metric_columns().len());
+        ZoneMeasurement {
+            values,
+            lines,
+            scars: self.scar_records,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::colour::colour_planes;
+    use crate::phantom::{PhantomSpec, render_phantom};
+    use crate::segment::{Mask, full_image_zones};
+    use image::DynamicImage;
+
+    /// Measuring all zones at once (planes dropped before the last zone's lines) gives each
+    /// zone exactly what measuring it alone gives, calibrated or not.
+    #[test]
+    fn measure_zones_equals_measure_zone_per_zone() {
+        let phantom = render_phantom(&PhantomSpec::default(), 3);
+        let image = DynamicImage::ImageRgb8(phantom.image);
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let mut zones = full_image_zones(w, h);
+        let disc = ndarray::Array2::from_shape_fn((h, w), |(r, c)| {
+            (r as f64 - h as f64 / 2.0).hypot(c as f64 - w as f64 / 3.0) < h as f64 / 4.0
+        });
+        zones.push(Zone {
+            name: "disc".into(),
+            mask: Mask::tight(disc.view(), 0, 0),
+        });
+        let config = Config::default();
+        for px_per_mm in [Some(20.0), None] {
+            let planes = colour_planes(&image);
+            let alone: Vec<ZoneMeasurement> = zones
+                .iter()
+                .map(|zone| {
+                    measure_zone(&ZoneInput {
+                        planes: &planes,
+                        zone,
+                        px_per_mm,
+                        config: &config,
+                    })
+                })
+                .collect();
+            let together = measure_zones(planes, &zones, px_per_mm, &config);
+            assert_eq!(together, alone);
+            assert_eq!(together[0].values.len(), metric_columns().len());
+        }
+    }
 }
