@@ -486,38 +486,3 @@ fn wrinkles_are_not_counted_as_scars() {
     assert!(per_wrinkle <= 0.1, "{per_wrinkle} false scars per wrinkle");
     assert!(rate <= 1.0, "{rate} false scars per 10 cm2");
 }
-
-#[test]
-fn timing_1000_and_12_megapixels() {
-    // Timing only reported here; the bound is loose so that a loaded CI machine does not fail.
-    for size in [1000u32, 3464] {
-        let spec = PhantomSpec {
-            size_px: size,
-            wrinkles: 2,
-            icepick: 2,
-            boxcar: 2,
-            rolling: 1,
-            ..PhantomSpec::default()
-        };
-        let phantom = render_phantom(&spec, 5000);
-        let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
-        let zone = &full_image_zones(planes.width(), planes.height())[0];
-        let config = Config::default();
-        let height = skintex::metrics::height::pseudo_height(
-            &planes,
-            zone,
-            PX_PER_MM,
-            config.height.cutoff_mm,
-        );
-        let t0 = std::time::Instant::now();
-        let (values, _detections) = scars::measure(&planes, zone, &height, &config.scars);
-        let secs = t0.elapsed().as_secs_f64();
-        eprintln!(
-            "scars::measure on {size}x{size} px ({:.1} MP): {secs:.3} s, {} scars (truth {})",
-            f64::from(size * size) / 1e6,
-            values[0].clone().unwrap(),
-            phantom.truth.scars.len()
-        );
-        assert!(secs < 30.0);
-    }
-}
