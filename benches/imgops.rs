@@ -1,4 +1,5 @@
-//! Benchmarks of the generic image operations on a deterministic 12 MP (3000 × 4000) plane.
+//! Benchmarks of the generic image operations on a deterministic 12 MP (3000 × 4000) plane, and
+//! of rendering a 1000 px phantom.
 //!
 //! Run: `cargo bench --bench imgops -- --quick`.
 
@@ -46,5 +47,17 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(imgops, benches);
+/// Rendering of the default 1000 × 1000 px phantom (goal: well under 1 s).
+fn phantom(c: &mut Criterion) {
+    use skintex::phantom::{PhantomSpec, render_phantom};
+    let spec = PhantomSpec::default();
+    let mut group = c.benchmark_group("phantom");
+    group.sample_size(10);
+    group.bench_function("render_1000px", |b| {
+        b.iter(|| render_phantom(black_box(&spec), black_box(1)))
+    });
+    group.finish();
+}
+
+criterion_group!(imgops, benches, phantom);
 criterion_main!(imgops);

@@ -1,8 +1,6 @@
 //! Phantom generator: determinism, ground-truth sanity, visibility of the features in the
 //! rendered image, and the `skintex phantom` command through the built binary.
 
-use std::time::Instant;
-
 use assert_cmd::Command;
 use image::RgbImage;
 use predicates::str::contains;
@@ -463,20 +461,6 @@ fn deeper_wrinkles_give_more_contrast() {
             "depth {depth}: contrast {c:.3} not above {last:.3}"
         );
         last = c;
-    }
-}
-
-#[test]
-fn a_1000_px_phantom_renders_quickly() {
-    let spec = PhantomSpec::default();
-    render_phantom(&spec, 0); // warm up the thread pool
-    let t = Instant::now();
-    render_phantom(&spec, 1);
-    let secs = t.elapsed().as_secs_f64();
-    eprintln!("1000x1000 phantom: {secs:.3} s");
-    if !cfg!(debug_assertions) {
-        // Goal well under 1 s; the bound is loose because the test machine is shared.
-        assert!(secs < 2.0, "{secs:.3} s");
     }
 }
 
