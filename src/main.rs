@@ -19,6 +19,13 @@ use skintex::study::{StudyError, StudySettings, run_study};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (index 15 of `mi_option_e` in the bundled mimalloc v2 and
+/// v3 headers). By default freed memory goes back to the kernel after 10 ms, and reusing it
+/// page-faults and zeroes it again: a single 12 MP photo spent 0.84 s in the kernel. With 500 ms
+/// that is 0.15 s (2.48 s instead of 3.16 s wall), and peak RSS does not grow. With no purging
+/// at all it grew by about 150 MiB at 24 MP with `--jobs 2`.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn init_logging(quiet: bool, verbose: u8) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -57,6 +64,8 @@ fn images_code(counts: ImageCounts, what: &str, out: &Path, quiet: bool) -> u8 {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: sets one of mimalloc's global options before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 500) };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
