@@ -2,29 +2,34 @@
 //! present, and branch-free elementary functions.
 //!
 //! A body written branch-free over its elements (selects, no calls, no bounds checks in the
-//! loop) is compiled three times by [`widest_simd!`]: for AVX-512F, for AVX2 and for the x86-64
+//! loop) is compiled three times by `widest_simd!`: for AVX-512F, for AVX2 and for the x86-64
 //! baseline (SSE2), and the widest one the CPU has is called. Only exactly rounded IEEE
 //! operations are used (no fused multiply-add is enabled), so every variant gives the same bits
 //! and outputs do not depend on the machine's vector unit.
 
-/// Define `fn $name(args) -> ret` that calls `$body(args)` compiled for the widest vector unit
-/// available (see the module documentation). `$body` must be `#[inline(always)]`.
+/// Define `fn $name(args) -> ret { body }` so that the body is compiled for the widest vector
+/// unit available (see the module documentation): the body becomes an `#[inline(always)]`
+/// inner function, instantiated in an AVX-512F and an AVX2 wrapper and called directly on
+/// the baseline.
 macro_rules! widest_simd {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:path) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx512($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
+                    body($($arg),*)
                 }
                 #[target_feature(enable = "avx2")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
+                    body($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU supports AVX-512F (checked just above).
@@ -35,7 +40,7 @@ macro_rules! widest_simd {
                     return unsafe { avx2($($arg),*) };
                 }
             }
-            $body($($arg),*)
+            body($($arg),*)
         }
     };
 }

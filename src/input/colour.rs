@@ -279,30 +279,12 @@ fn lab_f_fast(t: f64) -> f64 {
 
 const LAB_EPSILON: f64 = 0.008856;
 
-/// L*a*b* of a block of linear RGB pixels (same arithmetic order as [`linear_rgb_to_lab`] for
-/// the matrix product; the division by the white point is a multiplication by its reciprocal).
-#[inline(always)]
-fn lab_block_body(r: &[f32], g: &[f32], b: &[f32], lo: &mut [f32], ao: &mut [f32], bo: &mut [f32]) {
-    let n = r.len();
-    let (g, b, lo, ao, bo) = (&g[..n], &b[..n], &mut lo[..n], &mut ao[..n], &mut bo[..n]);
-    let m = RGB_TO_XYZ;
-    let inv_white = D65_WHITE.map(|w| 1.0 / w);
-    for i in 0..n {
-        let (cr, cg, cb) = (f64::from(r[i]), f64::from(g[i]), f64::from(b[i]));
-        let x = (m[0][0] * cr + m[0][1] * cg + m[0][2] * cb) * inv_white[0];
-        let y = (m[1][0] * cr + m[1][1] * cg + m[1][2] * cb) * inv_white[1];
-        let z = (m[2][0] * cr + m[2][1] * cg + m[2][2] * cb) * inv_white[2];
-        let (fx, fy, fz) = (lab_f_fast(x), lab_f_fast(y), lab_f_fast(z));
-        lo[i] = (116.0 * fy - 16.0) as f32;
-        ao[i] = (500.0 * (fx - fy)) as f32;
-        bo[i] = (200.0 * (fy - fz)) as f32;
-    }
-}
-
 widest_simd! {
-    /// [`lab_block_body`] compiled for the widest vector unit the CPU has (AVX-512F, AVX2, or
-    /// the x86-64 baseline). Only exactly rounded IEEE operations are used (no fused
-    /// multiply-add), so every variant gives the same bits.
+    /// L*a*b* of a block of linear RGB pixels (same arithmetic order as [`linear_rgb_to_lab`]
+    /// for the matrix product; the division by the white point is a multiplication by its
+    /// reciprocal), compiled for the widest vector unit the CPU has (AVX-512F, AVX2, or the
+    /// x86-64 baseline). Only exactly rounded IEEE operations are used (no fused multiply-add),
+    /// so every variant gives the same bits.
     fn lab_block(
         r: &[f32],
         g: &[f32],
@@ -310,7 +292,22 @@ widest_simd! {
         lo: &mut [f32],
         ao: &mut [f32],
         bo: &mut [f32],
-    ) => lab_block_body
+    ) {
+        let n = r.len();
+        let (g, b, lo, ao, bo) = (&g[..n], &b[..n], &mut lo[..n], &mut ao[..n], &mut bo[..n]);
+        let m = RGB_TO_XYZ;
+        let inv_white = D65_WHITE.map(|w| 1.0 / w);
+        for i in 0..n {
+            let (cr, cg, cb) = (f64::from(r[i]), f64::from(g[i]), f64::from(b[i]));
+            let x = (m[0][0] * cr + m[0][1] * cg + m[0][2] * cb) * inv_white[0];
+            let y = (m[1][0] * cr + m[1][1] * cg + m[1][2] * cb) * inv_white[1];
+            let z = (m[2][0] * cr + m[2][1] * cg + m[2][2] * cb) * inv_white[2];
+            let (fx, fy, fz) = (lab_f_fast(x), lab_f_fast(y), lab_f_fast(z));
+            lo[i] = (116.0 * fy - 16.0) as f32;
+            ao[i] = (500.0 * (fx - fy)) as f32;
+            bo[i] = (200.0 * (fy - fz)) as f32;
+        }
+    }
 }
 
 #[cfg(test)]

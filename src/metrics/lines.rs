@@ -651,7 +651,9 @@ impl RowMerge {
 }
 
 widest_simd! {
-    /// Merge one row of scale `k` into the running maximum (see [`RowMerge::merge`]).
+    /// Merge one row of scale `k` into the running maximum (see [`RowMerge::merge`]):
+    /// [`merge_chunk`] over chunks of [`MERGE_LANES`] samples, then one sample at a time for
+    /// the rest.
     fn merge_scale_row(
         k: usize,
         s: &[f32],
@@ -664,60 +666,42 @@ widest_simd! {
         above: &mut [f32],
         prev: &mut [f32],
         direction: &mut [f32],
-    ) => merge_scale_row_body
+    ) {
+        let n = s.len();
+        let full = n - n % MERGE_LANES;
+        let scale = MergeScale::new(k, margin);
+        let mut c = 0;
+        while c < n {
+            let w = if c < full { MERGE_LANES } else { 1 };
+            let span = c..c + w;
+            macro_rules! chunk {
+                ($w:literal) => {
+                    merge_chunk::<$w>(
+                        &scale,
+                        s[span.clone()].try_into().expect("chunk"),
+                        theta[span.clone()].try_into().expect("chunk"),
+                        edge[span.clone()].try_into().expect("chunk"),
+                        (&mut best[span.clone()]).try_into().expect("chunk"),
+                        (&mut best_k[span.clone()]).try_into().expect("chunk"),
+                        (&mut below[span.clone()]).try_into().expect("chunk"),
+                        (&mut above[span.clone()]).try_into().expect("chunk"),
+                        (&mut prev[span.clone()]).try_into().expect("chunk"),
+                        (&mut direction[span.clone()]).try_into().expect("chunk"),
+                    )
+                };
+            }
+            if w == MERGE_LANES {
+                chunk!(16);
+            } else {
+                chunk!(1);
+            }
+            c += w;
+        }
+    }
 }
 
 /// Samples merged at a time: fixed-size chunks that the compiler turns into vector code.
 const MERGE_LANES: usize = 16;
-
-/// Body of [`merge_scale_row`]: [`merge_chunk`] over chunks of [`MERGE_LANES`] samples, then
-/// one sample at a time for the rest.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn merge_scale_row_body(
-    k: usize,
-    s: &[f32],
-    theta: &[f32],
-    edge: &[f32],
-    margin: f32,
-    best: &mut [f32],
-    best_k: &mut [u8],
-    below: &mut [f32],
-    above: &mut [f32],
-    prev: &mut [f32],
-    direction: &mut [f32],
-) {
-    let n = s.len();
-    let full = n - n % MERGE_LANES;
-    let scale = MergeScale::new(k, margin);
-    let mut c = 0;
-    while c < n {
-        let w = if c < full { MERGE_LANES } else { 1 };
-        let span = c..c + w;
-        macro_rules! chunk {
-            ($w:literal) => {
-                merge_chunk::<$w>(
-                    &scale,
-                    s[span.clone()].try_into().expect("chunk"),
-                    theta[span.clone()].try_into().expect("chunk"),
-                    edge[span.clone()].try_into().expect("chunk"),
-                    (&mut best[span.clone()]).try_into().expect("chunk"),
-                    (&mut best_k[span.clone()]).try_into().expect("chunk"),
-                    (&mut below[span.clone()]).try_into().expect("chunk"),
-                    (&mut above[span.clone()]).try_into().expect("chunk"),
-                    (&mut prev[span.clone()]).try_into().expect("chunk"),
-                    (&mut direction[span.clone()]).try_into().expect("chunk"),
-                )
-            };
-        }
-        if w == MERGE_LANES {
-            chunk!(16);
-        } else {
-            chunk!(1);
-        }
-        c += w;
-    }
-}
 
 /// The constants of one scale's merge.
 struct MergeScale {
@@ -1010,126 +994,117 @@ fn side_samples_avx2(
 }
 
 widest_simd! {
-    /// [`ScaleStrength::row`] compiled for the widest vector unit.
+    /// [`ScaleStrength::row`], compiled for the widest vector unit: the Hessian terms of the
+    /// row, then S_σ and the direction for every column, branch-free (values where S = 0 are
+    /// computed and discarded), with the two side samples read by bilinear interpolation with
+    /// coordinates clamped to the level. Indices are computed in u32, so a level must have
+    /// fewer than 2³² samples.
     fn valley_row(
         scale: &ScaleStrength<'_>,
         r: usize,
         scratch: &mut RowScratch,
         s_out: &mut [f32],
         dir_out: &mut [f32],
-    ) => valley_row_body
-}
-
-/// Body of [`ScaleStrength::row`]: the Hessian terms of the row, then S_σ and the direction
-/// for every column, branch-free (values where S = 0 are computed and discarded), with the
-/// two side samples read by bilinear interpolation with coordinates clamped to the level.
-/// Indices are computed in u32, so a level must have fewer than 2³² samples.
-#[inline(always)]
-fn valley_row_body(
-    scale: &ScaleStrength<'_>,
-    r: usize,
-    scratch: &mut RowScratch,
-    s_out: &mut [f32],
-    dir_out: &mut [f32],
-) {
-    let (rows, cols) = (scale.rows, scale.cols);
-    let smooth = scale.smooth;
-    // Global level row → row of the band held in `smooth`.
-    let line = |k: usize| {
-        let k = k - scale.row0;
-        &smooth[k * cols..(k + 1) * cols]
-    };
-    let up = line(reflect_index(r as isize - 1, scale.level_rows));
-    let mid = line(r);
-    let down = line(reflect_index(r as isize + 1, scale.level_rows));
-    scratch.resize(cols);
-    let RowScratch {
-        mean,
-        half_diff,
-        cross,
-        root,
-        off_c,
-        off_r,
-        plus,
-        minus,
-    } = scratch;
-    let norm = scale.norm;
-    let mut hessian = |c: usize, jl: usize, jr: usize| {
-        let centre = mid[c];
-        let lxx = mid[jr] - 2.0 * centre + mid[jl];
-        let lyy = down[c] - 2.0 * centre + up[c];
-        let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
-        let (a, b, cc) = (norm * lxx, norm * lxy, norm * lyy);
-        let hd = 0.5 * (a - cc);
-        mean[c] = 0.5 * (a + cc);
-        half_diff[c] = hd;
-        cross[c] = b;
-        root[c] = (hd * hd + b * b).sqrt();
-    };
-    if cols <= 2 {
-        for c in 0..cols {
-            hessian(c, c.saturating_sub(1), (c + 1).min(cols - 1));
-        }
-    } else {
-        // Reflection at the ends: index −1 → 0 and cols → cols − 1.
-        hessian(0, 0, 1);
-        hessian(cols - 1, cols - 2, cols - 1);
-        let n = cols - 2;
-        let (ul, uc, ur) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
-        let (ml, mc, mr) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
-        let (dl, dc, dr) = (&down[..n], &down[1..n + 1], &down[2..n + 2]);
-        let (om, oh, ob, or) = (
-            &mut mean[1..n + 1],
-            &mut half_diff[1..n + 1],
-            &mut cross[1..n + 1],
-            &mut root[1..n + 1],
-        );
-        for k in 0..n {
-            let lxx = mr[k] - 2.0 * mc[k] + ml[k];
-            let lyy = dc[k] - 2.0 * mc[k] + uc[k];
-            let lxy = 0.25 * (dr[k] - dl[k] - ur[k] + ul[k]);
+    ) {
+        let (rows, cols) = (scale.rows, scale.cols);
+        let smooth = scale.smooth;
+        // Global level row → row of the band held in `smooth`.
+        let line = |k: usize| {
+            let k = k - scale.row0;
+            &smooth[k * cols..(k + 1) * cols]
+        };
+        let up = line(reflect_index(r as isize - 1, scale.level_rows));
+        let mid = line(r);
+        let down = line(reflect_index(r as isize + 1, scale.level_rows));
+        scratch.resize(cols);
+        let RowScratch {
+            mean,
+            half_diff,
+            cross,
+            root,
+            off_c,
+            off_r,
+            plus,
+            minus,
+        } = scratch;
+        let norm = scale.norm;
+        let mut hessian = |c: usize, jl: usize, jr: usize| {
+            let centre = mid[c];
+            let lxx = mid[jr] - 2.0 * centre + mid[jl];
+            let lyy = down[c] - 2.0 * centre + up[c];
+            let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
             let (a, b, cc) = (norm * lxx, norm * lxy, norm * lyy);
             let hd = 0.5 * (a - cc);
-            om[k] = 0.5 * (a + cc);
-            oh[k] = hd;
-            ob[k] = b;
-            or[k] = (hd * hd + b * b).sqrt();
+            mean[c] = 0.5 * (a + cc);
+            half_diff[c] = hd;
+            cross[c] = b;
+            root[c] = (hd * hd + b * b).sqrt();
+        };
+        if cols <= 2 {
+            for c in 0..cols {
+                hessian(c, c.saturating_sub(1), (c + 1).min(cols - 1));
+            }
+        } else {
+            // Reflection at the ends: index −1 → 0 and cols → cols − 1.
+            hessian(0, 0, 1);
+            hessian(cols - 1, cols - 2, cols - 1);
+            let n = cols - 2;
+            let (ul, uc, ur) = (&up[..n], &up[1..n + 1], &up[2..n + 2]);
+            let (ml, mc, mr) = (&mid[..n], &mid[1..n + 1], &mid[2..n + 2]);
+            let (dl, dc, dr) = (&down[..n], &down[1..n + 1], &down[2..n + 2]);
+            let (om, oh, ob, or) = (
+                &mut mean[1..n + 1],
+                &mut half_diff[1..n + 1],
+                &mut cross[1..n + 1],
+                &mut root[1..n + 1],
+            );
+            for k in 0..n {
+                let lxx = mr[k] - 2.0 * mc[k] + ml[k];
+                let lyy = dc[k] - 2.0 * mc[k] + uc[k];
+                let lxy = 0.25 * (dr[k] - dl[k] - ur[k] + ul[k]);
+                let (a, b, cc) = (norm * lxx, norm * lxy, norm * lyy);
+                let hd = 0.5 * (a - cc);
+                om[k] = 0.5 * (a + cc);
+                oh[k] = hd;
+                ob[k] = b;
+                or[k] = (hd * hd + b * b).sqrt();
+            }
         }
-    }
 
-    // Offsets of the two side samples: ±2σ along the unit normal n = (cos φ, sin φ).
-    let n = cols;
-    let (mean, half_diff, cross, root) = (&mean[..n], &half_diff[..n], &cross[..n], &root[..n]);
-    let (off_c, off_r) = (&mut off_c[..n], &mut off_r[..n]);
-    for c in 0..n {
-        let (hd, b, rt) = (half_diff[c], cross[c], root[c]);
-        let cos2 = if rt > 0.0 { hd / rt } else { 1.0 };
-        off_c[c] = scale.side_px * (0.5 * (1.0 + cos2)).max(0.0).sqrt();
-        off_r[c] = scale.side_px * (0.5 * (1.0 - cos2)).max(0.0).sqrt().copysign(b);
-    }
-    // The side samples (gathers), in the band's coordinates: the halo keeps them inside the
-    // band except at the level's own borders, where the band ends too and clamps the same.
-    let level = ClampedLevel::new(smooth, rows, cols);
-    let (plus, minus) = (&mut plus[..n], &mut minus[..n]);
-    side_samples(&level, r - scale.row0, off_c, off_r, &mid[..n], plus, minus);
-    let (s_out, dir_out) = (&mut s_out[..n], &mut dir_out[..n]);
-    for c in 0..n {
-        let (m, hd, b, rt) = (mean[c], half_diff[c], cross[c], root[c]);
-        let (p, q) = (plus[c], minus[c]);
-        let l2 = m + rt;
-        let lo = p.min(q);
-        let q = (SYMMETRY_FULL_CREDIT * lo / p.max(q)).min(1.0);
-        let rb = (m - rt) / l2;
-        let value = l2 * fast_exp(-rb * rb * scale.inv_two_beta2) * q * scale.renorm;
-        // Line direction: the normal's angle φ (2φ = atan2(b, h)) plus π/2, displayed
-        // counter-clockwise (y down → negate), in [0, π).
-        let phi = 0.5 * fast_atan2(b, hd);
-        let d = -(phi + std::f32::consts::FRAC_PI_2);
-        let d = if d < 0.0 { d + std::f32::consts::PI } else { d };
-        let d = if d >= std::f32::consts::PI { 0.0 } else { d };
-        let valley = m >= 0.0 && l2 > 0.0 && lo > 0.0;
-        s_out[c] = if valley { value } else { 0.0 };
-        dir_out[c] = if valley { d } else { 0.0 };
+        // Offsets of the two side samples: ±2σ along the unit normal n = (cos φ, sin φ).
+        let n = cols;
+        let (mean, half_diff, cross, root) = (&mean[..n], &half_diff[..n], &cross[..n], &root[..n]);
+        let (off_c, off_r) = (&mut off_c[..n], &mut off_r[..n]);
+        for c in 0..n {
+            let (hd, b, rt) = (half_diff[c], cross[c], root[c]);
+            let cos2 = if rt > 0.0 { hd / rt } else { 1.0 };
+            off_c[c] = scale.side_px * (0.5 * (1.0 + cos2)).max(0.0).sqrt();
+            off_r[c] = scale.side_px * (0.5 * (1.0 - cos2)).max(0.0).sqrt().copysign(b);
+        }
+        // The side samples (gathers), in the band's coordinates: the halo keeps them inside the
+        // band except at the level's own borders, where the band ends too and clamps the same.
+        let level = ClampedLevel::new(smooth, rows, cols);
+        let (plus, minus) = (&mut plus[..n], &mut minus[..n]);
+        side_samples(&level, r - scale.row0, off_c, off_r, &mid[..n], plus, minus);
+        let (s_out, dir_out) = (&mut s_out[..n], &mut dir_out[..n]);
+        for c in 0..n {
+            let (m, hd, b, rt) = (mean[c], half_diff[c], cross[c], root[c]);
+            let (p, q) = (plus[c], minus[c]);
+            let l2 = m + rt;
+            let lo = p.min(q);
+            let q = (SYMMETRY_FULL_CREDIT * lo / p.max(q)).min(1.0);
+            let rb = (m - rt) / l2;
+            let value = l2 * fast_exp(-rb * rb * scale.inv_two_beta2) * q * scale.renorm;
+            // Line direction: the normal's angle φ (2φ = atan2(b, h)) plus π/2, displayed
+            // counter-clockwise (y down → negate), in [0, π).
+            let phi = 0.5 * fast_atan2(b, hd);
+            let d = -(phi + std::f32::consts::FRAC_PI_2);
+            let d = if d < 0.0 { d + std::f32::consts::PI } else { d };
+            let d = if d >= std::f32::consts::PI { 0.0 } else { d };
+            let valley = m >= 0.0 && l2 > 0.0 && lo > 0.0;
+            s_out[c] = if valley { value } else { 0.0 };
+            dir_out[c] = if valley { d } else { 0.0 };
+        }
     }
 }
 

@@ -353,72 +353,62 @@ widest_simd! {
         m1: &[bool],
         step_mm: f64,
         sums: &mut SlopeSums,
-    ) => slope_sums_body
-}
-
-#[inline(always)]
-fn slope_sums_body(
-    z0: &[f64],
-    m0: &[bool],
-    z1: &[f64],
-    m1: &[bool],
-    step_mm: f64,
-    sums: &mut SlopeSums,
-) {
-    let nx = z0.len();
-    if nx == 0 {
-        return;
-    }
-    let (m0, z1, m1) = (&m0[..nx], &z1[..nx], &m1[..nx]);
-    // Last column: only its y pair.
-    let last = nx - 1;
-    if m0[last] && m1[last] {
-        let g = (z1[last] - z0[last]) / step_mm;
-        sums.sy += g * g;
-        sums.cy += 1;
-    }
-    let n = last;
-    let (a0, b0, a1, b1) = (&z0[..n], &z0[1..=n], &z1[..n], &z1[1..=n]);
-    let (ma0, mb0, ma1, mb1) = (&m0[..n], &m0[1..=n], &m1[..n], &m1[1..=n]);
-    let mut sx = [0.0f64; SLOPE_LANES];
-    let mut sy = [0.0f64; SLOPE_LANES];
-    let mut ex = [0.0f64; SLOPE_LANES];
-    let mut cx = [0u32; SLOPE_LANES];
-    let mut cy = [0u32; SLOPE_LANES];
-    let mut cells = [0u32; SLOPE_LANES];
-    let mut c = 0;
-    while c < n {
-        let width = SLOPE_LANES.min(n - c);
-        for k in 0..width {
-            let i = c + k;
-            let (a, b, cc, d) = (a0[i], b0[i], b1[i], a1[i]);
-            let in_x = ma0[i] && mb0[i];
-            let in_y = ma0[i] && ma1[i];
-            let in_cell = in_x && ma1[i] && mb1[i];
-            let top = (b - a) / step_mm;
-            let left = (d - a) / step_mm;
-            let bottom = (cc - d) / step_mm;
-            let right = (cc - b) / step_mm;
-            sx[k] += if in_x { top * top } else { 0.0 };
-            sy[k] += if in_y { left * left } else { 0.0 };
-            let cell = 0.25
-                * (area_excess(top, left)
-                    + area_excess(top, right)
-                    + area_excess(bottom, right)
-                    + area_excess(bottom, left));
-            ex[k] += if in_cell { cell } else { 0.0 };
-            cx[k] += u32::from(in_x);
-            cy[k] += u32::from(in_y);
-            cells[k] += u32::from(in_cell);
+    ) {
+        let nx = z0.len();
+        if nx == 0 {
+            return;
         }
-        c += width;
+        let (m0, z1, m1) = (&m0[..nx], &z1[..nx], &m1[..nx]);
+        // Last column: only its y pair.
+        let last = nx - 1;
+        if m0[last] && m1[last] {
+            let g = (z1[last] - z0[last]) / step_mm;
+            sums.sy += g * g;
+            sums.cy += 1;
+        }
+        let n = last;
+        let (a0, b0, a1, b1) = (&z0[..n], &z0[1..=n], &z1[..n], &z1[1..=n]);
+        let (ma0, mb0, ma1, mb1) = (&m0[..n], &m0[1..=n], &m1[..n], &m1[1..=n]);
+        let mut sx = [0.0f64; SLOPE_LANES];
+        let mut sy = [0.0f64; SLOPE_LANES];
+        let mut ex = [0.0f64; SLOPE_LANES];
+        let mut cx = [0u32; SLOPE_LANES];
+        let mut cy = [0u32; SLOPE_LANES];
+        let mut cells = [0u32; SLOPE_LANES];
+        let mut c = 0;
+        while c < n {
+            let width = SLOPE_LANES.min(n - c);
+            for k in 0..width {
+                let i = c + k;
+                let (a, b, cc, d) = (a0[i], b0[i], b1[i], a1[i]);
+                let in_x = ma0[i] && mb0[i];
+                let in_y = ma0[i] && ma1[i];
+                let in_cell = in_x && ma1[i] && mb1[i];
+                let top = (b - a) / step_mm;
+                let left = (d - a) / step_mm;
+                let bottom = (cc - d) / step_mm;
+                let right = (cc - b) / step_mm;
+                sx[k] += if in_x { top * top } else { 0.0 };
+                sy[k] += if in_y { left * left } else { 0.0 };
+                let cell = 0.25
+                    * (area_excess(top, left)
+                        + area_excess(top, right)
+                        + area_excess(bottom, right)
+                        + area_excess(bottom, left));
+                ex[k] += if in_cell { cell } else { 0.0 };
+                cx[k] += u32::from(in_x);
+                cy[k] += u32::from(in_y);
+                cells[k] += u32::from(in_cell);
+            }
+            c += width;
+        }
+        sums.sx += sx.iter().sum::<f64>();
+        sums.sy += sy.iter().sum::<f64>();
+        sums.excess += ex.iter().sum::<f64>();
+        sums.cx += cx.iter().map(|&v| v as usize).sum::<usize>();
+        sums.cy += cy.iter().map(|&v| v as usize).sum::<usize>();
+        sums.cells += cells.iter().map(|&v| v as usize).sum::<usize>();
     }
-    sums.sx += sx.iter().sum::<f64>();
-    sums.sy += sy.iter().sum::<f64>();
-    sums.excess += ex.iter().sum::<f64>();
-    sums.cx += cx.iter().map(|&v| v as usize).sum::<usize>();
-    sums.cy += cy.iter().map(|&v| v as usize).sum::<usize>();
-    sums.cells += cells.iter().map(|&v| v as usize).sum::<usize>();
 }
 
 /// A masked, unbiased, linear autocorrelation function over lags `|ty| ≤ ly`, `|tx| ≤ lx`.
