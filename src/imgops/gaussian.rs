@@ -115,16 +115,7 @@ pub fn gaussian_blur_exact_into(
     horizontal: &mut Vec<f32>,
     out: &mut Vec<f32>,
 ) {
-    let (rows, cols) = src.dim();
-    out.resize(rows * cols, 0.0);
-    if sigma_px.is_nan() || sigma_px <= 0.0 || src.is_empty() {
-        for (o, &v) in out.iter_mut().zip(src.iter()) {
-            *o = v;
-        }
-        return;
-    }
-    horizontal.resize(rows * cols, 0.0);
-    exact_fir_into(src, sigma_px, false, horizontal, out);
+    gaussian_blur_exact_rows(src, sigma_px, 0..src.nrows(), horizontal, out);
 }
 
 /// Blur with the pyramid used only when at least `min_level_sigma` px of blur remain for the
@@ -242,41 +233,29 @@ fn reflect_copy(src: ndarray::ArrayView1<f32>, start: isize, out: &mut [f32]) {
 /// Exact separable FIR with the kernel of [`gaussian_kernel`].
 fn exact_fir(src: ArrayView2<f32>, sigma_px: f32, par: bool) -> Array2<f32> {
     let (rows, cols) = src.dim();
-    let mut horizontal = vec![0f32; rows * cols];
     let mut out = vec![0f32; rows * cols];
-    exact_fir_into(src, sigma_px, par, &mut horizontal, &mut out);
+    exact_fir_rows(src, sigma_px, par, 0..rows, &mut Vec::new(), &mut out);
     Array2::from_shape_vec((rows, cols), out).expect("shape matches buffer")
-}
-
-/// [`exact_fir`] with the intermediate (`horizontal`) and output buffers supplied, both of
-/// length rows·cols.
-fn exact_fir_into(
-    src: ArrayView2<f32>,
-    sigma_px: f32,
-    par: bool,
-    horizontal: &mut [f32],
-    out: &mut [f32],
-) {
-    exact_fir_rows(src, sigma_px, par, 0..src.nrows(), horizontal, out);
 }
 
 /// Rows `rows` of [`exact_fir`]'s output into `out` (`rows.len()·cols`, row-major), the same
 /// values bit for bit: the horizontal pass runs over the input rows those output rows reach
 /// (`rows` grown by the kernel radius, clipped; reflection at the image border stays inside
-/// them) into `horizontal`, which must hold that many rows.
+/// them) into `horizontal`, resized to that many rows.
 fn exact_fir_rows(
     src: ArrayView2<f32>,
     sigma_px: f32,
     par: bool,
     rows: std::ops::Range<usize>,
-    horizontal: &mut [f32],
+    horizontal: &mut Vec<f32>,
     out: &mut [f32],
 ) {
     let (n, cols) = src.dim();
     let half = half_kernel(sigma_px);
     let r = half.len() - 1;
     let (h0, h1) = (rows.start.saturating_sub(r), (rows.end + r).min(n));
-    let horizontal = &mut horizontal[..(h1 - h0) * cols];
+    horizontal.resize((h1 - h0) * cols, 0.0);
+    let horizontal = &mut horizontal[..];
     for_rows(horizontal, cols, par, |buf: &mut Vec<f32>, i, out| {
         buf.resize(cols + 2 * r, 0.0);
         reflect_copy(src.row(h0 + i), -(r as isize), buf);
@@ -322,9 +301,6 @@ pub fn gaussian_blur_exact_rows(
         }
         return;
     }
-    let r = half_kernel(sigma_px).len() - 1;
-    let (h0, h1) = (rows.start.saturating_sub(r), (rows.end + r).min(n));
-    horizontal.resize((h1 - h0) * cols, 0.0);
     exact_fir_rows(src, sigma_px, false, rows, horizontal, out);
 }
 
