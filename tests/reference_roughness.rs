@@ -2,8 +2,9 @@
 //! the areal parameters, Sal and Str; scikit-image 0.26.0 for the GLCM). See
 //! `tools/reference/README.md` for the exact definitions and provenance.
 
-use std::path::PathBuf;
+mod common;
 
+use common::reference;
 use ndarray::{Array2, ArrayView2};
 use serde_json::Value;
 use skintex::metrics::roughness::{
@@ -17,14 +18,8 @@ const SAL_REL_TOL: f64 = 0.02;
 /// Str tolerance against surfalize (absolute). Measured: 0.0001 (gauss_rand), 0.0039 (skewed).
 const STR_ABS_TOL: f64 = 0.01;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/reference")
-        .join(name)
-}
-
 fn read_csv(name: &str) -> Array2<f64> {
-    let text = std::fs::read_to_string(fixture(name)).unwrap();
+    let text = std::fs::read_to_string(reference::path(name)).unwrap();
     let rows: Vec<Vec<f64>> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -36,10 +31,6 @@ fn read_csv(name: &str) -> Array2<f64> {
         .collect();
     let (h, w) = (rows.len(), rows[0].len());
     Array2::from_shape_vec((h, w), rows.into_iter().flatten().collect()).unwrap()
-}
-
-fn read_json(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
 fn close(what: &str, got: f64, want: f64) {
@@ -78,7 +69,7 @@ fn full_mask(z: &Array2<f64>) -> Array2<bool> {
 
 #[test]
 fn areal_parameters_match_surfalize() {
-    let json = read_json("roughness.json");
+    let json = reference::json("roughness.json");
     let step = json["step_x_mm"].as_f64().unwrap();
     assert_eq!(json["step_y_mm"].as_f64().unwrap(), step);
     let maps = json["maps"].as_object().unwrap();
@@ -117,7 +108,7 @@ fn areal_parameters_match_surfalize() {
 
 #[test]
 fn sal_str_match_surfalize() {
-    let json = read_json("roughness.json");
+    let json = reference::json("roughness.json");
     let step = json["step_x_mm"].as_f64().unwrap();
     let s = json["s_threshold"].as_f64().unwrap();
     let mut checked = 0;
@@ -214,7 +205,7 @@ fn counts_from_json(v: &Value) -> Array2<u64> {
 
 #[test]
 fn glcm_matches_scikit_image() {
-    let json = read_json("glcm.json");
+    let json = reference::json("glcm.json");
     let levels = json["levels"].as_u64().unwrap() as usize;
     let distances: Vec<usize> = json["distances"]
         .as_array()

@@ -6,8 +6,9 @@
 //! magnitude (zero statistics) within 1e-12 absolute. p values are compared relatively however
 //! small they are.
 
-use std::path::PathBuf;
+mod common;
 
+use common::reference::{self, floats};
 use serde_json::Value;
 use skintex::study::stats::{
     Wilcoxon, bootstrap_ci_mean, hedges_g, hedges_g_independent, holm, paired_t, percentile_linear,
@@ -18,17 +19,7 @@ const REL_TOL: f64 = 1e-6;
 const ABS_TOL_NEAR_ZERO: f64 = 1e-12;
 
 fn fixture() -> Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/stats.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    reference::json("stats.json")
 }
 
 /// Relative deviation (absolute when the reference is near 0), after asserting it is in tolerance.

@@ -2,8 +2,9 @@
 //! (scikit-image 0.26.0 `rgb2lab`, D65 2°, cross-checked with plain numpy; made by
 //! `tools/reference/make_tone_fixtures.py`, provenance inside the file).
 
-use std::path::PathBuf;
+mod common;
 
+use common::reference::{self, floats};
 use image::{DynamicImage, Rgb, RgbImage};
 use serde_json::Value;
 use skintex::config::Config;
@@ -12,16 +13,7 @@ use skintex::metrics::tone;
 use skintex::segment::full_image_zones;
 
 fn fixture() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/tone.json");
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    reference::json("tone.json")
 }
 
 /// Every fixture colour as a uniform 8x8 patch: linear RGB and L*a*b* equal scikit-image's

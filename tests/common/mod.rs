@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: images generated on the fly, the built binary.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
