@@ -322,7 +322,7 @@ fn valley_strength_in_bands(
     let edge_dist = mask_edge_distance(
         Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]).view(),
     );
-    let mut merge = RowMerge::new(gcols);
+    let mut merge = RowMerge::new(gcols, sigmas_px);
     let mut s_row = vec![0f32; gcols];
     let mut t_row = vec![0f32; gcols];
     let mut scratch = RowScratch::default();
@@ -444,7 +444,6 @@ fn valley_strength_in_bands(
                 merge.merge(spec.k, &s_row, &t_row, edge_row(r), spec.margin);
             }
             merge.finish_row(
-                sigmas_px,
                 min_strength,
                 strength.row_mut(r).into_slice().expect("fresh array"),
                 sigma_map.row_mut(r).into_slice().expect("fresh array"),
@@ -560,11 +559,26 @@ struct RowMerge {
     direction: Vec<f32>,
     /// +∞ edge distances, for zones whose mask is full.
     no_edge: Vec<f32>,
+    /// σ_k (px) by scale index; NaN for "no scale" (`u8::MAX`).
+    sigma_of_k: [f32; 256],
+    /// ln(σ_{k+1}/σ_k), the scale step of the refinement (0 for a single scale).
+    ln_ratio: f32,
 }
 
 impl RowMerge {
-    fn new(cols: usize) -> Self {
+    /// State for rows of `cols` samples merging the scales `sigmas_px` (at most 255).
+    fn new(cols: usize, sigmas_px: &[f64]) -> Self {
+        let mut sigma_of_k = [f32::NAN; 256];
+        for (t, &s) in sigma_of_k.iter_mut().zip(sigmas_px) {
+            *t = s as f32;
+        }
         RowMerge {
+            sigma_of_k,
+            ln_ratio: if sigmas_px.len() > 1 {
+                (sigmas_px[1] / sigmas_px[0]).ln() as f32
+            } else {
+                0.0
+            },
             best: vec![0.0; cols],
             best_k: vec![u8::MAX; cols],
             below: vec![f32::NAN; cols],
@@ -611,22 +625,11 @@ impl RowMerge {
     /// those samples can end up in a line.
     fn finish_row(
         &self,
-        sigmas_px: &[f64],
         min_strength: f32,
         strength: &mut [f32],
         sigma: &mut [f32],
         direction: &mut [f32],
     ) {
-        let ln_ratio = if sigmas_px.len() > 1 {
-            (sigmas_px[1] / sigmas_px[0]).ln() as f32
-        } else {
-            0.0
-        };
-        // σ_k by scale index; NaN for "no scale" (u8::MAX).
-        let mut table = [f32::NAN; 256];
-        for (t, &s) in table.iter_mut().zip(sigmas_px) {
-            *t = s as f32;
-        }
         strength.copy_from_slice(&self.best);
         direction.copy_from_slice(&self.direction);
         for ((out, (&b, &k)), (&lo, &hi)) in sigma
@@ -645,7 +648,7 @@ impl RowMerge {
             } else {
                 0.0
             };
-            *out = table[k as usize] * fast_exp(offset * ln_ratio);
+            *out = self.sigma_of_k[k as usize] * fast_exp(offset * self.ln_ratio);
         }
     }
 }
