@@ -34,7 +34,7 @@ fn colours_and_tone_match_scikit_image() {
         let planes = colour_planes(&img);
         let linear = floats(&c["linear_rgb"]);
         for (ch, want) in linear.iter().enumerate() {
-            let got = f64::from(planes.linear[ch][[3, 3]]);
+            let got = f64::from(planes.linear_at(3, 3)[ch]);
             assert!(
                 (got - want).abs() < 1e-6,
                 "{name} linear[{ch}] {got} vs {want}"

@@ -19,37 +19,168 @@ use ndarray::Array2;
 
 use crate::imgops::simd::widest_simd;
 
-/// Per-pixel linear-light planes of a photo, each `(height, width)`.
+/// The colour of a photo, kept in its decoded sample format, read as linear-light RGB.
 ///
-/// L*a*b* is not stored for the whole image (three more full-size f32 planes): the few users
-/// convert just their region, with [`ColourPlanes::lab_row`] or [`ColourPlanes::lab_box`],
-/// which give the same bits for a pixel wherever the region starts.
+/// Integer photos keep their sRGB-encoded 8- or 16-bit samples (3 or 1 per pixel, 3 or 6
+/// bytes per RGB pixel instead of the 12 of three f32 planes) and are decoded to linear light
+/// row by row, by the tables of [`colour_planes`]; floating-point photos keep their clipped
+/// linear samples. Every reader gets the same f32 bits for a pixel, whatever row segment it
+/// asks for. L*a*b* is computed on demand for a region, with [`ColourPlanes::lab_row`] or
+/// [`ColourPlanes::lab_box`].
 pub struct ColourPlanes {
-    /// Linear-light red, green, blue in [0, 1].
-    pub linear: [Array2<f32>; 3],
+    width: usize,
+    height: usize,
+    samples: Samples,
+}
+
+/// Row-major interleaved samples: 1 per pixel (grey) or 3 (R, G, B).
+enum Samples {
+    Srgb8 {
+        raw: Vec<u8>,
+        channels: usize,
+    },
+    Srgb16 {
+        raw: Vec<u16>,
+        channels: usize,
+    },
+    /// Linear light in [0, 1], R, G, B.
+    Linear(Vec<f32>),
 }
 
 impl ColourPlanes {
+    /// Planes from linear-light R, G, B arrays of one shape (values clipped to [0, 1] as
+    /// floating-point photos are).
+    ///
+    /// # Panics
+    /// When the three arrays differ in shape.
+    pub fn from_linear(planes: [Array2<f32>; 3]) -> Self {
+        let [r, g, b] = planes;
+        assert!(
+            r.dim() == g.dim() && g.dim() == b.dim(),
+            "linear planes differ in shape"
+        );
+        let (height, width) = r.dim();
+        let raw = ndarray::Zip::from(&r).and(&g).and(&b).fold(
+            Vec::with_capacity(3 * r.len()),
+            |mut raw, &r, &g, &b| {
+                raw.extend([r, g, b].map(clip_unit));
+                raw
+            },
+        );
+        Self {
+            width,
+            height,
+            samples: Samples::Linear(raw),
+        }
+    }
+
     /// Image width in px.
     pub fn width(&self) -> usize {
-        self.linear[0].ncols()
+        self.width
     }
 
     /// Image height in px.
     pub fn height(&self) -> usize {
-        self.linear[0].nrows()
+        self.height
     }
 
-    /// Relative luminance Y = 0.2126 R + 0.7152 G + 0.0722 B on linear values (ITU-R BT.709).
-    pub fn luminance(&self) -> Array2<f32> {
-        let [r, g, b] = &self.linear;
-        let mut y = Array2::<f32>::zeros(r.raw_dim());
-        ndarray::Zip::from(&mut y)
-            .and(r)
-            .and(g)
-            .and(b)
-            .for_each(|y, &r, &g, &b| *y = 0.2126 * r + 0.7152 * g + 0.0722 * b);
-        y
+    /// Call `f(i, [r, g, b])` with the linear values of the `cols` pixels of row `y` from
+    /// column `x0`, in order.
+    ///
+    /// # Panics
+    /// When the segment leaves the image.
+    #[inline(always)]
+    fn for_each_linear(
+        &self,
+        y: usize,
+        x0: usize,
+        cols: usize,
+        mut f: impl FnMut(usize, [f32; 3]),
+    ) {
+        assert!(
+            y < self.height && x0 + cols <= self.width,
+            "row segment outside the image"
+        );
+        let start = y * self.width + x0;
+        match &self.samples {
+            Samples::Srgb8 { raw, channels: 3 } => {
+                let lut = lut8();
+                for (i, p) in raw[3 * start..3 * (start + cols)]
+                    .chunks_exact(3)
+                    .enumerate()
+                {
+                    f(
+                        i,
+                        [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]],
+                    );
+                }
+            }
+            Samples::Srgb8 { raw, .. } => {
+                let lut = lut8();
+                for (i, &v) in raw[start..start + cols].iter().enumerate() {
+                    f(i, [lut[v as usize]; 3]);
+                }
+            }
+            Samples::Srgb16 { raw, channels: 3 } => {
+                let lut = lut16();
+                for (i, p) in raw[3 * start..3 * (start + cols)]
+                    .chunks_exact(3)
+                    .enumerate()
+                {
+                    f(
+                        i,
+                        [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]],
+                    );
+                }
+            }
+            Samples::Srgb16 { raw, .. } => {
+                let lut = lut16();
+                for (i, &v) in raw[start..start + cols].iter().enumerate() {
+                    f(i, [lut[v as usize]; 3]);
+                }
+            }
+            Samples::Linear(raw) => {
+                for (i, p) in raw[3 * start..3 * (start + cols)]
+                    .chunks_exact(3)
+                    .enumerate()
+                {
+                    f(i, [p[0], p[1], p[2]]);
+                }
+            }
+        }
+    }
+
+    /// Linear R, G, B of pixel `(y, x)`.
+    ///
+    /// # Panics
+    /// When the pixel is outside the image.
+    pub fn linear_at(&self, y: usize, x: usize) -> [f32; 3] {
+        let mut out = [0.0; 3];
+        self.for_each_linear(y, x, 1, |_, rgb| out = rgb);
+        out
+    }
+
+    /// Linear R, G, B of the `r.len()` pixels of image row `y` from column `x0`.
+    ///
+    /// # Panics
+    /// When the segment leaves the image or `g`, `b` are shorter than `r`.
+    pub fn linear_row(&self, y: usize, x0: usize, r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
+        let cols = r.len();
+        let (g, b) = (&mut g[..cols], &mut b[..cols]);
+        self.for_each_linear(y, x0, cols, |i, [vr, vg, vb]| {
+            (r[i], g[i], b[i]) = (vr, vg, vb);
+        });
+    }
+
+    /// Relative luminance Y = 0.2126 R + 0.7152 G + 0.0722 B (ITU-R BT.709, on linear values,
+    /// in this f32 order) of the `out.len()` pixels of image row `y` from column `x0`.
+    ///
+    /// # Panics
+    /// When the segment leaves the image.
+    pub fn luminance_row(&self, y: usize, x0: usize, out: &mut [f32]) {
+        self.for_each_linear(y, x0, out.len(), |i, [r, g, b]| {
+            out[i] = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        });
     }
 
     /// CIE L*, a*, b* of the `cols` pixels of image row `y` starting at column `x0`, written to
@@ -67,24 +198,17 @@ impl ColourPlanes {
         a: &mut [f32],
         b: &mut [f32],
     ) {
-        let segment = |k: usize| {
-            let row = self.linear[k].row(y);
-            let row = row.to_slice().expect("planes are standard layout");
-            &row[x0..x0 + cols]
-        };
-        let (r, g, bl) = (segment(0), segment(1), segment(2));
-        for ((((r, g), bl), l), (a, b)) in r
-            .chunks(BLOCK_PX)
-            .zip(g.chunks(BLOCK_PX))
-            .zip(bl.chunks(BLOCK_PX))
-            .zip(l[..cols].chunks_mut(BLOCK_PX))
-            .zip(
-                a[..cols]
-                    .chunks_mut(BLOCK_PX)
-                    .zip(b[..cols].chunks_mut(BLOCK_PX)),
-            )
+        let mut rgb = [[0f32; BLOCK_PX]; 3];
+        for (k, ((l, a), b)) in l[..cols]
+            .chunks_mut(BLOCK_PX)
+            .zip(a[..cols].chunks_mut(BLOCK_PX))
+            .zip(b[..cols].chunks_mut(BLOCK_PX))
+            .enumerate()
         {
-            lab_block(r, g, bl, l, a, b);
+            let n = l.len();
+            let [r, g, bl] = &mut rgb;
+            self.linear_row(y, x0 + k * BLOCK_PX, &mut r[..n], &mut g[..n], &mut bl[..n]);
+            lab_block(&r[..n], &g[..n], &bl[..n], l, a, b);
         }
     }
 
@@ -170,36 +294,66 @@ fn lut16() -> &'static [f32] {
     })
 }
 
-/// Convert a decoded image to linear RGB planes.
+/// The colour of a decoded image, read as linear RGB ([`ColourPlanes`]).
 ///
-/// One pass over the decoded samples, straight from the decoder's buffer: sRGB decoding by a
-/// 256-entry (8-bit) or 65 536-entry (16-bit) table of [`srgb_to_linear`] (exact to f32
-/// rounding). Other sample layouts are converted to 16-bit RGB first.
+/// The samples are copied once in their compact form (alpha dropped, grey kept as one
+/// channel). sRGB decoding is by a 256-entry (8-bit) or 65 536-entry (16-bit) table of
+/// [`srgb_to_linear`] (exact to f32 rounding); floating-point samples are linear light,
+/// clipped to [0, 1] (NaN to 0). Other sample layouts are converted to 16-bit RGB first.
 ///
 /// L*a*b* is computed on demand ([`ColourPlanes::lab_row`], [`ColourPlanes::lab_box`]) in f64
 /// by the formula of the module doc, with the cube root of `f(t)` computed by [`cbrt_fast`]
 /// (relative error < 1e-13, so the values match [`linear_rgb_to_lab`] to f32 rounding:
 /// |ΔL*|, |Δa*|, |Δb*| < 1e-4, tested over all 8-bit greys and a dense sample of colours).
 pub fn colour_planes(image: &DynamicImage) -> ColourPlanes {
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let mut out = PlaneBuffers::new(w * h);
-    match image {
-        DynamicImage::ImageLuma8(b) => out.fill(b.as_raw(), 1, |v| lut8()[v as usize]),
-        DynamicImage::ImageLumaA8(b) => out.fill(b.as_raw(), 2, |v| lut8()[v as usize]),
-        DynamicImage::ImageRgb8(b) => out.fill(b.as_raw(), 3, |v| lut8()[v as usize]),
-        DynamicImage::ImageRgba8(b) => out.fill(b.as_raw(), 4, |v| lut8()[v as usize]),
-        DynamicImage::ImageLuma16(b) => out.fill(b.as_raw(), 1, |v| lut16()[v as usize]),
-        DynamicImage::ImageLumaA16(b) => out.fill(b.as_raw(), 2, |v| lut16()[v as usize]),
-        DynamicImage::ImageRgb16(b) => out.fill(b.as_raw(), 3, |v| lut16()[v as usize]),
-        DynamicImage::ImageRgba16(b) => out.fill(b.as_raw(), 4, |v| lut16()[v as usize]),
-        DynamicImage::ImageRgb32F(b) => out.fill(b.as_raw(), 3, clip_unit),
-        DynamicImage::ImageRgba32F(b) => out.fill(b.as_raw(), 4, clip_unit),
-        other => {
-            let rgb = other.to_rgb16();
-            out.fill(rgb.as_raw(), 3, |v| lut16()[v as usize]);
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let samples = match image {
+        DynamicImage::ImageLuma8(b) => srgb8(b.as_raw(), 1),
+        DynamicImage::ImageLumaA8(b) => srgb8(b.as_raw(), 2),
+        DynamicImage::ImageRgb8(b) => srgb8(b.as_raw(), 3),
+        DynamicImage::ImageRgba8(b) => srgb8(b.as_raw(), 4),
+        DynamicImage::ImageLuma16(b) => srgb16(b.as_raw(), 1),
+        DynamicImage::ImageLumaA16(b) => srgb16(b.as_raw(), 2),
+        DynamicImage::ImageRgb16(b) => srgb16(b.as_raw(), 3),
+        DynamicImage::ImageRgba16(b) => srgb16(b.as_raw(), 4),
+        DynamicImage::ImageRgb32F(b) => linear_f32(b.as_raw(), 3),
+        DynamicImage::ImageRgba32F(b) => linear_f32(b.as_raw(), 4),
+        other => srgb16(other.to_rgb16().as_raw(), 3),
+    };
+    ColourPlanes {
+        width,
+        height,
+        samples,
+    }
+}
+
+/// The colour samples of `raw` (`channels` per pixel: 1-2 grey, 3-4 RGB, alpha last): grey
+/// as one sample per pixel, colour as three.
+fn colour_samples<T: Copy>(raw: &[T], channels: usize) -> (Vec<T>, usize) {
+    match channels {
+        1 | 3 => (raw.to_vec(), channels),
+        2 => (raw.iter().step_by(2).copied().collect(), 1),
+        _ => {
+            let rgb = raw.chunks_exact(channels).flat_map(|p| [p[0], p[1], p[2]]);
+            (rgb.collect(), 3)
         }
     }
-    out.into_planes(h, w)
+}
+
+fn srgb8(raw: &[u8], channels: usize) -> Samples {
+    let (raw, channels) = colour_samples(raw, channels);
+    Samples::Srgb8 { raw, channels }
+}
+
+fn srgb16(raw: &[u16], channels: usize) -> Samples {
+    let (raw, channels) = colour_samples(raw, channels);
+    Samples::Srgb16 { raw, channels }
+}
+
+fn linear_f32(raw: &[f32], channels: usize) -> Samples {
+    let (mut raw, _) = colour_samples(raw, channels);
+    raw.iter_mut().for_each(|v| *v = clip_unit(*v));
+    Samples::Linear(raw)
 }
 
 fn clip_unit(v: f32) -> f32 {
@@ -208,44 +362,6 @@ fn clip_unit(v: f32) -> f32 {
 
 /// Pixels converted to L*a*b* per call of the vectorised kernel.
 const BLOCK_PX: usize = 256;
-
-/// The three linear planes as flat row-major buffers.
-struct PlaneBuffers {
-    linear: [Vec<f32>; 3],
-}
-
-impl PlaneBuffers {
-    fn new(n: usize) -> Self {
-        Self {
-            linear: std::array::from_fn(|_| vec![0.0; n]),
-        }
-    }
-
-    /// Fill every plane from interleaved samples with `channels` per pixel (1-2: grey, 3-4:
-    /// RGB; alpha ignored).
-    fn fill<T: Copy>(&mut self, raw: &[T], channels: usize, to_linear: impl Fn(T) -> f32) {
-        let [r, g, b] = &mut self.linear;
-        let pixels = raw.chunks_exact(channels).zip(r).zip(g).zip(b);
-        if channels < 3 {
-            for (((p, r), g), b) in pixels {
-                let v = to_linear(p[0]);
-                (*r, *g, *b) = (v, v, v);
-            }
-        } else {
-            for (((p, r), g), b) in pixels {
-                (*r, *g, *b) = (to_linear(p[0]), to_linear(p[1]), to_linear(p[2]));
-            }
-        }
-    }
-
-    fn into_planes(self, h: usize, w: usize) -> ColourPlanes {
-        let shape = |v: Vec<f32>| Array2::from_shape_vec((h, w), v).expect("h·w samples");
-        let [r, g, b] = self.linear;
-        ColourPlanes {
-            linear: [shape(r), shape(g), shape(b)],
-        }
-    }
-}
 
 /// Cube root of `t` for `t` in [0.008856, 2] (the range [`lab_f`] uses it on), relative error
 /// < 1e-13 (tested against `f64::cbrt`).
@@ -349,7 +465,7 @@ mod tests {
                     let got = f64::from(plane[[y as usize, x as usize]]);
                     worst = worst.max((got - want).abs());
                 }
-                let lin = f64::from(p.linear[1][[y as usize, x as usize]]);
+                let lin = f64::from(p.linear_at(y as usize, x as usize)[1]);
                 assert!((lin - srgb_to_linear(s[1])).abs() < 1e-7);
             }
         }
@@ -403,7 +519,7 @@ mod tests {
             _ => image::Rgb([1.0, 1.0, 1.0]),
         });
         let p = colour_planes(&DynamicImage::ImageRgb32F(img));
-        let px = |x: usize| [0, 1, 2].map(|k| p.linear[k][[0, x]]);
+        let px = |x: usize| p.linear_at(0, x);
         let lab = p.lab_box(0, 0, 1, 4);
         assert_eq!(px(0), [0.25, 0.5, 0.75]);
         assert_eq!(px(1), [0.0, 1.0, 0.0]);
@@ -447,13 +563,81 @@ mod tests {
         }
     }
 
+    /// Alpha is ignored and grey with alpha reads as grey, in 8 and 16 bit; planes built from
+    /// f32 arrays read back the same values (clipped), by pixel and by row.
+    #[test]
+    fn sample_layouts_read_as_the_same_linear_values() {
+        let rgb = |x: u32, y: u32| [(x * 37 + y) as u8, (x * 11 + 5 * y) as u8, (200 - x) as u8];
+        let (w, h) = (9u32, 4u32);
+        let plain = colour_planes(&DynamicImage::ImageRgb8(image::RgbImage::from_fn(
+            w,
+            h,
+            |x, y| image::Rgb(rgb(x, y)),
+        )));
+        let alpha = colour_planes(&DynamicImage::ImageRgba8(image::RgbaImage::from_fn(
+            w,
+            h,
+            |x, y| {
+                let [r, g, b] = rgb(x, y);
+                image::Rgba([r, g, b, (x * 29) as u8])
+            },
+        )));
+        let grey16 = |v: u16| {
+            (
+                colour_planes(&DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(
+                    w,
+                    h,
+                    image::Luma([v]),
+                ))),
+                colour_planes(&DynamicImage::ImageLumaA16(image::ImageBuffer::from_pixel(
+                    w,
+                    h,
+                    image::LumaA([v, 7]),
+                ))),
+            )
+        };
+        let (g, ga) = grey16(40_000);
+        let expected_grey = srgb_to_linear(40_000.0 / 65535.0) as f32;
+        let arrays: [Array2<f32>; 3] = std::array::from_fn(|k| {
+            Array2::from_shape_fn((h as usize, w as usize), |(y, x)| {
+                plain.linear_at(y, x)[k] * 1.5 - 0.1
+            })
+        });
+        let from_arrays = ColourPlanes::from_linear(arrays.clone());
+        for y in 0..h as usize {
+            let mut row = [
+                vec![0.0; w as usize],
+                vec![0.0; w as usize],
+                vec![0.0; w as usize],
+            ];
+            let [r, gr, b] = &mut row;
+            plain.linear_row(y, 0, r, gr, b);
+            for x in 0..w as usize {
+                let want = plain.linear_at(y, x);
+                assert_eq!(want, [r[x], gr[x], b[x]]);
+                assert_eq!(alpha.linear_at(y, x), want);
+                let lut = rgb(x as u32, y as u32).map(|c| lut8()[c as usize]);
+                assert_eq!(want, lut);
+                assert_eq!(g.linear_at(y, x), [expected_grey; 3]);
+                assert_eq!(ga.linear_at(y, x), [expected_grey; 3]);
+                let clipped: [f32; 3] = std::array::from_fn(|k| arrays[k][[y, x]].clamp(0.0, 1.0));
+                assert_eq!(from_arrays.linear_at(y, x), clipped);
+            }
+        }
+    }
+
     #[test]
     fn grey_image_fills_all_planes() {
         let img = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(3, 2, image::Luma([128])));
         let p = colour_planes(&img);
         assert_eq!((p.width(), p.height()), (3, 2));
         let expected = srgb_to_linear(128.0 / 255.0) as f32;
-        assert!(p.linear.iter().all(|pl| pl.iter().all(|&v| v == expected)));
+        for (y, x) in [(0, 0), (0, 2), (1, 1)] {
+            assert_eq!(p.linear_at(y, x), [expected; 3]);
+        }
+        let mut row = [0.0; 3];
+        p.luminance_row(1, 0, &mut row);
+        assert!(row.iter().all(|&v| (v - expected).abs() < 1e-6));
         assert!((p.lab_box(0, 0, 2, 3)[0][[0, 0]] - 53.585).abs() < 0.01);
     }
 }

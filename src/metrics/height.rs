@@ -14,7 +14,7 @@
 //! luminance, e.g. −0.1 = 10 % darker than the surround): a photographic proxy for relief, never a
 //! height in micrometres.
 
-use ndarray::{Array2, s};
+use ndarray::Array2;
 
 use crate::imgops::gaussian::gaussian_blur;
 use crate::input::colour::ColourPlanes;
@@ -74,14 +74,11 @@ pub fn pseudo_height(
     cutoff_mm: f64,
 ) -> PseudoHeight {
     let m = &zone.mask;
-    let window = s![m.y0..m.y0 + m.height(), m.x0..m.x0 + m.width()];
-    let [r, g, b] = &planes.linear;
     let mut luminance = Array2::<f32>::zeros((m.height(), m.width()));
-    ndarray::Zip::from(&mut luminance)
-        .and(r.slice(window))
-        .and(g.slice(window))
-        .and(b.slice(window))
-        .for_each(|y, &r, &g, &b| *y = 0.2126 * r + 0.7152 * g + 0.0722 * b);
+    for (i, mut row) in luminance.outer_iter_mut().enumerate() {
+        let row = row.as_slice_mut().expect("fresh standard-layout array");
+        planes.luminance_row(m.y0 + i, m.x0, row);
+    }
     let sigma_px = (ISO_GAUSSIAN_SIGMA_PER_CUTOFF * cutoff_mm * px_per_mm) as f32;
     let mut z = masked_local_mean(&luminance, &m.bits, sigma_px);
     ndarray::Zip::from(&mut z)

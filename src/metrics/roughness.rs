@@ -1424,9 +1424,7 @@ mod tests {
     fn planes(gain: f32, w: usize, h: usize) -> ColourPlanes {
         let base = gaussian_blur(noise(h, w, 11).view(), 1.5);
         let plane = |k: f32| base.mapv(|v| gain * (0.3 * k + 0.05 * v));
-        ColourPlanes {
-            linear: [plane(1.0), plane(0.8), plane(0.7)],
-        }
+        ColourPlanes::from_linear([plane(1.0), plane(0.8), plane(0.7)])
     }
 
     #[test]

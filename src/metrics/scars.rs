@@ -399,15 +399,7 @@ fn box_decimate(
     let mask = &height.mask;
     let (h, w) = mask.dim();
     let luminance_row = |y: usize, out: &mut [f32]| {
-        let segment = |k: usize| {
-            let row = planes.linear[k].row(height.y0 + y);
-            let row = row.to_slice().expect("planes are standard layout");
-            &row[height.x0..height.x0 + w]
-        };
-        let (r, g, b) = (segment(0), segment(1), segment(2));
-        for (((y, &r), &g), &b) in out.iter_mut().zip(r).zip(g).zip(b) {
-            *y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        }
+        planes.luminance_row(height.y0 + y, height.x0, &mut out[..w]);
     };
     if f == 1 {
         let mut out = Array2::<f32>::zeros((h, w));
@@ -980,8 +972,7 @@ fn shading_not_pigment(
     seg: &Segment,
     max_ratio: f64,
 ) -> bool {
-    let [red, _, blue] = &planes.linear;
-    let (h, w) = red.dim();
+    let (h, w) = (planes.height(), planes.width());
     let mean_rb = |pix: &[(usize, usize)]| {
         let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
         for &(i, j) in pix {
@@ -989,8 +980,9 @@ fn shading_not_pigment(
             let x_start = zone.mask.x0 + j * f0;
             for y in y_start..(y_start + f0).min(h) {
                 for x in x_start..(x_start + f0).min(w) {
-                    sr += f64::from(red[[y, x]]);
-                    sb += f64::from(blue[[y, x]]);
+                    let [red, _, blue] = planes.linear_at(y, x);
+                    sr += f64::from(red);
+                    sb += f64::from(blue);
                     n += 1;
                 }
             }
