@@ -105,19 +105,6 @@ pub fn gaussian_blur_exact(src: ArrayView2<f32>, sigma_px: f32) -> Array2<f32> {
     exact_fir(src, sigma_px, false)
 }
 
-/// [`gaussian_blur_exact`] into caller-owned buffers, reused from call to call (a fresh
-/// image-sized allocation costs a page fault per 4 KiB page when first written): `out` gets
-/// the blurred image, row-major (`src.dim()`); `horizontal` is scratch. Same values as
-/// [`gaussian_blur_exact`].
-pub fn gaussian_blur_exact_into(
-    src: ArrayView2<f32>,
-    sigma_px: f32,
-    horizontal: &mut Vec<f32>,
-    out: &mut Vec<f32>,
-) {
-    gaussian_blur_exact_rows(src, sigma_px, 0..src.nrows(), horizontal, out);
-}
-
 /// Blur with the pyramid used only when at least `min_level_sigma` px of blur remain for the
 /// coarsest level (`gaussian_blur` uses [`PYRAMID_MIN_SIGMA`]; derivative filters need more).
 pub(crate) fn blur(

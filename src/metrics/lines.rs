@@ -111,9 +111,7 @@ use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
 use crate::imgops::components::{Connectivity, hysteresis, label_components};
 use crate::imgops::gaussian::reflect_index;
-use crate::imgops::gaussian::{
-    gaussian_blur_exact, gaussian_blur_exact_into, gaussian_blur_exact_rows,
-};
+use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_rows};
 use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
 use crate::imgops::thinning::thin;
 
@@ -362,34 +360,16 @@ fn valley_strength_in_bands(
         .collect();
 
     // Scales on another level than the detection grid's: strength and direction on their own
-    // (coarser, smaller) level, resampled row by row below.
-    let mut smooth = Vec::new();
-    let planes: Vec<Option<(Array2<f32>, Array2<f32>)>> = specs
+    // level, computed band by band as the resampling to the detection grid asks for rows.
+    let mut resampled: Vec<Option<Resampled>> = specs
         .iter()
         .map(|spec| {
             (spec.level != grid_level).then(|| {
-                let level = source(spec.level);
-                gaussian_blur_exact_into(level, spec.sigma_level, &mut horizontal, &mut smooth);
-                spec.strength(&smooth, 0, level.dim(), level.nrows())
-                    .planes(&mut scratch)
-            })
-        })
-        .collect();
-    drop(smooth);
-    let mut resampled: Vec<Option<Resampled>> = specs
-        .iter()
-        .zip(&planes)
-        .map(|(spec, planes)| {
-            planes.as_ref().map(|(s_level, t_level)| {
+                let level = LevelRows::new(spec, source(spec.level), band_rows);
                 if spec.level > grid_level {
-                    Resampled::Up(Upsampler::new(
-                        s_level.view(),
-                        t_level.view(),
-                        spec.level - grid_level,
-                        gcols,
-                    ))
+                    Resampled::Up(Upsampler::new(level, spec.level - grid_level, gcols))
                 } else {
-                    Resampled::Pool(s_level, t_level, 1 << (grid_level - spec.level))
+                    Resampled::Pool(level, 1 << (grid_level - spec.level))
                 }
             })
         })
@@ -437,8 +417,8 @@ fn valley_strength_in_bands(
                         &mut t_row,
                     ),
                     Some(Resampled::Up(up)) => up.row(r, &mut s_row, &mut t_row),
-                    Some(Resampled::Pool(s_level, t_level, f)) => {
-                        pool_max_row(s_level, t_level, *f, r, &mut s_row, &mut t_row)
+                    Some(Resampled::Pool(level, f)) => {
+                        pool_max_row(level, *f, r, &mut s_row, &mut t_row)
                     }
                 }
                 merge.merge(spec.k, &s_row, &t_row, edge_row(r), spec.margin);
@@ -452,7 +432,7 @@ fn valley_strength_in_bands(
         }
     }
     drop(resampled);
-    drop((planes, coarse, horizontal, band_smooth));
+    drop((coarse, horizontal, band_smooth));
     let half_grid = (support_half_px as f64 / step as f64).round() as usize;
     let strength = along_line_mean(
         strength,
@@ -538,8 +518,91 @@ impl ScaleSpec {
 enum Resampled<'a> {
     /// Coarser level: bilinear upsampling.
     Up(Upsampler<'a>),
-    /// Finer level (strength, direction, step): max-pooling.
-    Pool(&'a Array2<f32>, &'a Array2<f32>, usize),
+    /// Finer level (rows, step): max-pooling.
+    Pool(LevelRows<'a>, usize),
+}
+
+/// Strength and direction of one scale on its own pyramid level, computed a band of level
+/// rows at a time (the blur of the band plus a halo, [`gaussian_blur_exact_rows`]) as the
+/// resampling asks for rows in increasing order, so only one band of the level is held. The
+/// values are those of the whole level ([`ScaleStrength::row`] on the whole blurred level).
+struct LevelRows<'a> {
+    spec: &'a ScaleSpec,
+    source: ArrayView2<'a, f32>,
+    band_rows: usize,
+    /// Level rows the side samples and the Hessian read beyond a row, either way.
+    halo: usize,
+    /// Level rows `first..first + s.len() / cols` held.
+    first: usize,
+    s: Vec<f32>,
+    t: Vec<f32>,
+    smooth: Vec<f32>,
+    horizontal: Vec<f32>,
+    scratch: RowScratch,
+}
+
+impl<'a> LevelRows<'a> {
+    fn new(spec: &'a ScaleSpec, source: ArrayView2<'a, f32>, band_rows: usize) -> Self {
+        LevelRows {
+            spec,
+            source,
+            band_rows: band_rows.max(1),
+            halo: spec.side_px.ceil() as usize + 2,
+            first: 0,
+            s: Vec::new(),
+            t: Vec::new(),
+            smooth: Vec::new(),
+            horizontal: Vec::new(),
+            scratch: RowScratch::default(),
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.source.nrows()
+    }
+
+    fn cols(&self) -> usize {
+        self.source.ncols()
+    }
+
+    /// Make level rows `lo..=hi` (clamped to the level) available; `lo` never decreases
+    /// from call to call.
+    fn ensure(&mut self, lo: usize, hi: usize) {
+        let (rows, cols) = self.source.dim();
+        let hi = hi.min(rows - 1);
+        let held = self.s.len() / cols;
+        if lo >= self.first && hi < self.first + held {
+            return;
+        }
+        let end = (hi + 1).max(lo + self.band_rows).min(rows);
+        let (g0, g1) = (lo.saturating_sub(self.halo), (end + self.halo).min(rows));
+        gaussian_blur_exact_rows(
+            self.source,
+            self.spec.sigma_level,
+            g0..g1,
+            &mut self.horizontal,
+            &mut self.smooth,
+        );
+        let strength = self.spec.strength(&self.smooth, g0, (g1 - g0, cols), rows);
+        self.s.resize((end - lo) * cols, 0.0);
+        self.t.resize((end - lo) * cols, 0.0);
+        for (i, (s_row, t_row)) in self
+            .s
+            .chunks_exact_mut(cols)
+            .zip(self.t.chunks_exact_mut(cols))
+            .enumerate()
+        {
+            strength.row(lo + i, &mut self.scratch, s_row, t_row);
+        }
+        self.first = lo;
+    }
+
+    /// Strength and direction of level row `i` (held: see [`LevelRows::ensure`]).
+    fn row(&self, i: usize) -> (&[f32], &[f32]) {
+        let cols = self.cols();
+        let k = (i - self.first) * cols;
+        (&self.s[k..k + cols], &self.t[k..k + cols])
+    }
 }
 
 /// Running maximum over the scales of one row of the detection grid, with what the scale
@@ -806,21 +869,6 @@ impl ScaleStrength<'_> {
     /// evaluated only where S > 0 (for the direction, φ + π/2 displayed counter-clockwise).
     fn row(&self, r: usize, scratch: &mut RowScratch, s_out: &mut [f32], dir_out: &mut [f32]) {
         valley_row(self, r, scratch, s_out, dir_out);
-    }
-
-    /// S_σ and direction over the whole level (for scales merged after resampling).
-    fn planes(&self, scratch: &mut RowScratch) -> (Array2<f32>, Array2<f32>) {
-        let mut s = Array2::<f32>::zeros((self.rows, self.cols));
-        let mut t = Array2::<f32>::zeros((self.rows, self.cols));
-        for (r, (mut s_row, mut t_row)) in s.rows_mut().into_iter().zip(t.rows_mut()).enumerate() {
-            self.row(
-                r,
-                scratch,
-                s_row.as_slice_mut().expect("fresh array"),
-                t_row.as_slice_mut().expect("fresh array"),
-            );
-        }
-        (s, t)
     }
 }
 
@@ -1115,8 +1163,7 @@ widest_simd! {
 /// from its level to the detection grid, one output row at a time. Each level row is
 /// interpolated along the columns once and kept for the output rows that use it.
 struct Upsampler<'a> {
-    strength: ArrayView2<'a, f32>,
-    direction: ArrayView2<'a, f32>,
+    level: LevelRows<'a>,
     shift: usize,
     /// Per output column: the two level columns and the weight of the second.
     cols: Vec<(usize, usize, f32)>,
@@ -1130,14 +1177,9 @@ struct Upsampler<'a> {
 }
 
 impl<'a> Upsampler<'a> {
-    fn new(
-        strength: ArrayView2<'a, f32>,
-        direction: ArrayView2<'a, f32>,
-        shift: usize,
-        out_cols: usize,
-    ) -> Self {
+    fn new(level: LevelRows<'a>, shift: usize, out_cols: usize) -> Self {
         let factor = 1usize << shift;
-        let level_cols = strength.ncols();
+        let level_cols = level.cols();
         let inv = 1.0 / factor as f32;
         let cols = (0..out_cols)
             .map(|c| {
@@ -1148,8 +1190,7 @@ impl<'a> Upsampler<'a> {
             })
             .collect();
         Upsampler {
-            strength,
-            direction,
+            level,
             shift,
             cols,
             pair: None,
@@ -1164,11 +1205,14 @@ impl<'a> Upsampler<'a> {
     /// i0 + 1, both clamped), direction into `t_out` (nearest level sample).
     fn row(&mut self, r: usize, s_out: &mut [f32], t_out: &mut [f32]) {
         let factor = 1usize << self.shift;
-        let rows = self.strength.nrows();
+        let rows = self.level.rows();
         let i0 = (r / factor).min(rows - 1);
+        let i = nearest_coarse(r, self.shift, rows);
+        // The nearest level row of r is i0 or i0 + 1.
+        self.level.ensure(i0, i0 + 1);
         if self.pair != Some(i0) {
             let i1 = (i0 + 1).min(rows - 1);
-            let (a, b) = (self.strength.row(i0), self.strength.row(i1));
+            let (a, b) = (self.level.row(i0).0, self.level.row(i1).0);
             for ((top, bottom), &(j0, j1, t)) in self
                 .top
                 .iter_mut()
@@ -1184,9 +1228,8 @@ impl<'a> Upsampler<'a> {
         for ((o, &top), &bottom) in s_out.iter_mut().zip(&self.top).zip(&self.bottom) {
             *o = top + u * (bottom - top);
         }
-        let i = nearest_coarse(r, self.shift, rows);
         if self.nearest != Some(i) {
-            let level_row = self.direction.row(i);
+            let level_row = self.level.row(i).1;
             let n = level_row.len();
             for (c, t) in self.theta.iter_mut().enumerate() {
                 *t = level_row[nearest_coarse(c, self.shift, n)];
@@ -1206,28 +1249,28 @@ fn nearest_coarse(i: usize, shift: usize, n: usize) -> usize {
 /// the array), on the grid of step `f`, with the direction of the maximum (first in raster
 /// order).
 fn pool_max_row(
-    s: &Array2<f32>,
-    theta: &Array2<f32>,
+    level: &mut LevelRows<'_>,
     f: usize,
     i: usize,
     out: &mut [f32],
     out_theta: &mut [f32],
 ) {
-    let (rows, cols) = s.dim();
+    let (rows, cols) = (level.rows(), level.cols());
     let half = f / 2;
     let r0 = (i * f).saturating_sub(half);
     let r1 = (i * f + half).min(rows - 1);
+    level.ensure(r0, r1);
     for (j, (o, ot)) in out.iter_mut().zip(out_theta.iter_mut()).enumerate() {
         let c0 = (j * f).saturating_sub(half);
         let c1 = (j * f + half).min(cols - 1);
         let mut m = f32::NEG_INFINITY;
         let mut t = 0.0;
         for r in r0..=r1 {
-            let row = s.row(r);
+            let (row, theta) = level.row(r);
             for c in c0..=c1 {
                 if row[c] > m {
                     m = row[c];
-                    t = theta[(r, c)];
+                    t = theta[c];
                 }
             }
         }
@@ -2203,8 +2246,9 @@ mod tests {
     }
 
     /// Blurring band by band does not change the valley strength: bands of 7 rows (so that
-    /// lines cross many band edges, with halos clipped at the image borders) against one band
-    /// for the whole image, on a zone with a partial mask. Side-sample coordinates are
+    /// lines cross many band edges, with halos clipped at the image borders; on the detection
+    /// grid and on the coarser levels of the large scales, [`LevelRows`]) against one band for
+    /// the whole image, on a zone with a partial mask. Side-sample coordinates are
     /// relative to the band, so values agree to f32 rounding, not bit for bit.
     #[test]
     fn valley_strength_does_not_depend_on_the_bands() {
@@ -2229,6 +2273,10 @@ mod tests {
                 band_rows,
             )
         };
+        assert!(
+            sigmas.iter().any(|&s| decimation_level(s) > 0),
+            "some scales are computed on coarser levels"
+        );
         let (banded, whole) = (run(7), run(10_000));
         let peak = whole.strength.iter().fold(0f32, |m, &v| m.max(v));
         assert!(peak > 0.05, "{peak}");
