@@ -63,8 +63,10 @@
 //! Hessian and the side samples; exactly the rows of the whole blur), the coarser ones on their own
 //! small levels; side-sample coordinates are relative to the band (the results agree with a single
 //! band to f32 rounding). The along-line mean quantises directions to `DIRECTION_BINS` = 1024 bins
-//! so sample offsets and direction agreements are table look-ups. Memory: three detection-grid
-//! planes (S, σ*, θ) plus the pyramid and one band per scale.
+//! so sample offsets and direction agreements are table look-ups. Memory: the detection-grid
+//! strength S (f32) and direction bin (u16), σ* and θ only for the samples where a line can be
+//! (S ≥ `strength_low`, a few per cent of the grid; [`LineSamples`]), plus the pyramid and one
+//! band per scale.
 //!
 //! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
 //! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
@@ -252,15 +254,69 @@ pub fn line_scales_px(params: &LinesParams, px_per_mm: f64) -> Vec<f64> {
 pub struct ValleyStrength {
     /// S = max over σ of the normalised valley strength (z units), 0 where not a valley.
     pub strength: Array2<f32>,
-    /// Best scale σ* (image px), refined by a parabola in ln σ; NaN where the strength before
-    /// the along-line mean is below the `min_strength` of [`valley_strength`] (such samples
-    /// cannot belong to a line).
-    pub sigma_px: Array2<f32>,
-    /// Line direction at σ* (radians in [0, π), 0 = +x, counter-clockwise on screen).
-    pub direction: Array2<f32>,
+    /// σ* and θ of the samples whose strength before the along-line mean is at least the
+    /// `min_strength` of [`valley_strength`] (only those can belong to a line).
+    pub samples: LineSamples,
+    /// Line direction of every sample quantised to [`DIRECTION_BINS`] bins over [0, π)
+    /// (nearest bin centre; bin 0 where S = 0).
+    pub direction_bins: Array2<u16>,
     /// Spacing of the detection grid in image px: grid sample (i, j) is pixel
     /// (step·i, step·j) of the input (see [`detection_step`]).
     pub step: usize,
+}
+
+impl ValleyStrength {
+    /// Best scale σ* (image px) at grid sample `(r, c)`, refined by a parabola in ln σ; NaN
+    /// where it is not one of the [`ValleyStrength::samples`].
+    pub fn sigma_px(&self, (r, c): (usize, usize)) -> f32 {
+        self.samples
+            .position(r * self.strength.ncols() + c)
+            .map_or(f32::NAN, |k| self.samples.sigma_px[k])
+    }
+
+    /// Line direction at σ* at grid sample `(r, c)` (radians in [0, π), 0 = +x,
+    /// counter-clockwise on screen): exact for the [`ValleyStrength::samples`], the centre of
+    /// its direction bin elsewhere.
+    pub fn direction(&self, (r, c): (usize, usize)) -> f32 {
+        let i = r * self.strength.ncols() + c;
+        self.samples.position(i).map_or_else(
+            || {
+                f32::from(self.direction_bins[(r, c)])
+                    * (std::f32::consts::PI / DIRECTION_BINS as f32)
+            },
+            |k| self.samples.direction[k],
+        )
+    }
+}
+
+/// The detection-grid samples where a line can be, in raster order, with their best scale
+/// σ* (image px) and line direction θ (radians in [0, π)): a few per cent of the grid, so a
+/// table of them takes far less memory than two full planes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineSamples {
+    /// Row-major grid index, ascending.
+    pub index: Vec<u32>,
+    pub sigma_px: Vec<f32>,
+    pub direction: Vec<f32>,
+}
+
+impl LineSamples {
+    /// Position of grid index `i` in the table.
+    pub fn position(&self, i: usize) -> Option<usize> {
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| self.index.binary_search(&i).ok())
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no sample can belong to a line.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
 }
 
 /// Spacing (image px, a power of 2) of the grid on which lines are detected: the coarsest
@@ -385,9 +441,13 @@ fn valley_strength_in_bands(
         .max()
         .unwrap_or(0);
     let mut band_smooth: Vec<Vec<f32>> = vec![Vec::new(); direct.len()];
+    assert!(
+        u32::try_from(grows * gcols).is_ok(),
+        "detection grid of {grows} x {gcols} samples is too large"
+    );
     let mut strength = Array2::<f32>::zeros((grows, gcols));
-    let mut sigma_map = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
-    let mut direction = Array2::<f32>::zeros((grows, gcols));
+    let mut direction_bins = Array2::<u16>::zeros((grows, gcols));
+    let mut samples = LineSamples::default();
     for b0 in (0..grows).step_by(band_rows.max(1)) {
         let b1 = (b0 + band_rows.max(1)).min(grows);
         let (g0, g1) = (b0.saturating_sub(halo), (b1 + halo).min(grows));
@@ -425,9 +485,10 @@ fn valley_strength_in_bands(
             }
             merge.finish_row(
                 min_strength,
+                r * gcols,
                 strength.row_mut(r).into_slice().expect("fresh array"),
-                sigma_map.row_mut(r).into_slice().expect("fresh array"),
-                direction.row_mut(r).into_slice().expect("fresh array"),
+                direction_bins.row_mut(r).into_slice().expect("fresh array"),
+                &mut samples,
             );
         }
     }
@@ -436,17 +497,16 @@ fn valley_strength_in_bands(
     let half_grid = (support_half_px as f64 / step as f64).round() as usize;
     let strength = along_line_mean(
         strength,
-        &direction,
-        &sigma_map,
+        &direction_bins,
+        &samples,
         (support_half_per_sigma / step as f64) as f32,
         half_grid,
-        min_strength,
     );
 
     ValleyStrength {
         strength,
-        sigma_px: sigma_map,
-        direction,
+        samples,
+        direction_bins,
         step,
     }
 }
@@ -682,26 +742,31 @@ impl RowMerge {
         );
     }
 
-    /// The row's strength, its best scale σ* (px), refined by a parabola through the
-    /// strengths of the best scale and its two neighbours in ln σ, and its direction. σ* is
-    /// computed only where the strength is at least `min_strength` (NaN elsewhere): only
-    /// those samples can end up in a line.
+    /// The row's strength and direction bins ([`direction_bin`]), and, for the samples whose
+    /// strength is at least `min_strength` (only those can end up in a line), appended to
+    /// `samples` with grid index `row_start + column`: the best scale σ* (px), refined by a
+    /// parabola through the strengths of the best scale and its two neighbours in ln σ, and
+    /// the direction.
     fn finish_row(
         &self,
         min_strength: f32,
+        row_start: usize,
         strength: &mut [f32],
-        sigma: &mut [f32],
-        direction: &mut [f32],
+        bins: &mut [u16],
+        samples: &mut LineSamples,
     ) {
         strength.copy_from_slice(&self.best);
-        direction.copy_from_slice(&self.direction);
-        for ((out, (&b, &k)), (&lo, &hi)) in sigma
-            .iter_mut()
-            .zip(self.best.iter().zip(&self.best_k))
+        for (bin, &t) in bins.iter_mut().zip(&self.direction) {
+            *bin = direction_bin(t);
+        }
+        for (c, ((&b, &k), (&lo, &hi))) in self
+            .best
+            .iter()
+            .zip(&self.best_k)
             .zip(self.below.iter().zip(&self.above))
+            .enumerate()
         {
             if !(b >= min_strength && b > 0.0) {
-                *out = f32::NAN;
                 continue;
             }
             let denom = lo - 2.0 * b + hi;
@@ -711,7 +776,11 @@ impl RowMerge {
             } else {
                 0.0
             };
-            *out = self.sigma_of_k[k as usize] * fast_exp(offset * self.ln_ratio);
+            samples.index.push((row_start + c) as u32);
+            samples
+                .sigma_px
+                .push(self.sigma_of_k[k as usize] * fast_exp(offset * self.ln_ratio));
+            samples.direction.push(self.direction[c]);
         }
     }
 }
@@ -1299,19 +1368,18 @@ const DIRECTION_BINS: usize = 1024;
 /// line direction, `h = max(half_px, round(half_per_sigma·σ*))` (nearest-neighbour samples,
 /// samples outside the array skipped), each sample weighted by its direction agreement
 /// `max(0, cos 2(θq − θp))`. The mean is capped at `OWN_STRENGTH_FACTOR·s(p)`, so a line does
-/// not extend past its end. It is computed only where `s ≥ min_strength`; elsewhere `s` is
-/// returned unchanged (it is below `min_strength` either way, so detection with threshold
-/// `min_strength` is unaffected).
+/// not extend past its end. It is computed only at the `samples` (where `s ≥ min_strength`,
+/// the half-length from their σ*); elsewhere `s` is returned unchanged (it is below
+/// `min_strength` either way, so detection with threshold `min_strength` is unaffected).
 ///
 /// Directions are binned ([`DIRECTION_BINS`]) so that the sample offsets of each direction
 /// and the agreement of two directions are table look-ups.
 fn along_line_mean(
     mut s: Array2<f32>,
-    direction: &Array2<f32>,
-    sigma_px: &Array2<f32>,
+    bins: &Array2<u16>,
+    samples: &LineSamples,
     half_per_sigma: f32,
     half_px: usize,
-    min_strength: f32,
 ) -> Array2<f32> {
     if half_px == 0 && half_per_sigma <= 0.0 {
         return s;
@@ -1325,15 +1393,14 @@ fn along_line_mean(
         }
     };
     let sv = s.as_slice().expect("fresh array");
-    let centres: Vec<(usize, usize)> = sv
-        .iter()
-        .zip(sigma_px)
-        .enumerate()
-        .filter(|&(_, (&own, _))| own >= min_strength && own > 0.0)
-        .map(|(i, (_, &sig))| (i, half_at(sig)))
-        .collect();
-    let h_max = centres.iter().fold(half_px, |m, &(_, h)| m.max(h));
-    let bins = direction_bins(direction);
+    let centres = || {
+        samples
+            .index
+            .iter()
+            .zip(&samples.sigma_px)
+            .map(|(&i, &sig)| (i as usize, half_at(sig)))
+    };
+    let h_max = centres().fold(half_px, |m, (_, h)| m.max(h));
     let bin_width = std::f32::consts::PI / DIRECTION_BINS as f32;
     // agreement[d] = max(0, cos 2Δθ) for a bin difference d (mod DIRECTION_BINS).
     let agreement: Vec<f32> = (0..DIRECTION_BINS)
@@ -1357,14 +1424,13 @@ fn along_line_mean(
         .iter()
         .map(|&(dr, dc)| dr * cols as isize + dc)
         .collect();
-    let bv = &bins[..];
+    let bv = bins.as_slice().expect("fresh array");
     let (rows_i, cols_i) = (rows as isize, cols as isize);
     let agree = |q: usize, bp: usize| {
         sv[q] * agreement[(bv[q] as usize + DIRECTION_BINS - bp) % DIRECTION_BINS]
     };
-    let means: Vec<f32> = centres
-        .iter()
-        .map(|&(i, h)| {
+    let means: Vec<f32> = centres()
+        .map(|(i, h)| {
             let own = sv[i];
             let (r, c) = ((i / cols) as isize, (i % cols) as isize);
             let bp = bv[i] as usize;
@@ -1409,20 +1475,18 @@ fn along_line_mean(
         })
         .collect();
     let out = s.as_slice_mut().expect("fresh array");
-    for (&(i, _), m) in centres.iter().zip(means) {
-        out[i] = m;
+    for (&i, m) in samples.index.iter().zip(means) {
+        out[i as usize] = m;
     }
     s
 }
 
-/// Line directions (radians in [0, π)) quantised to [`DIRECTION_BINS`] bins, nearest bin
-/// centre, π wrapping to bin 0 (branch-free, vectorised).
-fn direction_bins(direction: &Array2<f32>) -> Vec<u16> {
+/// A line direction (radians in [0, π)) quantised to [`DIRECTION_BINS`] bins, nearest bin
+/// centre, π wrapping to bin 0 (branch-free).
+#[inline(always)]
+fn direction_bin(theta: f32) -> u16 {
     let per_radian = DIRECTION_BINS as f32 / std::f32::consts::PI;
-    direction
-        .iter()
-        .map(|&t| (((t * per_radian + 0.5) as u32) & (DIRECTION_BINS as u32 - 1)) as u16)
-        .collect()
+    (((theta * per_radian + 0.5) as u32) & (DIRECTION_BINS as u32 - 1)) as u16
 }
 
 /// Pyramid level on which scale `sigma_px` is computed: the coarsest L with
@@ -1578,10 +1642,15 @@ fn skeleton_neighbours(
 
 /// Remove spurs: branches that run from an end point to a junction (≥ 3 neighbours) and are
 /// shorter than the local line width `1.6651·σ*` at the junction or `min_px`, whichever is
-/// larger (lengths in grid px; `sigma_px` in image px, `step_px` image px per grid px). Isolated
+/// larger (lengths in grid px; `sigma_px(p)` is σ* in image px, `step_px` image px per grid px). Isolated
 /// segments (end point to end point) are kept whole. End points are visited in
 /// raster order, so the result is deterministic.
-fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, step_px: f64, min_px: f64) {
+fn prune_spurs(
+    sk: &mut Array2<bool>,
+    sigma_px: impl Fn((usize, usize)) -> f32,
+    step_px: f64,
+    min_px: f64,
+) {
     let ends: Vec<(usize, usize)> = sk
         .indexed_iter()
         .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
@@ -1617,7 +1686,7 @@ fn prune_spurs(sk: &mut Array2<bool>, sigma_px: &Array2<f32>, step_px: f64, min_
         if j == cur && path.last() == Some(&cur) && cur != start {
             path.pop();
         }
-        let width = f64::from(sigma_px[j]) * WIDTH_PER_SIGMA / step_px;
+        let width = f64::from(sigma_px(j)) * WIDTH_PER_SIGMA / step_px;
         let limit = if width.is_finite() {
             width.max(min_px)
         } else {
@@ -1650,8 +1719,8 @@ const HOOK_TRACE_WIDTHS: f64 = 4.0;
 /// are visited in raster order (deterministic).
 fn trim_end_hooks(
     sk: &mut Array2<bool>,
-    sigma_px: &Array2<f32>,
-    direction: &Array2<f32>,
+    sigma_px: impl Fn((usize, usize)) -> f32,
+    direction: impl Fn((usize, usize)) -> f32,
     step_px: f64,
     min_px: f64,
 ) {
@@ -1664,7 +1733,7 @@ fn trim_end_hooks(
         if !sk[start] || skeleton_neighbours(sk, start.0, start.1).count() != 1 {
             continue;
         }
-        let sigma = f64::from(sigma_px[start]);
+        let sigma = f64::from(sigma_px(start));
         let limit = if sigma.is_finite() {
             (HOOK_TRACE_WIDTHS * WIDTH_PER_SIGMA * sigma / step_px).max(min_px)
         } else {
@@ -1689,7 +1758,7 @@ fn trim_end_hooks(
             continue;
         }
         let last = path[path.len() - 1];
-        let theta = f64::from(direction[last]);
+        let theta = f64::from(direction(last));
         // Line direction as (row, col): rows grow downward, θ counter-clockwise on screen.
         let (mut ur, mut uc) = (-theta.sin(), theta.cos());
         let n = path.len() as f64;
@@ -1941,15 +2010,15 @@ pub fn lines_from_strength(
     for _ in 0..PRUNE_PASSES {
         prune_spurs(
             &mut skeleton,
-            &vs.sigma_px,
+            |p| vs.sigma_px(p),
             stepf,
             SPUR_MIN_MM * grid_per_mm,
         );
     }
     trim_end_hooks(
         &mut skeleton,
-        &vs.sigma_px,
-        &vs.direction,
+        |p| vs.sigma_px(p),
+        |p| vs.direction(p),
         stepf,
         SPUR_MIN_MM * grid_per_mm,
     );
@@ -1970,8 +2039,8 @@ pub fn lines_from_strength(
         }
         let (r, c) = (i / gcols, i % gcols);
         let a = &mut acc[l as usize];
-        let sigma = f64::from(vs.sigma_px[(r, c)]);
-        let theta = f64::from(vs.direction[(r, c)]);
+        let sigma = f64::from(vs.sigma_px((r, c)));
+        let theta = f64::from(vs.direction((r, c)));
         // A digital line at angle θ has one skeleton pixel per step along its major axis.
         let w = stepf / theta.cos().abs().max(theta.sin().abs());
         a.length_px += w;
@@ -2283,10 +2352,41 @@ mod tests {
         for (a, b) in banded.strength.iter().zip(&whole.strength) {
             assert!((a - b).abs() <= 1e-4 * peak, "{a} vs {b}");
         }
-        for (a, b) in banded.direction.iter().zip(&whole.direction) {
-            let d = (a - b).abs();
-            assert!(d.min(std::f32::consts::PI - d) < 1e-3, "{a} vs {b}");
+        // The samples (where S before the along-line mean reaches min_strength) may differ
+        // only where S is within rounding of the threshold; where both have one, σ* and θ agree.
+        let (mut both, mut one) = (0usize, 0usize);
+        for r in 0..z.nrows() {
+            for c in 0..z.ncols() {
+                let (a, b) = (banded.sigma_px((r, c)), whole.sigma_px((r, c)));
+                if a.is_nan() != b.is_nan() {
+                    one += 1;
+                    continue;
+                }
+                if a.is_nan() {
+                    continue;
+                }
+                both += 1;
+                assert!((a - b).abs() <= 1e-3 * b, "sigma {a} vs {b}");
+                let (ta, tb) = (banded.direction((r, c)), whole.direction((r, c)));
+                let d = (ta - tb).abs();
+                assert!(d.min(std::f32::consts::PI - d) < 1e-3, "{ta} vs {tb}");
+            }
         }
+        assert!(
+            both > 500 && one * 1000 <= both,
+            "{both} common samples, {one} in one only"
+        );
+        let same_bins = banded
+            .direction_bins
+            .iter()
+            .zip(&whole.direction_bins)
+            .filter(|(a, b)| a == b)
+            .count();
+        assert!(
+            same_bins * 1000 >= 999 * z.len(),
+            "{same_bins} of {} bins",
+            z.len()
+        );
     }
 
     /// The vector side samples give the same bits as the scalar bilinear, including
@@ -2584,7 +2684,7 @@ mod tests {
         let sigma = Array2::from_elem((100, 100), 2.0f32);
         let direction = Array2::zeros((100, 100));
         let before = sk.iter().filter(|&&v| v).count();
-        trim_end_hooks(&mut sk, &sigma, &direction, 1.0, 10.0);
+        trim_end_hooks(&mut sk, |p| sigma[p], |p| direction[p], 1.0, 10.0);
         // The return leg goes; the line, its far end and the tip stay.
         assert_eq!(before - sk.iter().filter(|&&v| v).count(), 7);
         assert!((74..=80).all(|c| !sk[(48, c)]));
@@ -2595,7 +2695,7 @@ mod tests {
             straight[(50, c)] = true;
         }
         let copy = straight.clone();
-        trim_end_hooks(&mut straight, &sigma, &direction, 1.0, 10.0);
+        trim_end_hooks(&mut straight, |p| sigma[p], |p| direction[p], 1.0, 10.0);
         assert_eq!(straight, copy);
     }
 }
