@@ -243,6 +243,7 @@ fn diag_thresholds() {
     let highs = parse(env("HIGHS", "0.04,0.045,0.05,0.055"));
     let lows = parse(env("LOWS", "0.02,0.025,0.03"));
     let sup = support_half_px(&cfg.lines, PX_PER_MM);
+    let zones = full_image_zones(1000, 1000);
     let mut cases = Vec::new();
     // Seeds 1-10: tuning set; 11-20: held out; 101-106: clean.
     for seed in (1..=20u64).chain(101..=106) {
@@ -259,7 +260,6 @@ fn diag_thresholds() {
         };
         let phantom = render_phantom(&spec, if seed > 100 { seed - 100 } else { seed });
         let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image.clone()));
-        let zones = full_image_zones(1000, 1000);
         let h = skintex::metrics::height::pseudo_height(
             &planes,
             &zones[0],

@@ -118,16 +118,87 @@ pub fn label_components(mask: &Array2<bool>, connectivity: Connectivity) -> (Arr
 /// ```
 /// `low` and `high` are in the units of `strength`; `high < low` behaves as `high = low`. NaN
 /// strengths are below every threshold.
+///
+/// Each component of the weak set is flood-filled once ([`drain_components`]), so apart from
+/// the output only a weak-set mask and a pixel stack are held (no label plane).
 pub fn hysteresis(strength: &Array2<f32>, low: f32, high: f32) -> Array2<bool> {
-    let weak = strength.mapv(|v| v >= low);
-    let (labels, count) = label_components(&weak, Connectivity::Eight);
-    let mut strong = vec![false; count + 1];
-    for (&l, &v) in labels.iter().zip(strength) {
-        if l != 0 && v >= high {
-            strong[l as usize] = true;
+    let strength = strength.as_standard_layout();
+    let values = strength.as_slice().expect("standard layout");
+    let mut weak: Vec<bool> = values.iter().map(|&v| v >= low).collect();
+    let mut out = Array2::from_elem(strength.raw_dim(), false);
+    let region = out.as_slice_mut().expect("fresh array");
+    drain_components(&mut weak, strength.ncols(), Connectivity::Eight, |pixels| {
+        if pixels.iter().any(|&i| values[i as usize] >= high) {
+            for &i in pixels {
+                region[i as usize] = true;
+            }
         }
+    });
+    out
+}
+
+/// Visit the connected components of the `true` pixels of the row-major `mask` (`cols` pixels
+/// per row), in raster order of each component's first pixel (the numbering of
+/// [`label_components`]), clearing them from `mask`: `visit` gets the row-major indices of one
+/// component, its first pixel first. A flood fill with an explicit stack: it needs no label
+/// plane, only the stack and the component's pixel list.
+///
+/// # Panics
+/// If `mask` has more than `u32::MAX` pixels or its length is not a multiple of `cols`.
+pub fn drain_components(
+    mask: &mut [bool],
+    cols: usize,
+    connectivity: Connectivity,
+    mut visit: impl FnMut(&[u32]),
+) {
+    if mask.is_empty() {
+        return;
     }
-    labels.mapv(|l| l != 0 && strong[l as usize])
+    assert!(
+        cols > 0 && mask.len().is_multiple_of(cols),
+        "mask is not rows x {cols}"
+    );
+    assert!(u32::try_from(mask.len()).is_ok(), "mask too large");
+    let rows = mask.len() / cols;
+    let offsets: &[(isize, isize)] = match connectivity {
+        Connectivity::Four => &[(-1, 0), (0, -1), (0, 1), (1, 0)],
+        Connectivity::Eight => &[
+            (-1, -1),
+            (-1, 0),
+            (-1, 1),
+            (0, -1),
+            (0, 1),
+            (1, -1),
+            (1, 0),
+            (1, 1),
+        ],
+    };
+    let mut stack: Vec<u32> = Vec::new();
+    let mut pixels: Vec<u32> = Vec::new();
+    for seed in 0..mask.len() {
+        if !mask[seed] {
+            continue;
+        }
+        mask[seed] = false;
+        pixels.clear();
+        stack.push(seed as u32);
+        while let Some(p) = stack.pop() {
+            pixels.push(p);
+            let (r, c) = ((p as usize / cols) as isize, (p as usize % cols) as isize);
+            for &(dr, dc) in offsets {
+                let (rr, cc) = (r + dr, c + dc);
+                if rr < 0 || cc < 0 || rr as usize >= rows || cc as usize >= cols {
+                    continue;
+                }
+                let q = rr as usize * cols + cc as usize;
+                if mask[q] {
+                    mask[q] = false;
+                    stack.push(q as u32);
+                }
+            }
+        }
+        visit(&pixels);
+    }
 }
 
 #[cfg(test)]
@@ -135,6 +206,29 @@ mod tests {
     use super::*;
     use ndarray::array;
     use proptest::prelude::*;
+
+    /// The flood fill finds label_components' components, in its numbering order, and clears
+    /// the mask.
+    fn drain_matches_labels(m: &Array2<bool>, connectivity: Connectivity) {
+        let (labels, count) = label_components(m, connectivity);
+        let mut flat: Vec<bool> = m.iter().copied().collect();
+        let mut seen = 0;
+        drain_components(&mut flat, m.ncols(), connectivity, |pixels| {
+            seen += 1;
+            let first = pixels[0] as usize;
+            assert_eq!(
+                Some(&first),
+                pixels.iter().map(|&i| i as usize).min().as_ref()
+            );
+            for &i in pixels {
+                assert_eq!(labels.as_slice().unwrap()[i as usize], seen as u32);
+            }
+            let size = labels.iter().filter(|&&l| l == seen as u32).count();
+            assert_eq!(pixels.len(), size);
+        });
+        assert_eq!(seen, count);
+        assert!(flat.iter().all(|&v| !v));
+    }
 
     fn mask(rows: &[&str]) -> Array2<bool> {
         let cols = rows[0].len();
@@ -226,6 +320,7 @@ mod tests {
             let m = Array2::from_shape_fn((rows, cols), |(i, j)| bits[i * 20 + j]);
             for conn in [Connectivity::Four, Connectivity::Eight] {
                 prop_assert_eq!(label_components(&m, conn), flood_labels(&m, conn));
+                drain_matches_labels(&m, conn);
             }
         }
     }

@@ -14,6 +14,8 @@
 //! luminance, e.g. −0.1 = 10 % darker than the surround): a photographic proxy for relief, never a
 //! height in micrometres.
 
+use std::borrow::Cow;
+
 use ndarray::Array2;
 
 use crate::imgops::gaussian::gaussian_blur;
@@ -25,11 +27,11 @@ use crate::segment::Zone;
 pub const ISO_GAUSSIAN_SIGMA_PER_CUTOFF: f64 = 0.187_390_625;
 
 /// The pseudo-height map of one zone, over the zone's bounding box.
-pub struct PseudoHeight {
+pub struct PseudoHeight<'a> {
     /// z over the bounding box; 0 outside the mask.
     pub z: Array2<f32>,
-    /// Zone membership over the bounding box.
-    pub mask: Array2<bool>,
+    /// Zone membership over the bounding box (the zone's own mask, borrowed: not copied).
+    pub mask: Cow<'a, Array2<bool>>,
     /// Bounding-box origin in the image, px.
     pub x0: usize,
     pub y0: usize,
@@ -37,7 +39,7 @@ pub struct PseudoHeight {
     pub px_per_mm: f64,
 }
 
-impl PseudoHeight {
+impl PseudoHeight<'_> {
     /// Number of pixels inside the mask.
     pub fn area_px(&self) -> usize {
         self.mask.iter().filter(|&&m| m).count()
@@ -67,12 +69,12 @@ pub fn masked_local_mean(values: &Array2<f32>, mask: &Array2<bool>, sigma_px: f3
 }
 
 /// Compute the pseudo-height of `zone` with low-pass cutoff `cutoff_mm`.
-pub fn pseudo_height(
+pub fn pseudo_height<'a>(
     planes: &ColourPlanes,
-    zone: &Zone,
+    zone: &'a Zone,
     px_per_mm: f64,
     cutoff_mm: f64,
-) -> PseudoHeight {
+) -> PseudoHeight<'a> {
     let m = &zone.mask;
     let mut luminance = Array2::<f32>::zeros((m.height(), m.width()));
     for (i, mut row) in luminance.outer_iter_mut().enumerate() {
@@ -95,7 +97,7 @@ pub fn pseudo_height(
     drop(luminance);
     PseudoHeight {
         z,
-        mask: m.bits.clone(),
+        mask: Cow::Borrowed(&m.bits),
         x0: m.x0,
         y0: m.y0,
         px_per_mm,

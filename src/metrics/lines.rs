@@ -111,7 +111,7 @@ use ndarray::{Array2, ArrayView2, s};
 use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
-use crate::imgops::components::{Connectivity, hysteresis, label_components};
+use crate::imgops::components::{Connectivity, drain_components, hysteresis, label_components};
 use crate::imgops::gaussian::reflect_index;
 use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_rows};
 use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
@@ -1573,17 +1573,20 @@ fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
 /// the boxes, not of the array.
 fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
     let (rows, cols) = region.dim();
-    let (labels, count) = label_components(region, Connectivity::Eight);
-    // Bounding boxes (r0, r1, c0, c1), inclusive.
-    let mut boxes = vec![(usize::MAX, 0usize, usize::MAX, 0usize); count + 1];
-    for ((r, c), &l) in labels.indexed_iter() {
-        if l != 0 {
-            let b = &mut boxes[l as usize];
-            *b = (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c));
-        }
-    }
-    drop(labels);
-    for &(r0, r1, c0, c1) in boxes.iter().skip(1) {
+    // Bounding boxes (r0, r1, c0, c1), inclusive, of the 8-connected regions.
+    let mut boxes = Vec::new();
+    let mut unvisited = region.as_slice().expect("fresh array").to_vec();
+    drain_components(&mut unvisited, cols, Connectivity::Eight, |pixels| {
+        let b = pixels
+            .iter()
+            .fold((usize::MAX, 0usize, usize::MAX, 0usize), |b, &i| {
+                let (r, c) = (i as usize / cols, i as usize % cols);
+                (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c))
+            });
+        boxes.push(b);
+    });
+    drop(unvisited);
+    for &(r0, r1, c0, c1) in &boxes {
         let (r0, c0) = (r0.saturating_sub(1), c0.saturating_sub(1));
         let (r1, c1) = ((r1 + 1).min(rows - 1), (c1 + 1).min(cols - 1));
         if r1 < r0 + 2 || c1 < c0 + 2 {
@@ -1830,7 +1833,8 @@ fn trace_from_end(sk: &Array2<bool>, start: (usize, usize), max_steps: usize) ->
 /// point at most once and never closing a loop (deterministic: ties broken by pixel order).
 fn bridge_gaps(
     sk: &Array2<bool>,
-    labels: &Array2<u32>,
+    label_at: impl Fn((usize, usize)) -> usize,
+    n_labels: usize,
     strength: &Array2<f32>,
     max_gap_px: f64,
     min_strength: f32,
@@ -1842,13 +1846,13 @@ fn bridge_gaps(
     let ends: Vec<LineEnd> = sk
         .indexed_iter()
         .filter(|&((r, c), &on)| {
-            on && labels[(r, c)] > 0 && skeleton_neighbours(sk, r, c).count() == 1
+            on && label_at((r, c)) > 0 && skeleton_neighbours(sk, r, c).count() == 1
         })
         .filter_map(|((r, c), _)| {
             let back = trace_from_end(sk, (r, c), trace);
             let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
             let n = dr.hypot(dc);
-            (n >= 3.0).then(|| ((r, c), labels[(r, c)] as usize, (dr / n, dc / n)))
+            (n >= 3.0).then(|| ((r, c), label_at((r, c)), (dr / n, dc / n)))
         })
         .collect();
     let cos_max = 30f64.to_radians().cos();
@@ -1872,7 +1876,7 @@ fn bridge_gaps(
     }
     candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     let mut used = vec![false; ends.len()];
-    let mut parent: Vec<usize> = (0..=labels.iter().copied().max().unwrap_or(0) as usize).collect();
+    let mut parent: Vec<usize> = (0..=n_labels).collect();
     let mut out = Vec::new();
     for (d, i, j) in candidates {
         if used[i] || used[j] {
@@ -2005,7 +2009,6 @@ pub fn lines_from_strength(
     let high = params.strength_high as f32;
     let mut region = hysteresis(&vs.strength, low, high);
     fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
-    let (labels, n_labels) = label_components(&region, Connectivity::Eight);
     let mut skeleton = thin(&region);
     for _ in 0..PRUNE_PASSES {
         prune_spurs(
@@ -2024,20 +2027,35 @@ pub fn lines_from_strength(
     );
     let (grows, gcols) = skeleton.dim();
 
-    let mut acc = vec![LineAcc::default(); n_labels + 1];
-    let (label_v, skeleton_v) = (
-        labels.as_slice().expect("fresh array"),
-        skeleton.as_slice().expect("fresh array"),
-    );
-    for (i, (&l, &on)) in label_v.iter().zip(skeleton_v).enumerate() {
-        if l == 0 {
-            continue;
-        }
-        acc[l as usize].region_px += step * step;
-        if !on {
-            continue;
-        }
-        let (r, c) = (i / gcols, i % gcols);
+    // The regions are labelled 1, 2, … in raster order of their first pixel; a label is kept
+    // only for the skeleton pixels (every skeleton pixel lies in its region), as sorted
+    // (grid index, label) pairs, not as a label plane.
+    let mut acc = vec![LineAcc::default()];
+    let mut skeleton_labels: Vec<(u32, u32)> = Vec::new();
+    {
+        let skeleton_v = skeleton.as_slice().expect("fresh array");
+        let region_v = region.as_slice_mut().expect("fresh array");
+        drain_components(region_v, gcols, Connectivity::Eight, |pixels| {
+            let label = acc.len() as u32;
+            acc.push(LineAcc {
+                region_px: pixels.len() * step * step,
+                ..LineAcc::default()
+            });
+            let on_skeleton = pixels.iter().filter(|&&i| skeleton_v[i as usize]);
+            skeleton_labels.extend(on_skeleton.map(|&i| (i, label)));
+        });
+    }
+    drop(region);
+    skeleton_labels.sort_unstable();
+    let n_labels = acc.len() - 1;
+    let label_at = |(r, c): (usize, usize)| -> usize {
+        let i = (r * gcols + c) as u32;
+        skeleton_labels
+            .binary_search_by_key(&i, |&(j, _)| j)
+            .map_or(0, |k| skeleton_labels[k].1 as usize)
+    };
+    for &(i, l) in &skeleton_labels {
+        let (r, c) = (i as usize / gcols, i as usize % gcols);
         let a = &mut acc[l as usize];
         let sigma = f64::from(vs.sigma_px((r, c)));
         let theta = f64::from(vs.direction((r, c)));
@@ -2100,7 +2118,8 @@ pub fn lines_from_strength(
     // still valley-like gap (see `bridge_gaps`), and merge their accumulators.
     let bridges = bridge_gaps(
         &skeleton,
-        &labels,
+        label_at,
+        n_labels,
         &vs.strength,
         params.bridge_gap_mm * grid_per_mm,
         (params.bridge_strength_fraction * params.strength_low.min(params.strength_high)) as f32,
@@ -2439,7 +2458,7 @@ mod tests {
         width_mm: f64,
         depth: f64,
         angle_deg: f64,
-    ) -> PseudoHeight {
+    ) -> PseudoHeight<'static> {
         const TAPER_MM: f64 = 0.5;
         let s = width_mm * PX_PER_MM / 2.354_82;
         let half = 0.5 * length_mm * PX_PER_MM;
@@ -2464,11 +2483,11 @@ mod tests {
         height_from(z)
     }
 
-    fn height_from(z: Array2<f32>) -> PseudoHeight {
+    fn height_from(z: Array2<f32>) -> PseudoHeight<'static> {
         let mask = Array2::from_elem(z.raw_dim(), true);
         PseudoHeight {
             z,
-            mask,
+            mask: std::borrow::Cow::Owned(mask),
             x0: 7,
             y0: 3,
             px_per_mm: PX_PER_MM,
@@ -2569,9 +2588,9 @@ mod tests {
     fn mask_edge_is_not_a_line() {
         // A disc-shaped zone on a flat bright z with a darker outside: no line at the edge.
         let mut h = height_from(Array2::zeros((300, 300)));
-        h.mask = Array2::from_shape_fn((300, 300), |(r, c)| {
+        h.mask = std::borrow::Cow::Owned(Array2::from_shape_fn((300, 300), |(r, c)| {
             (r as f64 - 150.0).hypot(c as f64 - 150.0) < 120.0
-        });
+        }));
         h.z = Array2::from_shape_fn((300, 300), |(r, c)| if h.mask[(r, c)] { 0.0 } else { -0.3 });
         let (values, _) = measure(&h, &LinesParams::default());
         assert_eq!(value(&values, "lines_count"), Ok(0.0));

@@ -99,7 +99,8 @@ const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
 
 /// Measure every family on one zone.
 pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
-    measure_all_but_lines(input).finish(input.config)
+    measure_all_but_lines(input.planes, input.zone, input.px_per_mm, input.config)
+        .finish(input.config)
 }
 
 /// Measure every zone of one image, consuming its colour planes. Zones are measured in turn;
@@ -115,12 +116,12 @@ pub fn measure_zones(
     let mut planes = Some(planes);
     let mut out = Vec::with_capacity(zones.len());
     for (i, zone) in zones.iter().enumerate() {
-        let partial = measure_all_but_lines(&ZoneInput {
-            planes: planes.as_ref().expect("planes kept until the last zone"),
+        let partial = measure_all_but_lines(
+            planes.as_ref().expect("planes kept until the last zone"),
             zone,
             px_per_mm,
             config,
-        });
+        );
         if i + 1 == zones.len() {
             planes = None;
         }
@@ -132,25 +133,29 @@ pub fn measure_zones(
 
 /// A zone measured except for its fine lines: the other families' values and what the lines
 /// need (the pseudo-height, or why they are missing).
-struct AllButLines {
+struct AllButLines<'a> {
     roughness: Vec<MetricValue>,
     /// The pseudo-height to detect lines on, or the reason all relief values are missing.
-    lines_input: Result<PseudoHeight, String>,
+    lines_input: Result<PseudoHeight<'a>, String>,
     scars: Vec<MetricValue>,
     scar_records: Vec<ScarRecord>,
     tone: [MetricValue; 8],
 }
 
-fn measure_all_but_lines(input: &ZoneInput<'_>) -> AllButLines {
-    let config = input.config;
-    let tone = tone::measure(input.planes, input.zone, &config.tone);
-    match input.px_per_mm {
+/// The pseudo-height borrows the zone's mask, not the planes: the planes can go before the
+/// lines are measured.
+fn measure_all_but_lines<'z>(
+    planes: &ColourPlanes,
+    zone: &'z Zone,
+    px_per_mm: Option<f64>,
+    config: &Config,
+) -> AllButLines<'z> {
+    let tone = tone::measure(planes, zone, &config.tone);
+    match px_per_mm {
         Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => {
-            let height =
-                height::pseudo_height(input.planes, input.zone, px_per_mm, config.height.cutoff_mm);
+            let height = height::pseudo_height(planes, zone, px_per_mm, config.height.cutoff_mm);
             let roughness = roughness::measure(&height, &config.roughness);
-            let (scars, scar_records) =
-                scars::measure(input.planes, input.zone, &height, &config.scars);
+            let (scars, scar_records) = scars::measure(planes, zone, &height, &config.scars);
             AllButLines {
                 roughness,
                 lines_input: Ok(height),
@@ -170,7 +175,7 @@ fn measure_all_but_lines(input: &ZoneInput<'_>) -> AllButLines {
     }
 }
 
-impl AllButLines {
+impl AllButLines<'_> {
     /// No relief family can be measured, for `reason`.
     fn uncalibrated(reason: String, tone: [MetricValue; 8]) -> Self {
         AllButLines {

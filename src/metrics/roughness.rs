@@ -1453,7 +1453,7 @@ mod tests {
     fn small_and_flat_zones_are_missing() {
         let params = RoughnessParams::default();
         let height = |z: Array2<f32>| PseudoHeight {
-            mask: Array2::from_elem(z.dim(), true),
+            mask: std::borrow::Cow::Owned(Array2::from_elem(z.dim(), true)),
             z,
             x0: 0,
             y0: 0,

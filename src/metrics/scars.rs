@@ -406,7 +406,7 @@ fn box_decimate(
         for (y, mut row) in out.outer_iter_mut().enumerate() {
             luminance_row(y, row.as_slice_mut().expect("fresh standard-layout array"));
         }
-        return (out, mask.clone());
+        return (out, Array2::clone(mask));
     }
     let (hb, wb) = (h.div_ceil(f), w.div_ceil(f));
     let mut out = Array2::<f32>::zeros((hb, wb));
