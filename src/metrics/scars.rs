@@ -482,31 +482,42 @@ fn blob_candidates(
             coarser[m - 1].view()
         }
     };
-    // Response and roundness maps per scale, on each scale's level.
+    // Response and roundness maps per scale, on each scale's level. Scale k is compared with
+    // its neighbours k ± 1 only, so at most three maps are held at a time.
     struct ScaleMap {
         level: usize,
         response: Array2<f32>,
         roundness: Array2<f32>,
     }
-    let maps: Vec<ScaleMap> = sigmas
-        .iter()
-        .map(|&sigma| {
-            let level = level_of(sigma).min(n_levels - 1);
-            let sl = sigma / (1u64 << level) as f64;
-            let acc = if level == 0 { 0.0 } else { 1.0 };
-            let (response, roundness) = log_response(level_view(level), sl, acc);
-            ScaleMap {
-                level,
-                response,
-                roundness,
-            }
-        })
-        .collect();
-    drop(coarser);
+    let make_map = |sigma: f64| {
+        let level = level_of(sigma).min(n_levels - 1);
+        let sl = sigma / (1u64 << level) as f64;
+        let acc = if level == 0 { 0.0 } else { 1.0 };
+        let (response, roundness) = log_response(level_view(level), sl, acc);
+        ScaleMap {
+            level,
+            response,
+            roundness,
+        }
+    };
+    let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
 
     let min_r = params.min_response as f32;
     let mut cands = Vec::new();
-    for (k, map) in maps.iter().enumerate() {
+    for k in 0..sigmas.len() {
+        for m in k..(k + 2).min(sigmas.len()) {
+            if maps[m].is_none() {
+                maps[m] = Some(make_map(sigmas[m]));
+            }
+        }
+        if k >= 2 {
+            maps[k - 2] = None;
+        }
+        let map = maps[k].as_ref().expect("made above");
+        let (below, above) = (
+            k.checked_sub(1).and_then(|m| maps[m].as_ref()),
+            maps.get(k + 1).and_then(Option::as_ref),
+        );
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
@@ -547,10 +558,7 @@ fn blob_candidates(
                     let oj = ((bx + st / 2) / st).min(ow - 1);
                     v >= other.response[[oi, oj]]
                 };
-                if k > 0 && !beats(&maps[k - 1]) {
-                    continue;
-                }
-                if k + 1 < maps.len() && !beats(&maps[k + 1]) {
+                if below.is_some_and(|m| !beats(m)) || above.is_some_and(|m| !beats(m)) {
                     continue;
                 }
                 cands.push(Candidate {
