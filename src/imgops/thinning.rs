@@ -71,12 +71,14 @@ pub fn thin(mask: &Array2<bool>) -> Array2<bool> {
     // Zero-padded copy so that every pixel has 8 neighbours.
     let w = cols + 2;
     let mut img = vec![0u8; (rows + 2) * w];
-    let mut fg: Vec<usize> = Vec::new();
+    // Foreground indices as u32 (half the memory of usize on a large region).
+    assert!(u32::try_from(img.len()).is_ok(), "mask too large to thin");
+    let mut fg: Vec<u32> = Vec::new();
     for ((i, j), &v) in mask.indexed_iter() {
         if v {
             let k = (i + 1) * w + j + 1;
             img[k] = 1;
-            fg.push(k);
+            fg.push(k as u32);
         }
     }
     let code = |img: &[u8], k: usize| -> u8 {
@@ -89,7 +91,7 @@ pub fn thin(mask: &Array2<bool>) -> Array2<bool> {
             | (img[k - 1] * P8)
             | (img[k - w - 1] * P9)
     };
-    let mut doomed: Vec<usize> = Vec::new();
+    let mut doomed: Vec<u32> = Vec::new();
     loop {
         let mut changed = false;
         for table in &lut {
@@ -97,16 +99,16 @@ pub fn thin(mask: &Array2<bool>) -> Array2<bool> {
             doomed.extend(
                 fg.iter()
                     .copied()
-                    .filter(|&k| table[code(&img, k) as usize]),
+                    .filter(|&k| table[code(&img, k as usize) as usize]),
             );
             if doomed.is_empty() {
                 continue;
             }
             changed = true;
             for &k in &doomed {
-                img[k] = 0;
+                img[k as usize] = 0;
             }
-            fg.retain(|&k| img[k] != 0);
+            fg.retain(|&k| img[k as usize] != 0);
         }
         if !changed {
             break;

@@ -373,20 +373,21 @@ fn valley_strength_in_bands(
     let step = detection_step(sigmas_px);
     let grid_level = step.trailing_zeros() as usize;
     let (grows, gcols) = (rows.div_ceil(step), cols.div_ceil(step));
-    let edge_dist = mask_edge_distance(
-        Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]).view(),
-    );
+    // The mask on the detection grid (the mask itself when the grid is the image's).
+    let grid_mask = (step > 1)
+        .then(|| Array2::from_shape_fn((grows, gcols), |(r, c)| mask[(r * step, c * step)]));
+    let edge_dist = match &grid_mask {
+        Some(m) => mask_edge_distance(m.view()),
+        None => mask_edge_distance(mask.view()),
+    };
+    drop(grid_mask);
+    let mut edge_buf = vec![0f32; gcols];
     let mut merge = RowMerge::new(gcols, sigmas_px);
     let mut s_row = vec![0f32; gcols];
     let mut t_row = vec![0f32; gcols];
     let mut scratch = RowScratch::default();
     let mut horizontal = Vec::new();
     let inv_two_beta2 = (1.0 / (2.0 * beta * beta)) as f32;
-    let edge_row = |r: usize| {
-        edge_dist
-            .as_ref()
-            .map(|d| &d.as_slice().expect("fresh array")[r * gcols..(r + 1) * gcols])
-    };
 
     // Pyramid of z: `coarse[L − 1]` is level L ≥ 1, accumulated blur 2^L image px (1 level
     // px), sample j at 2^L·j; level 0 is z itself.
@@ -467,6 +468,12 @@ fn valley_strength_in_bands(
             .collect();
         for r in b0..b1 {
             merge.reset();
+            let edge = edge_dist.as_ref().map(|d| {
+                for (e, &v) in edge_buf.iter_mut().zip(d.row(r)) {
+                    *e = f32::from(v) / 3.0;
+                }
+                &edge_buf[..]
+            });
             let mut next_direct = strengths.iter();
             for (spec, rows) in specs.iter().zip(resampled.iter_mut()) {
                 match rows {
@@ -481,7 +488,7 @@ fn valley_strength_in_bands(
                         pool_max_row(level, *f, r, &mut s_row, &mut t_row)
                     }
                 }
-                merge.merge(spec.k, &s_row, &t_row, edge_row(r), spec.margin);
+                merge.merge(spec.k, &s_row, &t_row, edge, spec.margin);
             }
             merge.finish_row(
                 min_strength,
@@ -1504,15 +1511,16 @@ fn decimate2(src: ArrayView2<f32>) -> Array2<f32> {
     src.slice(s![..;2, ..;2]).to_owned()
 }
 
-/// Chamfer (3-4) distance in px from each pixel to the nearest pixel outside the mask, or
-/// `None` when the mask fills its bounding box (the image border is reflected, not an edge).
-fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
+/// Chamfer (3-4) distance from each pixel to the nearest pixel outside the mask, in thirds of
+/// a px (u16, saturating at 65 535: 21 845 px, far beyond any margin), or `None` when the mask
+/// fills its bounding box (the image border is reflected, not an edge).
+fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<u16>> {
     if mask.iter().all(|&m| m) {
         return None;
     }
     let (rows, cols) = mask.dim();
-    const BIG: u32 = u32::MAX / 4;
-    let mut d = Array2::<u32>::from_elem((rows, cols), BIG);
+    const BIG: u16 = u16::MAX;
+    let mut d = Array2::<u16>::from_elem((rows, cols), BIG);
     for ((r, c), &m) in mask.indexed_iter() {
         if !m {
             d[(r, c)] = 0;
@@ -1525,15 +1533,15 @@ fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
                 continue;
             }
             if c > 0 {
-                v = v.min(d[(r, c - 1)] + 3);
+                v = v.min(d[(r, c - 1)].saturating_add(3));
             }
             if r > 0 {
-                v = v.min(d[(r - 1, c)] + 3);
+                v = v.min(d[(r - 1, c)].saturating_add(3));
                 if c > 0 {
-                    v = v.min(d[(r - 1, c - 1)] + 4);
+                    v = v.min(d[(r - 1, c - 1)].saturating_add(4));
                 }
                 if c + 1 < cols {
-                    v = v.min(d[(r - 1, c + 1)] + 4);
+                    v = v.min(d[(r - 1, c + 1)].saturating_add(4));
                 }
             }
             d[(r, c)] = v;
@@ -1546,21 +1554,21 @@ fn mask_edge_distance(mask: ArrayView2<bool>) -> Option<Array2<f32>> {
                 continue;
             }
             if c + 1 < cols {
-                v = v.min(d[(r, c + 1)] + 3);
+                v = v.min(d[(r, c + 1)].saturating_add(3));
             }
             if r + 1 < rows {
-                v = v.min(d[(r + 1, c)] + 3);
+                v = v.min(d[(r + 1, c)].saturating_add(3));
                 if c + 1 < cols {
-                    v = v.min(d[(r + 1, c + 1)] + 4);
+                    v = v.min(d[(r + 1, c + 1)].saturating_add(4));
                 }
                 if c > 0 {
-                    v = v.min(d[(r + 1, c - 1)] + 4);
+                    v = v.min(d[(r + 1, c - 1)].saturating_add(4));
                 }
             }
             d[(r, c)] = v;
         }
     }
-    Some(d.mapv(|v| v as f32 / 3.0))
+    Some(d)
 }
 
 /// Fill the holes of `region` (4-connected background components that do not touch the

@@ -487,17 +487,19 @@ fn blob_candidates(
     struct ScaleMap {
         level: usize,
         response: Array2<f32>,
-        roundness: Array2<f32>,
+        /// Roundness ≥ `min_roundness`.
+        round_enough: Array2<bool>,
     }
     let make_map = |sigma: f64| {
         let level = level_of(sigma).min(n_levels - 1);
         let sl = sigma / (1u64 << level) as f64;
         let acc = if level == 0 { 0.0 } else { 1.0 };
-        let (response, roundness) = log_response(level_view(level), sl, acc);
+        let (response, round_enough) =
+            log_response(level_view(level), sl, acc, params.min_roundness as f32);
         ScaleMap {
             level,
             response,
-            roundness,
+            round_enough,
         }
     };
     let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
@@ -521,18 +523,18 @@ fn blob_candidates(
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
-        let min_round = params.min_roundness as f32;
         fn row(a: &Array2<f32>, i: usize) -> &[f32] {
             let cols = a.ncols();
             &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
         }
         for i in 1..h.saturating_sub(1) {
             let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
-            let round = row(&map.roundness, i);
+            let round = map.round_enough.row(i);
+            let round = round.as_slice().expect("fresh standard-layout array");
             for j in 1..w.saturating_sub(1) {
                 // Cheap rejections first: most pixels are below the response threshold.
                 let v = mid[j];
-                if v < min_r || round[j] < min_round {
+                if v < min_r || !round[j] {
                     continue;
                 }
                 let (by, bx) = (i * step, j * step);
@@ -673,8 +675,14 @@ fn sqrt_below(d2: f64, bound: f64) -> bool {
 /// The Hessian is [`hessian_eigenvalues`](crate::imgops::hessian::hessian_eigenvalues)'s
 /// (exact FIR blur of `residual` px, central second differences, half-sample reflection at the
 /// borders, σ_r²-normalised, eigenvalues ordered by magnitude), computed here row by row without
-/// the line orientation, which blobs do not need.
-fn log_response(level: ArrayView2<f32>, sigma: f64, acc: f64) -> (Array2<f32>, Array2<f32>) {
+/// the line orientation, which blobs do not need. The roundness is kept only as whether it
+/// reaches `min_roundness` (a byte per pixel instead of an f32).
+fn log_response(
+    level: ArrayView2<f32>,
+    sigma: f64,
+    acc: f64,
+    min_roundness: f32,
+) -> (Array2<f32>, Array2<bool>) {
     let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
     let smooth = gaussian_blur_exact(level, residual as f32);
     let norm = (residual * residual) as f32;
@@ -682,7 +690,7 @@ fn log_response(level: ArrayView2<f32>, sigma: f64, acc: f64) -> (Array2<f32>, A
     let gain = (sigma * sigma / (residual * residual)) as f32;
     let (rows, cols) = smooth.dim();
     let mut resp = Array2::<f32>::zeros((rows, cols));
-    let mut round = Array2::<f32>::zeros((rows, cols));
+    let mut round = Array2::<bool>::from_elem((rows, cols), false);
     if rows == 0 || cols == 0 {
         return (resp, round);
     }
@@ -695,21 +703,20 @@ fn log_response(level: ArrayView2<f32>, sigma: f64, acc: f64) -> (Array2<f32>, A
     for (i, (o1, o2)) in rs.chunks_mut(cols).zip(ns.chunks_mut(cols)).enumerate() {
         let up = row(reflect_index(i as isize - 1, rows));
         let down = row(reflect_index(i as isize + 1, rows));
-        blob_row(up, row(i), down, norm, gain, o1, o2);
+        blob_row(up, row(i), down, (norm, gain, min_roundness), o1, o2);
     }
     (resp, round)
 }
 
-/// Response and roundness of one row from the blurred rows above, at and below (columns
-/// reflected at the ends).
+/// Response, and whether the roundness reaches `min_roundness`, of one row from the blurred
+/// rows above, at and below (columns reflected at the ends).
 fn blob_row(
     up: &[f32],
     mid: &[f32],
     down: &[f32],
-    norm: f32,
-    gain: f32,
+    (norm, gain, min_roundness): (f32, f32, f32),
     resp: &mut [f32],
-    round: &mut [f32],
+    round: &mut [bool],
 ) {
     let n = mid.len();
     let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
@@ -723,7 +730,10 @@ fn blob_row(
     for j in 0..n {
         let jl = j.saturating_sub(1);
         let jr = (j + 1).min(n - 1);
-        (resp[j], round[j]) = at(j, jl, jr);
+        let (response, roundness) = at(j, jl, jr);
+        resp[j] = response;
+        // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
+        round[j] = roundness >= min_roundness;
     }
 }
 
