@@ -178,19 +178,172 @@ fn masked_mean<T: Copy + Into<f64>>(
     z: &ArrayView2<'_, T>,
     mask: &ArrayView2<'_, bool>,
 ) -> Result<(usize, f64, f64), Missing> {
-    let (mut n, mut sum, mut max_abs) = (0usize, 0.0f64, 0.0f64);
-    for (&v, &m) in z.iter().zip(mask.iter()) {
-        if m {
-            let v: f64 = v.into();
-            n += 1;
-            sum += v;
-            max_abs = max_abs.max(v.abs());
-        }
+    let (mut sums, mut zr, mut mr) = (MeanSums::default(), Vec::new(), Vec::new());
+    for r in 0..z.nrows() {
+        load_row(z, mask, r, &mut zr, &mut mr);
+        mean_row(&zr, &mr, &mut sums);
     }
-    if n == 0 {
+    if sums.n == 0 {
         return Err(Missing::new("empty zone"));
     }
-    Ok((n, sum / n as f64, max_abs))
+    Ok((sums.n, sums.sum / sums.n as f64, sums.max_abs))
+}
+
+/// Row `r` of `z` as f64 and of `mask`, into reused buffers (contiguous slices for the
+/// vectorised row passes, whatever the views' strides).
+fn load_row<T: Copy + Into<f64>>(
+    z: &ArrayView2<'_, T>,
+    mask: &ArrayView2<'_, bool>,
+    r: usize,
+    zr: &mut Vec<f64>,
+    mr: &mut Vec<bool>,
+) {
+    zr.clear();
+    mr.clear();
+    zr.extend(z.row(r).iter().map(|&v| v.into()));
+    mr.extend(mask.row(r).iter().copied());
+}
+
+/// Running sums of [`mean_row`].
+#[derive(Default)]
+struct MeanSums {
+    n: usize,
+    sum: f64,
+    max_abs: f64,
+}
+
+/// Running centred sums of [`moment_row`].
+struct MomentSums {
+    abs: f64,
+    s2: f64,
+    s3: f64,
+    s4: f64,
+    hi: f64,
+    lo: f64,
+}
+
+impl Default for MomentSums {
+    fn default() -> Self {
+        MomentSums {
+            abs: 0.0,
+            s2: 0.0,
+            s3: 0.0,
+            s4: 0.0,
+            hi: f64::NEG_INFINITY,
+            lo: f64::INFINITY,
+        }
+    }
+}
+
+widest_simd! {
+    /// Masked count, sum and max |v| of one row, accumulated in [`SLOPE_LANES`] lanes whose
+    /// sums are added in a fixed order (deterministic, the same bits for every vector width).
+    /// A NaN value is counted and summed but never becomes the maximum.
+    fn mean_row(z: &[f64], m: &[bool], sums: &mut MeanSums) {
+        let m = &m[..z.len()];
+        let mut sum = [0.0f64; SLOPE_LANES];
+        let mut big = [0.0f64; SLOPE_LANES];
+        let mut count = [0u32; SLOPE_LANES];
+        for (zc, mc) in z.chunks(SLOPE_LANES).zip(m.chunks(SLOPE_LANES)) {
+            for k in 0..zc.len() {
+                let (v, inside) = (zc[k], mc[k]);
+                sum[k] += if inside { v } else { 0.0 };
+                let a = v.abs();
+                big[k] = if inside && a > big[k] { a } else { big[k] };
+                count[k] += u32::from(inside);
+            }
+        }
+        sums.sum += sum.iter().sum::<f64>();
+        sums.max_abs = big.iter().fold(sums.max_abs, |m, &a| if a > m { a } else { m });
+        sums.n += count.iter().map(|&c| c as usize).sum::<usize>();
+    }
+}
+
+widest_simd! {
+    /// Masked sums of |c|, c², c³, c⁴ and the extremes of c = v − `mean` over one row, in
+    /// lanes as [`mean_row`].
+    fn moment_row(z: &[f64], m: &[bool], mean: f64, sums: &mut MomentSums) {
+        let m = &m[..z.len()];
+        let mut abs = [0.0f64; SLOPE_LANES];
+        let mut s2 = [0.0f64; SLOPE_LANES];
+        let mut s3 = [0.0f64; SLOPE_LANES];
+        let mut s4 = [0.0f64; SLOPE_LANES];
+        let mut hi = [f64::NEG_INFINITY; SLOPE_LANES];
+        let mut lo = [f64::INFINITY; SLOPE_LANES];
+        for (zc, mc) in z.chunks(SLOPE_LANES).zip(m.chunks(SLOPE_LANES)) {
+            for k in 0..zc.len() {
+                let inside = mc[k];
+                let c = zc[k] - mean;
+                let c2 = c * c;
+                abs[k] += if inside { c.abs() } else { 0.0 };
+                s2[k] += if inside { c2 } else { 0.0 };
+                s3[k] += if inside { c2 * c } else { 0.0 };
+                s4[k] += if inside { c2 * c2 } else { 0.0 };
+                hi[k] = if inside && c > hi[k] { c } else { hi[k] };
+                lo[k] = if inside && c < lo[k] { c } else { lo[k] };
+            }
+        }
+        sums.abs += abs.iter().sum::<f64>();
+        sums.s2 += s2.iter().sum::<f64>();
+        sums.s3 += s3.iter().sum::<f64>();
+        sums.s4 += s4.iter().sum::<f64>();
+        sums.hi = hi.iter().fold(sums.hi, |m, &v| if v > m { v } else { m });
+        sums.lo = lo.iter().fold(sums.lo, |m, &v| if v < m { v } else { m });
+    }
+}
+
+/// Mean, population SD and flatness of a masked height map: what the height parameters and
+/// the GLCM quantisation share.
+struct HeightStats {
+    n: usize,
+    mean: f64,
+    max_abs: f64,
+    moments: MomentSums,
+}
+
+impl HeightStats {
+    fn sq(&self) -> f64 {
+        (self.moments.s2 / self.n as f64).sqrt()
+    }
+
+    /// Sq is 0 or at most `FLAT_SQ_REL`·max|z|.
+    fn flat(&self) -> bool {
+        let sq = self.sq();
+        sq == 0.0 || sq <= FLAT_SQ_REL * self.max_abs
+    }
+}
+
+/// [`HeightStats`] and the slope sums, in two passes over the rows (mean, then moments and
+/// slopes together).
+fn height_and_slope_sums<T: Copy + Into<f64>>(
+    z: ArrayView2<'_, T>,
+    mask: ArrayView2<'_, bool>,
+    step_mm: f64,
+) -> Result<(HeightStats, SlopeSums), Missing> {
+    let (n, mean, max_abs) = masked_mean(&z, &mask)?;
+    let ny = z.nrows();
+    let (mut z0, mut m0, mut z1, mut m1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut slopes = SlopeSums::default();
+    let mut moments = MomentSums::default();
+    load_row(&z, &mask, 0, &mut z0, &mut m0);
+    for r in 0..ny {
+        moment_row(&z0, &m0, mean, &mut moments);
+        if r + 1 < ny {
+            load_row(&z, &mask, r + 1, &mut z1, &mut m1);
+            slope_sums_row_pair(&z0, &m0, &z1, &m1, step_mm, &mut slopes);
+        } else {
+            slope_sums_last_row(&z0, &m0, step_mm, &mut slopes);
+        }
+        std::mem::swap(&mut z0, &mut z1);
+        std::mem::swap(&mut m0, &mut m1);
+    }
+    let stats = HeightStats {
+        n,
+        mean,
+        max_abs,
+        moments,
+    };
+    Ok((stats, slopes))
 }
 
 /// Height parameters, Sdq and Sdr of `z` over the pixels where `mask` is true.
@@ -227,54 +380,23 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
 ) -> Result<ArealParameters, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!(step_mm > 0.0, "pixel step must be positive");
-    let ny = z.nrows();
-    let (n, mean, max_abs) = masked_mean(&z, &mask)?;
-    let (mut s1, mut s2, mut s3, mut s4) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
-    for (&v, &m) in z.iter().zip(mask.iter()) {
-        if m {
-            let c = v.into() - mean;
-            let c2 = c * c;
-            s1 += c.abs();
-            s2 += c2;
-            s3 += c2 * c;
-            s4 += c2 * c2;
-            hi = hi.max(c);
-            lo = lo.min(c);
-        }
-    }
-    let nf = n as f64;
-    let sq = (s2 / nf).sqrt();
-    let flat = sq == 0.0 || sq <= FLAT_SQ_REL * max_abs;
-    let (ssk, sku) = if flat {
+    let (stats, sums) = height_and_slope_sums(z, mask, step_mm)?;
+    Ok(areal_from_sums(&stats, sums))
+}
+
+/// [`areal_parameters`] from its sums.
+fn areal_from_sums(stats: &HeightStats, sums: SlopeSums) -> ArealParameters {
+    let m = &stats.moments;
+    let nf = stats.n as f64;
+    let sq = stats.sq();
+    let (ssk, sku) = if stats.flat() {
         (Err(Missing::new(FLAT)), Err(Missing::new(FLAT)))
     } else {
         (
-            Ok((s3 / nf) / sq.powi(3)),
-            Ok((s4 / nf) / (sq * sq * sq * sq)),
+            Ok((m.s3 / nf) / sq.powi(3)),
+            Ok((m.s4 / nf) / (sq * sq * sq * sq)),
         )
     };
-
-    // Two row buffers (this row, next row) keep the inner loops on contiguous slices.
-    let load = |r: usize, zr: &mut Vec<f64>, mr: &mut Vec<bool>| {
-        zr.clear();
-        mr.clear();
-        zr.extend(z.row(r).iter().map(|&v| v.into()));
-        mr.extend(mask.row(r).iter().copied());
-    };
-    let (mut z0, mut m0, mut z1, mut m1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut sums = SlopeSums::default();
-    load(0, &mut z0, &mut m0);
-    for r in 0..ny {
-        if r + 1 < ny {
-            load(r + 1, &mut z1, &mut m1);
-            slope_sums_row_pair(&z0, &m0, &z1, &m1, step_mm, &mut sums);
-        } else {
-            slope_sums_last_row(&z0, &m0, step_mm, &mut sums);
-        }
-        std::mem::swap(&mut z0, &mut z1);
-        std::mem::swap(&mut m0, &mut m1);
-    }
     let SlopeSums {
         sx,
         cx,
@@ -295,21 +417,21 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
     } else {
         Err(Missing::new("no 2x2 pixel cell wholly inside the zone"))
     };
-    Ok(ArealParameters {
-        sa: s1 / nf,
+    ArealParameters {
+        sa: m.abs / nf,
         sq,
         ssk,
         sku,
-        sp: hi,
-        sv: -lo,
-        sz: hi - lo,
+        sp: m.hi,
+        sv: -m.lo,
+        sz: m.hi - m.lo,
         sdq,
         sdr,
-    })
+    }
 }
 
 /// Partial sums of [`areal_parameters`]' slope terms.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct SlopeSums {
     sx: f64,
     cx: usize,
@@ -334,7 +456,7 @@ const SLOPE_LANES: usize = 8;
 fn slope_sums_last_row(z0: &[f64], m0: &[bool], step_mm: f64, sums: &mut SlopeSums) {
     for c in 0..z0.len().saturating_sub(1) {
         if m0[c] && m0[c + 1] {
-            let g = (z0[c + 1] - z0[c]) / step_mm;
+            let g = (z0[c + 1] - z0[c]) * (1.0 / step_mm);
             sums.sx += g * g;
             sums.cx += 1;
         }
@@ -362,13 +484,15 @@ widest_simd! {
         // Last column: only its y pair.
         let last = nx - 1;
         if m0[last] && m1[last] {
-            let g = (z1[last] - z0[last]) / step_mm;
+            let g = (z1[last] - z0[last]) * (1.0 / step_mm);
             sums.sy += g * g;
             sums.cy += 1;
         }
         let n = last;
         let (a0, b0, a1, b1) = (&z0[..n], &z0[1..=n], &z1[..n], &z1[1..=n]);
         let (ma0, mb0, ma1, mb1) = (&m0[..n], &m0[1..=n], &m1[..n], &m1[1..=n]);
+        // Differences times 1/h (a multiply, not four divides per cell).
+        let inv_step = 1.0 / step_mm;
         let mut sx = [0.0f64; SLOPE_LANES];
         let mut sy = [0.0f64; SLOPE_LANES];
         let mut ex = [0.0f64; SLOPE_LANES];
@@ -384,10 +508,10 @@ widest_simd! {
                 let in_x = ma0[i] && mb0[i];
                 let in_y = ma0[i] && ma1[i];
                 let in_cell = in_x && ma1[i] && mb1[i];
-                let top = (b - a) / step_mm;
-                let left = (d - a) / step_mm;
-                let bottom = (cc - d) / step_mm;
-                let right = (cc - b) / step_mm;
+                let top = (b - a) * inv_step;
+                let left = (d - a) * inv_step;
+                let bottom = (cc - d) * inv_step;
+                let right = (cc - b) * inv_step;
                 sx[k] += if in_x { top * top } else { 0.0 };
                 sy[k] += if in_y { left * left } else { 0.0 };
                 let cell = 0.25
@@ -1066,33 +1190,39 @@ pub fn glcm_quantise<T: Copy + Into<f64>>(
 ) -> Result<Array2<u16>, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!((2..=65_536).contains(&levels), "levels must be 2 ..= 65536");
-    let (n, mean, max_abs) = masked_mean(&z, &mask)?;
-    let mut ss = 0.0f64;
-    for (&v, &m) in z.iter().zip(mask.iter()) {
-        if m {
-            let c = v.into() - mean;
-            ss += c * c;
-        }
-    }
-    let sd = (ss / n as f64).sqrt();
-    if sd == 0.0 || sd <= FLAT_SQ_REL * max_abs {
+    let (stats, _) = height_and_slope_sums(z, mask, 1.0)?;
+    quantise_with(z, mask, levels, clip_sd, &stats)
+}
+
+/// [`glcm_quantise`] with the mean and SD already computed.
+fn quantise_with<T: Copy + Into<f64>>(
+    z: ArrayView2<'_, T>,
+    mask: ArrayView2<'_, bool>,
+    levels: u32,
+    clip_sd: f64,
+    stats: &HeightStats,
+) -> Result<Array2<u16>, Missing> {
+    if stats.flat() {
         return Err(Missing::new(FLAT));
     }
-    let lo = mean - clip_sd * sd;
-    let hi = mean + clip_sd * sd;
+    let sd = stats.sq();
+    let lo = stats.mean - clip_sd * sd;
+    let hi = stats.mean + clip_sd * sd;
     let l = f64::from(levels);
     let top = (levels - 1) as u16;
     let mut out = Array2::<u16>::zeros(z.dim());
-    ndarray::Zip::from(&mut out)
-        .and(&z)
-        .and(&mask)
-        .for_each(|q, &v, &m| {
+    let (mut zr, mut mr) = (Vec::new(), Vec::new());
+    for (r, mut q_row) in out.outer_iter_mut().enumerate() {
+        load_row(&z, &mask, r, &mut zr, &mut mr);
+        let q_row = q_row.as_slice_mut().expect("fresh array");
+        for ((q, &v), &m) in q_row.iter_mut().zip(&zr).zip(&mr) {
             if m {
-                let x = (v.into().clamp(lo, hi) - lo) / (hi - lo) * l;
+                let x = (v.clamp(lo, hi) - lo) / (hi - lo) * l;
                 // x ≥ 0 (or NaN → 0), so truncation is the floor.
                 *q = (x as u16).min(top);
             }
-        });
+        }
+    }
     Ok(out)
 }
 
@@ -1120,7 +1250,12 @@ pub fn measure(height: &PseudoHeight, params: &RoughnessParams) -> Vec<MetricVal
     let z = height.z.view();
     let mask = height.mask.view();
     let step_mm = 1.0 / height.px_per_mm;
-    let areal = areal_parameters(z, mask, step_mm);
+    // The mean and moments are computed once, for the height parameters and the GLCM.
+    let sums = height_and_slope_sums(z, mask, step_mm);
+    let areal = sums
+        .as_ref()
+        .map(|(stats, slopes)| areal_from_sums(stats, slopes.clone()))
+        .map_err(Clone::clone);
     let acf = autocorrelation_parameters(
         z,
         mask,
@@ -1129,7 +1264,12 @@ pub fn measure(height: &PseudoHeight, params: &RoughnessParams) -> Vec<MetricVal
         params.acf_max_lag_mm,
     );
     let distance_px = ((params.glcm_distance_mm * height.px_per_mm).round() as usize).max(1);
-    let glcm = glcm_quantise(z, mask, params.glcm_levels, params.glcm_clip_sd)
+    let glcm = sums
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|(stats, _)| {
+            quantise_with(z, mask, params.glcm_levels, params.glcm_clip_sd, stats)
+        })
         .and_then(|q| glcm_features(q.view(), mask, params.glcm_levels as usize, distance_px));
     let values = vec![
         lift(&areal, |a| Ok(a.sa)),
