@@ -85,6 +85,8 @@
 
 use ndarray::{Array2, ArrayView2, s};
 
+use crate::imgops::simd::widest_simd;
+
 use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_mean};
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
@@ -708,32 +710,54 @@ fn log_response(
     (resp, round)
 }
 
-/// Response, and whether the roundness reaches `min_roundness`, of one row from the blurred
-/// rows above, at and below (columns reflected at the ends).
-fn blob_row(
-    up: &[f32],
-    mid: &[f32],
-    down: &[f32],
-    (norm, gain, min_roundness): (f32, f32, f32),
-    resp: &mut [f32],
-    round: &mut [bool],
-) {
-    let n = mid.len();
-    let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
-    let at = |j: usize, jl: usize, jr: usize| {
-        let centre = mid[j];
-        let lxx = mid[jr] - 2.0 * centre + mid[jl];
-        let lyy = down[j] - 2.0 * centre + up[j];
-        let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
-        blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain)
-    };
-    for j in 0..n {
-        let jl = j.saturating_sub(1);
-        let jr = (j + 1).min(n - 1);
-        let (response, roundness) = at(j, jl, jr);
-        resp[j] = response;
-        // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
-        round[j] = roundness >= min_roundness;
+widest_simd! {
+    /// Response, and whether the roundness reaches `min_roundness`, of one row from the
+    /// blurred rows above, at and below (columns reflected at the ends), compiled for the
+    /// widest vector unit (only exactly rounded IEEE operations and selects: every variant
+    /// gives the same bits).
+    fn blob_row(
+        up: &[f32],
+        mid: &[f32],
+        down: &[f32],
+        params: (f32, f32, f32),
+        resp: &mut [f32],
+        round: &mut [bool],
+    ) {
+        let (norm, gain, min_roundness) = params;
+        let n = mid.len();
+        let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
+        let at = |j: usize, jl: usize, jr: usize| {
+            let centre = mid[j];
+            let lxx = mid[jr] - 2.0 * centre + mid[jl];
+            let lyy = down[j] - 2.0 * centre + up[j];
+            let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
+            let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
+            // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
+            (response, roundness >= min_roundness)
+        };
+        if n < 3 {
+            for j in 0..n {
+                (resp[j], round[j]) = at(j, j.saturating_sub(1), (j + 1).min(n - 1));
+            }
+            return;
+        }
+        (resp[0], round[0]) = at(0, 0, 1);
+        (resp[n - 1], round[n - 1]) = at(n - 1, n - 2, n - 1);
+        // Interior columns on shifted slices (left, centre, right), so the loop vectorises.
+        let m = n - 2;
+        let (ml, mc, mr) = (&mid[..m], &mid[1..=m], &mid[2..]);
+        let (ul, uc, ur) = (&up[..m], &up[1..=m], &up[2..]);
+        let (dl, dc, dr) = (&down[..m], &down[1..=m], &down[2..]);
+        let (ro, qo) = (&mut resp[1..=m], &mut round[1..=m]);
+        for j in 0..m {
+            let centre = mc[j];
+            let lxx = mr[j] - 2.0 * centre + ml[j];
+            let lyy = dc[j] - 2.0 * centre + uc[j];
+            let lxy = 0.25 * (dr[j] - dl[j] - ur[j] + ul[j]);
+            let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
+            ro[j] = response;
+            qo[j] = roundness >= min_roundness;
+        }
     }
 }
 
@@ -746,16 +770,12 @@ fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
     let half_diff = 0.5 * (a - c);
     let root = (half_diff * half_diff + b * b).sqrt();
     let (plus, minus) = (mean + root, mean - root);
-    let (small, big) = if mean >= 0.0 {
-        (minus, plus)
-    } else {
-        (plus, minus)
-    };
-    let roundness = if small > 0.0 && big > 0.0 {
-        small / big
-    } else {
-        0.0
-    };
+    let dark = mean >= 0.0;
+    let small = if dark { minus } else { plus };
+    let big = if dark { plus } else { minus };
+    // The ratio is computed everywhere and selected (branch-free).
+    let ratio = small / big;
+    let roundness = if small > 0.0 && big > 0.0 { ratio } else { 0.0 };
     (gain * (small + big), roundness)
 }
 
