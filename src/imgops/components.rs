@@ -16,6 +16,21 @@ pub enum Connectivity {
     Eight,
 }
 
+/// The 4 edge-neighbour offsets (row, col), in raster order.
+pub const NEIGHBOURS_4: [(isize, isize); 4] = [(-1, 0), (0, -1), (0, 1), (1, 0)];
+
+/// The 8 neighbour offsets (row, col), in raster order.
+pub const NEIGHBOURS_8: [(isize, isize); 8] = [
+    (-1, -1),
+    (-1, 0),
+    (-1, 1),
+    (0, -1),
+    (0, 1),
+    (1, -1),
+    (1, 0),
+    (1, 1),
+];
+
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
         let p = parent[x as usize];
@@ -161,17 +176,8 @@ pub fn drain_components(
     assert!(u32::try_from(mask.len()).is_ok(), "mask too large");
     let rows = mask.len() / cols;
     let offsets: &[(isize, isize)] = match connectivity {
-        Connectivity::Four => &[(-1, 0), (0, -1), (0, 1), (1, 0)],
-        Connectivity::Eight => &[
-            (-1, -1),
-            (-1, 0),
-            (-1, 1),
-            (0, -1),
-            (0, 1),
-            (1, -1),
-            (1, 0),
-            (1, 1),
-        ],
+        Connectivity::Four => &NEIGHBOURS_4,
+        Connectivity::Eight => &NEIGHBOURS_8,
     };
     let mut stack: Vec<u32> = Vec::new();
     let mut pixels: Vec<u32> = Vec::new();

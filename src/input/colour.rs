@@ -103,41 +103,11 @@ impl ColourPlanes {
         );
         let start = y * self.width + x0;
         match &self.samples {
-            Samples::Srgb8 { raw, channels: 3 } => {
-                let lut = lut8();
-                for (i, p) in raw[3 * start..3 * (start + cols)]
-                    .chunks_exact(3)
-                    .enumerate()
-                {
-                    f(
-                        i,
-                        [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]],
-                    );
-                }
+            Samples::Srgb8 { raw, channels } => {
+                for_each_encoded(raw, *channels, start, cols, lut8(), &mut f);
             }
-            Samples::Srgb8 { raw, .. } => {
-                let lut = lut8();
-                for (i, &v) in raw[start..start + cols].iter().enumerate() {
-                    f(i, [lut[v as usize]; 3]);
-                }
-            }
-            Samples::Srgb16 { raw, channels: 3 } => {
-                let lut = lut16();
-                for (i, p) in raw[3 * start..3 * (start + cols)]
-                    .chunks_exact(3)
-                    .enumerate()
-                {
-                    f(
-                        i,
-                        [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]],
-                    );
-                }
-            }
-            Samples::Srgb16 { raw, .. } => {
-                let lut = lut16();
-                for (i, &v) in raw[start..start + cols].iter().enumerate() {
-                    f(i, [lut[v as usize]; 3]);
-                }
+            Samples::Srgb16 { raw, channels } => {
+                for_each_encoded(raw, *channels, start, cols, lut16(), &mut f);
             }
             Samples::Linear(raw) => {
                 for (i, p) in raw[3 * start..3 * (start + cols)]
@@ -235,6 +205,29 @@ impl ColourPlanes {
             );
         }
         [l, a, b]
+    }
+}
+
+/// Call `f(i, [r, g, b])` with the linear values, by the table `lut`, of the `cols` pixels from
+/// pixel `start` of sRGB-encoded samples `raw` (`channels` = 1 grey, or 3).
+#[inline(always)]
+fn for_each_encoded<T: Copy + Into<usize>>(
+    raw: &[T],
+    channels: usize,
+    start: usize,
+    cols: usize,
+    lut: &[f32],
+    f: &mut impl FnMut(usize, [f32; 3]),
+) {
+    if channels == 3 {
+        let pixels = raw[3 * start..3 * (start + cols)].chunks_exact(3);
+        for (i, p) in pixels.enumerate() {
+            f(i, [lut[p[0].into()], lut[p[1].into()], lut[p[2].into()]]);
+        }
+    } else {
+        for (i, &v) in raw[start..start + cols].iter().enumerate() {
+            f(i, [lut[v.into()]; 3]);
+        }
     }
 }
 

@@ -60,13 +60,16 @@
 //! strength. Every row of the detection grid merges all scales in ascending σ into a row-sized
 //! running maximum, so no per-scale plane is kept at the detection resolution. The scales computed
 //! on the detection grid are blurred band by band (`BAND_ROWS` = 128 rows plus a halo covering the
-//! Hessian and the side samples; exactly the rows of the whole blur), the coarser ones on their own
-//! small levels; side-sample coordinates are relative to the band (the results agree with a single
-//! band to f32 rounding). The along-line mean quantises directions to `DIRECTION_BINS` = 1024 bins
-//! so sample offsets and direction agreements are table look-ups. Memory: the detection-grid
-//! strength S (f32) and direction bin (u16), σ* and θ only for the samples where a line can be
-//! (S ≥ `strength_low`, a few per cent of the grid; [`LineSamples`]), plus the pyramid and one
-//! band per scale.
+//! Hessian and the side samples; exactly the rows of the whole blur); the coarser ones too, on
+//! their own small levels, a band of level rows at a time as the upsampling asks for them
+//! (`LevelRows`). Side-sample coordinates are relative to the band (the results agree with a
+//! single band to f32 rounding). The along-line mean quantises directions to `DIRECTION_BINS` =
+//! 1024 bins so sample offsets and direction agreements are table look-ups. Memory: the
+//! detection-grid strength S (f32) and direction bin (u16); σ* and θ only for the samples where
+//! a line can be (S ≥ `strength_low`, 5-12 % of the grid on phantoms and the demo photos;
+//! [`LineSamples`]); a skeleton pixel outside them (in a filled hole) takes its bin's centre
+//! direction and no σ*. Regions are flood-filled one at a time (hysteresis, hole filling,
+//! labels), so no label plane is held; a region's label is kept only at its skeleton pixels.
 //!
 //! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
 //! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
@@ -111,7 +114,9 @@ use ndarray::{Array2, ArrayView2, s};
 use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
 use crate::config::LinesParams;
-use crate::imgops::components::{Connectivity, drain_components, hysteresis, label_components};
+use crate::imgops::components::{
+    Connectivity, NEIGHBOURS_8, drain_components, hysteresis, label_components,
+};
 use crate::imgops::gaussian::reflect_index;
 use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_rows};
 use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
@@ -1621,18 +1626,6 @@ fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
     }
 }
 
-/// The 8 neighbour offsets (row, col).
-const NEIGHBOURS: [(isize, isize); 8] = [
-    (-1, -1),
-    (-1, 0),
-    (-1, 1),
-    (0, -1),
-    (0, 1),
-    (1, -1),
-    (1, 0),
-    (1, 1),
-];
-
 /// Skeleton neighbours of (r, c).
 fn skeleton_neighbours(
     sk: &Array2<bool>,
@@ -1640,7 +1633,7 @@ fn skeleton_neighbours(
     c: usize,
 ) -> impl Iterator<Item = (usize, usize)> + '_ {
     let (rows, cols) = sk.dim();
-    NEIGHBOURS.iter().filter_map(move |&(dr, dc)| {
+    NEIGHBOURS_8.iter().filter_map(move |&(dr, dc)| {
         let (rr, cc) = (r as isize + dr, c as isize + dc);
         (rr >= 0
             && cc >= 0

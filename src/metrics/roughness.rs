@@ -1189,7 +1189,6 @@ pub fn glcm_quantise<T: Copy + Into<f64>>(
     clip_sd: f64,
 ) -> Result<Array2<u16>, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
-    assert!((2..=65_536).contains(&levels), "levels must be 2 ..= 65536");
     let (stats, _) = height_and_slope_sums(z, mask, 1.0)?;
     quantise_with(z, mask, levels, clip_sd, &stats)
 }
@@ -1202,6 +1201,7 @@ fn quantise_with<T: Copy + Into<f64>>(
     clip_sd: f64,
     stats: &HeightStats,
 ) -> Result<Array2<u16>, Missing> {
+    assert!((2..=65_536).contains(&levels), "levels must be 2 ..= 65536");
     if stats.flat() {
         return Err(Missing::new(FLAT));
     }
