@@ -118,7 +118,7 @@ use crate::imgops::components::{
     Connectivity, NEIGHBOURS_8, drain_components, hysteresis, label_components,
 };
 use crate::imgops::gaussian::reflect_index;
-use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_rows};
+use crate::imgops::gaussian::{gaussian_blur_exact_decimated, gaussian_blur_exact_rows};
 use crate::imgops::simd::{fast_atan2, fast_exp, widest_simd};
 use crate::imgops::thinning::thin;
 
@@ -400,10 +400,8 @@ fn valley_strength_in_bands(
     let mut coarse: Vec<Array2<f32>> = Vec::new();
     while coarse.len() < levels.iter().copied().max().unwrap_or(0) {
         let next = match coarse.last() {
-            None => decimate2(gaussian_blur_exact(z, 2.0).view()),
-            Some(prev_level) => {
-                decimate2(gaussian_blur_exact(prev_level.view(), 3f32.sqrt()).view())
-            }
+            None => gaussian_blur_exact_decimated(z, 2.0),
+            Some(prev_level) => gaussian_blur_exact_decimated(prev_level.view(), 3f32.sqrt()),
         };
         coarse.push(next);
     }
@@ -1511,11 +1509,6 @@ fn decimation_level(sigma_px: f64) -> usize {
     level
 }
 
-/// Every second sample in both directions (the input is already blurred).
-fn decimate2(src: ArrayView2<f32>) -> Array2<f32> {
-    src.slice(s![..;2, ..;2]).to_owned()
-}
-
 /// Chamfer (3-4) distance from each pixel to the nearest pixel outside the mask, in thirds of
 /// a px (u16, saturating at 65 535: 21 845 px, far beyond any margin), or `None` when the mask
 /// fills its bounding box (the image border is reflected, not an edge).
@@ -2288,6 +2281,7 @@ mod tests {
     /// S = λ2·exp(−(λ1/λ2)²/(2β²))·Q with 0 < Q ≤ 1.
     #[test]
     fn fused_scale_pass_matches_the_reference_hessian() {
+        use crate::imgops::gaussian::gaussian_blur_exact;
         use crate::imgops::hessian::hessian_eigen_of_blurred;
         let (rows, cols) = (40, 53);
         let raw = Array2::from_shape_fn((rows, cols), |(r, c)| {
