@@ -297,7 +297,11 @@ pub fn gaussian_blur_exact_decimated(src: ArrayView2<f32>, sigma_px: f32) -> Arr
         even.extend(buf.iter().step_by(2));
         odd.extend(buf.iter().skip(1).step_by(2));
         let tap = |offset: usize| {
-            let phase = if offset.is_multiple_of(2) { &even } else { &odd };
+            let phase = if offset.is_multiple_of(2) {
+                &even
+            } else {
+                &odd
+            };
             &phase[offset / 2..offset / 2 + out_cols]
         };
         for (o, &b) in out.iter_mut().zip(tap(r)) {

@@ -90,7 +90,9 @@ use crate::imgops::simd::widest_simd;
 use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_mean};
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
-use crate::imgops::gaussian::{gaussian_blur, gaussian_blur_exact, reflect_index};
+use crate::imgops::gaussian::{
+    gaussian_blur, gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index,
+};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -449,12 +451,12 @@ fn box_decimate(
     (out, out_mask)
 }
 
-/// Blur to an accumulated σ of 1 px of the next level and keep every second sample.
+/// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
+/// FIR, which [`gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
 fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
     let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
-    let blurred = gaussian_blur(src, sigma);
-    blurred.slice(s![..;2, ..;2]).to_owned()
+    gaussian_blur_exact_decimated(src, sigma)
 }
 
 /// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
