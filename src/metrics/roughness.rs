@@ -313,12 +313,12 @@ impl HeightStats {
     }
 }
 
-/// [`HeightStats`] and the slope sums, in two passes over the rows (mean, then moments and
-/// slopes together).
+/// [`HeightStats`] and, with a pixel step (mm), the slope sums, in two passes over the rows
+/// (mean, then moments and slopes together).
 fn height_and_slope_sums<T: Copy + Into<f64>>(
     z: ArrayView2<'_, T>,
     mask: ArrayView2<'_, bool>,
-    step_mm: f64,
+    step_mm: Option<f64>,
 ) -> Result<(HeightStats, SlopeSums), Missing> {
     let (n, mean, max_abs) = masked_mean(&z, &mask)?;
     let ny = z.nrows();
@@ -330,9 +330,13 @@ fn height_and_slope_sums<T: Copy + Into<f64>>(
         moment_row(&z0, &m0, mean, &mut moments);
         if r + 1 < ny {
             load_row(&z, &mask, r + 1, &mut z1, &mut m1);
-            slope_sums_row_pair(&z0, &m0, &z1, &m1, step_mm, &mut slopes);
-        } else {
-            slope_sums_last_row(&z0, &m0, step_mm, &mut slopes);
+        }
+        match step_mm {
+            Some(step) if r + 1 < ny => {
+                slope_sums_row_pair(&z0, &m0, &z1, &m1, step, &mut slopes);
+            }
+            Some(step) => slope_sums_last_row(&z0, &m0, step, &mut slopes),
+            None => {}
         }
         std::mem::swap(&mut z0, &mut z1);
         std::mem::swap(&mut m0, &mut m1);
@@ -380,7 +384,7 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
 ) -> Result<ArealParameters, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!(step_mm > 0.0, "pixel step must be positive");
-    let (stats, sums) = height_and_slope_sums(z, mask, step_mm)?;
+    let (stats, sums) = height_and_slope_sums(z, mask, Some(step_mm))?;
     Ok(areal_from_sums(&stats, sums))
 }
 
@@ -1189,7 +1193,7 @@ pub fn glcm_quantise<T: Copy + Into<f64>>(
     clip_sd: f64,
 ) -> Result<Array2<u16>, Missing> {
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
-    let (stats, _) = height_and_slope_sums(z, mask, 1.0)?;
+    let (stats, _) = height_and_slope_sums(z, mask, None)?;
     quantise_with(z, mask, levels, clip_sd, &stats)
 }
 
@@ -1251,7 +1255,7 @@ pub fn measure(height: &PseudoHeight, params: &RoughnessParams) -> Vec<MetricVal
     let mask = height.mask.view();
     let step_mm = 1.0 / height.px_per_mm;
     // The mean and moments are computed once, for the height parameters and the GLCM.
-    let sums = height_and_slope_sums(z, mask, step_mm);
+    let sums = height_and_slope_sums(z, mask, Some(step_mm));
     let areal = sums
         .as_ref()
         .map(|(stats, slopes)| areal_from_sums(stats, slopes.clone()))
