@@ -176,21 +176,28 @@ where
     }
 }
 
+/// The symmetric FIR every exact blur pass uses: `out = k0·tap(0) + Σ_{d=1..r} k_d·(tap(−d) +
+/// tap(d))`, elementwise, in this order (so every caller gets the same bits for the same
+/// inputs); `tap(t)` is the input slice at offset t (a shifted row, or the row t away).
+#[inline(always)]
+fn symmetric_fir<'a>(half: &[f32], tap: impl Fn(isize) -> &'a [f32], out: &mut [f32]) {
+    for (o, &c) in out.iter_mut().zip(tap(0)) {
+        *o = half[0] * c;
+    }
+    for (d, &k) in half.iter().enumerate().skip(1) {
+        let d = d as isize;
+        for ((o, &a), &b) in out.iter_mut().zip(tap(-d)).zip(tap(d)) {
+            *o += k * (a + b);
+        }
+    }
+}
+
 /// `out[j] = k0·buf[j+r] + Σ_{d=1..r} k_d·(buf[j+r−d] + buf[j+r+d])`, `buf.len() = out.len() + 2r`.
 fn fir_slice(buf: &[f32], half: &[f32], out: &mut [f32]) {
     let r = half.len() - 1;
     let n = out.len();
     debug_assert_eq!(buf.len(), n + 2 * r);
-    for (o, &b) in out.iter_mut().zip(&buf[r..r + n]) {
-        *o = half[0] * b;
-    }
-    for (d, &k) in half.iter().enumerate().skip(1) {
-        let left = &buf[r - d..r - d + n];
-        let right = &buf[r + d..r + d + n];
-        for ((o, &a), &b) in out.iter_mut().zip(left).zip(right) {
-            *o += k * (a + b);
-        }
-    }
+    symmetric_fir(half, |t| &buf[(r as isize + t) as usize..][..n], out);
 }
 
 /// Copy `src` samples `start..start+out.len()` (with reflection into `0..src.len()`) into `out`.
@@ -256,16 +263,7 @@ fn exact_fir_rows(
     let out = &mut out[..rows.len() * cols];
     for_rows(out, cols, par, |_: &mut (), i, out_row| {
         let i = (rows.start + i) as isize;
-        for (o, &c) in out_row.iter_mut().zip(h(i)) {
-            *o = half[0] * c;
-        }
-        for (d, &k) in half.iter().enumerate().skip(1) {
-            let up = h(i - d as isize);
-            let down = h(i + d as isize);
-            for ((o, &a), &b) in out_row.iter_mut().zip(up).zip(down) {
-                *o += k * (a + b);
-            }
-        }
+        symmetric_fir(&half, |t| h(i + t), out_row);
     });
 }
 
@@ -296,7 +294,8 @@ pub fn gaussian_blur_exact_decimated(src: ArrayView2<f32>, sigma_px: f32) -> Arr
         odd.clear();
         even.extend(buf.iter().step_by(2));
         odd.extend(buf.iter().skip(1).step_by(2));
-        let tap = |offset: usize| {
+        let tap = |t: isize| {
+            let offset = (r as isize + t) as usize;
             let phase = if offset.is_multiple_of(2) {
                 &even
             } else {
@@ -304,14 +303,7 @@ pub fn gaussian_blur_exact_decimated(src: ArrayView2<f32>, sigma_px: f32) -> Arr
             };
             &phase[offset / 2..offset / 2 + out_cols]
         };
-        for (o, &b) in out.iter_mut().zip(tap(r)) {
-            *o = half[0] * b;
-        }
-        for (d, &k) in half.iter().enumerate().skip(1) {
-            for ((o, &a), &b) in out.iter_mut().zip(tap(r - d)).zip(tap(r + d)) {
-                *o += k * (a + b);
-            }
-        }
+        symmetric_fir(&half, tap, out);
     }
     let h = |i: isize| {
         let k = reflect_index(i, n);
@@ -320,18 +312,7 @@ pub fn gaussian_blur_exact_decimated(src: ArrayView2<f32>, sigma_px: f32) -> Arr
     let mut out = vec![0f32; out_rows * out_cols];
     for (i, out_row) in out.chunks_mut(out_cols).enumerate() {
         let i = 2 * i as isize;
-        for (o, &c) in out_row.iter_mut().zip(h(i)) {
-            *o = half[0] * c;
-        }
-        for (d, &k) in half.iter().enumerate().skip(1) {
-            for ((o, &a), &b) in out_row
-                .iter_mut()
-                .zip(h(i - d as isize))
-                .zip(h(i + d as isize))
-            {
-                *o += k * (a + b);
-            }
-        }
+        symmetric_fir(&half, |t| h(i + t), out_row);
     }
     Array2::from_shape_vec((out_rows, out_cols), out).expect("shape matches buffer")
 }
@@ -537,15 +518,11 @@ fn pyramid(src: ArrayView2<f32>, sigma_px: f32, levels: u32, par: bool) -> Array
     for_rows(&mut fin, f_cols, par, |_: &mut (), j, out| {
         // Output row j (level index j − 2) needs stored rows j .. j + 2r.
         let c = j + fin_radius;
-        let row = |k: usize| &fh[k * f_cols..(k + 1) * f_cols];
-        for (o, &x) in out.iter_mut().zip(row(c)) {
-            *o = fin_half[0] * x;
-        }
-        for (d, &w) in fin_half.iter().enumerate().skip(1) {
-            for ((o, &x), &y) in out.iter_mut().zip(row(c - d)).zip(row(c + d)) {
-                *o += w * (x + y);
-            }
-        }
+        let row = |t: isize| {
+            let k = (c as isize + t) as usize;
+            &fh[k * f_cols..(k + 1) * f_cols]
+        };
+        symmetric_fir(&fin_half, row, out);
     });
 
     // Cubic convolution upsampling by 2^L (Keys 1981, a = −1/2): level-0 x maps to level-L
@@ -594,8 +571,8 @@ fn pyramid(src: ArrayView2<f32>, sigma_px: f32, levels: u32, par: bool) -> Array
 mod tests {
     use super::*;
 
-    /// Band by band, the exact blur gives the rows of the whole blur bit for bit, including
-    /// bands at both borders and a kernel longer than the image (multiple reflections).
+    /// The decimated exact blur is every second sample of the exact blur, bit for bit, for odd
+    /// and even sizes, single rows or columns and a kernel longer than the image.
     #[test]
     fn decimated_exact_blur_equals_every_second_sample_of_the_blur() {
         for (rows, cols) in [(37, 29), (36, 40), (1, 7), (9, 1), (2, 2)] {
@@ -614,6 +591,8 @@ mod tests {
         }
     }
 
+    /// Band by band, the exact blur gives the rows of the whole blur bit for bit, including
+    /// bands at both borders and a kernel longer than the image (multiple reflections).
     #[test]
     fn exact_blur_by_rows_equals_the_whole_blur() {
         let img = Array2::from_shape_fn((37, 29), |(r, c)| ((r * 131 + c * 71) % 97) as f32 / 97.0);
