@@ -385,11 +385,11 @@ pub fn areal_parameters<T: Copy + Into<f64>>(
     assert_eq!(z.dim(), mask.dim(), "height map and mask differ in shape");
     assert!(step_mm > 0.0, "pixel step must be positive");
     let (stats, sums) = height_and_slope_sums(z, mask, Some(step_mm))?;
-    Ok(areal_from_sums(&stats, sums))
+    Ok(areal_from_sums(&stats, &sums))
 }
 
 /// [`areal_parameters`] from its sums.
-fn areal_from_sums(stats: &HeightStats, sums: SlopeSums) -> ArealParameters {
+fn areal_from_sums(stats: &HeightStats, sums: &SlopeSums) -> ArealParameters {
     let m = &stats.moments;
     let nf = stats.n as f64;
     let sq = stats.sq();
@@ -401,7 +401,7 @@ fn areal_from_sums(stats: &HeightStats, sums: SlopeSums) -> ArealParameters {
             Ok((m.s4 / nf) / (sq * sq * sq * sq)),
         )
     };
-    let SlopeSums {
+    let &SlopeSums {
         sx,
         cx,
         sy,
@@ -435,7 +435,7 @@ fn areal_from_sums(stats: &HeightStats, sums: SlopeSums) -> ArealParameters {
 }
 
 /// Partial sums of [`areal_parameters`]' slope terms.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct SlopeSums {
     sx: f64,
     cx: usize,
@@ -949,15 +949,8 @@ pub fn autocorrelation_parameters<T: Copy + Into<f64>>(
     // Flatness from the data: the FFT leaves a rounding residue (~1e−16 of the packed energy)
     // at zero lag even for a constant map. The densest window of a non-empty mask holds at
     // least one mask pixel.
-    let (n, mean, max_abs) = masked_mean(&zw, &mw)?;
-    let ss: f64 = zw
-        .iter()
-        .zip(mw.iter())
-        .filter(|&(_, &m)| m)
-        .map(|(&v, _)| (v.into() - mean).powi(2))
-        .sum();
-    let sq = (ss / n as f64).sqrt();
-    if sq == 0.0 || sq <= FLAT_SQ_REL * max_abs {
+    let (stats, _) = height_and_slope_sums(zw, mw, None)?;
+    if stats.flat() {
         return Err(Missing::new(FLAT));
     }
     let max_lag_px = ((max_lag_mm / step_mm).round() as usize).max(1);
@@ -1258,7 +1251,7 @@ pub fn measure(height: &PseudoHeight, params: &RoughnessParams) -> Vec<MetricVal
     let sums = height_and_slope_sums(z, mask, Some(step_mm));
     let areal = sums
         .as_ref()
-        .map(|(stats, slopes)| areal_from_sums(stats, slopes.clone()))
+        .map(|(stats, slopes)| areal_from_sums(stats, slopes))
         .map_err(Clone::clone);
     let acf = autocorrelation_parameters(
         z,
