@@ -312,16 +312,6 @@ impl LineSamples {
             .ok()
             .and_then(|i| self.index.binary_search(&i).ok())
     }
-
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    /// True when no sample can belong to a line.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
 }
 
 /// Spacing (image px, a power of 2) of the grid on which lines are detected: the coarsest

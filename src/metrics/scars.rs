@@ -725,26 +725,25 @@ widest_simd! {
         resp: &mut [f32],
         round: &mut [bool],
     ) {
-        let (norm, gain, min_roundness) = params;
         let n = mid.len();
         let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
-        let at = |j: usize, jl: usize, jr: usize| {
-            let centre = mid[j];
-            let lxx = mid[jr] - 2.0 * centre + mid[jl];
-            let lyy = down[j] - 2.0 * centre + up[j];
-            let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
-            let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
-            // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
-            (response, roundness >= min_roundness)
+        // Column j with its left and right neighbours jl, jr (reflected at the ends).
+        let edge = |j: usize, jl: usize, jr: usize| {
+            blob_at(
+                [up[jl], up[j], up[jr]],
+                [mid[jl], mid[j], mid[jr]],
+                [down[jl], down[j], down[jr]],
+                params,
+            )
         };
         if n < 3 {
             for j in 0..n {
-                (resp[j], round[j]) = at(j, j.saturating_sub(1), (j + 1).min(n - 1));
+                (resp[j], round[j]) = edge(j, j.saturating_sub(1), (j + 1).min(n - 1));
             }
             return;
         }
-        (resp[0], round[0]) = at(0, 0, 1);
-        (resp[n - 1], round[n - 1]) = at(n - 1, n - 2, n - 1);
+        (resp[0], round[0]) = edge(0, 0, 1);
+        (resp[n - 1], round[n - 1]) = edge(n - 1, n - 2, n - 1);
         // Interior columns on shifted slices (left, centre, right), so the loop vectorises.
         let m = n - 2;
         let (ml, mc, mr) = (&mid[..m], &mid[1..=m], &mid[2..]);
@@ -752,15 +751,29 @@ widest_simd! {
         let (dl, dc, dr) = (&down[..m], &down[1..=m], &down[2..]);
         let (ro, qo) = (&mut resp[1..=m], &mut round[1..=m]);
         for j in 0..m {
-            let centre = mc[j];
-            let lxx = mr[j] - 2.0 * centre + ml[j];
-            let lyy = dc[j] - 2.0 * centre + uc[j];
-            let lxy = 0.25 * (dr[j] - dl[j] - ur[j] + ul[j]);
-            let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
-            ro[j] = response;
-            qo[j] = roundness >= min_roundness;
+            (ro[j], qo[j]) = blob_at(
+                [ul[j], uc[j], ur[j]],
+                [ml[j], mc[j], mr[j]],
+                [dl[j], dc[j], dr[j]],
+                params,
+            );
         }
     }
+}
+
+/// Response, and whether the roundness reaches `min_roundness`, at the centre of a 3×3
+/// neighbourhood (rows above, at and below; columns left, centre, right) with `params` =
+/// (norm, gain, min_roundness).
+#[inline(always)]
+fn blob_at(up: [f32; 3], mid: [f32; 3], down: [f32; 3], params: (f32, f32, f32)) -> (f32, bool) {
+    let (norm, gain, min_roundness) = params;
+    let centre = mid[1];
+    let lxx = mid[2] - 2.0 * centre + mid[0];
+    let lyy = down[1] - 2.0 * centre + up[1];
+    let lxy = 0.25 * (down[2] - down[0] - up[2] + up[0]);
+    let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
+    // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
+    (response, roundness >= min_roundness)
 }
 
 /// `(gain·(λ1 + λ2), roundness)` of the symmetric 2×2 matrix [[a, b], [b, c]], λ ordered by
