@@ -208,6 +208,34 @@ impl ColourPlanes {
     }
 }
 
+/// CIE L*, a*, b* of pixels given by their linear R, G, B (`r`, `g`, `b` of one length; the
+/// outputs at least as long), by the kernel of [`ColourPlanes::lab_row`]: the same bits as
+/// `lab_row` for the same pixels. For callers that need the linear values of a row too, so
+/// the row is decoded once.
+pub fn lab_of_linear(
+    r: &[f32],
+    g: &[f32],
+    b: &[f32],
+    l: &mut [f32],
+    a: &mut [f32],
+    bo: &mut [f32],
+) {
+    let n = r.len();
+    let chunks = r
+        .chunks(BLOCK_PX)
+        .zip(g[..n].chunks(BLOCK_PX))
+        .zip(b[..n].chunks(BLOCK_PX))
+        .zip(l[..n].chunks_mut(BLOCK_PX))
+        .zip(
+            a[..n]
+                .chunks_mut(BLOCK_PX)
+                .zip(bo[..n].chunks_mut(BLOCK_PX)),
+        );
+    for ((((r, g), b), l), (a, bo)) in chunks {
+        lab_block(r, g, b, l, a, bo);
+    }
+}
+
 /// Call `f(i, [r, g, b])` with the linear values, by the table `lut`, of the `cols` pixels from
 /// pixel `start` of sRGB-encoded samples `raw` (`channels` = 1 grey, or 3).
 #[inline(always)]

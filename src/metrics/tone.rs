@@ -22,7 +22,7 @@
 
 use super::{ColumnSpec, MetricValue, Missing, finite_or};
 use crate::config::ToneParams;
-use crate::input::colour::ColourPlanes;
+use crate::input::colour::{ColourPlanes, lab_of_linear};
 use crate::segment::Zone;
 
 /// The columns of the tone family, in output order.
@@ -116,8 +116,9 @@ fn masked_row_sums(values: &[f32], inside: &[bool]) -> (f64, f64) {
 
 /// Measure the tone family on one zone; values align with [`COLUMNS`].
 ///
-/// One pass over the zone's bounding box, row by row: L*a*b* is computed for the row segment
-/// only ([`ColourPlanes::lab_row`]), and each row's sums (f64, in raster order) are added to the
+/// One pass over the zone's bounding box, row by row: the row segment is decoded to linear RGB
+/// once and L*a*b* computed from it ([`lab_of_linear`], the values of
+/// [`ColourPlanes::lab_row`]), and each row's sums (f64, in raster order) are added to the
 /// zone totals, so the result does not depend on anything but the pixels.
 pub fn measure(planes: &ColourPlanes, zone: &Zone, params: &ToneParams) -> [MetricValue; 8] {
     let mask = &zone.mask;
@@ -131,15 +132,16 @@ pub fn measure(planes: &ColourPlanes, zone: &Zone, params: &ToneParams) -> [Metr
             continue;
         }
         let inside = inside.as_slice().expect("mask rows are contiguous");
+        // The row is decoded once: its linear values, then L*a*b* from them.
+        let [red, green, blue] = &mut linear_rows;
+        planes.linear_row(mask.y0 + r, mask.x0, red, green, blue);
         let [l, a, b] = &mut lab_rows;
-        planes.lab_row(mask.y0 + r, mask.x0, cols, l, a, b);
+        lab_of_linear(red, green, blue, l, a, b);
         let (lab_moments, linear_moments) = moments.split_at_mut(3);
         for (values, total) in lab_rows.iter().zip(lab_moments) {
             let (sum, sum_sq) = masked_row_sums(values, inside);
             total.add(n as f64, sum, sum_sq);
         }
-        let [red, green, blue] = &mut linear_rows;
-        planes.linear_row(mask.y0 + r, mask.x0, red, green, blue);
         for (values, total) in linear_rows.iter().zip(linear_moments) {
             let (sum, sum_sq) = masked_row_sums(values, inside);
             total.add(n as f64, sum, sum_sq);
