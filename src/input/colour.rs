@@ -178,7 +178,7 @@ impl ColourPlanes {
             let n = l.len();
             let [r, g, bl] = &mut rgb;
             self.linear_row(y, x0 + k * BLOCK_PX, &mut r[..n], &mut g[..n], &mut bl[..n]);
-            lab_block(&r[..n], &g[..n], &bl[..n], l, a, b);
+            lab_of_linear(&r[..n], &g[..n], &bl[..n], l, a, b);
         }
     }
 
@@ -205,34 +205,6 @@ impl ColourPlanes {
             );
         }
         [l, a, b]
-    }
-}
-
-/// CIE L*, a*, b* of pixels given by their linear R, G, B (`r`, `g`, `b` of one length; the
-/// outputs at least as long), by the kernel of [`ColourPlanes::lab_row`]: the same bits as
-/// `lab_row` for the same pixels. For callers that need the linear values of a row too, so
-/// the row is decoded once.
-pub fn lab_of_linear(
-    r: &[f32],
-    g: &[f32],
-    b: &[f32],
-    l: &mut [f32],
-    a: &mut [f32],
-    bo: &mut [f32],
-) {
-    let n = r.len();
-    let chunks = r
-        .chunks(BLOCK_PX)
-        .zip(g[..n].chunks(BLOCK_PX))
-        .zip(b[..n].chunks(BLOCK_PX))
-        .zip(l[..n].chunks_mut(BLOCK_PX))
-        .zip(
-            a[..n]
-                .chunks_mut(BLOCK_PX)
-                .zip(bo[..n].chunks_mut(BLOCK_PX)),
-        );
-    for ((((r, g), b), l), (a, bo)) in chunks {
-        lab_block(r, g, b, l, a, bo);
     }
 }
 
@@ -417,12 +389,14 @@ fn lab_f_fast(t: f64) -> f64 {
 const LAB_EPSILON: f64 = 0.008856;
 
 widest_simd! {
-    /// L*a*b* of a block of linear RGB pixels (same arithmetic order as [`linear_rgb_to_lab`]
-    /// for the matrix product; the division by the white point is a multiplication by its
-    /// reciprocal), compiled for the widest vector unit the CPU has (AVX-512F, AVX2, or the
-    /// x86-64 baseline). Only exactly rounded IEEE operations are used (no fused multiply-add),
-    /// so every variant gives the same bits.
-    fn lab_block(
+    /// CIE L*, a*, b* of pixels given by their linear R, G, B (`r`, `g`, `b` of one length,
+    /// the outputs at least as long): the kernel of [`ColourPlanes::lab_row`], for callers
+    /// that decode a row's linear values anyway. Same arithmetic order as
+    /// [`linear_rgb_to_lab`] for the matrix product; the division by the white point is a
+    /// multiplication by its reciprocal. Compiled for the widest vector unit the CPU has
+    /// (AVX-512F, AVX2, or the x86-64 baseline); only exactly rounded IEEE operations are used
+    /// (no fused multiply-add), so every variant, and every split of a row, gives the same bits.
+    pub fn lab_of_linear(
         r: &[f32],
         g: &[f32],
         b: &[f32],
