@@ -82,7 +82,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "F")]
     pub px_per_mm: Option<f64>,
 
-    /// Number of images analysed in parallel (default: all cores).
+    /// Number of threads, and of images analysed at a time (default: all cores). When fewer
+    /// images than threads are left, idle threads help with the zones and metric families of
+    /// the images in flight.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 

@@ -1,13 +1,17 @@
 //! The batch driver: validated settings in, one [`ImageRecord`] per input, outputs written.
 //!
 //! Images are decoded as they are processed (never all held), analysed in parallel with rayon,
-//! and written in input order, so the outputs do not depend on the number of threads. A failure
+//! and written in input order, so the outputs do not depend on the number of threads. While
+//! fewer images are in flight than the pool has threads (a single photo, the end of a batch),
+//! the idle threads take zones and families of the images in flight
+//! ([`crate::metrics::SpareThreads`]), so memory stays that of at most `--jobs` images. A failure
 //! or a panic inside one image becomes that image's error row; the batch goes on.
 
 use std::io::IsTerminal as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,7 +25,7 @@ use crate::input::decode::{DecodeError, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
-use crate::metrics::measure_zones;
+use crate::metrics::{SpareThreads, measure_zones};
 use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
@@ -236,6 +240,7 @@ fn analyze_decoded(
     roi: RoiMode,
     calibration: &mut Calibration,
     timing: &mut StageTimes,
+    spare: SpareThreads<'_>,
 ) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Box<Failure>> {
     let mut clock = Instant::now();
     let mut lap = |slot: &mut f64| {
@@ -316,17 +321,22 @@ fn analyze_decoded(
             source: CalibrationSource::Iris,
         };
     }
-    // The planes are consumed: dropped before the last zone's fine lines (see measure_zones).
-    let records: Vec<ZoneRecord> =
-        measure_zones(planes, &zones, calibration.px_per_mm, &settings.config)
-            .into_iter()
-            .zip(&zones)
-            .map(|(measurement, zone)| ZoneRecord {
-                zone: zone.name.clone(),
-                area_px: zone.mask.area_px(),
-                measurement,
-            })
-            .collect();
+    // The planes are consumed (see measure_zones for when they are dropped).
+    let records: Vec<ZoneRecord> = measure_zones(
+        planes,
+        &zones,
+        calibration.px_per_mm,
+        &settings.config,
+        spare,
+    )
+    .into_iter()
+    .zip(&zones)
+    .map(|(measurement, zone)| ZoneRecord {
+        zone: zone.name.clone(),
+        area_px: zone.mask.area_px(),
+        measurement,
+    })
+    .collect();
     lap(&mut timing.measure_ms);
     if let Some(canvas) = &mut canvas {
         let excluded: Option<&Mask> = face.as_ref().map(|f| &f.excluded);
@@ -356,12 +366,13 @@ fn analyze_decoded(
 }
 
 /// Analyse one image from its file as read (`None` for an input with a problem found before
-/// reading): decode, segment, measure. Never panics; never fails the batch. The caller sets
-/// `timing.total_ms`.
+/// reading): decode, segment, measure (on `spare` threads too, when there are some). Never
+/// panics; never fails the batch. The caller sets `timing.total_ms`.
 fn analyze_image(
     input: &ImageInput,
     settings: &AnalyzeSettings,
     file: Option<std::io::Result<Vec<u8>>>,
+    spare: SpareThreads<'_>,
 ) -> ImageRecord {
     let mut calibration =
         Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
@@ -381,7 +392,15 @@ fn analyze_image(
     };
     let mut timing = StageTimes::default();
     let analysed = catch_unwind(AssertUnwindSafe(|| {
-        analyze_decoded(input, settings, file, roi, &mut calibration, &mut timing)
+        analyze_decoded(
+            input,
+            settings,
+            file,
+            roi,
+            &mut calibration,
+            &mut timing,
+            spare,
+        )
     }));
     record.timing = timing;
     match analysed {
@@ -416,12 +435,14 @@ fn analyze_image(
 
 /// One image of a run: its record from an earlier run when `--resume` finds a valid one,
 /// otherwise analysed now and stored. Returns the record key, the rows and whether they were
-/// resumed.
+/// resumed. `in_flight` counts the images being worked on, this one included while it is.
 fn finish_image(
     input: &ImageInput,
     settings: &AnalyzeSettings,
     fingerprint: &str,
+    in_flight: &AtomicUsize,
 ) -> (String, ImageRows, bool) {
+    let _counted = InFlight::enter(in_flight);
     let started = Instant::now();
     // The file is read once: hashed for the record key, then decoded from memory.
     let file = input.problem.is_none().then(|| std::fs::read(&input.path));
@@ -432,7 +453,8 @@ fn finish_image(
     {
         return (key, rows, true);
     }
-    let record = analyze_image(input, settings, file);
+    let spare = SpareThreads::new(in_flight, settings.jobs);
+    let record = analyze_image(input, settings, file, spare);
     let mut rows = ImageRows::from_record(&record);
     rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
     if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
@@ -442,6 +464,22 @@ fn finish_image(
         );
     }
     (key, rows, false)
+}
+
+/// One image counted in a run's images in flight for as long as this lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn progress_bar(len: usize, visible: bool) -> ProgressBar {
@@ -488,11 +526,12 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         remove_stale_temps(&dir);
     }
     let bar = progress_bar(selected.len(), settings.show_progress);
+    let in_flight = AtomicUsize::new(0);
     let done: Vec<(String, ImageRows, bool)> = pool.install(|| {
         selected
             .par_iter()
             .map(|input| {
-                let result = finish_image(input, settings, &fingerprint);
+                let result = finish_image(input, settings, &fingerprint, &in_flight);
                 bar.inc(1);
                 result
             })

@@ -11,6 +11,10 @@ pub mod roughness;
 pub mod scars;
 pub mod tone;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
@@ -97,110 +101,184 @@ pub fn metric_columns() -> Vec<ColumnSpec> {
 
 const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
 
-/// Measure every family on one zone.
-pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
-    measure_all_but_lines(input.planes, input.zone, input.px_per_mm, input.config)
-        .finish(input.config)
+/// Whether the work of one image may be spread over the thread pool's idle threads. The
+/// pipeline says yes while fewer images are being analysed than the pool has threads (a
+/// single photo, the end of a batch), so a run never holds the memory of more images at once
+/// than it has threads. The values do not depend on it: the same functions run either way.
+#[derive(Debug, Clone, Copy)]
+pub struct SpareThreads<'a> {
+    in_flight: Option<&'a AtomicUsize>,
+    threads: usize,
 }
 
-/// Measure every zone of one image, consuming its colour planes. Zones are measured in turn;
-/// the fine lines, which need only the pseudo-height and hold the most memory, come last in
-/// each zone, and before the last zone's lines the planes are dropped, so a one-zone photo
-/// (a close-up, `--roi full`) never holds both. Values equal [`measure_zone`]'s.
+impl<'a> SpareThreads<'a> {
+    /// Everything on the calling thread.
+    pub const NONE: SpareThreads<'static> = SpareThreads {
+        in_flight: None,
+        threads: 1,
+    };
+
+    /// Spare threads exist while `in_flight` (images being analysed) is below `threads`.
+    pub fn new(in_flight: &'a AtomicUsize, threads: usize) -> Self {
+        Self {
+            in_flight: Some(in_flight),
+            threads,
+        }
+    }
+
+    /// Asked anew at each split point, so the end of a batch uses the freed threads.
+    pub fn available(&self) -> bool {
+        self.in_flight
+            .is_some_and(|n| n.load(Ordering::Relaxed) < self.threads)
+    }
+
+    /// `(a(), b())`, the two on different threads when [`SpareThreads::available`].
+    fn join<RA: Send, RB: Send>(
+        &self,
+        a: impl FnOnce() -> RA + Send,
+        b: impl FnOnce() -> RB + Send,
+    ) -> (RA, RB) {
+        if self.available() {
+            rayon::join(a, b)
+        } else {
+            (a(), b())
+        }
+    }
+}
+
+/// Measure every family on one zone, on the calling thread.
+pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
+    measure_zone_with(
+        input.planes,
+        input.zone,
+        input.px_per_mm,
+        input.config,
+        SpareThreads::NONE,
+    )
+}
+
+/// Measure every zone of one image, consuming its colour planes; values equal
+/// [`measure_zone`]'s. On one thread, zones are measured in turn; the fine lines, which need
+/// only the pseudo-height and hold the most memory, come last in each zone, and before the
+/// last zone's lines the planes are dropped, so a one-zone photo (a close-up, `--roi full`)
+/// never holds both. With spare threads, zones and the independent families of a zone (tone
+/// beside the pseudo-height; the lines beside roughness and scars) run in parallel and the
+/// planes are kept until every zone is done.
 pub fn measure_zones(
     planes: ColourPlanes,
     zones: &[Zone],
     px_per_mm: Option<f64>,
     config: &Config,
+    spare: SpareThreads<'_>,
 ) -> Vec<ZoneMeasurement> {
-    let mut planes = Some(planes);
-    let mut out = Vec::with_capacity(zones.len());
-    for (i, zone) in zones.iter().enumerate() {
-        let partial = measure_all_but_lines(
-            planes.as_ref().expect("planes kept until the last zone"),
-            zone,
-            px_per_mm,
-            config,
-        );
-        if i + 1 == zones.len() {
-            planes = None;
-        }
-        out.push(partial.finish(config));
+    if zones.len() > 1 && spare.available() {
+        return zones
+            .par_iter()
+            .map(|zone| measure_zone_with(&planes, zone, px_per_mm, config, spare))
+            .collect();
     }
-    drop(planes);
+    let mut out = Vec::with_capacity(zones.len());
+    let Some((last, rest)) = zones.split_last() else {
+        return out;
+    };
+    for zone in rest {
+        out.push(measure_zone_with(&planes, zone, px_per_mm, config, spare));
+    }
+    if spare.available() {
+        out.push(measure_zone_with(&planes, last, px_per_mm, config, spare));
+    } else {
+        let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
+        let (roughness, scars) = relief_but_lines(&planes, last, &height, config);
+        drop(planes);
+        let lines = lines_of(&height, config);
+        out.push(assemble(roughness, lines, scars, tone));
+    }
     out
 }
 
-/// A zone measured except for its fine lines: the other families' values and what the lines
-/// need (the pseudo-height, or why they are missing).
-struct AllButLines<'a> {
-    roughness: Vec<MetricValue>,
-    /// The pseudo-height to detect lines on, or the reason all relief values are missing.
-    lines_input: Result<PseudoHeight<'a>, String>,
-    scars: Vec<MetricValue>,
-    scar_records: Vec<ScarRecord>,
-    tone: [MetricValue; 8],
+/// One zone, its independent parts on spare threads when there are some.
+fn measure_zone_with(
+    planes: &ColourPlanes,
+    zone: &Zone,
+    px_per_mm: Option<f64>,
+    config: &Config,
+    spare: SpareThreads<'_>,
+) -> ZoneMeasurement {
+    let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
+    let (lines, (roughness, scars)) = spare.join(
+        || lines_of(&height, config),
+        || relief_but_lines(planes, zone, &height, config),
+    );
+    assemble(roughness, lines, scars, tone)
 }
 
-/// The pseudo-height borrows the zone's mask, not the planes: the planes can go before the
-/// lines are measured.
-fn measure_all_but_lines<'z>(
+/// The pseudo-height every relief family measures on, or why they are all missing.
+type Height<'z> = Result<PseudoHeight<'z>, String>;
+
+/// Tone and the pseudo-height of one zone (the pseudo-height borrows the zone's mask, not the
+/// planes, so the planes can go before the lines are measured).
+fn prepare<'z>(
     planes: &ColourPlanes,
     zone: &'z Zone,
     px_per_mm: Option<f64>,
     config: &Config,
-) -> AllButLines<'z> {
-    let tone = tone::measure(planes, zone, &config.tone);
-    match px_per_mm {
-        Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => {
-            let height = height::pseudo_height(planes, zone, px_per_mm, config.height.cutoff_mm);
-            let roughness = roughness::measure(&height, &config.roughness);
-            let (scars, scar_records) = scars::measure(planes, zone, &height, &config.scars);
-            AllButLines {
-                roughness,
-                lines_input: Ok(height),
-                scars,
-                scar_records,
-                tone,
-            }
-        }
-        Some(px_per_mm) => AllButLines::uncalibrated(
-            format!(
+    spare: SpareThreads<'_>,
+) -> ([MetricValue; 8], Height<'z>) {
+    spare.join(
+        || tone::measure(planes, zone, &config.tone),
+        || match px_per_mm {
+            Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => Ok(
+                height::pseudo_height(planes, zone, px_per_mm, config.height.cutoff_mm),
+            ),
+            Some(px_per_mm) => Err(format!(
                 "resolution {px_per_mm:.3} px/mm is below height.min_px_per_mm ({})",
                 config.height.min_px_per_mm
-            ),
-            tone,
+            )),
+            None => Err(UNCALIBRATED.to_string()),
+        },
+    )
+}
+
+/// Roughness and scars (values and records) of one zone.
+fn relief_but_lines(
+    planes: &ColourPlanes,
+    zone: &Zone,
+    height: &Height<'_>,
+    config: &Config,
+) -> (Vec<MetricValue>, (Vec<MetricValue>, Vec<ScarRecord>)) {
+    match height {
+        Ok(height) => (
+            roughness::measure(height, &config.roughness),
+            scars::measure(planes, zone, height, &config.scars),
         ),
-        None => AllButLines::uncalibrated(UNCALIBRATED.to_string(), tone),
+        Err(reason) => (
+            all_missing(roughness::COLUMNS.len(), reason),
+            (all_missing(scars::COLUMNS.len(), reason), Vec::new()),
+        ),
     }
 }
 
-impl AllButLines<'_> {
-    /// No relief family can be measured, for `reason`.
-    fn uncalibrated(reason: String, tone: [MetricValue; 8]) -> Self {
-        AllButLines {
-            roughness: all_missing(roughness::COLUMNS.len(), &reason),
-            scars: all_missing(scars::COLUMNS.len(), &reason),
-            lines_input: Err(reason),
-            scar_records: Vec::new(),
-            tone,
-        }
+/// The fine lines of one zone (values and records).
+fn lines_of(height: &Height<'_>, config: &Config) -> (Vec<MetricValue>, Vec<LineRecord>) {
+    match height {
+        Ok(height) => lines::measure(height, &config.lines),
+        Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
     }
+}
 
-    /// Detect the lines and put the families in column order.
-    fn finish(self, config: &Config) -> ZoneMeasurement {
-        let (line_values, lines) = match &self.lines_input {
-            Ok(height) => lines::measure(height, &config.lines),
-            Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
-        };
-        drop(self.lines_input);
-        let values = [self.roughness, line_values, self.scars, self.tone.to_vec()].concat();
-        debug_assert_eq!(values.len(), metric_columns().len());
-        ZoneMeasurement {
-            values,
-            lines,
-            scars: self.scar_records,
-        }
+/// The families' values in column order, with the line and scar records.
+fn assemble(
+    roughness: Vec<MetricValue>,
+    (line_values, lines): (Vec<MetricValue>, Vec<LineRecord>),
+    (scar_values, scars): (Vec<MetricValue>, Vec<ScarRecord>),
+    tone: [MetricValue; 8],
+) -> ZoneMeasurement {
+    let values = [roughness, line_values, scar_values, tone.to_vec()].concat();
+    debug_assert_eq!(values.len(), metric_columns().len());
+    ZoneMeasurement {
+        values,
+        lines,
+        scars,
     }
 }
 
@@ -212,8 +290,10 @@ mod tests {
     use crate::segment::{Mask, full_image_zones};
     use image::DynamicImage;
 
-    /// Measuring all zones at once (planes dropped before the last zone's lines) gives each
-    /// zone exactly what measuring it alone gives, calibrated or not.
+    /// Measuring all zones at once gives each zone exactly what measuring it alone gives,
+    /// calibrated or not: on one thread (planes dropped before the last zone's lines), and
+    /// with spare threads (zones and families in parallel on a two-thread pool), for several
+    /// zones and for one.
     #[test]
     fn measure_zones_equals_measure_zone_per_zone() {
         let phantom = render_phantom(&PhantomSpec::default(), 3);
@@ -241,9 +321,28 @@ mod tests {
                     })
                 })
                 .collect();
-            let together = measure_zones(planes, &zones, px_per_mm, &config);
-            assert_eq!(together, alone);
-            assert_eq!(together[0].values.len(), metric_columns().len());
+            assert_eq!(alone[0].values.len(), metric_columns().len());
+            let idle = AtomicUsize::new(0);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            for spare in [SpareThreads::NONE, SpareThreads::new(&idle, 2)] {
+                let together = pool.install(|| {
+                    measure_zones(colour_planes(&image), &zones, px_per_mm, &config, spare)
+                });
+                assert_eq!(together, alone);
+                let one = pool.install(|| {
+                    measure_zones(
+                        colour_planes(&image),
+                        &zones[1..2],
+                        px_per_mm,
+                        &config,
+                        spare,
+                    )
+                });
+                assert_eq!(one[..], alone[1..2]);
+            }
         }
     }
 }
