@@ -20,7 +20,7 @@ use image::{DynamicImage, ImageFormat};
 use skintex::config::Config;
 use skintex::input::colour::colour_planes;
 use skintex::input::decode::decode_bytes;
-use skintex::metrics::{height, lines, roughness, scars, tone};
+use skintex::metrics::{SpareThreads, height, lines, roughness, scars, tone};
 use skintex::phantom::{PhantomSpec, render_phantom};
 use skintex::segment::full_image_zones;
 
@@ -145,7 +145,7 @@ fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
             b.iter(|| tone::measure(&planes, &zone, &config.tone))
         });
         group.bench_function(id("lines"), |b| {
-            b.iter(|| lines::measure(&z, &config.lines))
+            b.iter(|| lines::measure(&z, &config.lines, SpareThreads::NONE))
         });
     }
     group.finish();

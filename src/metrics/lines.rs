@@ -63,7 +63,9 @@
 //! Hessian and the side samples; exactly the rows of the whole blur); the coarser ones too, on
 //! their own small levels, a band of level rows at a time as the upsampling asks for them
 //! (`LevelRows`). Side-sample coordinates are relative to the band (the results agree with a
-//! single band to f32 rounding). The along-line mean quantises directions to `DIRECTION_BINS` =
+//! single band to f32 rounding), and every band starts at a fixed row whatever row is asked
+//! for first, so the grid can be made in parts, in parallel when the batch leaves threads
+//! idle ([`crate::metrics::SpareThreads`]), with the same bits; the along-line mean too. The along-line mean quantises directions to `DIRECTION_BINS` =
 //! 1024 bins so sample offsets and direction agreements are table look-ups. Memory: the
 //! detection-grid strength S (f32) and direction bin (u16); σ* and θ only for the samples where
 //! a line can be (S ≥ `strength_low`, 5-12 % of the grid on phantoms and the demo photos;
@@ -110,9 +112,10 @@
 //! Canny, doi:10.1109/TPAMI.1986.4767851 (hysteresis).
 
 use ndarray::{Array2, ArrayView2, s};
+use rayon::prelude::*;
 
 use super::height::PseudoHeight;
-use super::{ColumnSpec, MetricValue, Missing, all_missing, finite_or};
+use super::{ColumnSpec, MetricValue, Missing, SpareThreads, all_missing, finite_or};
 use crate::config::LinesParams;
 use crate::imgops::components::{
     Connectivity, NEIGHBOURS_8, drain_components, hysteresis, label_components,
@@ -350,11 +353,13 @@ pub fn valley_strength(
         beta,
         (support_half_px, support_half_per_sigma),
         min_strength,
-        BAND_ROWS,
+        (BAND_ROWS, 1),
     )
 }
 
-/// [`valley_strength`] with `band_rows` rows of the detection grid per band.
+/// [`valley_strength`] with `band_rows` rows of the detection grid per band, the grid rows
+/// split in `chunks` parts made in parallel (1: on the calling thread). The values depend on
+/// `band_rows` (through the band-relative side-sample coordinates) but not on `chunks`.
 fn valley_strength_in_bands(
     z: ArrayView2<f32>,
     mask: ArrayView2<bool>,
@@ -362,8 +367,9 @@ fn valley_strength_in_bands(
     beta: f64,
     (support_half_px, support_half_per_sigma): (usize, f64),
     min_strength: f32,
-    band_rows: usize,
+    (band_rows, chunks): (usize, usize),
 ) -> ValleyStrength {
+    let band_rows = band_rows.max(1);
     let (rows, cols) = z.dim();
     let step = detection_step(sigmas_px);
     let grid_level = step.trailing_zeros() as usize;
@@ -376,12 +382,6 @@ fn valley_strength_in_bands(
         None => mask_edge_distance(mask.view()),
     };
     drop(grid_mask);
-    let mut edge_buf = vec![0f32; gcols];
-    let mut merge = RowMerge::new(gcols, sigmas_px);
-    let mut s_row = vec![0f32; gcols];
-    let mut t_row = vec![0f32; gcols];
-    let mut scratch = RowScratch::default();
-    let mut horizontal = Vec::new();
     let inv_two_beta2 = (1.0 / (2.0 * beta * beta)) as f32;
 
     // Pyramid of z: `coarse[L − 1]` is level L ≥ 1, accumulated blur 2^L image px (1 level
@@ -395,105 +395,56 @@ fn valley_strength_in_bands(
         };
         coarse.push(next);
     }
-    let source = |level: usize| {
-        if level == 0 {
-            z.view()
-        } else {
-            coarse[level - 1].view()
-        }
-    };
     let specs: Vec<ScaleSpec> = sigmas_px
         .iter()
         .zip(&levels)
         .enumerate()
         .map(|(k, (&sigma, &level))| ScaleSpec::new(k, sigma, level, step, inv_two_beta2))
         .collect();
-
-    // Scales on another level than the detection grid's: strength and direction on their own
-    // level, computed band by band as the resampling to the detection grid asks for rows.
-    let mut resampled: Vec<Option<Resampled>> = specs
-        .iter()
-        .map(|spec| {
-            (spec.level != grid_level).then(|| {
-                let level = LevelRows::new(spec, source(spec.level), band_rows);
-                if spec.level > grid_level {
-                    Resampled::Up(Upsampler::new(level, spec.level - grid_level, gcols))
-                } else {
-                    Resampled::Pool(level, 1 << (grid_level - spec.level))
-                }
-            })
-        })
-        .collect();
-
-    // Scales on the detection grid are blurred band by band (with a halo that covers the
-    // Hessian and the side samples), so only a band of each blurred map is held; every row
-    // merges all scales in ascending order into a row-sized running maximum.
-    let direct: Vec<&ScaleSpec> = specs.iter().filter(|s| s.level == grid_level).collect();
-    let halo = direct
-        .iter()
-        .map(|s| s.side_px.ceil() as usize + 2)
-        .max()
-        .unwrap_or(0);
-    let mut band_smooth: Vec<Vec<f32>> = vec![Vec::new(); direct.len()];
     assert!(
         u32::try_from(grows * gcols).is_ok(),
         "detection grid of {grows} x {gcols} samples is too large"
     );
+    let grid = StrengthGrid {
+        z: z.view(),
+        coarse: &coarse,
+        specs: &specs,
+        grid_level,
+        grows,
+        gcols,
+        edge_dist: edge_dist.as_ref(),
+        band_rows,
+        sigmas_px,
+        min_strength,
+    };
     let mut strength = Array2::<f32>::zeros((grows, gcols));
     let mut direction_bins = Array2::<u16>::zeros((grows, gcols));
+    // Chunks of whole bands, so every band is the one a single pass makes.
+    let chunk_rows = grows.div_ceil(chunks.max(1)).div_ceil(band_rows).max(1) * band_rows;
+    let parts = strength
+        .as_slice_mut()
+        .expect("fresh array")
+        .chunks_mut(chunk_rows * gcols)
+        .zip(
+            direction_bins
+                .as_slice_mut()
+                .expect("fresh array")
+                .chunks_mut(chunk_rows * gcols),
+        )
+        .enumerate();
+    let run = |(i, (s, d)): (usize, (&mut [f32], &mut [u16]))| grid.rows(i * chunk_rows, s, d);
+    let parts: Vec<LineSamples> = if chunks > 1 {
+        parts.collect::<Vec<_>>().into_par_iter().map(run).collect()
+    } else {
+        parts.map(run).collect()
+    };
     let mut samples = LineSamples::default();
-    for b0 in (0..grows).step_by(band_rows.max(1)) {
-        let b1 = (b0 + band_rows.max(1)).min(grows);
-        let (g0, g1) = (b0.saturating_sub(halo), (b1 + halo).min(grows));
-        for (spec, buf) in direct.iter().zip(band_smooth.iter_mut()) {
-            gaussian_blur_exact_rows(
-                source(spec.level),
-                spec.sigma_level,
-                g0..g1,
-                &mut horizontal,
-                buf,
-            );
-        }
-        let strengths: Vec<ScaleStrength> = direct
-            .iter()
-            .zip(&band_smooth)
-            .map(|(spec, buf)| spec.strength(buf, g0, (g1 - g0, gcols), grows))
-            .collect();
-        for r in b0..b1 {
-            merge.reset();
-            let edge = edge_dist.as_ref().map(|d| {
-                for (e, &v) in edge_buf.iter_mut().zip(d.row(r)) {
-                    *e = f32::from(v) / 3.0;
-                }
-                &edge_buf[..]
-            });
-            let mut next_direct = strengths.iter();
-            for (spec, rows) in specs.iter().zip(resampled.iter_mut()) {
-                match rows {
-                    None => next_direct.next().expect("one band per direct scale").row(
-                        r,
-                        &mut scratch,
-                        &mut s_row,
-                        &mut t_row,
-                    ),
-                    Some(Resampled::Up(up)) => up.row(r, &mut s_row, &mut t_row),
-                    Some(Resampled::Pool(level, f)) => {
-                        pool_max_row(level, *f, r, &mut s_row, &mut t_row)
-                    }
-                }
-                merge.merge(spec.k, &s_row, &t_row, edge, spec.margin);
-            }
-            merge.finish_row(
-                min_strength,
-                r * gcols,
-                strength.row_mut(r).into_slice().expect("fresh array"),
-                direction_bins.row_mut(r).into_slice().expect("fresh array"),
-                &mut samples,
-            );
-        }
+    for part in parts {
+        samples.index.extend(part.index);
+        samples.sigma_px.extend(part.sigma_px);
+        samples.direction.extend(part.direction);
     }
-    drop(resampled);
-    drop((coarse, horizontal, band_smooth));
+    drop((coarse, edge_dist));
     let half_grid = (support_half_px as f64 / step as f64).round() as usize;
     let strength = along_line_mean(
         strength,
@@ -501,6 +452,7 @@ fn valley_strength_in_bands(
         &samples,
         (support_half_per_sigma / step as f64) as f32,
         half_grid,
+        chunks > 1,
     );
 
     ValleyStrength {
@@ -508,6 +460,132 @@ fn valley_strength_in_bands(
         samples,
         direction_bins,
         step,
+    }
+}
+
+/// What every row of the detection grid is made from (see [`valley_strength_in_bands`]).
+struct StrengthGrid<'a> {
+    z: ArrayView2<'a, f32>,
+    /// Pyramid levels 1, 2, … of z.
+    coarse: &'a [Array2<f32>],
+    specs: &'a [ScaleSpec],
+    grid_level: usize,
+    /// Size of the detection grid.
+    grows: usize,
+    gcols: usize,
+    /// Saturating distance to the mask edge (detection-grid px), `None` when the mask is full.
+    edge_dist: Option<&'a Array2<u16>>,
+    band_rows: usize,
+    sigmas_px: &'a [f64],
+    min_strength: f32,
+}
+
+impl<'a> StrengthGrid<'a> {
+    /// Pyramid level `level` of z (0 = z itself).
+    fn source(&self, level: usize) -> ArrayView2<'a, f32> {
+        if level == 0 {
+            self.z
+        } else {
+            self.coarse[level - 1].view()
+        }
+    }
+
+    /// Grid rows from `first` (a multiple of `band_rows`) into `strength` and `bins` (whole
+    /// rows); returns their [`LineSamples`] (grid indices of the whole grid).
+    fn rows(&self, first: usize, strength: &mut [f32], bins: &mut [u16]) -> LineSamples {
+        let gcols = self.gcols;
+        let end = first + strength.len() / gcols;
+        let band_rows = self.band_rows;
+        // Scales on another level than the detection grid's: strength and direction on their
+        // own level, computed band by band as the resampling to the detection grid asks for
+        // rows.
+        let mut resampled: Vec<Option<Resampled>> = self
+            .specs
+            .iter()
+            .map(|spec| {
+                (spec.level != self.grid_level).then(|| {
+                    let level = LevelRows::new(spec, self.source(spec.level), band_rows);
+                    if spec.level > self.grid_level {
+                        Resampled::Up(Upsampler::new(level, spec.level - self.grid_level, gcols))
+                    } else {
+                        Resampled::Pool(level, 1 << (self.grid_level - spec.level))
+                    }
+                })
+            })
+            .collect();
+        // Scales on the detection grid are blurred band by band (with a halo that covers the
+        // Hessian and the side samples), so only a band of each blurred map is held; every
+        // row merges all scales in ascending order into a row-sized running maximum.
+        let direct: Vec<&ScaleSpec> = self
+            .specs
+            .iter()
+            .filter(|s| s.level == self.grid_level)
+            .collect();
+        let halo = direct
+            .iter()
+            .map(|s| s.side_px.ceil() as usize + 2)
+            .max()
+            .unwrap_or(0);
+        let mut band_smooth: Vec<Vec<f32>> = vec![Vec::new(); direct.len()];
+        let mut horizontal = Vec::new();
+        let mut edge_buf = vec![0f32; gcols];
+        let mut merge = RowMerge::new(gcols, self.sigmas_px);
+        let mut s_row = vec![0f32; gcols];
+        let mut t_row = vec![0f32; gcols];
+        let mut scratch = RowScratch::default();
+        let mut samples = LineSamples::default();
+        for b0 in (first..end).step_by(band_rows) {
+            let b1 = (b0 + band_rows).min(end);
+            let (g0, g1) = (b0.saturating_sub(halo), (b1 + halo).min(self.grows));
+            for (spec, buf) in direct.iter().zip(band_smooth.iter_mut()) {
+                gaussian_blur_exact_rows(
+                    self.source(spec.level),
+                    spec.sigma_level,
+                    g0..g1,
+                    &mut horizontal,
+                    buf,
+                );
+            }
+            let strengths: Vec<ScaleStrength> = direct
+                .iter()
+                .zip(&band_smooth)
+                .map(|(spec, buf)| spec.strength(buf, g0, (g1 - g0, gcols), self.grows))
+                .collect();
+            for r in b0..b1 {
+                merge.reset();
+                let edge = self.edge_dist.map(|d| {
+                    for (e, &v) in edge_buf.iter_mut().zip(d.row(r)) {
+                        *e = f32::from(v) / 3.0;
+                    }
+                    &edge_buf[..]
+                });
+                let mut next_direct = strengths.iter();
+                for (spec, rows) in self.specs.iter().zip(resampled.iter_mut()) {
+                    match rows {
+                        None => next_direct.next().expect("one band per direct scale").row(
+                            r,
+                            &mut scratch,
+                            &mut s_row,
+                            &mut t_row,
+                        ),
+                        Some(Resampled::Up(up)) => up.row(r, &mut s_row, &mut t_row),
+                        Some(Resampled::Pool(level, f)) => {
+                            pool_max_row(level, *f, r, &mut s_row, &mut t_row)
+                        }
+                    }
+                    merge.merge(spec.k, &s_row, &t_row, edge, spec.margin);
+                }
+                let k = (r - first) * gcols;
+                merge.finish_row(
+                    self.min_strength,
+                    r * gcols,
+                    &mut strength[k..k + gcols],
+                    &mut bins[k..k + gcols],
+                    &mut samples,
+                );
+            }
+        }
+        samples
     }
 }
 
@@ -625,13 +703,19 @@ impl<'a> LevelRows<'a> {
         self.source.ncols()
     }
 
-    /// Make level rows `lo..=hi` (clamped to the level) available; `lo` never decreases
-    /// from call to call.
+    /// Make level rows `lo..=hi` (clamped to the level) available. They come from the band
+    /// that starts at the multiple of `band_rows − 1` at or below `lo` (consecutive bands
+    /// share a row, so rows i and i + 1 are always in one band), whatever was asked before:
+    /// the values of a row depend on its band's first row (the side-sample coordinates are
+    /// relative to it), so they do not depend on where the caller started. The detection
+    /// grid can be made in parts, each with its own `LevelRows`, and give the same bits.
     fn ensure(&mut self, lo: usize, hi: usize) {
         let (rows, cols) = self.source.dim();
         let hi = hi.min(rows - 1);
+        let stride = (self.band_rows - 1).max(1);
+        let lo = lo / stride * stride;
         let held = self.s.len() / cols;
-        if lo >= self.first && hi < self.first + held {
+        if lo == self.first && hi < self.first + held {
             return;
         }
         let end = (hi + 1).max(lo + self.band_rows).min(rows);
@@ -1373,13 +1457,15 @@ const DIRECTION_BINS: usize = 1024;
 /// `min_strength` either way, so detection with threshold `min_strength` is unaffected).
 ///
 /// Directions are binned ([`DIRECTION_BINS`]) so that the sample offsets of each direction
-/// and the agreement of two directions are table look-ups.
+/// and the agreement of two directions are table look-ups. With `parallel`, the samples are
+/// shared among the thread pool (each mean is computed alone: the same bits).
 fn along_line_mean(
     mut s: Array2<f32>,
     bins: &Array2<u16>,
     samples: &LineSamples,
     half_per_sigma: f32,
     half_px: usize,
+    parallel: bool,
 ) -> Array2<f32> {
     if half_px == 0 && half_per_sigma <= 0.0 {
         return s;
@@ -1429,51 +1515,56 @@ fn along_line_mean(
     let agree = |q: usize, bp: usize| {
         sv[q] * agreement[(bv[q] as usize + DIRECTION_BINS - bp) % DIRECTION_BINS]
     };
-    let means: Vec<f32> = centres()
-        .map(|(i, h)| {
-            let own = sv[i];
-            let (r, c) = ((i / cols) as isize, (i % cols) as isize);
-            let bp = bv[i] as usize;
-            let base = bp * h_max;
-            let hi = h as isize;
-            let mut sum = 0.0f32;
-            let mut n = 0u32;
-            // t = −h..=h in this order (the f32 sum is not reordered).
-            if r >= hi && c >= hi && r + hi < rows_i && c + hi < cols_i {
-                // The whole segment is inside: no bounds tests.
-                let steps = &linear[base..base + h];
-                for &d in steps.iter().rev() {
-                    sum += agree((i as isize - d) as usize, bp);
-                }
-                sum += agree(i, bp);
-                for &d in steps {
-                    sum += agree((i as isize + d) as usize, bp);
-                }
-                n = 2 * h as u32 + 1;
-            } else {
-                let steps = &offsets[base..base + h];
-                let inside = |(dr, dc): (isize, isize)| {
-                    (0..rows_i).contains(&(r + dr)) && (0..cols_i).contains(&(c + dc))
-                };
-                let at = |(dr, dc): (isize, isize)| ((r + dr) * cols_i + c + dc) as usize;
-                for &(dr, dc) in steps.iter().rev() {
-                    if inside((-dr, -dc)) {
-                        sum += agree(at((-dr, -dc)), bp);
-                        n += 1;
-                    }
-                }
-                sum += agree(i, bp);
-                n += 1;
-                for &step in steps {
-                    if inside(step) {
-                        sum += agree(at(step), bp);
-                        n += 1;
-                    }
+    let mean_at = |(i, h): (usize, usize)| {
+        let own = sv[i];
+        let (r, c) = ((i / cols) as isize, (i % cols) as isize);
+        let bp = bv[i] as usize;
+        let base = bp * h_max;
+        let hi = h as isize;
+        let mut sum = 0.0f32;
+        let mut n = 0u32;
+        // t = −h..=h in this order (the f32 sum is not reordered).
+        if r >= hi && c >= hi && r + hi < rows_i && c + hi < cols_i {
+            // The whole segment is inside: no bounds tests.
+            let steps = &linear[base..base + h];
+            for &d in steps.iter().rev() {
+                sum += agree((i as isize - d) as usize, bp);
+            }
+            sum += agree(i, bp);
+            for &d in steps {
+                sum += agree((i as isize + d) as usize, bp);
+            }
+            n = 2 * h as u32 + 1;
+        } else {
+            let steps = &offsets[base..base + h];
+            let inside = |(dr, dc): (isize, isize)| {
+                (0..rows_i).contains(&(r + dr)) && (0..cols_i).contains(&(c + dc))
+            };
+            let at = |(dr, dc): (isize, isize)| ((r + dr) * cols_i + c + dc) as usize;
+            for &(dr, dc) in steps.iter().rev() {
+                if inside((-dr, -dc)) {
+                    sum += agree(at((-dr, -dc)), bp);
+                    n += 1;
                 }
             }
-            (sum / n as f32).min(OWN_STRENGTH_FACTOR * own)
-        })
-        .collect();
+            sum += agree(i, bp);
+            n += 1;
+            for &step in steps {
+                if inside(step) {
+                    sum += agree(at(step), bp);
+                    n += 1;
+                }
+            }
+        }
+        (sum / n as f32).min(OWN_STRENGTH_FACTOR * own)
+    };
+    let means: Vec<f32> = if parallel {
+        (samples.index.par_iter().zip(&samples.sigma_px))
+            .map(|(&i, &sig)| mean_at((i as usize, half_at(sig))))
+            .collect()
+    } else {
+        centres().map(mean_at).collect()
+    };
     let out = s.as_slice_mut().expect("fresh array");
     for (&i, m) in samples.index.iter().zip(means) {
         out[i as usize] = m;
@@ -1962,17 +2053,25 @@ pub struct LineDetection {
     sin2: f64,
 }
 
-/// Detect the fine lines of one zone (see the module documentation).
-pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetection {
+/// Detect the fine lines of one zone (see the module documentation); the valley strength in
+/// parallel parts when there are `spare` threads (same values).
+pub fn detect_lines(
+    height: &PseudoHeight,
+    params: &LinesParams,
+    spare: SpareThreads<'_>,
+) -> LineDetection {
     let sigmas = line_scales_px(params, height.px_per_mm);
-    let vs = valley_strength(
+    let vs = valley_strength_in_bands(
         height.z.view(),
         height.mask.view(),
         &sigmas,
         params.blob_beta,
-        support_half_px(params, height.px_per_mm),
-        support_half_per_sigma(params),
+        (
+            support_half_px(params, height.px_per_mm),
+            support_half_per_sigma(params),
+        ),
         params.strength_low.min(params.strength_high) as f32,
+        (BAND_ROWS, spare.parts()),
     );
     lines_from_strength(height, &vs, params)
 }
@@ -2207,13 +2306,18 @@ fn skeleton_span_px(points: &[(u32, u32)]) -> f64 {
     d2.sqrt()
 }
 
-/// Measure the lines family; values align with [`COLUMNS`].
-pub fn measure(height: &PseudoHeight, params: &LinesParams) -> (Vec<MetricValue>, Vec<LineRecord>) {
+/// Measure the lines family; values align with [`COLUMNS`]. Parts of it run on `spare`
+/// threads when there are some (same values).
+pub fn measure(
+    height: &PseudoHeight,
+    params: &LinesParams,
+    spare: SpareThreads<'_>,
+) -> (Vec<MetricValue>, Vec<LineRecord>) {
     let area_px = height.area_px();
     if area_px == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
         return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
     }
-    let det = detect_lines(height, params);
+    let det = detect_lines(height, params, spare);
     let area_cm2 = area_px as f64 / (height.px_per_mm * height.px_per_mm) / 100.0;
     let length_mm: f64 = det.lines.iter().map(|l| l.length_mm).sum();
     let count = Ok(det.lines.len() as f64);
@@ -2322,7 +2426,8 @@ mod tests {
     /// lines cross many band edges, with halos clipped at the image borders; on the detection
     /// grid and on the coarser levels of the large scales, [`LevelRows`]) against one band for
     /// the whole image, on a zone with a partial mask. Side-sample coordinates are
-    /// relative to the band, so values agree to f32 rounding, not bit for bit.
+    /// relative to the band, so values agree to f32 rounding, not bit for bit. Splitting the
+    /// grid in parts made in parallel changes no bit.
     #[test]
     fn valley_strength_does_not_depend_on_the_bands() {
         let mut z = line_height(120, 4.0, 0.3, DEPTH, 30.0).z;
@@ -2350,7 +2455,21 @@ mod tests {
             sigmas.iter().any(|&s| decimation_level(s) > 0),
             "some scales are computed on coarser levels"
         );
-        let (banded, whole) = (run(7), run(10_000));
+        let (banded, whole) = (run((7, 1)), run((10_000, 1)));
+        // Made in parts (on a two-thread pool): the same bits as in one pass.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for chunks in [2, 5, 40] {
+            let parts = pool.install(|| run((7, chunks)));
+            assert_eq!(parts.strength, banded.strength, "{chunks} parts");
+            assert_eq!(parts.samples, banded.samples, "{chunks} parts");
+            assert_eq!(
+                parts.direction_bins, banded.direction_bins,
+                "{chunks} parts"
+            );
+        }
         let peak = whole.strength.iter().fold(0f32, |m, &v| m.max(v));
         assert!(peak > 0.05, "{peak}");
         for (a, b) in banded.strength.iter().zip(&whole.strength) {
@@ -2504,7 +2623,7 @@ mod tests {
     fn straight_line_length_width_orientation() {
         for (width_mm, angle) in [(0.2, 30.0), (0.6, 120.0), (1.2, 0.0), (0.4, 90.0)] {
             let h = line_height(400, 12.0, width_mm, DEPTH, angle);
-            let (values, lines) = measure(&h, &LinesParams::default());
+            let (values, lines) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
             let length = value(&values, "lines_length_mm").unwrap();
             let width = value(&values, "lines_mean_width_mm").unwrap();
             let orient = value(&values, "lines_orientation_deg").unwrap();
@@ -2536,7 +2655,8 @@ mod tests {
                 let d2 = (r as f64 - 150.0).powi(2) + (c as f64 - 150.0).powi(2);
                 (-0.2 * (-d2 / (2.0 * s * s)).exp()) as f32
             });
-            let (values, lines) = measure(&height_from(z), &LinesParams::default());
+            let (values, lines) =
+                measure(&height_from(z), &LinesParams::default(), SpareThreads::NONE);
             assert_eq!(value(&values, "lines_count"), Ok(0.0), "blob {fwhm_mm} mm");
             assert!(lines.is_empty());
             assert_eq!(value(&values, "lines_length_mm"), Ok(0.0));
@@ -2550,6 +2670,7 @@ mod tests {
         let (values, lines) = measure(
             &height_from(Array2::zeros((120, 150))),
             &LinesParams::default(),
+            SpareThreads::NONE,
         );
         assert!(lines.is_empty());
         assert_eq!(value(&values, "lines_count"), Ok(0.0));
@@ -2577,7 +2698,7 @@ mod tests {
             (r as f64 - 150.0).hypot(c as f64 - 150.0) < 120.0
         }));
         h.z = Array2::from_shape_fn((300, 300), |(r, c)| if h.mask[(r, c)] { 0.0 } else { -0.3 });
-        let (values, _) = measure(&h, &LinesParams::default());
+        let (values, _) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
         assert_eq!(value(&values, "lines_count"), Ok(0.0));
     }
 
@@ -2593,7 +2714,7 @@ mod tests {
                 *v = 0.0;
             }
         }
-        let (values, lines) = measure(&h, &LinesParams::default());
+        let (values, lines) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
         let length = value(&values, "lines_length_mm").unwrap();
         assert_eq!(value(&values, "lines_count"), Ok(1.0), "length {length}");
         assert_eq!(lines.len(), 1);
@@ -2603,7 +2724,7 @@ mod tests {
             bridge_gap_mm: 0.0,
             ..LinesParams::default()
         };
-        let (values, _) = measure(&h, &no_bridge);
+        let (values, _) = measure(&h, &no_bridge, SpareThreads::NONE);
         assert_eq!(value(&values, "lines_count"), Ok(2.0));
         assert!(value(&values, "lines_length_mm").unwrap() < length - 0.5);
     }
@@ -2621,13 +2742,17 @@ mod tests {
             }
         }
         short.z = z.clone();
-        let (values, _) = measure(&height_from(z.clone()), &LinesParams::default());
+        let (values, _) = measure(
+            &height_from(z.clone()),
+            &LinesParams::default(),
+            SpareThreads::NONE,
+        );
         assert_eq!(value(&values, "lines_count"), Ok(1.0));
         let params = LinesParams {
             min_length_mm: 0.5,
             ..LinesParams::default()
         };
-        let (values, lines) = measure(&height_from(z), &params);
+        let (values, lines) = measure(&height_from(z), &params, SpareThreads::NONE);
         assert_eq!(value(&values, "lines_count"), Ok(2.0));
         let short_mm = lines.iter().map(|l| l.length_mm).fold(f64::MAX, f64::min);
         assert!(short_mm > 0.5 && short_mm < 3.0, "{short_mm}");
@@ -2652,13 +2777,17 @@ mod tests {
             let d = dist(x, y, 20f64.to_radians()).min(dist(x, y, -20f64.to_radians()));
             (-DEPTH * (-d * d / (2.0 * s * s)).exp()) as f32
         });
-        let (values, _) = measure(&height_from(z.clone()), &LinesParams::default());
+        let (values, _) = measure(
+            &height_from(z.clone()),
+            &LinesParams::default(),
+            SpareThreads::NONE,
+        );
         assert_eq!(value(&values, "lines_count"), Ok(0.0));
         let params = LinesParams {
             min_length_mm: 1.0,
             ..LinesParams::default()
         };
-        let (values, _) = measure(&height_from(z), &params);
+        let (values, _) = measure(&height_from(z), &params, SpareThreads::NONE);
         assert!(value(&values, "lines_count").unwrap() >= 1.0);
     }
 

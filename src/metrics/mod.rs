@@ -132,6 +132,16 @@ impl<'a> SpareThreads<'a> {
             .is_some_and(|n| n.load(Ordering::Relaxed) < self.threads)
     }
 
+    /// How many parts to split a long computation in: a few per thread when
+    /// [`SpareThreads::available`] (so the parts balance), else 1.
+    pub fn parts(&self) -> usize {
+        if self.available() {
+            2 * rayon::current_num_threads()
+        } else {
+            1
+        }
+    }
+
     /// `(a(), b())`, the two on different threads when [`SpareThreads::available`].
     fn join<RA: Send, RB: Send>(
         &self,
@@ -190,7 +200,7 @@ pub fn measure_zones(
         let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
         let (roughness, scars) = relief_but_lines(&planes, last, &height, config);
         drop(planes);
-        let lines = lines_of(&height, config);
+        let lines = lines_of(&height, config, SpareThreads::NONE);
         out.push(assemble(roughness, lines, scars, tone));
     }
     out
@@ -206,7 +216,7 @@ fn measure_zone_with(
 ) -> ZoneMeasurement {
     let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
     let (lines, (roughness, scars)) = spare.join(
-        || lines_of(&height, config),
+        || lines_of(&height, config, spare),
         || relief_but_lines(planes, zone, &height, config),
     );
     assemble(roughness, lines, scars, tone)
@@ -259,9 +269,13 @@ fn relief_but_lines(
 }
 
 /// The fine lines of one zone (values and records).
-fn lines_of(height: &Height<'_>, config: &Config) -> (Vec<MetricValue>, Vec<LineRecord>) {
+fn lines_of(
+    height: &Height<'_>,
+    config: &Config,
+    spare: SpareThreads<'_>,
+) -> (Vec<MetricValue>, Vec<LineRecord>) {
     match height {
-        Ok(height) => lines::measure(height, &config.lines),
+        Ok(height) => lines::measure(height, &config.lines, spare),
         Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
     }
 }
