@@ -198,7 +198,8 @@ pub fn measure_zones(
         out.push(measure_zone_with(&planes, last, px_per_mm, config, spare));
     } else {
         let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
-        let (roughness, scars) = relief_but_lines(&planes, last, &height, config);
+        let (roughness, scars) =
+            relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
         drop(planes);
         let lines = lines_of(&height, config, SpareThreads::NONE);
         out.push(assemble(roughness, lines, scars, tone));
@@ -217,7 +218,7 @@ fn measure_zone_with(
     let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
     let (lines, (roughness, scars)) = spare.join(
         || lines_of(&height, config, spare),
-        || relief_but_lines(planes, zone, &height, config),
+        || relief_but_lines(planes, zone, &height, config, spare),
     );
     assemble(roughness, lines, scars, tone)
 }
@@ -249,17 +250,18 @@ fn prepare<'z>(
     )
 }
 
-/// Roughness and scars (values and records) of one zone.
+/// Roughness and scars (values and records) of one zone, side by side on `spare` threads.
 fn relief_but_lines(
     planes: &ColourPlanes,
     zone: &Zone,
     height: &Height<'_>,
     config: &Config,
+    spare: SpareThreads<'_>,
 ) -> (Vec<MetricValue>, (Vec<MetricValue>, Vec<ScarRecord>)) {
     match height {
-        Ok(height) => (
-            roughness::measure(height, &config.roughness),
-            scars::measure(planes, zone, height, &config.scars),
+        Ok(height) => spare.join(
+            || roughness::measure(height, &config.roughness),
+            || scars::measure(planes, zone, height, &config.scars),
         ),
         Err(reason) => (
             all_missing(roughness::COLUMNS.len(), reason),
