@@ -1,6 +1,6 @@
 //! Analysis parameters: every tunable number, its default, its documentation and its allowed range.
 //!
-//! Each section is declared once with [`param_section!`], which generates the struct, its
+//! Each section is declared once with `param_section!`, which generates the struct, its
 //! `Default`, range validation that names the key, and the commented TOML that
 //! `skintex config --default` prints. All lengths are in millimetres.
 

@@ -44,6 +44,14 @@
 //!
 //! [`gaussian_blur_par`] runs the same per-pixel arithmetic split over rows with rayon; the
 //! result is bit-identical to [`gaussian_blur`] for any thread count.
+//!
+//! [`reflect_index`]: crate::imgops::gaussian::reflect_index
+//! [`PYRAMID_MIN_SIGMA`]: crate::imgops::gaussian::PYRAMID_MIN_SIGMA
+//! [`gaussian_kernel`]: crate::imgops::gaussian::gaussian_kernel
+//! [`gaussian_blur_exact`]: crate::imgops::gaussian::gaussian_blur_exact
+//! [`gaussian_blur_par`]: crate::imgops::gaussian::gaussian_blur_par
+//! [`gaussian_blur`]: crate::imgops::gaussian::gaussian_blur
+//! [`super::hessian`]: crate::imgops::hessian
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;

@@ -12,9 +12,9 @@
 //! x is the column index (rightwards), y the row index (downwards); σ is in pixels and the
 //! eigenvalues are in image units (σ² cancels the px⁻² of the second derivatives). Derivatives are
 //! central finite differences on the image blurred by the exact separable FIR of
-//! [`gaussian_kernel`](super::gaussian::gaussian_kernel) (not sampled derivative kernels); the
+//! [`gaussian_kernel`] (not sampled derivative kernels); the
 //! differences add a bias equivalent to ≈ 1/12 px² of extra variance, negligible for σ ≥ 1.5 px.
-//! The pyramid of [`gaussian_blur`](super::gaussian::gaussian_blur) is NOT used: σ²-normalised
+//! The pyramid of [`gaussian_blur`] is NOT used: σ²-normalised
 //! second differences amplify its interpolation ripple (period 2^L px) by ≈ 4σ², which measured
 //! 4–14 % of max |λ2| at σ = 4–16 px. The cost therefore grows linearly with σ (≈ 4σ + 2
 //! multiply-adds per pixel for the blur). Callers that need large scales decimate the image
@@ -36,6 +36,9 @@
 //! (towards decreasing row index): a line rising to the right at 30° has θ = π/6; a vertical line
 //! has θ = π/2. Where the two eigenvalues are equal (flat regions) θ is arbitrary (0 from
 //! `atan2(0, 0)`).
+//!
+//! [`gaussian_kernel`]: crate::imgops::gaussian::gaussian_kernel
+//! [`gaussian_blur`]: crate::imgops::gaussian::gaussian_blur
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;

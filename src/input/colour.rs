@@ -356,7 +356,7 @@ fn clip_unit(v: f32) -> f32 {
 /// Pixels converted to L*a*b* per call of the vectorised kernel.
 const BLOCK_PX: usize = 256;
 
-/// Cube root of `t` for `t` in [0.008856, 2] (the range [`lab_f`] uses it on), relative error
+/// Cube root of `t` for `t` in [0.008856, 2] (the range `lab_f` uses it on), relative error
 /// < 1e-13 (tested against `f64::cbrt`).
 ///
 /// ```text

@@ -79,7 +79,7 @@
 //! local width or 0.5 mm) are pruned in two passes, and hooked ends are trimmed: where the
 //! skeleton of a wide line turns back at its end (into a weak side response that the hysteresis
 //! joined to the line end), it is cut at the tip, the point of the last 4 line widths of skeleton
-//! farthest along the line direction ([`trim_end_hooks`]). Pieces of one faint line that the
+//! farthest along the line direction (`trim_end_hooks`). Pieces of one faint line that the
 //! hysteresis leaves apart are then bridged: two skeleton end points of different regions are
 //! joined when they are at most `bridge_gap_mm` apart, both outward end directions (from the
 //! last `max(bridge_gap, 0.5 mm)` of skeleton) lie within 30° of the gap, and the mean valley
@@ -265,7 +265,7 @@ pub struct ValleyStrength {
     /// σ* and θ of the samples whose strength before the along-line mean is at least the
     /// `min_strength` of [`valley_strength`] (only those can belong to a line).
     pub samples: LineSamples,
-    /// Line direction of every sample quantised to [`DIRECTION_BINS`] bins over [0, π)
+    /// Line direction of every sample quantised to `DIRECTION_BINS` (1024) bins over [0, π)
     /// (nearest bin centre; bin 0 where S = 0).
     pub direction_bins: Array2<u16>,
     /// Spacing of the detection grid in image px: grid sample (i, j) is pixel

@@ -976,7 +976,7 @@ pub fn glcm_offsets(distance_px: usize) -> [(isize, isize); 4] {
 }
 
 /// Symmetric grey-level co-occurrence counts for offset (dy, dx), pairs with both pixels in
-/// `mask` and inside the map (no padding): P[i,j] and P[j,i] each += 1 per pair, i.e.
+/// `mask` and inside the map (no padding): P\[i,j\] and P\[j,i\] each += 1 per pair, i.e.
 /// scikit-image's `graycomatrix(..., symmetric=True)` before normalisation, restricted to the
 /// mask.
 ///

@@ -1,6 +1,6 @@
 //! Output stage: the CSV tables, the data dictionary and the provenance record.
 //!
-//! Every table is declared as a list of [`ColumnSpec`]s; the same declarations write the CSV
+//! Every table is declared as a list of [`ColumnSpec`](crate::metrics::ColumnSpec)s; the same declarations write the CSV
 //! header and the data dictionary, so the two cannot drift apart. Every file is written
 //! atomically (temporary file in the same folder, then rename).
 
