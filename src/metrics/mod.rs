@@ -306,6 +306,20 @@ mod tests {
     use crate::segment::{Mask, full_image_zones};
     use image::DynamicImage;
 
+    /// Spare threads exist exactly while fewer images are in flight than threads.
+    #[test]
+    fn spare_threads_while_fewer_images_than_threads() {
+        let in_flight = AtomicUsize::new(0);
+        let spare = SpareThreads::new(&in_flight, 2);
+        for (n, expected) in [(0, true), (1, true), (2, false), (3, false)] {
+            in_flight.store(n, Ordering::Relaxed);
+            assert_eq!(spare.available(), expected, "{n} in flight");
+            assert_eq!(spare.parts() > 1, expected, "{n} in flight");
+        }
+        assert!(!SpareThreads::NONE.available());
+        assert_eq!(SpareThreads::NONE.parts(), 1);
+    }
+
     /// Measuring all zones at once gives each zone exactly what measuring it alone gives,
     /// calibrated or not: on one thread (planes dropped before the last zone's lines), and
     /// with spare threads (zones and families in parallel on a two-thread pool), for several
