@@ -153,23 +153,30 @@ fn block_average(
     let gw = (bx1 - bx0).div_ceil(f).max(1);
     let gh = (by1 - by0).div_ceil(f).max(1);
     let mut sums = vec![0.0f32; gw * gh * 3];
-    let mut counts = vec![0u32; gw * gh];
     let raw = image.as_raw();
-    for y in by0..by1 {
-        let gy = (y - by0) / f;
-        let row = &raw[(y * iw + bx0) * 3..(y * iw + bx1) * 3];
-        for (i, px) in row.chunks_exact(3).enumerate() {
-            let g = gy * gw + i / f;
-            sums[g * 3] += f32::from(px[0]);
-            sums[g * 3 + 1] += f32::from(px[1]);
-            sums[g * 3 + 2] += f32::from(px[2]);
-            counts[g] += 1;
+    // Integer sums (exact, as the f32 sums of at most 256 x 256 8-bit values also are): the
+    // rows of a block row are added column by column, then each block's columns.
+    let mut columns = vec![0u32; (bx1 - bx0) * 3];
+    for (gy, block_row) in sums.chunks_exact_mut(gw * 3).enumerate() {
+        let (y0, y1) = (by0 + gy * f, (by0 + (gy + 1) * f).min(by1));
+        columns.fill(0);
+        for y in y0..y1 {
+            let row = &raw[(y * iw + bx0) * 3..(y * iw + bx1) * 3];
+            for (acc, &v) in columns.iter_mut().zip(row) {
+                *acc += u32::from(v);
+            }
         }
-    }
-    for (g, &n) in counts.iter().enumerate() {
-        let n = n.max(1) as f32;
-        for c in 0..3 {
-            sums[g * 3 + c] /= n;
+        for (block, out) in columns.chunks(f * 3).zip(block_row.chunks_exact_mut(3)) {
+            let mut total = [0u32; 3];
+            for px in block.chunks_exact(3) {
+                for (t, &v) in total.iter_mut().zip(px) {
+                    *t += v;
+                }
+            }
+            let n = ((block.len() / 3) * (y1 - y0)).max(1) as f32;
+            for (o, t) in out.iter_mut().zip(total) {
+                *o = t as f32 / n;
+            }
         }
     }
     let half = (f as f64 - 1.0) / 2.0;
@@ -262,6 +269,41 @@ mod tests {
             ..roi
         };
         assert_eq!(r.to_image(0.0, 0.0), [80.0, 30.0]);
+    }
+
+    /// Each block value is the exact mean of its pixels, partial blocks at the right and bottom
+    /// edges included, and stands at its block centre.
+    #[test]
+    fn block_average_is_the_mean_of_each_block() {
+        let img = RgbImage::from_fn(23, 17, |x, y| {
+            image::Rgb([
+                (x * 11 + y * 3) as u8,
+                (x * y) as u8,
+                (250 - x * y / 2) as u8,
+            ])
+        });
+        let f = 4;
+        let grid = block_average(&img, f, 2.2, 30.0, 1.0, 14.5);
+        let (bx0, by0, bx1, by1) = (2, 1, 23, 16);
+        assert_eq!((grid.width, grid.height), (6, 4));
+        assert_eq!((grid.ox, grid.oy, grid.f), (3.5, 2.5, 4.0));
+        let GridData::F32(values) = &grid.data else {
+            panic!("block averages are f32")
+        };
+        for gy in 0..grid.height {
+            for gx in 0..grid.width {
+                for c in 0..3 {
+                    let (mut sum, mut n) = (0.0f32, 0.0f32);
+                    for y in by0 + gy * f..(by0 + (gy + 1) * f).min(by1) {
+                        for x in bx0 + gx * f..(bx0 + (gx + 1) * f).min(bx1) {
+                            sum += f32::from(img.get_pixel(x as u32, y as u32)[c]);
+                            n += 1.0;
+                        }
+                    }
+                    assert_eq!(values[(gy * grid.width + gx) * 3 + c], sum / n);
+                }
+            }
+        }
     }
 
     #[test]
