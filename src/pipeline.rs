@@ -697,5 +697,38 @@ mod tests {
             rows[1]
         );
         assert!(rows[2].contains(",ok,"), "{}", rows[2]);
+
+        // Alone on two threads, the image's families run in parallel: the panic still
+        // becomes its error row, with its message.
+        std::fs::write(&manifest, "path,px_per_mm\na.png,20\n").unwrap();
+        let args = match Cli::try_parse_from([
+            "skintex".as_ref(),
+            "analyze".as_ref(),
+            "--manifest".as_ref(),
+            manifest.as_os_str(),
+            "--roi".as_ref(),
+            "full".as_ref(),
+            "--no-qc".as_ref(),
+            "--quiet".as_ref(),
+            "--jobs".as_ref(),
+            "2".as_ref(),
+            "--out".as_ref(),
+            dir.path().join("alone").as_os_str(),
+        ])
+        .unwrap()
+        .command
+        {
+            Command::Analyze(args) => args,
+            _ => panic!("analyze command"),
+        };
+        let mut settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
+        settings.config.roughness.glcm_levels = 1;
+        let summary = run_analysis(&settings).unwrap();
+        assert_eq!((summary.counts.ok, summary.counts.error), (0, 1));
+        let text = std::fs::read_to_string(dir.path().join("alone/images.csv")).unwrap();
+        assert!(
+            text.contains("internal error while analysing") && text.contains("levels must be"),
+            "{text}"
+        );
     }
 }
