@@ -200,8 +200,16 @@ fn load_row<T: Copy + Into<f64>>(
 ) {
     zr.clear();
     mr.clear();
-    zr.extend(z.row(r).iter().map(|&v| v.into()));
-    mr.extend(mask.row(r).iter().copied());
+    let (zrow, mrow) = (z.row(r), mask.row(r));
+    // Contiguous rows (the usual case) convert as slices, which vectorises.
+    match zrow.to_slice() {
+        Some(values) => zr.extend(values.iter().map(|&v| v.into())),
+        None => zr.extend(zrow.iter().map(|&v| v.into())),
+    }
+    match mrow.to_slice() {
+        Some(inside) => mr.extend_from_slice(inside),
+        None => mr.extend(mrow.iter().copied()),
+    }
 }
 
 /// Running sums of [`mean_row`].
@@ -1020,16 +1028,51 @@ fn directed_counts(
     let (ny, nx) = (ny as isize, nx as isize);
     let r_range = (0.max(-dy))..(ny.min(ny - dy));
     let (c_lo, c_hi) = (0.max(-dx) as usize, nx.min(nx - dx).max(0) as usize);
-    for r in r_range {
+    if c_lo >= c_hi {
+        return vec![0u64; bins];
+    }
+    // Standard-layout rows as slices (the usual case); others copied once per row.
+    let row_of = |r: isize, buf: &mut Vec<u16>, mbuf: &mut Vec<bool>| {
         let (ir, mr) = (image.row(r as usize), mask.row(r as usize));
-        let (ir2, mr2) = (image.row((r + dy) as usize), mask.row((r + dy) as usize));
-        for c in c_lo..c_hi {
-            let c2 = (c as isize + dx) as usize;
-            if mr[c] && mr2[c2] {
-                let i = usize::from(ir[c]);
-                let j = usize::from(ir2[c2]);
+        buf.clear();
+        mbuf.clear();
+        buf.extend(ir.iter().copied());
+        mbuf.extend(mr.iter().copied());
+    };
+    let (mut a, mut am, mut b, mut bm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let width = c_hi - c_lo;
+    let c2_lo = (c_lo as isize + dx) as usize;
+    for r in r_range {
+        let (ir, mr) = match (
+            image.row(r as usize).to_slice(),
+            mask.row(r as usize).to_slice(),
+        ) {
+            (Some(i), Some(m)) => (i, m),
+            _ => {
+                row_of(r, &mut a, &mut am);
+                (&a[..], &am[..])
+            }
+        };
+        let (ir2, mr2) = match (
+            image.row((r + dy) as usize).to_slice(),
+            mask.row((r + dy) as usize).to_slice(),
+        ) {
+            (Some(i), Some(m)) => (i, m),
+            _ => {
+                row_of(r + dy, &mut b, &mut bm);
+                (&b[..], &bm[..])
+            }
+        };
+        let pairs = (ir[c_lo..c_hi].iter().zip(&mr[c_lo..c_hi])).zip(
+            ir2[c2_lo..c2_lo + width]
+                .iter()
+                .zip(&mr2[c2_lo..c2_lo + width]),
+        );
+        for (k, ((&i, &m), (&j, &m2))) in pairs.enumerate() {
+            if m && m2 {
+                let (i, j) = (usize::from(i), usize::from(j));
                 assert!(i < levels && j < levels, "grey level out of range");
-                h[(c & (copies - 1)) * bins + i * levels + j] += 1;
+                h[((c_lo + k) & (copies - 1)) * bins + i * levels + j] += 1;
             }
         }
     }
@@ -1635,5 +1678,28 @@ mod tests {
                 "rough_glcm_entropy",
             ]
         );
+    }
+
+    /// Views that are not standard-layout rows (here transposed) give exactly what their
+    /// owned copies give: the row loaders fall back from slices to element iteration.
+    #[test]
+    fn strided_views_equal_their_copies() {
+        let z = noise(37, 53, 11);
+        let mask = Array2::from_shape_fn((37, 53), |(r, c)| (r * 7 + c * 3) % 11 != 0);
+        let (zt, mt) = (z.t(), mask.t());
+        let (zo, mo) = (zt.to_owned(), mt.to_owned());
+        assert_eq!(
+            areal_parameters(zt, mt, 0.05).unwrap(),
+            areal_parameters(zo.view(), mo.view(), 0.05).unwrap()
+        );
+        let q = Array2::from_shape_fn((37, 53), |(r, c)| ((r * 5 + c * 2) % 8) as u16);
+        let qo = q.t().to_owned();
+        for (dy, dx) in [(0, 2), (1, -1), (-2, 0), (3, 3)] {
+            assert_eq!(
+                cooccurrence_counts(q.t(), mt, 8, dy, dx),
+                cooccurrence_counts(qo.view(), mo.view(), 8, dy, dx),
+                "offset ({dy}, {dx})"
+            );
+        }
     }
 }
