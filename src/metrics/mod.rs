@@ -216,9 +216,10 @@ fn measure_zone_with(
     spare: SpareThreads<'_>,
 ) -> ZoneMeasurement {
     let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
-    let (lines, (roughness, scars)) = spare.join(
-        || lines_of(&height, config, spare),
+    // On one thread the lines come last, as in `measure_zones`.
+    let ((roughness, scars), lines) = spare.join(
         || relief_but_lines(planes, zone, &height, config, spare),
+        || lines_of(&height, config, spare),
     );
     assemble(roughness, lines, scars, tone)
 }
