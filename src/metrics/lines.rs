@@ -63,15 +63,16 @@
 //! Hessian and the side samples; exactly the rows of the whole blur); the coarser ones too, on
 //! their own small levels, a band of level rows at a time as the upsampling asks for them
 //! (`LevelRows`). Side-sample coordinates are relative to the band (the results agree with a
-//! single band to f32 rounding), and every band starts at a fixed row whatever row is asked
-//! for first, so the grid can be made in parts, in parallel when the batch leaves threads
-//! idle ([`crate::metrics::SpareThreads`]), with the same bits; the along-line mean too. The along-line mean quantises directions to `DIRECTION_BINS` =
-//! 1024 bins so sample offsets and direction agreements are table look-ups. Memory: the
-//! detection-grid strength S (f32) and direction bin (u16); σ* and θ only for the samples where
-//! a line can be (S ≥ `strength_low`, 5-12 % of the grid on phantoms and the demo photos;
-//! [`LineSamples`]); a skeleton pixel outside them (in a filled hole) takes its bin's centre
-//! direction and no σ*. Regions are flood-filled one at a time (hysteresis, hole filling,
-//! labels), so no label plane is held; a region's label is kept only at its skeleton pixels.
+//! single band to f32 rounding), and every band starts at a fixed row whatever row is asked for
+//! first, so the grid can be made in parts, in parallel when the batch leaves threads idle
+//! ([`crate::metrics::SpareThreads`]), with the same bits; the along-line mean too. The along-line
+//! mean quantises directions to `DIRECTION_BINS` = 1024 bins so sample offsets and direction
+//! agreements are table look-ups. Memory: the detection-grid strength S (f32) and direction bin
+//! (u16); σ* and θ only for the samples where a line can be (S ≥ `strength_low`, 5-12 % of the grid
+//! on phantoms and the demo photos; [`LineSamples`]); a skeleton pixel outside them (in a filled
+//! hole) takes its bin's centre direction and no σ*. Regions are flood-filled one at a time
+//! (hysteresis, hole filling, labels), so no label plane is held; a region's label is kept only at
+//! its skeleton pixels.
 //!
 //! **Detection.** Hysteresis (Canny 1986): pixels with `S ≥ strength_low` 8-connected to a
 //! pixel with `S ≥ strength_high` form line regions; holes under 1 mm² are filled, each region
@@ -424,12 +425,12 @@ fn valley_strength_in_bands(
     let parts = strength
         .as_slice_mut()
         .expect("fresh array")
-        .chunks_mut(chunk_rows * gcols)
+        .chunks_mut((chunk_rows * gcols).max(1))
         .zip(
             direction_bins
                 .as_slice_mut()
                 .expect("fresh array")
-                .chunks_mut(chunk_rows * gcols),
+                .chunks_mut((chunk_rows * gcols).max(1)),
         )
         .enumerate();
     let run = |(i, (s, d)): (usize, (&mut [f32], &mut [u16]))| grid.rows(i * chunk_rows, s, d);
