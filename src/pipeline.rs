@@ -656,36 +656,37 @@ mod tests {
         img.save(dir.path().join("a.png")).unwrap();
         img.save(dir.path().join("b.png")).unwrap();
         let manifest = dir.path().join("m.csv");
-        std::fs::write(&manifest, "path,px_per_mm\na.png,20\nb.png,\n").unwrap();
-        let out = dir.path().join("out");
-        let cli = Cli::try_parse_from([
-            "skintex".as_ref(),
-            "analyze".as_ref(),
-            "--manifest".as_ref(),
-            manifest.as_os_str(),
-            "--roi".as_ref(),
-            "full".as_ref(),
-            "--no-qc".as_ref(),
-            "--quiet".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ])
-        .unwrap();
-        let Command::Analyze(args) = cli.command else {
-            panic!("analyze command");
+        // Analyse the manifest's images with the GLCM assertion armed; returns the counts
+        // (total, ok, error) and images.csv.
+        let run = |rows: &str, jobs: &str, out: &str| {
+            std::fs::write(&manifest, format!("path,px_per_mm\n{rows}")).unwrap();
+            let out = dir.path().join(out);
+            let cli = Cli::try_parse_from([
+                "skintex".as_ref(),
+                "analyze".as_ref(),
+                "--manifest".as_ref(),
+                manifest.as_os_str(),
+                "--roi".as_ref(),
+                "full".as_ref(),
+                "--no-qc".as_ref(),
+                "--quiet".as_ref(),
+                "--jobs".as_ref(),
+                jobs.as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ])
+            .unwrap();
+            let Command::Analyze(args) = cli.command else {
+                panic!("analyze command");
+            };
+            let mut settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
+            settings.config.roughness.glcm_levels = 1;
+            let c = run_analysis(&settings).unwrap().counts;
+            let text = std::fs::read_to_string(out.join("images.csv")).unwrap();
+            ((c.total, c.ok, c.error), text)
         };
-        let mut settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
-        settings.config.roughness.glcm_levels = 1;
-        let summary = run_analysis(&settings).unwrap();
-        assert_eq!(
-            (
-                summary.counts.total,
-                summary.counts.ok,
-                summary.counts.error
-            ),
-            (2, 1, 1)
-        );
-        let text = std::fs::read_to_string(out.join("images.csv")).unwrap();
+        let (counts, text) = run("a.png,20\nb.png,\n", "2", "out");
+        assert_eq!(counts, (2, 1, 1));
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(rows.len(), 3, "{text}");
         assert!(
@@ -700,32 +701,8 @@ mod tests {
 
         // Alone on two threads, the image's families run in parallel: the panic still
         // becomes its error row, with its message.
-        std::fs::write(&manifest, "path,px_per_mm\na.png,20\n").unwrap();
-        let args = match Cli::try_parse_from([
-            "skintex".as_ref(),
-            "analyze".as_ref(),
-            "--manifest".as_ref(),
-            manifest.as_os_str(),
-            "--roi".as_ref(),
-            "full".as_ref(),
-            "--no-qc".as_ref(),
-            "--quiet".as_ref(),
-            "--jobs".as_ref(),
-            "2".as_ref(),
-            "--out".as_ref(),
-            dir.path().join("alone").as_os_str(),
-        ])
-        .unwrap()
-        .command
-        {
-            Command::Analyze(args) => args,
-            _ => panic!("analyze command"),
-        };
-        let mut settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
-        settings.config.roughness.glcm_levels = 1;
-        let summary = run_analysis(&settings).unwrap();
-        assert_eq!((summary.counts.ok, summary.counts.error), (0, 1));
-        let text = std::fs::read_to_string(dir.path().join("alone/images.csv")).unwrap();
+        let (counts, text) = run("a.png,20\n", "2", "alone");
+        assert_eq!(counts, (1, 0, 1));
         assert!(
             text.contains("internal error while analysing") && text.contains("levels must be"),
             "{text}"
