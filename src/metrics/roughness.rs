@@ -212,6 +212,20 @@ fn load_row<T: Copy + Into<f64>>(
     }
 }
 
+/// Row `r` of `a` as a slice: the row itself when it is contiguous (the usual case), else a
+/// copy in `buf`.
+fn row_slice<'b, T: Copy>(a: &'b ArrayView2<'_, T>, r: isize, buf: &'b mut Vec<T>) -> &'b [T] {
+    let row = a.row(r as usize);
+    match row.to_slice() {
+        Some(values) => values,
+        None => {
+            buf.clear();
+            buf.extend(row.iter().copied());
+            buf
+        }
+    }
+}
+
 /// Running sums of [`mean_row`].
 #[derive(Default)]
 struct MeanSums {
@@ -1031,38 +1045,15 @@ fn directed_counts(
     if c_lo >= c_hi {
         return vec![0u64; bins];
     }
-    // Standard-layout rows as slices (the usual case); others copied once per row.
-    let row_of = |r: isize, buf: &mut Vec<u16>, mbuf: &mut Vec<bool>| {
-        let (ir, mr) = (image.row(r as usize), mask.row(r as usize));
-        buf.clear();
-        mbuf.clear();
-        buf.extend(ir.iter().copied());
-        mbuf.extend(mr.iter().copied());
-    };
     let (mut a, mut am, mut b, mut bm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let width = c_hi - c_lo;
     let c2_lo = (c_lo as isize + dx) as usize;
     for r in r_range {
-        let (ir, mr) = match (
-            image.row(r as usize).to_slice(),
-            mask.row(r as usize).to_slice(),
-        ) {
-            (Some(i), Some(m)) => (i, m),
-            _ => {
-                row_of(r, &mut a, &mut am);
-                (&a[..], &am[..])
-            }
-        };
-        let (ir2, mr2) = match (
-            image.row((r + dy) as usize).to_slice(),
-            mask.row((r + dy) as usize).to_slice(),
-        ) {
-            (Some(i), Some(m)) => (i, m),
-            _ => {
-                row_of(r + dy, &mut b, &mut bm);
-                (&b[..], &bm[..])
-            }
-        };
+        let (ir, mr) = (row_slice(&image, r, &mut a), row_slice(&mask, r, &mut am));
+        let (ir2, mr2) = (
+            row_slice(&image, r + dy, &mut b),
+            row_slice(&mask, r + dy, &mut bm),
+        );
         let pairs = (ir[c_lo..c_hi].iter().zip(&mr[c_lo..c_hi])).zip(
             ir2[c2_lo..c2_lo + width]
                 .iter()
