@@ -1480,13 +1480,9 @@ fn along_line_mean(
         }
     };
     let sv = s.as_slice().expect("fresh array");
-    let centres = || {
-        samples
-            .index
-            .iter()
-            .zip(&samples.sigma_px)
-            .map(|(&i, &sig)| (i as usize, half_at(sig)))
-    };
+    // Each sample's grid index and half-length.
+    let centre = |(&i, &sig): (&u32, &f32)| (i as usize, half_at(sig));
+    let centres = || samples.index.iter().zip(&samples.sigma_px).map(centre);
     let h_max = centres().fold(half_px, |m, (_, h)| m.max(h));
     let bin_width = std::f32::consts::PI / DIRECTION_BINS as f32;
     // agreement[d] = max(0, cos 2Δθ) for a bin difference d (mod DIRECTION_BINS).
@@ -1561,7 +1557,7 @@ fn along_line_mean(
     };
     let means: Vec<f32> = if parallel {
         (samples.index.par_iter().zip(&samples.sigma_px))
-            .map(|(&i, &sig)| mean_at((i as usize, half_at(sig))))
+            .map(|sample| mean_at(centre(sample)))
             .collect()
     } else {
         centres().map(mean_at).collect()

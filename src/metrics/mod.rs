@@ -136,7 +136,7 @@ impl<'a> SpareThreads<'a> {
     /// [`SpareThreads::available`] (so the parts balance), else 1.
     pub fn parts(&self) -> usize {
         if self.available() {
-            2 * rayon::current_num_threads()
+            2 * self.threads
         } else {
             1
         }

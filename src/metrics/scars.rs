@@ -452,7 +452,7 @@ fn box_decimate(
 }
 
 /// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
-/// FIR, which [`gaussian_blur`](crate::imgops::gaussian::gaussian_blur) also uses at these σ, evaluated at the kept samples only).
+/// FIR, which [`gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
 fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
     let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
