@@ -31,6 +31,34 @@ pub enum Command {
     /// Render a synthetic split-face study (close-ups of a treated and a control cheek per subject
     /// and visit, the treated side's wrinkles shortening by a known fraction) with its manifest.
     PhantomStudy(PhantomStudyArgs),
+    /// Measure skintex's accuracy on the fixed set of realistic randomised phantoms (lines, scars,
+    /// pores against their ground truth, per stratum of light, skin tone, pores, furrows, hairs
+    /// and resolution) and write the report (docs/VALIDATION.md).
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Write the report (Markdown) here; without it, the tables go to standard output.
+    #[arg(long, value_name = "FILE.md")]
+    pub out: Option<PathBuf>,
+
+    /// Analysis parameters (TOML, as `skintex config --default` prints); default: built-in.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+
+    /// Also print one line per phantom.
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// Also write every phantom of the set (PNG and ground truth JSON) and a manifest with their
+    /// calibration into this folder, to look at them or analyse them with `skintex analyze`.
+    #[arg(long, value_name = "DIR")]
+    pub dump: Option<PathBuf>,
+
+    /// Only these seeds (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "SEEDS")]
+    pub seeds: Vec<u64>,
 }
 
 pub use crate::segment::RoiMode;
@@ -200,13 +228,23 @@ pub struct PhantomArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Resolution, pixels per millimetre.
-    #[arg(long, default_value_t = 20.0, value_name = "P")]
-    pub px_per_mm: f64,
+    /// Skin and camera model: `realistic` draws pores, furrows, hairs, pigment, shine, light, skin
+    /// tone, blur, noise, JPEG and resolution per phantom from documented ranges; `classic` is the
+    /// original generator (fixed light, faint pores, no hair) that made the demo data.
+    #[arg(long, value_enum, default_value_t = crate::phantom::Preset::Realistic)]
+    pub preset: crate::phantom::Preset,
 
-    /// Image side, px (square images).
-    #[arg(long, default_value_t = 1000, value_name = "PX")]
-    pub size: u32,
+    /// Resolution, pixels per millimetre [default: 20 (classic); drawn from 8-40 (realistic)].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub px_per_mm: Option<f64>,
+
+    /// Image side, px (square images; classic preset) [default: 1000].
+    #[arg(long, value_name = "PX")]
+    pub size: Option<u32>,
+
+    /// Side of the field of view, mm (realistic preset) [default: 35].
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    pub fov_mm: Option<f64>,
 
     /// Number of fine lines (wrinkles) per image.
     #[arg(long, default_value_t = 3)]
@@ -220,9 +258,18 @@ pub struct PhantomArgs {
     )]
     pub scars: String,
 
-    /// RMS height of the fractal microrelief, mm.
-    #[arg(long, default_value_t = 0.02, value_name = "MM")]
-    pub relief_sq: f64,
+    /// RMS height of the fractal microrelief, mm [default: 0.02 (classic); drawn from 0.01-0.03
+    /// (realistic)].
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    pub relief_sq: Option<f64>,
+
+    /// Add stubble: many short, thick beard hairs (realistic preset).
+    #[arg(long)]
+    pub stubble: bool,
+
+    /// Cross-polarised capture: no specular shine (realistic preset).
+    #[arg(long)]
+    pub cross_polarised: bool,
 }
 
 #[derive(Debug, Args)]

@@ -230,6 +230,32 @@ param_section! {
         /// the gap between two pigmented spots, branches over a pitted scar) are not lines.
         /// 0 = off.
         min_aspect_ratio: f64 = 4.0, [0.0, 1000.0];
+        /// Path evidence bias b: the valley strength a step along a smooth path must exceed to
+        /// add evidence is b = max(path_bias_min, path_bias_factor x the path_bias_quantile of
+        /// the zone's valley strength), so it rises with the texture of the skin (a constant
+        /// false-alarm rate; pseudo-height units).
+        path_bias_min: f64 = 0.02, [0.0, 10.0];
+        /// See path_bias_min.
+        path_bias_quantile: f64 = 0.9, [0.0, 1.0];
+        /// See path_bias_min.
+        path_bias_factor: f64 = 1.0, [0.0, 100.0];
+        /// Path evidence: strengths above this multiple of the bias count as this multiple.
+        path_strength_cap: f64 = 3.0, [1.0, 100.0];
+        /// Path evidence: cost of turning by one orientation step (11.25 degrees), in mm of path
+        /// at twice the bias.
+        path_turn_penalty_mm: f64 = 0.1, [0.0, 100.0];
+        /// Least path evidence of a line pixel: the excess valley strength over the bias, in
+        /// units of the bias, summed along the best smooth path through the pixel, mm.
+        min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
+        /// Cross-sections of a line are sampled out to this distance either side, mm (at least
+        /// twice the line's scale-space width).
+        profile_reach_mm: f64 = 0.4, [0.01, 100.0];
+        /// A line whose median cross-section is at most this wide at half depth and at least
+        /// hair_min_contrast deep is a hair lying on the skin, not a fine line: no wrinkle is
+        /// narrower than about 0.15 mm, and camera blur widens a 0.1 mm hair to about 0.2 mm.
+        hair_max_width_mm: f64 = 0.22, [0.0, 10.0];
+        /// See hair_max_width_mm (pseudo-height contrast: 0.15 = 15 % darker than its sides).
+        hair_min_contrast: f64 = 0.15, [0.0, 10.0];
     }
 }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod digest;
 pub mod imgops;
 pub mod input;
+pub mod matching;
 pub mod merge;
 pub mod metrics;
 pub mod output;
@@ -25,6 +26,7 @@ pub mod phantom;
 pub mod pipeline;
 pub mod segment;
 pub mod study;
+pub mod validation;
 
 /// The skintex version, as written into `run.json`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -97,6 +97,11 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("{e:#}"), 2),
         },
+        Command::Validate(args) => match skintex::validation::run_validate_command(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => fail(format!("{e:#}"), 2),
+        },
         Command::Study(args) => {
             init_logging(args.quiet, 0);
             match StudySettings::new(

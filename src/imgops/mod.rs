@@ -6,6 +6,9 @@ pub mod components;
 pub mod gaussian;
 /// Scale-normalised Hessian eigenvalues and line orientation.
 pub mod hessian;
+/// Curvilinear path evidence: oriented strength collected along smooth paths (CUSUM by dynamic
+/// programming over orientations).
+pub mod paths;
 /// Vector-unit dispatch and branch-free elementary functions for vectorised loops.
 pub mod simd;
 /// Skeleton component lengths (axial 1, diagonal √2 links).

@@ -2029,6 +2029,83 @@ struct LineAcc {
     sin2: f64,
     region_px: usize,
     skeleton: Vec<(u32, u32)>,
+    /// Cross-section full width at half depth (image px) and contrast at skeleton pixels.
+    profiles: Vec<(f64, f64)>,
+}
+
+/// Cross-section of a line at image pixel `(row, col)` with line direction `theta`: the full width
+/// at half depth (px) and the contrast (side level minus the lowest z near the centre, z units)
+/// of z sampled every ½ px along the normal out to `reach` px. The side level is the mean over
+/// the outer fifth of the reach on both sides. `None` when too little of it is inside the zone.
+fn cross_profile(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    (row, col): (f64, f64),
+    theta: f64,
+    reach: f64,
+) -> Option<(f64, f64)> {
+    let (nr, nc) = (-theta.cos(), -theta.sin());
+    let n = (2.0 * reach).ceil() as i64;
+    let samples: Vec<Option<f64>> = (-n..=n)
+        .map(|i| {
+            let t = i as f64 * 0.5;
+            sample_inside(z, mask, row + t * nr, col + t * nc)
+        })
+        .collect();
+    let outer = (0.8 * reach * 2.0) as i64;
+    let sides: Vec<f64> = (-n..=n)
+        .filter(|i| i.abs() >= outer)
+        .filter_map(|i| samples[(i + n) as usize])
+        .collect();
+    if sides.len() < 2 {
+        return None;
+    }
+    let side = sides.iter().sum::<f64>() / sides.len() as f64;
+    let half_reach = n / 2;
+    let (imin, vmin) = (-half_reach..=half_reach)
+        .filter_map(|i| samples[(i + n) as usize].map(|v| (i, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let contrast = side - vmin;
+    if contrast <= 0.0 {
+        return None;
+    }
+    let level = side - 0.5 * contrast;
+    // Walk out from the minimum to the half-depth crossings (linear interpolation).
+    let crossing = |dir: i64| -> Option<f64> {
+        let mut i = imin;
+        let mut prev = vmin;
+        loop {
+            let j = i + dir;
+            if j.abs() > n {
+                return None;
+            }
+            let v = samples[(j + n) as usize]?;
+            if v >= level {
+                let f = (level - prev) / (v - prev);
+                return Some((i as f64 + dir as f64 * f) * 0.5);
+            }
+            prev = v;
+            i = j;
+        }
+    };
+    let (left, right) = (crossing(-1)?, crossing(1)?);
+    Some((right - left, contrast))
+}
+
+/// Median full width at half depth (px) and median contrast of a line's cross-sections (NaN
+/// without any).
+fn median_profile(profiles: &[(f64, f64)]) -> (f64, f64) {
+    if profiles.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (
+        med(profiles.iter().map(|p| p.0).collect()),
+        med(profiles.iter().map(|p| p.1).collect()),
+    )
 }
 
 /// Doubled-angle circular mean (degrees in [0, 180)) and resultant length of weighted
@@ -2073,6 +2150,23 @@ pub fn detect_lines(
     lines_from_strength(height, &vs, params)
 }
 
+/// The path evidence bias of a zone: `max(path_bias_min, path_bias_factor · Q_q(S))` with `Q_q`
+/// the `path_bias_quantile` of the valley strength over the zone's grid samples.
+fn path_bias(strength: &Array2<f32>, mask: &Array2<bool>, params: &LinesParams) -> f32 {
+    let mut v: Vec<f32> = strength
+        .iter()
+        .zip(mask.iter())
+        .filter_map(|(&s, &m)| m.then_some(s))
+        .collect();
+    let q = if v.is_empty() {
+        0.0
+    } else {
+        let k = ((v.len() - 1) as f64 * params.path_bias_quantile).round() as usize;
+        *v.select_nth_unstable_by(k, f32::total_cmp).1
+    };
+    (params.path_bias_factor as f32 * q).max(params.path_bias_min as f32)
+}
+
 /// Threshold, thin and measure a precomputed valley strength (the second half of
 /// [`detect_lines`]; `params` supplies the thresholds and `min_length_mm`).
 pub fn lines_from_strength(
@@ -2087,7 +2181,32 @@ pub fn lines_from_strength(
     let grid_per_mm = px_per_mm / stepf;
     let low = params.strength_low.min(params.strength_high) as f32;
     let high = params.strength_high as f32;
-    let mut region = hysteresis(&vs.strength, low, high);
+    let (grows0, gcols0) = vs.strength.dim();
+    let direction = Array2::from_shape_fn((grows0, gcols0), |p| vs.direction(p));
+    let grid_mask = Array2::from_shape_fn((grows0, gcols0), |(r, c)| {
+        let (y, x) = ((r * step).min(height.mask.nrows() - 1), (c * step).min(height.mask.ncols() - 1));
+        height.mask[(y, x)]
+    });
+    let bias = path_bias(&vs.strength, &grid_mask, params);
+    let normalised = vs.strength.mapv(|v| v / bias);
+    let ev = crate::imgops::paths::path_evidence(
+        normalised.view(),
+        direction.view(),
+        grid_mask.view(),
+        crate::imgops::paths::PathParams {
+            bias: 1.0,
+            turn_penalty: params.path_turn_penalty_mm as f32,
+            length_per_px: (1.0 / grid_per_mm) as f32,
+            strength_cap: params.path_strength_cap as f32,
+        },
+    );
+    drop(normalised);
+    let min_ev = params.min_path_evidence_mm as f32;
+    let supported = ndarray::Zip::from(&vs.strength)
+        .and(&ev.evidence)
+        .map_collect(|&s, &e| if e >= min_ev { s } else { 0.0 });
+    let (low, high) = (low.max(bias), high.max(bias));
+    let mut region = hysteresis(&supported, low, high);
     fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
     let mut skeleton = thin(&region);
     for _ in 0..PRUNE_PASSES {
@@ -2168,6 +2287,12 @@ pub fn lines_from_strength(
         }
         if sigma.is_finite() {
             let width = WIDTH_PER_SIGMA * sigma;
+            let reach = (params.profile_reach_mm * px_per_mm).max(2.0 * width);
+            if let Some(p) =
+                cross_profile(&height.z, &height.mask, (ri as f64, ci as f64), theta, reach)
+            {
+                a.profiles.push(p);
+            }
             a.width_px += w * width;
             a.width_weight += w;
             // Normal to the line direction θ (counter-clockwise on screen: rows grow downward).
@@ -2234,6 +2359,7 @@ pub fn lines_from_strength(
             g.sin2 += moved.sin2;
             g.region_px += moved.region_px;
             g.skeleton.extend(moved.skeleton);
+            g.profiles.extend(moved.profiles);
         }
     }
     let min_length_px = params.min_length_mm * px_per_mm;
@@ -2254,6 +2380,10 @@ pub fn lines_from_strength(
             continue;
         }
         if a.width_weight > 0.0 && span < params.min_aspect_ratio * a.width_px / a.width_weight {
+            continue;
+        }
+        let (fwhm_px, contrast) = median_profile(&a.profiles);
+        if fwhm_px <= params.hair_max_width_mm * px_per_mm && contrast >= params.hair_min_contrast {
             continue;
         }
         out.region_px += a.region_px;

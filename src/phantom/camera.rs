@@ -28,8 +28,8 @@ const CAMERA_BLUR_SIGMA_PX: f64 = 0.5;
 /// Relative fall-off at the image corners (vignetting).
 const VIGNETTE: f64 = 0.06;
 /// Sensor noise variance in linear units: read² + shot·value.
-const READ_NOISE: f64 = 0.001;
-const SHOT_NOISE: f64 = 3.0e-5;
+pub(crate) const READ_NOISE: f64 = 0.001;
+pub(crate) const SHOT_NOISE: f64 = 3.0e-5;
 
 /// sRGB decoding of an 8-bit-scaled value in [0, 1].
 pub(crate) fn srgb_to_linear(c: f64) -> f64 {
@@ -103,7 +103,7 @@ pub(crate) fn box3_blur(src: &[f32], size: usize, sigma_px: f64) -> Vec<f32> {
 }
 
 /// Separable Gaussian blur with a short kernel (|k| ≤ ⌈4σ⌉), clamp-to-edge.
-fn small_gaussian_blur(src: &[f32], size: usize, sigma_px: f64) -> Vec<f32> {
+pub(crate) fn small_gaussian_blur(src: &[f32], size: usize, sigma_px: f64) -> Vec<f32> {
     let rad = (4.0 * sigma_px).ceil() as isize;
     let mut k: Vec<f64> = (-rad..=rad)
         .map(|i| libm::exp(-((i * i) as f64) / (2.0 * sigma_px * sigma_px)))
@@ -259,12 +259,37 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
         }
     }
 
-    // 8-bit sRGB by exact thresholds: code k+1 iff linear ≥ decode((k + 0.5)/255).
+    let noise = spec
+        .camera_effects
+        .then(|| SensorNoise::new(stream_seed(seed, 40), READ_NOISE, SHOT_NOISE));
+    encode_srgb8(&planes, size, noise)
+}
+
+/// Sensor noise: zero-mean with variance `read² + shot · value` (linear units), from a
+/// per-pixel hash of `seed`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SensorNoise {
+    seed: u64,
+    read: f64,
+    shot: f64,
+}
+
+impl SensorNoise {
+    pub(crate) fn new(seed: u64, read: f64, shot: f64) -> Self {
+        Self { seed, read, shot }
+    }
+}
+
+/// Add sensor noise (if any) to linear RGB planes (row-major `size × size`) and encode them
+/// to 8-bit sRGB by exact thresholds: code k+1 iff linear ≥ decode((k + 0.5)/255).
+pub(crate) fn encode_srgb8(
+    planes: &[Vec<f32>; 3],
+    size: usize,
+    noise: Option<SensorNoise>,
+) -> RgbImage {
     let thresholds: Vec<f32> = (0..255)
         .map(|k| srgb_to_linear((k as f64 + 0.5) / 255.0) as f32)
         .collect();
-    let noise_seed = stream_seed(seed, 40);
-    let noisy = spec.camera_effects;
     let mut out = vec![0u8; size * size * 3];
     out.par_chunks_mut(size * 3)
         .enumerate()
@@ -273,18 +298,17 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
                 let i = y * size + x;
                 for c in 0..3 {
                     let mut v = planes[c][i] as f64;
-                    if noisy {
+                    if let Some(n) = noise {
                         // Irwin–Hall sum of four 16-bit uniforms: zero mean, unit variance.
                         let bits = mix64(
-                            noise_seed
-                                ^ ((i as u64) * 3 + c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                            n.seed ^ ((i as u64) * 3 + c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                         );
                         let mut sum = 0.0;
                         for k in 0..4 {
                             sum += ((bits >> (16 * k)) & 0xFFFF) as f64 / 65536.0;
                         }
                         let z = (sum - 2.0 + 2.0 / 65536.0) * 3.0f64.sqrt();
-                        let sd = (READ_NOISE * READ_NOISE + SHOT_NOISE * v.max(0.0)).sqrt();
+                        let sd = (n.read * n.read + n.shot * v.max(0.0)).sqrt();
                         v += sd * z;
                     }
                     let code = thresholds.partition_point(|&t| t <= v as f32);

@@ -97,11 +97,11 @@ pub(crate) fn normalise_rms(buf: &mut [f32], rms: f64) {
     }
 }
 
-/// Fractal microrelief scaled to RMS `spec.relief_sq_mm`.
-fn microrelief(spec: &PhantomSpec, seed: u64) -> Vec<f32> {
+/// Fractal microrelief scaled to RMS `relief_sq_mm`.
+pub(crate) fn microrelief(spec: &PhantomSpec, relief_sq_mm: f64, seed: u64) -> Vec<f32> {
     let size = spec.size_px as usize;
     let mut buf = vec![0.0f32; size * size];
-    if spec.relief_sq_mm <= 0.0 {
+    if relief_sq_mm <= 0.0 {
         return buf;
     }
     let mut wavelength = MICRO_MAX_WAVELENGTH_MM;
@@ -121,19 +121,59 @@ fn microrelief(spec: &PhantomSpec, seed: u64) -> Vec<f32> {
         wavelength *= 0.5;
         octave += 1;
     }
-    normalise_rms(&mut buf, spec.relief_sq_mm);
+    normalise_rms(&mut buf, relief_sq_mm);
     buf
 }
 
+/// Furrow network geometry: jittered-grid Voronoi cells, optionally stretched along a direction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FurrowNetwork {
+    /// Cell spacing, mm (before the stretch).
+    pub(crate) cell_mm: f64,
+    /// Groove full width at half depth, mm.
+    pub(crate) width_mm: f64,
+    /// Mean groove depth, mm (each edge × 0.5-1.5).
+    pub(crate) depth_mm: f64,
+    /// Cells are `stretch` times longer along `angle_deg` than across (1 = isotropic).
+    pub(crate) stretch: f64,
+    /// Direction of the stretch, degrees counter-clockwise from +x as displayed.
+    pub(crate) angle_deg: f64,
+}
+
+/// The classic preset's network: isotropic cells of 0.6 mm, grooves 0.05 mm wide, 0.015 mm deep.
+const CLASSIC_FURROWS: FurrowNetwork = FurrowNetwork {
+    cell_mm: FURROW_CELL_MM,
+    width_mm: FURROW_WIDTH_MM,
+    depth_mm: FURROW_DEPTH_MM,
+    stretch: 1.0,
+    angle_deg: 0.0,
+};
+
 /// Polygonal furrow network: V-grooves along the edges of a Voronoi tessellation of a jittered
 /// grid. The groove is widened to at least 1.5 px (depth scaled to keep its cross-section area)
-/// so it does not alias at low resolution.
-fn add_furrows(h: &mut [f32], spec: &PhantomSpec, seed: u64) {
-    let size = spec.size_px as usize;
-    let ppm = spec.px_per_mm;
-    let cell_px = FURROW_CELL_MM * ppm;
-    let width_px = (FURROW_WIDTH_MM * ppm).max(1.5);
-    let depth_mm = FURROW_DEPTH_MM * (FURROW_WIDTH_MM * ppm / width_px);
+/// so it does not alias at low resolution. A stretched network is the Voronoi tessellation in
+/// coordinates compressed by `stretch` along `angle_deg`; distances to its edges are measured
+/// back in image px (an affine map keeps the bisectors straight).
+pub(crate) fn add_furrows(h: &mut [f32], size: usize, ppm: f64, net: &FurrowNetwork, seed: u64) {
+    let cell_px = net.cell_mm * ppm;
+    let width_px = (net.width_mm * ppm).max(1.5);
+    let depth_mm = net.depth_mm * (net.width_mm * ppm / width_px);
+    let isotropic = net.stretch == 1.0 && net.angle_deg == 0.0;
+    // Warp: rotate so the stretch direction is +u, then compress u and expand v by the square
+    // root of the stretch (cells keep their area, `stretch` times longer than wide).
+    let root = net.stretch.sqrt();
+    let ang = net.angle_deg.to_radians();
+    let (sa, ca) = (libm::sin(ang), libm::cos(ang));
+    let warp = |x: f64, y: f64| -> [f64; 2] {
+        if isotropic {
+            [x, y]
+        } else {
+            // Image y points down; the angle is counter-clockwise as displayed.
+            let u = ca * x - sa * y;
+            let v = sa * x + ca * y;
+            [u / root, v * root]
+        }
+    };
     let point = |i: i64, j: i64| -> [f64; 2] {
         let b = hash3(seed, i, j);
         let jx = 0.15 + 0.7 * unit_f64(b);
@@ -141,10 +181,9 @@ fn add_furrows(h: &mut [f32], spec: &PhantomSpec, seed: u64) {
         [(i as f64 + jx) * cell_px, (j as f64 + jy) * cell_px]
     };
     h.par_chunks_mut(size).enumerate().for_each(|(y, row)| {
-        let py = y as f64;
-        let cj = (py / cell_px).floor() as i64;
         for (x, hv) in row.iter_mut().enumerate() {
-            let px = x as f64;
+            let [px, py] = warp(x as f64, y as f64);
+            let cj = (py / cell_px).floor() as i64;
             let ci = (px / cell_px).floor() as i64;
             let mut cand = [([0.0f64; 2], 0i64, 0i64); 9];
             let mut k = 0;
@@ -170,8 +209,17 @@ fn add_furrows(h: &mut [f32], spec: &PhantomSpec, seed: u64) {
                 if m == best {
                     continue;
                 }
-                let sep = ((c.0[0] - s1[0]).powi(2) + (c.0[1] - s1[1]).powi(2)).sqrt();
-                let e = (d2(c.0) - d1) / (2.0 * sep);
+                let (nx, ny) = (c.0[0] - s1[0], c.0[1] - s1[1]);
+                let sep = (nx * nx + ny * ny).sqrt();
+                let mut e = (d2(c.0) - d1) / (2.0 * sep);
+                if !isotropic {
+                    // Back to image px: the bisector's normal (nx, ny)/sep in warped
+                    // coordinates has length |Aᵀ n| per image px.
+                    let (wx, wy) = (nx / sep / root, ny / sep * root);
+                    let gx = ca * wx + sa * wy;
+                    let gy = -sa * wx + ca * wy;
+                    e /= (gx * gx + gy * gy).sqrt();
+                }
                 if e < edge {
                     edge = e;
                     other = m;
@@ -201,29 +249,57 @@ fn disk_box(cx: f64, cy: f64, r_px: f64, size: usize) -> Option<(usize, usize, u
     (x1 >= x0 && y1 >= y0).then_some((x0 as usize, y0 as usize, x1 as usize, y1 as usize))
 }
 
+/// One pore as rendered: centre (image px), rim radius (px) and depth (mm).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pit {
+    pub(crate) cx: f64,
+    pub(crate) cy: f64,
+    pub(crate) r_px: f64,
+    pub(crate) depth_mm: f64,
+}
+
+/// Full width at half depth of the pore profile `(1 − ρ²)²` per unit of rim radius:
+/// `2·sqrt(1 − 1/√2)`.
+pub(crate) const PORE_FWHM_PER_RADIUS: f64 = 1.082_392_200_292_393_9;
+
 /// Pores: small smooth pits `depth · (1 − ρ²)²` for ρ = r/R < 1.
-fn add_pores(h: &mut [f32], spec: &PhantomSpec, seed: u64) {
-    let size = spec.size_px as usize;
-    let ppm = spec.px_per_mm;
-    let side_mm = spec.size_px as f64 / ppm;
-    let count = (PORE_DENSITY_PER_MM2 * side_mm * side_mm).round() as u64;
-    let mut rng = SplitMix64::new(seed);
-    for _ in 0..count {
-        let cx = rng.range(-0.5, size as f64 - 0.5);
-        let cy = rng.range(-0.5, size as f64 - 0.5);
-        let r_px = 0.5 * rng.in_range(PORE_DIAMETER_MM) * ppm;
-        let depth = rng.in_range(PORE_DEPTH_MM);
+pub(crate) fn add_pits(h: &mut [f32], size: usize, pits: &[Pit]) {
+    for p in pits {
+        let (cx, cy, r_px) = (p.cx, p.cy, p.r_px);
         if let Some((x0, y0, x1, y1)) = disk_box(cx, cy, r_px, size) {
             for y in y0..=y1 {
                 for x in x0..=x1 {
                     let rho2 = ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)) / (r_px * r_px);
                     if rho2 < 1.0 {
-                        h[y * size + x] -= (depth * (1.0 - rho2).powi(2)) as f32;
+                        h[y * size + x] -= (p.depth_mm * (1.0 - rho2).powi(2)) as f32;
                     }
                 }
             }
         }
     }
+}
+
+/// The classic preset's pores: 0.5 per mm², rim diameter 0.06–0.22 mm, depth 0.01–0.03 mm.
+fn classic_pits(spec: &PhantomSpec, seed: u64) -> Vec<Pit> {
+    let size = spec.size_px as usize;
+    let ppm = spec.px_per_mm;
+    let side_mm = spec.size_px as f64 / ppm;
+    let count = (PORE_DENSITY_PER_MM2 * side_mm * side_mm).round() as u64;
+    let mut rng = SplitMix64::new(seed);
+    (0..count)
+        .map(|_| {
+            let cx = rng.range(-0.5, size as f64 - 0.5);
+            let cy = rng.range(-0.5, size as f64 - 0.5);
+            let r_px = 0.5 * rng.in_range(PORE_DIAMETER_MM) * ppm;
+            let depth_mm = rng.in_range(PORE_DEPTH_MM);
+            Pit {
+                cx,
+                cy,
+                r_px,
+                depth_mm,
+            }
+        })
+        .collect()
 }
 
 fn smoothstep(t: f64) -> f64 {
@@ -246,7 +322,7 @@ pub(crate) fn scar_profile(kind: &str, rho: f64) -> f64 {
     }
 }
 
-fn add_scars(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
+pub(crate) fn add_scars(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
     let size = spec.size_px as usize;
     let ppm = spec.px_per_mm;
     for s in &layout.scars {
@@ -273,7 +349,7 @@ fn add_scars(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
     }
 }
 
-fn add_wrinkles(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
+pub(crate) fn add_wrinkles(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
     let size = spec.size_px as usize;
     let ppm = spec.px_per_mm;
     for w in &layout.wrinkles {
@@ -356,12 +432,19 @@ fn add_wrinkles(h: &mut [f32], spec: &PhantomSpec, layout: &Layout) {
 
 /// The full height map, mm, row-major `size × size`.
 pub(crate) fn height_map(spec: &PhantomSpec, seed: u64, layout: &Layout) -> Vec<f32> {
-    let mut h = microrelief(spec, stream_seed(seed, 10));
+    let mut h = microrelief(spec, spec.relief_sq_mm, stream_seed(seed, 10));
+    let size = spec.size_px as usize;
     if spec.furrows {
-        add_furrows(&mut h, spec, stream_seed(seed, 11));
+        add_furrows(
+            &mut h,
+            size,
+            spec.px_per_mm,
+            &CLASSIC_FURROWS,
+            stream_seed(seed, 11),
+        );
     }
     if spec.pores {
-        add_pores(&mut h, spec, stream_seed(seed, 12));
+        add_pits(&mut h, size, &classic_pits(spec, stream_seed(seed, 12)));
     }
     add_scars(&mut h, spec, layout);
     add_wrinkles(&mut h, spec, layout);

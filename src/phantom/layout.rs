@@ -37,10 +37,12 @@ pub(crate) struct Layout {
     pub(crate) wrinkles: Vec<WrinkleTruth>,
     pub(crate) scars: Vec<ScarTruth>,
     pub(crate) spots: Vec<SpotTruth>,
+    /// Where they are, for placing more.
+    pub(crate) keepout: Keepout,
 }
 
 /// Distance from point `p` to segment `a`–`b` (any units).
-pub(crate) fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+pub fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let l2 = dx * dx + dy * dy;
     let t = if l2 > 0.0 {
@@ -155,7 +157,11 @@ pub(crate) fn layout(spec: &PhantomSpec, seed: u64) -> Layout {
         for _ in 0..MAX_ATTEMPTS {
             let length = rng.in_range(spec.wrinkle_length_mm);
             let width = rng.in_range(spec.wrinkle_width_mm);
-            let depth = rng.in_range(spec.wrinkle_depth_mm);
+            let depth = match spec.wrinkle_aspect {
+                None => rng.in_range(spec.wrinkle_depth_mm),
+                Some(aspect) => (width * rng.in_range(aspect))
+                    .clamp(spec.wrinkle_depth_mm[0], spec.wrinkle_depth_mm[1]),
+            };
             let profile = if rng.uniform() < 0.5 { "gaussian" } else { "v" };
             let theta = rng.range(0.0, PI);
             let bend = rng.range(-0.35, 0.35);
@@ -228,37 +234,27 @@ pub(crate) fn layout(spec: &PhantomSpec, seed: u64) -> Layout {
     }
 
     // Pigmented spots: flat, away from scars and wrinkles.
+    let mut keepout = Keepout {
+        side_mm,
+        scars: scar_mm,
+        wrinkles: wrinkle_mm
+            .into_iter()
+            .zip(&wrinkles)
+            .map(|(line, w)| (line, wrinkle_reach_mm(w)))
+            .collect(),
+        spots: Vec::new(),
+    };
     let mut rng = SplitMix64::new(stream_seed(seed, 3));
-    let mut spots: Vec<SpotTruth> = Vec::new();
-    let mut spot_mm: Vec<([f64; 2], f64)> = Vec::new();
-    for _ in 0..spec.pigmented_spots {
-        for _ in 0..MAX_ATTEMPTS {
-            let d = rng.in_range(SPOT_DIAMETER_MM);
-            let r = 0.5 * d;
-            let lo = r + GAP_MM;
-            let hi = side_mm - r - GAP_MM;
-            if hi <= lo {
-                continue;
-            }
-            let c = [rng.range(lo, hi), rng.range(lo, hi)];
-            let dist = |o: [f64; 2]| ((c[0] - o[0]).powi(2) + (c[1] - o[1]).powi(2)).sqrt();
-            let clear = scar_mm.iter().all(|&(o, ro)| dist(o) >= r + ro + GAP_MM)
-                && spot_mm.iter().all(|&(o, ro)| dist(o) >= r + ro + GAP_MM)
-                && wrinkle_mm.iter().zip(&wrinkles).all(|(line, w)| {
-                    point_polyline_distance(c, line) >= r + wrinkle_reach_mm(w) + GAP_MM
-                });
-            if !clear {
-                continue;
-            }
-            spot_mm.push((c, r));
-            spots.push(SpotTruth {
-                x_px: to_px(c[0]),
-                y_px: to_px(c[1]),
-                diameter_mm: d,
-            });
-            break;
-        }
-    }
+    let spots = (0..spec.pigmented_spots)
+        .filter_map(|_| keepout.place_disc(&mut rng, SPOT_DIAMETER_MM))
+        .map(|(c, d)| SpotTruth {
+            x_px: to_px(c[0]),
+            y_px: to_px(c[1]),
+            diameter_mm: d,
+            kind: String::new(),
+            optical_density: None,
+        })
+        .collect();
 
     // Shortened wrinkles (a treatment effect) keep their place: the central part of each centre
     // line survives, so nothing else in the layout moves.
@@ -275,6 +271,51 @@ pub(crate) fn layout(spec: &PhantomSpec, seed: u64) -> Layout {
         wrinkles,
         scars,
         spots,
+        keepout,
+    }
+}
+
+/// Where features already are, in mm from the image's top-left corner, for placing more.
+pub(crate) struct Keepout {
+    pub(crate) side_mm: f64,
+    /// Scar centres and major semi-axes.
+    scars: Vec<([f64; 2], f64)>,
+    /// Wrinkle centre lines and their reach.
+    wrinkles: Vec<(Vec<[f64; 2]>, f64)>,
+    /// Disc centres and radii placed by [`Keepout::place_disc`].
+    spots: Vec<([f64; 2], f64)>,
+}
+
+impl Keepout {
+    /// Place a disc of diameter drawn from `diameter_mm`, at least [`GAP_MM`] from everything
+    /// placed so far and from the border (rejection sampling); `None` when it does not fit.
+    pub(crate) fn place_disc(
+        &mut self,
+        rng: &mut SplitMix64,
+        diameter_mm: [f64; 2],
+    ) -> Option<([f64; 2], f64)> {
+        for _ in 0..MAX_ATTEMPTS {
+            let d = rng.in_range(diameter_mm);
+            let r = 0.5 * d;
+            let lo = r + GAP_MM;
+            let hi = self.side_mm - r - GAP_MM;
+            if hi <= lo {
+                continue;
+            }
+            let c = [rng.range(lo, hi), rng.range(lo, hi)];
+            let dist = |o: [f64; 2]| ((c[0] - o[0]).powi(2) + (c[1] - o[1]).powi(2)).sqrt();
+            let clear = self.scars.iter().all(|&(o, ro)| dist(o) >= r + ro + GAP_MM)
+                && self.spots.iter().all(|&(o, ro)| dist(o) >= r + ro + GAP_MM)
+                && self
+                    .wrinkles
+                    .iter()
+                    .all(|(line, reach)| point_polyline_distance(c, line) >= r + reach + GAP_MM);
+            if clear {
+                self.spots.push((c, r));
+                return Some((c, d));
+            }
+        }
+        None
     }
 }
 

@@ -66,8 +66,12 @@
 //! trip relies on the `image` crate's codecs and is only checked on the build platform).
 
 mod camera;
+mod hair;
 mod height;
 mod layout;
+pub mod nuisance;
+mod optics;
+mod realistic;
 mod rng;
 pub mod study;
 
@@ -81,6 +85,33 @@ use crate::cli::PhantomArgs;
 
 pub use camera::{SKIN_SRGB, SPOT_FACTOR};
 pub use layout::{BOXCAR_DIAMETER_MM, ICEPICK_DIAMETER_MM, ROLLING_DIAMETER_MM, SPOT_DIAMETER_MM};
+pub use layout::point_segment_distance;
+pub use nuisance::{Nuisance, NuisanceRanges};
+
+/// A well-mixed 64-bit hash of a seed (SplitMix64's finaliser), for deriving per-seed choices.
+pub fn mix_seed(seed: u64) -> u64 {
+    rng::mix64(seed)
+}
+
+/// Which skin and camera model renders a phantom.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// The original generator (fixed light, faint pores and furrows, no hair): the phantoms of
+    /// skintex 0.1's fixtures and demo data, kept so they regenerate byte for byte.
+    #[default]
+    Classic,
+    /// Every nuisance of real skin and real photographs drawn per phantom from documented ranges
+    /// ([`nuisance`]): pores, furrow network, hairs, freckles and naevi, shine, any light, any
+    /// skin tone, blur, noise, JPEG, 8-40 px/mm.
+    Realistic,
+}
+
+impl Preset {
+    fn is_classic(&self) -> bool {
+        *self == Preset::Classic
+    }
+}
 
 /// What to render. Every length in mm; ranges are `[min, max)` for uniform draws.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +160,25 @@ pub struct PhantomSpec {
     /// treatment effect on the same skin: positions unchanged).
     #[serde(default = "one")]
     pub wrinkle_length_scale: f64,
+    /// Depth-to-width ratio range of the wrinkles: when set, each wrinkle's depth is its width
+    /// times a ratio drawn from this range, clipped to `wrinkle_depth_mm` (real fine lines and
+    /// wrinkles are 0.15-0.5 times as deep as they are wide); when absent, depth and width are
+    /// drawn independently (classic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrinkle_aspect: Option<[f64; 2]>,
+    /// Skin and camera model. With `realistic`, `size_px`, `px_per_mm`, `relief_sq_mm`,
+    /// `pigmented_spots` and `jpeg_quality` are drawn from `nuisance` instead (a `jpeg_quality`
+    /// given here still forces that quality), and `furrows`/`pores`/`camera_effects` switch
+    /// their components off when false.
+    #[serde(default, skip_serializing_if = "Preset::is_classic")]
+    pub preset: Preset,
+    /// The ranges of the realistic preset's nuisances.
+    #[serde(default, skip_serializing_if = "is_default_ranges")]
+    pub nuisance: NuisanceRanges,
+}
+
+fn is_default_ranges(r: &NuisanceRanges) -> bool {
+    *r == NuisanceRanges::default()
 }
 
 fn one() -> f64 {
@@ -158,6 +208,33 @@ impl Default for PhantomSpec {
             camera_effects: true,
             capture_seed: None,
             wrinkle_length_scale: 1.0,
+            wrinkle_aspect: None,
+            preset: Preset::Classic,
+            nuisance: NuisanceRanges::default(),
+        }
+    }
+}
+
+impl PhantomSpec {
+    /// This spec with the feature counts of `other`.
+    fn with_counts(self, other: &PhantomSpec) -> Self {
+        Self {
+            wrinkles: other.wrinkles,
+            icepick: other.icepick,
+            boxcar: other.boxcar,
+            rolling: other.rolling,
+            ..self
+        }
+    }
+
+    /// The realistic preset with its default ranges and the classic feature counts (3 wrinkles,
+    /// 2 icepick, 2 boxcar and 1 rolling scar).
+    pub fn realistic() -> Self {
+        Self {
+            preset: Preset::Realistic,
+            wrinkle_depth_mm: [0.04, 0.3],
+            wrinkle_aspect: Some([0.15, 0.5]),
+            ..Self::default()
         }
     }
 }
@@ -198,10 +275,14 @@ impl PhantomSpec {
             ("icepick_depth_mm", self.icepick_depth_mm),
             ("boxcar_depth_mm", self.boxcar_depth_mm),
             ("rolling_depth_mm", self.rolling_depth_mm),
+            ("wrinkle_aspect", self.wrinkle_aspect.unwrap_or([1.0, 1.0])),
         ] {
             if !(r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[0] <= r[1]) {
                 return Err(format!("{name} must be 0 < min <= max, got {r:?}"));
             }
+        }
+        if self.preset == Preset::Realistic {
+            self.nuisance.validate()?;
         }
         Ok(())
     }
@@ -236,6 +317,47 @@ pub struct GroundTruth {
     pub relief_sq_mm: f64,
     /// Sum of `length_mm` over the wrinkles.
     pub total_wrinkle_length_mm: f64,
+    /// The preset that rendered it.
+    #[serde(default, skip_serializing_if = "Preset::is_classic")]
+    pub preset: Preset,
+    /// The realistic preset's nuisance draws.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nuisance: Option<Nuisance>,
+    /// Every pore (realistic preset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pores: Vec<PoreTruth>,
+    /// Every hair (realistic preset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hairs: Vec<HairTruth>,
+}
+
+/// One pore (realistic preset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoreTruth {
+    /// Centre, image px.
+    pub x_px: f64,
+    pub y_px: f64,
+    /// Full width at half depth, mm.
+    pub diameter_mm: f64,
+    /// Depth, mm.
+    pub depth_mm: f64,
+}
+
+/// One hair lying on the skin (realistic preset): an occluder without relief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HairTruth {
+    /// Centre line (x, y) in image px.
+    pub polyline_px: Vec<[f64; 2]>,
+    /// Length of the centre line, mm.
+    pub length_mm: f64,
+    /// Width, mm.
+    pub width_mm: f64,
+    /// `terminal`, `vellus` or `stubble`.
+    pub kind: String,
+    /// Colour, linear RGB.
+    pub colour: [f64; 3],
+    /// Opacity at the centre, 0-1.
+    pub opacity: f64,
 }
 
 /// One wrinkle.
@@ -286,6 +408,12 @@ pub struct SpotTruth {
     pub y_px: f64,
     /// Diameter at the middle of the soft edge, mm.
     pub diameter_mm: f64,
+    /// `freckle`, `lentigo` or `naevus` (realistic preset; empty for the classic spots).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Peak melanin optical density in blue (realistic preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optical_density: Option<f64>,
 }
 
 /// Render one phantom. Deterministic in (`spec`, `seed`).
@@ -295,6 +423,9 @@ pub struct SpotTruth {
 pub fn render_phantom(spec: &PhantomSpec, seed: u64) -> Phantom {
     if let Err(e) = spec.validate() {
         panic!("invalid phantom spec: {e}");
+    }
+    if spec.preset == Preset::Realistic {
+        return realistic::render(spec, seed);
     }
     let layout = layout::layout(spec, seed);
     let h = height::height_map(spec, seed, &layout);
@@ -314,11 +445,15 @@ pub fn render_phantom(spec: &PhantomSpec, seed: u64) -> Phantom {
             spots: layout.spots,
             relief_sq_mm: spec.relief_sq_mm,
             total_wrinkle_length_mm,
+            preset: Preset::Classic,
+            nuisance: None,
+            pores: Vec::new(),
+            hairs: Vec::new(),
         },
     }
 }
 
-fn jpeg_round_trip(image: &RgbImage, quality: u8) -> RgbImage {
+pub(crate) fn jpeg_round_trip(image: &RgbImage, quality: u8) -> RgbImage {
     let mut buf = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality)
         .encode_image(image)
@@ -388,6 +523,49 @@ struct PhantomFile<'a> {
     truth: &'a GroundTruth,
 }
 
+/// The spec that `skintex phantom` renders with these arguments.
+fn spec_of_args(args: &PhantomArgs, scars: ScarCounts) -> PhantomSpec {
+    let base = PhantomSpec {
+        wrinkles: args.wrinkles,
+        icepick: scars.icepick,
+        boxcar: scars.boxcar,
+        rolling: scars.rolling,
+        preset: args.preset,
+        ..PhantomSpec::default()
+    };
+    match args.preset {
+        Preset::Classic => PhantomSpec {
+            size_px: args.size.unwrap_or(base.size_px),
+            px_per_mm: args.px_per_mm.unwrap_or(base.px_per_mm),
+            relief_sq_mm: args.relief_sq.unwrap_or(base.relief_sq_mm),
+            ..base
+        },
+        Preset::Realistic => {
+            let mut nuisance = NuisanceRanges {
+                stubble: args.stubble,
+                ..NuisanceRanges::default()
+            };
+            if let Some(p) = args.px_per_mm {
+                nuisance.px_per_mm = [p, p];
+            }
+            if let Some(f) = args.fov_mm {
+                nuisance.fov_mm = f;
+            }
+            if let Some(r) = args.relief_sq {
+                nuisance.relief_sq_mm = [r, r];
+            }
+            if args.cross_polarised {
+                nuisance.cross_polarised_probability = 1.0;
+            }
+            PhantomSpec {
+                nuisance,
+                ..PhantomSpec::realistic()
+            }
+            .with_counts(&base)
+        }
+    }
+}
+
 /// `skintex phantom`: render `args.count` phantoms into `args.out`.
 ///
 /// Phantom `phantom-NNN` (NNN = 001, 002, ...) uses seed `args.seed + NNN − 1` (wrapping), so
@@ -402,16 +580,7 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
     if args.count < 1 {
         bail!("--count must be at least 1");
     }
-    let spec = PhantomSpec {
-        size_px: args.size,
-        px_per_mm: args.px_per_mm,
-        wrinkles: args.wrinkles,
-        icepick: scars.icepick,
-        boxcar: scars.boxcar,
-        rolling: scars.rolling,
-        relief_sq_mm: args.relief_sq,
-        ..PhantomSpec::default()
-    };
+    let spec = spec_of_args(args, scars);
     spec.validate()
         .map_err(|e| anyhow::anyhow!("bad phantom arguments: {e}"))?;
     std::fs::create_dir_all(&args.out)
@@ -443,12 +612,19 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
         write_file(&args.out.join(format!("{name}.json")), &json)?;
     }
     let last = args.seed.wrapping_add(u64::from(args.count - 1));
+    let scale = match spec.preset {
+        Preset::Classic => format!(
+            "{}x{} px at {} px/mm",
+            spec.size_px, spec.size_px, spec.px_per_mm
+        ),
+        Preset::Realistic => format!(
+            "{} mm square at {}-{} px/mm (realistic)",
+            spec.nuisance.fov_mm, spec.nuisance.px_per_mm[0], spec.nuisance.px_per_mm[1]
+        ),
+    };
     println!(
-        "skintex phantom: wrote {} phantom(s) of {}x{} px at {} px/mm (seeds {}..={}) to {}",
+        "skintex phantom: wrote {} phantom(s) of {scale} (seeds {}..={}) to {}",
         args.count,
-        spec.size_px,
-        spec.size_px,
-        spec.px_per_mm,
         args.seed,
         last,
         args.out.display()

@@ -1,0 +1,666 @@
+//! Validation of the relief families (lines, scars, pores) on realistic randomised phantoms,
+//! scored against their ground truth and reported per stratum of the nuisances.
+//!
+//! Not a pipeline stage: the yardstick the metrics are judged by. `skintex validate` runs the
+//! fixed set below and writes `docs/VALIDATION.md`; `tests/validation_randomised.rs` runs it and
+//! fails when any stratum misses its floor.
+//!
+//! # The set
+//! [`randomised_set`]: 48 phantoms with wrinkles and scars and 16 clean ones (pores, furrows,
+//! hairs and pigment, no wrinkle or scar), every nuisance drawn from the realistic preset's
+//! ranges ([`crate::phantom::nuisance`]) with fixed seeds. Light (ring flash, oblique 45-70°,
+//! oblique 20-45°) and skin tone (Fitzpatrick I-II, III-IV, V-VI) rotate so that each stratum
+//! holds a third of the phantoms; the clean phantoms carry at least two terminal hairs each, and
+//! half of them a deep furrow network (0.025-0.04 mm).
+//!
+//! # Scores
+//! ```text
+//! scars:  a detection matches a true scar when their centres are within r_true + 0.5 mm,
+//!         one-to-one (optimal assignment, crate::matching);
+//!         F1 = 2·TP / (2·TP + FP + FN);  type accuracy = correctly typed TP / TP
+//! lines:  length error = Σ detected length / Σ true wrinkle length − 1 (per phantom);
+//!         count error  = detected count − true count
+//!         hair as line = detected skeleton length within a hair's band (half width + 2 px) and
+//!                        outside every wrinkle's band / total hair length
+//! clean:  false scars per 10 cm²; false line length per cm² (everything detected is false)
+//! pores:  a detection matches a true pore within max(d_true, 3 px); sizing error
+//!         = mean matched detected diameter / mean true diameter − 1, over true pores ≥ 0.15 mm
+//! ```
+//! A stratum passes when its pooled scar F1 ≥ 0.9 and type accuracy ≥ 0.8, its median |length
+//! error| ≤ 10 %, ≥ 80 % of its phantoms have the line count within ±1, hair detected as line
+//! ≤ 5 % of hair length, and (clean phantoms) ≤ 1 false scar per 10 cm² and ≤ 2 mm of false
+//! line per cm² on average.
+
+use std::fmt::Write as _;
+
+use image::DynamicImage;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::input::colour::colour_planes;
+use crate::matching::optimal_matches;
+use crate::metrics::{ZoneInput, measure_zone, metric_columns};
+use crate::phantom::{GroundTruth, Nuisance, NuisanceRanges, PhantomSpec, render_phantom};
+use crate::segment::full_image_zones;
+
+/// Extra match distance of a detected scar beyond the true scar's radius, mm.
+pub const SCAR_MATCH_MM: f64 = 0.5;
+/// Hair and wrinkle bands extend this many px beyond their half width.
+const BAND_MARGIN_PX: f64 = 2.0;
+
+/// Floors a stratum must meet.
+pub mod floors {
+    pub const SCARS_F1: f64 = 0.9;
+    pub const SCARS_TYPE_ACCURACY: f64 = 0.8;
+    pub const LINES_MEDIAN_ABS_LENGTH_ERROR: f64 = 0.10;
+    pub const LINES_COUNT_WITHIN_ONE: f64 = 0.8;
+    pub const HAIR_AS_LINE: f64 = 0.05;
+    pub const CLEAN_FALSE_SCARS_PER_10CM2: f64 = 1.0;
+    pub const CLEAN_FALSE_LINES_MM_PER_CM2: f64 = 2.0;
+}
+
+/// One phantom of a validation set.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub seed: u64,
+    pub spec: PhantomSpec,
+    /// No wrinkle and no scar: everything detected is false.
+    pub clean: bool,
+}
+
+/// Light strata, as ranges of the realistic preset.
+const LIGHTS: [(f64, [f64; 2]); 3] = [(1.0, [20.0, 70.0]), (0.0, [45.0, 70.0]), (0.0, [20.0, 45.0])];
+/// Skin-tone strata (Fitzpatrick types).
+const TONES: [[u8; 2]; 3] = [[1, 2], [3, 4], [5, 6]];
+
+/// The fixed randomised validation set (see the module doc).
+pub fn randomised_set() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for i in 0..48u64 {
+        let seed = 1001 + i;
+        let (diffuse, elevation) = LIGHTS[(i % 3) as usize];
+        let nuisance = NuisanceRanges {
+            diffuse_light_probability: diffuse,
+            light_elevation_deg: elevation,
+            fitzpatrick: TONES[((i / 3) % 3) as usize],
+            ..NuisanceRanges::default()
+        };
+        // Feature counts vary with the seed: 1-4 wrinkles, 1-6 scars of every type.
+        let k = crate::phantom::mix_seed(seed);
+        cases.push(Case {
+            seed,
+            spec: PhantomSpec {
+                wrinkles: 1 + (k % 4) as u32,
+                icepick: ((k >> 8) % 4) as u32,
+                boxcar: ((k >> 16) % 3) as u32,
+                rolling: ((k >> 24) % 2) as u32 + u32::from((k >> 8) % 4 == 0),
+                nuisance,
+                ..PhantomSpec::realistic()
+            },
+            clean: false,
+        });
+    }
+    for i in 0..16u64 {
+        let seed = 2001 + i;
+        let (diffuse, elevation) = LIGHTS[(i % 3) as usize];
+        let mut nuisance = NuisanceRanges {
+            diffuse_light_probability: diffuse,
+            light_elevation_deg: elevation,
+            fitzpatrick: TONES[((i / 3) % 3) as usize],
+            terminal_hairs: [2, 8],
+            ..NuisanceRanges::default()
+        };
+        if i % 2 == 0 {
+            nuisance.furrow_depth_mm = [0.025, 0.04];
+        }
+        cases.push(Case {
+            seed,
+            spec: PhantomSpec {
+                wrinkles: 0,
+                icepick: 0,
+                boxcar: 0,
+                rolling: 0,
+                nuisance,
+                ..PhantomSpec::realistic()
+            },
+            clean: true,
+        });
+    }
+    cases
+}
+
+/// What one phantom scored.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub seed: u64,
+    pub clean: bool,
+    pub nuisance: Nuisance,
+    pub area_cm2: f64,
+    pub scars_true: usize,
+    pub scars_found: usize,
+    pub scars_tp: usize,
+    pub scars_type_correct: usize,
+    pub lines_true_count: usize,
+    pub lines_true_mm: f64,
+    pub lines_found_count: usize,
+    pub lines_found_mm: f64,
+    pub hair_mm: f64,
+    pub hair_as_line_mm: f64,
+    /// Detected line length away from every wrinkle, mm.
+    pub lines_false_mm: f64,
+}
+
+impl CaseResult {
+    /// Relative total-length error (None without true wrinkles).
+    pub fn length_error(&self) -> Option<f64> {
+        (self.lines_true_mm > 0.0).then(|| self.lines_found_mm / self.lines_true_mm - 1.0)
+    }
+}
+
+/// Pixels within `radius_px(i)` of polyline `i`, as a row-major mask of a `size × size` image.
+fn band_mask(lines: &[(&[[f64; 2]], f64)], size: usize) -> Vec<bool> {
+    let mut mask = vec![false; size * size];
+    let last = size as f64 - 1.0;
+    for &(line, radius) in lines {
+        for seg in line.windows(2) {
+            let (a, b) = (seg[0], seg[1]);
+            let x0 = (a[0].min(b[0]) - radius).floor().clamp(0.0, last) as usize;
+            let y0 = (a[1].min(b[1]) - radius).floor().clamp(0.0, last) as usize;
+            let x1 = (a[0].max(b[0]) + radius).ceil().clamp(0.0, last) as usize;
+            let y1 = (a[1].max(b[1]) + radius).ceil().clamp(0.0, last) as usize;
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let p = [x as f64, y as f64];
+                    if crate::phantom::point_segment_distance(p, a, b) <= radius {
+                        mask[y * size + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    mask
+}
+
+/// Render, measure (full-image zone, default configuration, calibration from the truth) and
+/// score one phantom.
+pub fn evaluate(case: &Case, config: &Config) -> CaseResult {
+    let phantom = render_phantom(&case.spec, case.seed);
+    let truth = phantom.truth;
+    let (w, h) = phantom.image.dimensions();
+    let planes = colour_planes(&DynamicImage::ImageRgb8(phantom.image));
+    let zones = full_image_zones(w as usize, h as usize);
+    let m = measure_zone(&ZoneInput {
+        planes: &planes,
+        zone: &zones[0],
+        px_per_mm: Some(truth.px_per_mm),
+        config,
+    });
+    score(case, &truth, &m)
+}
+
+fn column(m: &crate::metrics::ZoneMeasurement, name: &str) -> f64 {
+    let i = metric_columns()
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    m.values[i].clone().unwrap_or(f64::NAN)
+}
+
+/// Score a measurement against its truth.
+pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasurement) -> CaseResult {
+    let ppm = truth.px_per_mm;
+    let size = truth.size_px as usize;
+    let area_cm2 = (size as f64 / ppm).powi(2) / 100.0;
+
+    // Scars.
+    let pairs = optimal_matches(m.scars.len(), truth.scars.len(), |d, t| {
+        let (ds, ts) = (&m.scars[d], &truth.scars[t]);
+        let dist_mm = (ds.x_px - ts.x_px).hypot(ds.y_px - ts.y_px) / ppm;
+        (dist_mm <= 0.5 * ts.diameter_mm + SCAR_MATCH_MM).then_some(dist_mm)
+    });
+    let scars_type_correct = pairs
+        .iter()
+        .filter(|&&(d, t)| m.scars[d].kind.label() == truth.scars[t].kind)
+        .count();
+
+    // Lines: where the skeleton lies.
+    let wrinkle_band = band_mask(
+        &truth
+            .wrinkles
+            .iter()
+            .map(|w| {
+                (
+                    w.polyline_px.as_slice(),
+                    w.width_mm * ppm + BAND_MARGIN_PX,
+                )
+            })
+            .collect::<Vec<_>>(),
+        size,
+    );
+    let hair_band = band_mask(
+        &truth
+            .hairs
+            .iter()
+            .map(|h| {
+                (
+                    h.polyline_px.as_slice(),
+                    0.5 * h.width_mm * ppm + BAND_MARGIN_PX,
+                )
+            })
+            .collect::<Vec<_>>(),
+        size,
+    );
+    let (mut hair_as_line_mm, mut lines_false_mm) = (0.0, 0.0);
+    for line in &m.lines {
+        if line.skeleton.is_empty() {
+            continue;
+        }
+        let per_px = line.length_mm / line.skeleton.len() as f64;
+        for &(x, y) in &line.skeleton {
+            let i = y as usize * size + x as usize;
+            if i >= wrinkle_band.len() || wrinkle_band[i] {
+                continue;
+            }
+            lines_false_mm += per_px;
+            if hair_band[i] {
+                hair_as_line_mm += per_px;
+            }
+        }
+    }
+    CaseResult {
+        seed: case.seed,
+        clean: case.clean,
+        nuisance: truth.nuisance.clone().unwrap_or_else(|| {
+            NuisanceRanges::default().draw(case.seed, case.seed)
+        }),
+        area_cm2,
+        scars_true: truth.scars.len(),
+        scars_found: m.scars.len(),
+        scars_tp: pairs.len(),
+        scars_type_correct,
+        lines_true_count: truth.wrinkles.len(),
+        lines_true_mm: truth.total_wrinkle_length_mm,
+        lines_found_count: column(m, "lines_count") as usize,
+        lines_found_mm: column(m, "lines_length_mm"),
+        hair_mm: truth.hairs.iter().map(|h| h.length_mm).sum(),
+        hair_as_line_mm,
+        lines_false_mm,
+    }
+}
+
+/// Evaluate every case (in parallel; results in case order).
+pub fn evaluate_all(cases: &[Case], config: &Config) -> Vec<CaseResult> {
+    cases.par_iter().map(|c| evaluate(c, config)).collect()
+}
+
+/// A named subset of results.
+pub struct Stratum<'a> {
+    pub dimension: &'static str,
+    pub label: String,
+    pub results: Vec<&'a CaseResult>,
+}
+
+/// Each dimension's label for a phantom.
+fn labels(n: &Nuisance) -> [(&'static str, String); 6] {
+    let light = if n.diffuse_light {
+        "ring flash".to_owned()
+    } else if n.light_elevation_deg >= 45.0 {
+        "oblique 45-70°".to_owned()
+    } else {
+        "oblique 20-45°".to_owned()
+    };
+    let tone = match n.fitzpatrick {
+        1 | 2 => "Fitzpatrick I-II",
+        3 | 4 => "Fitzpatrick III-IV",
+        _ => "Fitzpatrick V-VI",
+    };
+    let hairs = match n.terminal_hairs {
+        0 => "no terminal hair",
+        1..=3 => "1-3 terminal hairs",
+        _ => "4+ terminal hairs",
+    };
+    let res = if n.px_per_mm < 16.0 {
+        "8-16 px/mm"
+    } else if n.px_per_mm < 28.0 {
+        "16-28 px/mm"
+    } else {
+        "28-40 px/mm"
+    };
+    [
+        ("all", "all".to_owned()),
+        ("light", light),
+        ("skin tone", tone.to_owned()),
+        (
+            "pore depth",
+            if n.pore_depth_mm < 0.04 {
+                "pores < 0.04 mm deep"
+            } else {
+                "pores >= 0.04 mm deep"
+            }
+            .to_owned(),
+        ),
+        (
+            "furrow depth",
+            if n.furrow_depth_mm < 0.025 {
+                "furrows < 0.025 mm deep"
+            } else {
+                "furrows >= 0.025 mm deep"
+            }
+            .to_owned(),
+        ),
+        (
+            "hair / resolution",
+            format!("{hairs}; {res}"),
+        ),
+    ]
+}
+
+/// The strata of a result set: every dimension's labels, in first-seen order per dimension.
+pub fn strata(results: &[CaseResult]) -> Vec<Stratum<'_>> {
+    let mut out: Vec<Stratum<'_>> = Vec::new();
+    for r in results {
+        let mut ls = labels(&r.nuisance).to_vec();
+        // The last dimension packs two; split it.
+        let (hair, res) = {
+            let s = ls.pop().expect("six labels").1;
+            let (a, b) = s.split_once("; ").expect("two parts");
+            (a.to_owned(), b.to_owned())
+        };
+        ls.push(("hairs", hair));
+        ls.push(("resolution", res));
+        for (dim, label) in ls {
+            match out
+                .iter_mut()
+                .find(|s| s.dimension == dim && s.label == label)
+            {
+                Some(s) => s.results.push(r),
+                None => out.push(Stratum {
+                    dimension: dim,
+                    label,
+                    results: vec![r],
+                }),
+            }
+        }
+    }
+    let order = [
+        "all",
+        "light",
+        "skin tone",
+        "pore depth",
+        "furrow depth",
+        "hairs",
+        "resolution",
+    ];
+    out.sort_by_key(|s| order.iter().position(|d| *d == s.dimension));
+    out
+}
+
+/// The scores of one stratum (None where the stratum has nothing to score).
+#[derive(Debug, Clone, Default)]
+pub struct StratumScores {
+    pub phantoms: usize,
+    pub clean: usize,
+    pub scars_f1: Option<f64>,
+    pub scars_type_accuracy: Option<f64>,
+    pub lines_median_abs_length_error: Option<f64>,
+    pub lines_count_within_one: Option<f64>,
+    pub hair_as_line: Option<f64>,
+    pub clean_false_scars_per_10cm2: Option<f64>,
+    pub clean_false_lines_mm_per_cm2: Option<f64>,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(0.5 * (v[(n - 1) / 2] + v[n / 2]))
+}
+
+impl StratumScores {
+    pub fn of(results: &[&CaseResult]) -> Self {
+        let feat: Vec<&&CaseResult> = results.iter().filter(|r| !r.clean).collect();
+        let clean: Vec<&&CaseResult> = results.iter().filter(|r| r.clean).collect();
+        let (tp, found, truth, typed) = feat.iter().fold((0, 0, 0, 0), |a, r| {
+            (
+                a.0 + r.scars_tp,
+                a.1 + r.scars_found,
+                a.2 + r.scars_true,
+                a.3 + r.scars_type_correct,
+            )
+        });
+        let scars_f1 =
+            (found + truth > 0).then(|| 2.0 * tp as f64 / (found + truth) as f64);
+        let scars_type_accuracy = (tp > 0).then(|| typed as f64 / tp as f64);
+        let errors: Vec<f64> = feat
+            .iter()
+            .filter_map(|r| r.length_error().map(f64::abs))
+            .collect();
+        let within = feat
+            .iter()
+            .filter(|r| (r.lines_found_count as i64 - r.lines_true_count as i64).abs() <= 1)
+            .count();
+        let hair_mm: f64 = results.iter().map(|r| r.hair_mm).sum();
+        let hair_line: f64 = results.iter().map(|r| r.hair_as_line_mm).sum();
+        let clean_area: f64 = clean.iter().map(|r| r.area_cm2).sum();
+        Self {
+            phantoms: results.len(),
+            clean: clean.len(),
+            scars_f1,
+            scars_type_accuracy,
+            lines_median_abs_length_error: median(errors),
+            lines_count_within_one: (!feat.is_empty())
+                .then(|| within as f64 / feat.len() as f64),
+            hair_as_line: (hair_mm > 0.0).then(|| hair_line / hair_mm),
+            clean_false_scars_per_10cm2: (clean_area > 0.0).then(|| {
+                10.0 * clean.iter().map(|r| r.scars_found).sum::<usize>() as f64 / clean_area
+            }),
+            clean_false_lines_mm_per_cm2: (clean_area > 0.0)
+                .then(|| clean.iter().map(|r| r.lines_found_mm).sum::<f64>() / clean_area),
+        }
+    }
+
+    /// The floors this stratum misses, as messages.
+    pub fn failures(&self) -> Vec<String> {
+        use floors::*;
+        let mut out = Vec::new();
+        let mut low = |name: &str, v: Option<f64>, floor: f64| {
+            if let Some(v) = v
+                && v < floor
+            {
+                out.push(format!("{name} {v:.3} < {floor}"));
+            }
+        };
+        low("scars F1", self.scars_f1, SCARS_F1);
+        low(
+            "scar type accuracy",
+            self.scars_type_accuracy,
+            SCARS_TYPE_ACCURACY,
+        );
+        low(
+            "line count within +-1",
+            self.lines_count_within_one,
+            LINES_COUNT_WITHIN_ONE,
+        );
+        let mut high = |name: &str, v: Option<f64>, ceiling: f64| {
+            if let Some(v) = v
+                && v > ceiling
+            {
+                out.push(format!("{name} {v:.3} > {ceiling}"));
+            }
+        };
+        high(
+            "median |line length error|",
+            self.lines_median_abs_length_error,
+            LINES_MEDIAN_ABS_LENGTH_ERROR,
+        );
+        high("hair detected as line", self.hair_as_line, HAIR_AS_LINE);
+        high(
+            "false scars per 10 cm2 (clean)",
+            self.clean_false_scars_per_10cm2,
+            CLEAN_FALSE_SCARS_PER_10CM2,
+        );
+        high(
+            "false lines mm per cm2 (clean)",
+            self.clean_false_lines_mm_per_cm2,
+            CLEAN_FALSE_LINES_MM_PER_CM2,
+        );
+        out
+    }
+}
+
+fn cell(v: Option<f64>, pct: bool) -> String {
+    match v {
+        None => "–".to_owned(),
+        Some(v) if pct => format!("{:.1} %", 100.0 * v),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+/// The per-stratum table as Markdown, with a pass/fail column.
+pub fn strata_table(results: &[CaseResult]) -> String {
+    let mut s = String::from(
+        "| dimension | stratum | phantoms (clean) | scars F1 | scar type accuracy | median \\|line length error\\| | line count ±1 | hair as line | false scars / 10 cm² (clean) | false lines mm/cm² (clean) | floors |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for st in strata(results) {
+        let sc = StratumScores::of(&st.results);
+        let fails = sc.failures();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} |",
+            st.dimension,
+            st.label,
+            sc.phantoms,
+            sc.clean,
+            cell(sc.scars_f1, false),
+            cell(sc.scars_type_accuracy, true),
+            cell(sc.lines_median_abs_length_error, true),
+            cell(sc.lines_count_within_one, true),
+            cell(sc.hair_as_line, true),
+            cell(sc.clean_false_scars_per_10cm2, false),
+            cell(sc.clean_false_lines_mm_per_cm2, false),
+            if fails.is_empty() {
+                "pass".to_owned()
+            } else {
+                format!("**miss**: {}", fails.join("; "))
+            }
+        );
+    }
+    s
+}
+
+/// One line per phantom (for the log and the appendix of the report).
+pub fn case_lines(results: &[CaseResult]) -> String {
+    let mut s = String::new();
+    for r in results {
+        let n = &r.nuisance;
+        let _ = writeln!(
+            s,
+            "seed {:5} {} {:4.1} px/mm FT{} {} el {:3.0} pore {:.3} furrow {:.3} hairs {}/{} | \
+             scars {}/{} found {} typed {} | lines {} {:.1} mm -> {} {:.1} mm ({}) false {:.1} mm, \
+             hair {:.1}/{:.1} mm",
+            r.seed,
+            if r.clean { "clean" } else { "feat " },
+            n.px_per_mm,
+            n.fitzpatrick,
+            if n.diffuse_light { "ring" } else { "obl " },
+            n.light_elevation_deg,
+            n.pore_depth_mm,
+            n.furrow_depth_mm,
+            n.terminal_hairs,
+            n.vellus_hairs,
+            r.scars_tp,
+            r.scars_true,
+            r.scars_found,
+            r.scars_type_correct,
+            r.lines_true_count,
+            r.lines_true_mm,
+            r.lines_found_count,
+            r.lines_found_mm,
+            r.length_error()
+                .map_or("–".to_owned(), |e| format!("{:+.0} %", 100.0 * e)),
+            r.lines_false_mm,
+            r.hair_as_line_mm,
+            r.hair_mm,
+        );
+    }
+    s
+}
+
+/// `skintex validate`: run [`randomised_set`], print or write the report. `Ok(false)` when a
+/// stratum misses a floor.
+///
+/// # Errors
+/// An unreadable configuration or an unwritable report.
+pub fn run_validate_command(args: &crate::cli::ValidateArgs) -> anyhow::Result<bool> {
+    let config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    let mut cases = randomised_set();
+    if !args.seeds.is_empty() {
+        cases.retain(|c| args.seeds.contains(&c.seed));
+    }
+    if let Some(dir) = &args.dump {
+        dump_cases(&cases, dir)?;
+    }
+    let results = evaluate_all(&cases, &config);
+    if args.verbose {
+        eprint!("{}", case_lines(&results));
+    }
+    let table = strata_table(&results);
+    let pass = strata(&results)
+        .iter()
+        .all(|s| StratumScores::of(&s.results).failures().is_empty());
+    match &args.out {
+        Some(path) => {
+            crate::output::write_atomic(path, report_markdown(&results).as_bytes())?;
+            println!("skintex validate: report written to {}", path.display());
+        }
+        None => print!("{table}"),
+    }
+    Ok(pass)
+}
+
+/// Write each case's phantom (`phantom-SEED.png`, `.json`) and `manifest.csv` (path,
+/// image_id, px_per_mm, roi) into `dir`.
+fn dump_cases(cases: &[Case], dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut manifest = String::from("path,image_id,px_per_mm,roi\n");
+    for case in cases {
+        let phantom = render_phantom(&case.spec, case.seed);
+        let name = format!("phantom-{}", case.seed);
+        let mut png = Vec::new();
+        phantom
+            .image
+            .write_with_encoder(image::codecs::png::PngEncoder::new(&mut png))?;
+        crate::output::write_atomic(&dir.join(format!("{name}.png")), &png)?;
+        let mut json = serde_json::to_vec_pretty(&phantom.truth)?;
+        json.push(b'\n');
+        crate::output::write_atomic(&dir.join(format!("{name}.json")), &json)?;
+        let _ = writeln!(
+            manifest,
+            "{name}.png,{name},{},full",
+            phantom.truth.px_per_mm
+        );
+    }
+    crate::output::write_atomic(&dir.join("manifest.csv"), manifest.as_bytes())?;
+    Ok(())
+}
+
+/// The full report (docs/VALIDATION.md).
+pub fn report_markdown(results: &[CaseResult]) -> String {
+    let mut s = String::from(
+        "# Validation on realistic randomised phantoms\n\n\
+         Generated by `skintex validate --out docs/VALIDATION.md` (do not edit by hand). \
+         Method, scores and floors: `src/validation.rs`; phantom ranges and their sources: \
+         `src/phantom/nuisance.rs`.\n\n",
+    );
+    s.push_str(&strata_table(results));
+    s.push_str("\n## Per phantom\n\n```text\n");
+    s.push_str(&case_lines(results));
+    s.push_str("```\n");
+    s
+}
