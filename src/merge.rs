@@ -10,12 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, now_iso8601};
 use crate::output::qc::qc_path;
 use crate::output::store::{Batch, STORE_FORMAT, load_record, record_path, records_dir};
-use crate::output::tables::{ImageRows, table_bytes, timings_csv};
-use crate::output::write_atomic;
+use crate::output::tables::ImageRows;
+use crate::output::{write_atomic, write_run_tables};
 
 /// Why shard folders cannot be merged (exit code 2) or the result cannot be written (3).
 #[derive(Debug, thiserror::Error)]
@@ -171,27 +170,16 @@ pub fn merge(
         ok,
         error: rows.len() - ok,
     };
-    let carried = &batches[0].carried_columns;
-    let mut files: Vec<(&str, Vec<u8>)> = table_bytes(&rows, carried).into();
-    files.push(("timings.csv", timings_csv(&rows, &vec![true; rows.len()])));
-    files.push(("columns.csv", columns_csv(carried)));
-    files.push((
-        "DATA_DICTIONARY.md",
-        data_dictionary_markdown(carried).into_bytes(),
-    ));
     let mut batch = batches[0].clone();
     batch.format = STORE_FORMAT;
     batch.shard = None;
     for (entry, key) in batch.images.iter_mut().zip(keys) {
         entry.key = key;
     }
-    files.push(("batch.json", batch.to_json()));
-    for (name, bytes) in &files {
-        write_atomic(&out.join(name), bytes)?;
-    }
+    let written = write_run_tables(out, &rows, &vec![true; rows.len()], &batch)?;
     write_atomic(
         &out.join("run.json"),
-        &merged_provenance(dirs, &files, counts, command_line, started_at)?,
+        &merged_provenance(dirs, &written, counts, command_line, started_at)?,
     )?;
     Ok(MergeSummary {
         counts,
@@ -203,7 +191,7 @@ pub fn merge(
 /// checked by fingerprint) with this command, times, counts and the merged folders.
 fn merged_provenance(
     dirs: &[PathBuf],
-    files: &[(&str, Vec<u8>)],
+    written: &[&str],
     counts: ImageCounts,
     command_line: Vec<String>,
     started_at: String,
@@ -233,7 +221,7 @@ fn merged_provenance(
                 .collect::<Vec<_>>()
         ),
     );
-    let outputs: Vec<&str> = files.iter().map(|(n, _)| *n).chain(["run.json"]).collect();
+    let outputs: Vec<&str> = written.iter().copied().chain(["run.json"]).collect();
     set(&mut run, "outputs", serde_json::json!(outputs));
     let mut bytes = serde_json::to_vec_pretty(&run).map_err(std::io::Error::other)?;
     bytes.push(b'\n');

@@ -26,7 +26,6 @@ use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{SpareThreads, measure_zones};
-use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
 use crate::output::store::{
@@ -35,9 +34,8 @@ use crate::output::store::{
 };
 use crate::output::tables::{
     FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, reserved_column_names,
-    table_bytes, timings_csv,
 };
-use crate::output::{remove_stale_temps, write_atomic};
+use crate::output::{remove_stale_temps, write_atomic, write_run_tables};
 use crate::segment::face::{
     FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, ZONE_FACE, segment_face,
 };
@@ -553,14 +551,6 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         ok,
         error: rows.len() - ok,
     };
-    let carried = &settings.inputs.carried_columns;
-    let mut files: Vec<(&str, Vec<u8>)> = table_bytes(&rows, carried).into();
-    files.push(("timings.csv", timings_csv(&rows, &resumed)));
-    files.push(("columns.csv", columns_csv(carried)));
-    files.push((
-        "DATA_DICTIONARY.md",
-        data_dictionary_markdown(carried).into_bytes(),
-    ));
     // `selected` and `keys` are in input order: walk them together to mark this run's images.
     let mut own = selected.iter().zip(&keys).peekable();
     let batch = Batch {
@@ -568,7 +558,7 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         skintex_version: crate::VERSION.to_owned(),
         run_fingerprint: fingerprint.clone(),
         shard: settings.shard,
-        carried_columns: carried.clone(),
+        carried_columns: settings.inputs.carried_columns.clone(),
         images: settings
             .inputs
             .images
@@ -582,10 +572,7 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
             })
             .collect(),
     };
-    files.push(("batch.json", batch.to_json()));
-    for (name, bytes) in &files {
-        write_atomic(&out.join(name), bytes)?;
-    }
+    let written = write_run_tables(out, &rows, &resumed, &batch)?;
     prune_records(out, &keys);
     let record = RunRecord {
         skintex_version: crate::VERSION,
@@ -626,10 +613,10 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         images_resumed: resumed.iter().filter(|&&r| r).count(),
         shard: settings.shard,
         merged_from: Vec::new(),
-        outputs: files
-            .iter()
-            .map(|(n, _)| (*n).to_owned())
-            .chain(["run.json".to_owned()])
+        outputs: written
+            .into_iter()
+            .chain(["run.json"])
+            .map(str::to_owned)
             .collect(),
     };
     write_atomic(&out.join("run.json"), &record.to_json())?;
