@@ -97,9 +97,17 @@ pub struct AnalyzeArgs {
     pub no_qc: bool,
 
     /// Skip images already finished in --out by a run with the same settings (same file bytes,
-    /// config, models and options); the outputs equal those of an uninterrupted run.
+    /// config, models and options); the outputs equal those of an uninterrupted run. Records
+    /// and QC pictures of other images or settings in --out are replaced (and counted on
+    /// stderr).
     #[arg(long)]
     pub resume: bool,
+
+    /// Clear the skintex outputs already in --out (tables, records/, qc/, study files) before
+    /// the run. Without it (or --resume), a folder holding the outputs of another run is
+    /// refused.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
 
     /// After the analysis, run `skintex study` on the manifest (outputs in --out too). With
     /// shards, run `skintex study` on the merged folder instead.
@@ -170,9 +178,14 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "SHARD_OUT")]
     pub shards: Vec<PathBuf>,
 
-    /// Output folder of the merged run.
+    /// Output folder of the merged run (not one of the shards' folders).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Clear the skintex outputs already in --out before merging. Without it, a folder holding
+    /// the outputs of another run is refused.
+    #[arg(long)]
+    pub overwrite: bool,
 
     /// Only errors on stderr.
     #[arg(long, short = 'q')]

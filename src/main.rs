@@ -1,6 +1,7 @@
 //! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
 //! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
-//! (including shard folders that do not belong together), 3 the run could not write its outputs).
+//! (including shard folders that do not belong together and an `--out` holding another run),
+//! 3 the run could not write its outputs).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -112,12 +113,16 @@ fn main() -> ExitCode {
         }
         Command::Merge(args) => {
             init_logging(args.quiet, 0);
-            match skintex::merge::merge(&args.shards, &args.out, std::env::args().collect()) {
+            let command_line = std::env::args().collect();
+            match skintex::merge::merge(&args.shards, &args.out, args.overwrite, command_line) {
                 Ok(summary) => {
                     let what = format!("merged {} shards: ", summary.shards);
                     ExitCode::from(images_code(summary.counts, &what, &args.out, args.quiet))
                 }
-                Err(e @ skintex::merge::MergeError::Inconsistent(_)) => fail(e, 2),
+                Err(
+                    e @ (skintex::merge::MergeError::Inconsistent(_)
+                    | skintex::merge::MergeError::Occupied(_)),
+                ) => fail(e, 2),
                 Err(e) => fail(e, 3),
             }
         }

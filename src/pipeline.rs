@@ -7,6 +7,7 @@
 //! ([`crate::metrics::SpareThreads`]), so memory stays that of at most `--jobs` images. A failure
 //! or a panic inside one image becomes that image's error row; the batch goes on.
 
+use std::collections::HashSet;
 use std::io::IsTerminal as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -26,11 +27,14 @@ use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{SpareThreads, measure_zones};
+use crate::output::folder::{
+    ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
+};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
 use crate::output::store::{
     Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
-    run_fingerprint, save_record,
+    remove_files_except, run_fingerprint, save_record,
 };
 use crate::output::tables::{
     FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, reserved_column_names,
@@ -51,6 +55,8 @@ pub enum UsageError {
     Input(#[from] InputError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    OutFolder(#[from] OccupiedError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -89,8 +95,10 @@ pub struct AnalyzeSettings {
     pub face_models: Option<Arc<FaceModels>>,
     /// The `--segmentation-model` face parser, applied to the face zones.
     pub segmentation: Option<Arc<SegmentationModel>>,
-    /// Reuse the records of images already finished in `out_dir` by a run with the same settings.
-    pub resume: bool,
+    /// What to do with the outputs of another run in `out_dir`: refuse, reuse the records of
+    /// images already finished there with the same settings (`--resume`), or clear them first
+    /// (`--overwrite`). Checked by [`AnalyzeSettings::from_args`].
+    pub existing: Existing,
     /// Analyse only this part of the inputs (`--shard K/N`).
     pub shard: Option<Shard>,
 }
@@ -162,9 +170,61 @@ impl AnalyzeSettings {
             write_qc: !args.no_qc,
             face_models,
             segmentation,
-            resume: args.resume,
+            existing: if args.resume {
+                Existing::Resume
+            } else if args.overwrite {
+                Existing::Overwrite
+            } else {
+                Existing::Refuse
+            },
             shard: args.shard,
         })
+        .and_then(|settings| {
+            let planned = settings.batch(&settings.fingerprint(), &[]);
+            check_out_folder(
+                &settings.out_dir,
+                &planned,
+                settings.existing,
+                ANALYZE_CHOICES,
+            )?;
+            Ok(settings)
+        })
+    }
+
+    /// The inputs this run analyses (all of them, or those of its shard), in input order.
+    fn selected(&self) -> Vec<&ImageInput> {
+        self.inputs
+            .images
+            .iter()
+            .filter(|i| self.shard.is_none_or(|s| s.owns(&i.image_id)))
+            .collect()
+    }
+
+    /// `batch.json` of this run: every input, with the record key of each selected one (`keys`
+    /// in the order of [`Self::selected`]; none before the run).
+    fn batch(&self, fingerprint: &str, keys: &[String]) -> Batch {
+        let selected = self.selected();
+        // `selected` and `keys` are in input order: walk them together to mark this run's images.
+        let mut own = selected.iter().zip(keys).peekable();
+        Batch {
+            format: STORE_FORMAT,
+            skintex_version: crate::VERSION.to_owned(),
+            run_fingerprint: fingerprint.to_owned(),
+            shard: self.shard,
+            carried_columns: self.inputs.carried_columns.clone(),
+            images: self
+                .inputs
+                .images
+                .iter()
+                .map(|i| BatchEntry {
+                    image_id: i.image_id.clone(),
+                    path: i.display_path.clone(),
+                    key: own
+                        .next_if(|(s, _)| std::ptr::eq(**s, i))
+                        .map(|(_, k)| k.clone()),
+                })
+                .collect(),
+        }
     }
 
     /// The fingerprint of everything that changes the numbers (see [`crate::output::store`]).
@@ -445,7 +505,7 @@ fn finish_image(
     // The file is read once: hashed for the record key, then decoded from memory.
     let file = input.problem.is_none().then(|| std::fs::read(&input.path));
     let key = image_key(fingerprint, input, file.as_ref());
-    if settings.resume
+    if settings.existing == Existing::Resume
         && let Some(rows) = load_record(&settings.out_dir, &key)
         && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
     {
@@ -500,6 +560,9 @@ fn progress_bar(len: usize, visible: bool) -> ProgressBar {
 /// errors here (they are counted in the summary).
 pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> {
     let started_at = now_iso8601();
+    if settings.existing == Existing::Overwrite {
+        clear_outputs(&settings.out_dir)?;
+    }
     std::fs::create_dir_all(&settings.out_dir).map_err(|source| RunError::OutDir {
         path: settings.out_dir.display().to_string(),
         source,
@@ -510,12 +573,7 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let out = &settings.out_dir;
     let fingerprint = settings.fingerprint();
-    let selected: Vec<&ImageInput> = settings
-        .inputs
-        .images
-        .iter()
-        .filter(|i| settings.shard.is_none_or(|s| s.owns(&i.image_id)))
-        .collect();
+    let selected = settings.selected();
     std::fs::create_dir_all(records_dir(out)).map_err(|source| RunError::OutDir {
         path: records_dir(out).display().to_string(),
         source,
@@ -551,29 +609,23 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         ok,
         error: rows.len() - ok,
     };
-    // `selected` and `keys` are in input order: walk them together to mark this run's images.
-    let mut own = selected.iter().zip(&keys).peekable();
-    let batch = Batch {
-        format: STORE_FORMAT,
-        skintex_version: crate::VERSION.to_owned(),
-        run_fingerprint: fingerprint.clone(),
-        shard: settings.shard,
-        carried_columns: settings.inputs.carried_columns.clone(),
-        images: settings
-            .inputs
-            .images
-            .iter()
-            .map(|i| BatchEntry {
-                image_id: i.image_id.clone(),
-                path: i.display_path.clone(),
-                key: own
-                    .next_if(|(s, _)| std::ptr::eq(**s, i))
-                    .map(|(_, k)| k.clone()),
-            })
-            .collect(),
-    };
+    let batch = settings.batch(&fingerprint, &keys);
     let written = write_run_tables(out, &rows, &resumed, &batch)?;
-    prune_records(out, &keys);
+    let removed_records = prune_records(out, &keys);
+    let pictures: HashSet<PathBuf> = rows
+        .iter()
+        .filter(|r| r.ok && settings.write_qc)
+        .map(|r| qc_path(out, &r.image_id))
+        .collect();
+    let removed_qc = remove_files_except(&out.join("qc"), &|path| pictures.contains(path));
+    if removed_records + removed_qc > 0 {
+        tracing::warn!(
+            "{}: removed {} and {} of images or settings not in this run",
+            out.display(),
+            crate::plural(removed_records, "record"),
+            crate::plural(removed_qc, "QC picture")
+        );
+    }
     let record = RunRecord {
         skintex_version: crate::VERSION,
         command_line: settings.command_line.clone(),

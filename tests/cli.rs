@@ -4,25 +4,39 @@ mod common;
 
 use std::path::Path;
 
-use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skintex};
+use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skin_pngs, skintex};
 use image::ImageFormat;
 use predicates::str::contains;
 
-/// `skintex analyze ARGS --out OUT --quiet`, with `--roi full` unless ARGS choose a ROI.
-fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+/// `skintex analyze ARGS --out OUT`, with `--roi full` unless ARGS choose a ROI.
+fn analyze_command(args: &[&str], out: &Path) -> assert_cmd::Command {
     let roi: &[&str] = if args.contains(&"--roi") {
         &[]
     } else {
         &["--roi", "full"]
     };
-    skintex()
+    let mut command = skintex();
+    command
         .arg("analyze")
         .args(roi)
         .args(args)
         .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .assert()
+        .arg(out);
+    command
+}
+
+/// `skintex analyze ARGS --out OUT --quiet`, with `--roi full` unless ARGS choose a ROI.
+fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    analyze_command(args, out).arg("--quiet").assert()
+}
+
+/// [`analyze`] without `--quiet`: (exit code, stderr).
+fn analyze_loud(args: &[&str], out: &Path) -> (Option<i32>, String) {
+    let output = analyze_command(args, out).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -562,4 +576,73 @@ fn nonfinite_float_tiff_pixels_are_left_out_of_the_zone() {
         l(&metrics[0]),
         l(&metrics[1])
     );
+}
+
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+/// Issue 18 item 1: a run never silently replaces the outputs of another run in `--out`.
+#[test]
+fn output_folder_of_another_run_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let five = skin_pngs(&dir.path().join("five"), "img", 5, (40, 30));
+    let one = skin_pngs(&dir.path().join("one"), "single", 1, (40, 30));
+    let (five, one) = (five.as_str(), one.as_str());
+    let out = dir.path().join("r");
+    let counts = || {
+        (
+            count_files(&out.join("records")),
+            count_files(&out.join("qc")),
+            read_csv(&out.join("images.csv")).1.len(),
+        )
+    };
+    analyze(&[five], &out).code(0);
+    assert_eq!(counts(), (5, 5, 5));
+    let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
+
+    // Other inputs: refused before anything is touched, naming the folder and the choices.
+    let (code, err) = analyze_loud(&[one], &out);
+    assert_eq!(code, Some(2), "{err}");
+    for expected in [
+        out.to_str().unwrap(),
+        "other inputs (5 images; this run has 1)",
+        "--resume",
+        "--out",
+        "--overwrite",
+    ] {
+        assert!(err.contains(expected), "`{expected}` not in {err}");
+    }
+    assert_eq!(counts(), (5, 5, 5));
+    // Same inputs, other settings: refused too.
+    let (code, err) = analyze_loud(&[five, "--px-per-mm", "10"], &out);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("other settings"), "{err}");
+
+    // The same run again may write over itself: the same numbers.
+    analyze(&[five], &out).code(0);
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
+
+    // --overwrite clears the folder whole: no record or QC picture of the five is left.
+    analyze(&[one, "--overwrite"], &out).code(0);
+    assert_eq!(counts(), (1, 1, 1));
+
+    // Records without batch.json (a killed run) are refused as well.
+    std::fs::remove_file(out.join("batch.json")).unwrap();
+    let (code, err) = analyze_loud(&[five], &out);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("1 record of an unfinished or other run"),
+        "{err}"
+    );
+
+    // --resume takes the folder over: what does not belong to this run is replaced, and said.
+    let (code, err) = analyze_loud(&[five, "--resume"], &out);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("removed 1 record and 1 QC picture of images or settings not in this run"),
+        "{err}"
+    );
+    assert_eq!(counts(), (5, 5, 5));
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
 }

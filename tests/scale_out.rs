@@ -174,6 +174,48 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
     let not_output = merge(&[&images]);
     assert_eq!(not_output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_output.stderr).contains("batch.json"));
+
+    // Issue 18 item 1: the merged folder is never silently replaced by another run's merge.
+    let merged = merge(&[&s1, &s2]);
+    assert_eq!(merged.status.code(), Some(1), "the broken file");
+    let again = merge(&[&s2, &s1]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "the same merge again is allowed"
+    );
+    let other1 = dir.path().join("other1");
+    analyze(
+        &images,
+        &other1,
+        &["--shard", "1/2", "--no-qc", "--px-per-mm", "25"],
+    );
+    let refused = merge(&[&other1, &other]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("other settings") && err.contains("--overwrite") && err.contains("new --out"),
+        "{err}"
+    );
+    let overwritten = skintex()
+        .arg("merge")
+        .args([&other1, &other])
+        .arg("--out")
+        .arg(dir.path().join("m"))
+        .arg("--overwrite")
+        .output()
+        .unwrap();
+    assert_eq!(overwritten.status.code(), Some(1));
+    assert_eq!(run_json(&dir.path().join("m"))["px_per_mm_override"], 25.0);
+    let into_shard = skintex()
+        .arg("merge")
+        .args([&s1, &s2])
+        .arg("--out")
+        .arg(&s1)
+        .output()
+        .unwrap();
+    assert_eq!(into_shard.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&into_shard.stderr).contains("one of the shard folders"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! atomically (temporary file in the same folder, then rename).
 
 pub mod dictionary;
+pub mod folder;
 pub mod provenance;
 pub mod qc;
 pub mod store;

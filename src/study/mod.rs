@@ -101,6 +101,15 @@ pub enum StudyError {
     Write(#[from] std::io::Error),
 }
 
+/// The files a study writes into its output folder.
+pub const STUDY_OUTPUTS: &[&str] = &[
+    "changes.csv",
+    "stats.csv",
+    "alignment.csv",
+    "report.html",
+    "study.json",
+];
+
 /// What a study run found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudySummary {
@@ -307,7 +316,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "photos": summary.photos,
         "subjects": summary.subjects,
         "photos_without_results": summary.failed,
-        "outputs": ["changes.csv", "stats.csv", "alignment.csv", "report.html", "study.json"],
+        "outputs": STUDY_OUTPUTS,
     });
     let mut bytes = serde_json::to_vec_pretty(&provenance).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
