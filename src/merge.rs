@@ -165,7 +165,8 @@ pub fn merge(
         };
         let record = load_record(dir, key).ok_or_else(|| {
             MergeError::Inconsistent(format!(
-                "image {} ({}): record {} missing or unreadable (did that shard finish?)",
+                "image {} ({}): record {} missing or unreadable (did that shard finish? rerun it \
+                 with --resume)",
                 entry.image_id,
                 entry.path,
                 record_path(dir, key).display()

@@ -31,7 +31,7 @@ use crate::output::folder::{
     ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
 };
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
-use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
+use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path, write_qc};
 use crate::output::store::{
     Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
     remove_files_except, run_fingerprint, save_record,
@@ -64,7 +64,10 @@ pub enum UsageError {
 /// A failure that stops the whole run after analysis (exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot create output folder {path}: {source}")]
+    #[error(
+        "cannot create output folder {path}: {source} (remove or rename what is in the way, or \
+         choose another --out)"
+    )]
     OutDir {
         path: String,
         source: std::io::Error,
@@ -268,6 +271,14 @@ pub struct RunSummary {
     pub counts: ImageCounts,
 }
 
+/// An analysed image: what was learnt, its zones and its QC picture (JPEG) to write.
+struct Analysed {
+    info: ImageInfo,
+    face: Option<FaceSummary>,
+    zones: Vec<ZoneRecord>,
+    qc: Option<Vec<u8>>,
+}
+
 /// A failed image: what was learnt before the failure, and why.
 struct Failure {
     info: Option<ImageInfo>,
@@ -299,7 +310,7 @@ fn analyze_decoded(
     calibration: &mut Calibration,
     timing: &mut StageTimes,
     spare: SpareThreads<'_>,
-) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Box<Failure>> {
+) -> Result<Analysed, Box<Failure>> {
     let mut clock = Instant::now();
     let mut lap = |slot: &mut f64| {
         *slot = clock.elapsed().as_secs_f64() * 1e3;
@@ -321,6 +332,7 @@ fn analyze_decoded(
     let planes = colour_planes(&decoded.image);
     lap(&mut timing.colour_ms);
     let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
+    let mut qc = None;
     let (zones, face): (Vec<Zone>, Option<FaceSegmentation>) = match roi {
         RoiMode::Full => (full_image_zones(planes.width(), planes.height()), None),
         RoiMode::Face => {
@@ -410,28 +422,36 @@ fn analyze_decoded(
             .filter(|z| z.name != ZONE_FACE || zones.len() == 1)
             .collect();
         draw_qc(canvas, &drawn, &records, &extras);
-        let path = qc_path(&settings.out_dir, &input.image_id);
-        if let Err(e) = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| write_atomic(&path, &qc_jpeg(&canvas.image)))
-        {
-            tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
-        }
+        let summary = face.as_ref().map(face_summary);
+        qc = Some(qc_jpeg(&canvas.image).map_err(|e| {
+            fail(
+                Some(info.clone()),
+                summary,
+                format!("cannot encode its QC picture: {e}"),
+            )
+        })?);
         lap(&mut timing.qc_ms);
     }
-    Ok((info, face.as_ref().map(face_summary), records))
+    Ok(Analysed {
+        info,
+        face: face.as_ref().map(face_summary),
+        zones: records,
+        qc,
+    })
 }
 
 /// Analyse one image from its file as read (`None` for an input with a problem found before
-/// reading): decode, segment, measure (on `spare` threads too, when there are some). Never
-/// panics; never fails the batch. The caller sets `timing.total_ms`.
+/// reading): decode, segment, measure (on `spare` threads too, when there are some), write its
+/// QC picture. Never panics; never fails the batch. The caller sets `timing.total_ms`.
+///
+/// Returns the record and whether it may be stored for `--resume`: not when the QC picture
+/// could not be written (the image is then an error row, and analysed again on resume).
 fn analyze_image(
     input: &ImageInput,
     settings: &AnalyzeSettings,
     file: Option<std::io::Result<Vec<u8>>>,
     spare: SpareThreads<'_>,
-) -> ImageRecord {
+) -> (ImageRecord, bool) {
     let mut calibration =
         Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
     let roi = input.roi.unwrap_or(settings.roi);
@@ -446,7 +466,7 @@ fn analyze_image(
     };
     let (Some(file), None) = (file, &input.problem) else {
         record.outcome = Err(input.problem.clone().unwrap_or_default());
-        return record;
+        return (record, true);
     };
     let mut timing = StageTimes::default();
     let analysed = catch_unwind(AssertUnwindSafe(|| {
@@ -460,12 +480,23 @@ fn analyze_image(
             spare,
         )
     }));
-    record.timing = timing;
+    let mut storable = true;
     match analysed {
-        Ok(Ok((info, face, zones))) => {
-            record.info = Some(info);
-            record.face = face;
-            record.outcome = Ok(zones);
+        Ok(Ok(done)) => {
+            record.info = Some(done.info);
+            record.face = done.face;
+            record.outcome = Ok(done.zones);
+            if let Some(jpeg) = done.qc {
+                let started = Instant::now();
+                if let Err(e) = write_qc(&settings.out_dir, &input.image_id, &jpeg) {
+                    record.outcome = Err(format!(
+                        "{}: cannot write its QC picture: {e}",
+                        input.display_path
+                    ));
+                    storable = false;
+                }
+                timing.qc_ms += started.elapsed().as_secs_f64() * 1e3;
+            }
         }
         Ok(Err(failure)) => {
             record.info = failure.info;
@@ -484,11 +515,12 @@ fn analyze_image(
             ));
         }
     }
+    record.timing = timing;
     record.calibration = calibration;
     if let Err(reason) = &record.outcome {
         tracing::warn!("{reason}");
     }
-    record
+    (record, storable)
 }
 
 /// One image of a run: its record from an earlier run when `--resume` finds a valid one,
@@ -512,9 +544,12 @@ fn finish_image(
         return (key, rows, true);
     }
     let spare = SpareThreads::new(in_flight, settings.jobs);
-    let record = analyze_image(input, settings, file, spare);
+    let (record, storable) = analyze_image(input, settings, file, spare);
     let mut rows = ImageRows::from_record(&record);
     rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
+    if !storable {
+        return (key, rows, false);
+    }
     if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
         tracing::warn!(
             "{}: cannot store its record (no resume for it): {e}",
@@ -574,10 +609,15 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     let out = &settings.out_dir;
     let fingerprint = settings.fingerprint();
     let selected = settings.selected();
-    std::fs::create_dir_all(records_dir(out)).map_err(|source| RunError::OutDir {
-        path: records_dir(out).display().to_string(),
-        source,
-    })?;
+    // The folders the images are stored in, before the first image: one that cannot be
+    // created (a file of that name, no permission) stops the run here, not image by image.
+    let qc_dir = settings.write_qc.then(|| out.join("qc"));
+    for dir in std::iter::once(records_dir(out)).chain(qc_dir) {
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::OutDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
     for dir in [out.clone(), records_dir(out), out.join("qc")] {
         remove_stale_temps(&dir);
     }

@@ -646,3 +646,43 @@ fn output_folder_of_another_run_is_refused_not_replaced() {
     assert_eq!(counts(), (5, 5, 5));
     assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
 }
+
+/// Issue 18 item 4: a QC picture that cannot be written is never a silent success.
+#[test]
+fn qc_pictures_that_cannot_be_written_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    skin_pngs(&input, "img", 2, (40, 30));
+
+    // A file where the qc folder goes: the run stops before the first image (exit 3), naming it.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("qc"), b"in the way").unwrap();
+    analyze(&[input.to_str().unwrap()], &out)
+        .code(3)
+        .stderr(contains(out.join("qc").to_str().unwrap()));
+    assert_eq!(count_files(&out.join("records")), 0, "no image analysed");
+
+    // One picture that cannot be written (its name is too long for the file system): that
+    // image is an error row saying so (exit 1), and its record is not stored, so that
+    // --resume analyses it again.
+    let long_id = "x".repeat(300);
+    let manifest = input.join("m.csv");
+    std::fs::write(
+        &manifest,
+        format!("path,image_id\nimg0.png,{long_id}\nimg1.png,b\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out2");
+    analyze(&["--manifest", manifest.to_str().unwrap()], &out).code(1);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&h, &rows[0], "status"), "error");
+    let error = cell(&h, &rows[0], "error");
+    assert!(
+        error.contains("img0.png") && error.contains("cannot write its QC picture"),
+        "{error}"
+    );
+    assert_eq!(cell(&h, &rows[1], "status"), "ok");
+    assert_eq!(count_files(&out.join("records")), 1);
+    assert_eq!(count_files(&out.join("qc")), 1);
+}
