@@ -252,3 +252,58 @@ fn follow_up_portrait_aligns_to_its_baseline() {
             .all(|r| cell(&ch, r, "alignment_flag") == "poor")
     );
 }
+
+/// A copy of the demo study (photos and manifest) in `dir`, its manifest rows passed through
+/// `edit` (`None` drops the row); returns the manifest.
+fn edited_demo_study(dir: &Path, edit: impl Fn(&str) -> Option<String>) -> std::path::PathBuf {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-study");
+    let study = dir.join("study");
+    std::fs::create_dir_all(&study).unwrap();
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jpg") {
+            std::fs::copy(&path, study.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(demo.join("study.csv")).unwrap();
+    let mut rows = text.lines();
+    let mut edited: Vec<String> = vec![rows.next().unwrap().to_owned()];
+    edited.extend(rows.filter_map(&edit));
+    let manifest = study.join("study.csv");
+    std::fs::write(&manifest, edited.join("\n") + "\n").unwrap();
+    manifest
+}
+
+/// `skintex analyze --study` on `manifest` into `out`: (exit code, stderr).
+fn analyze_study(manifest: &Path, out: &Path) -> (Option<i32>, String) {
+    let output = skintex()
+        .args(["analyze", "--study", "--no-qc", "--jobs", "2", "--manifest"])
+        .arg(manifest)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Issue 18 item 2: a split-face side without its baseline stops the study like any missing
+/// baseline, instead of quietly dropping that side and its contrast.
+#[test]
+fn split_face_side_without_its_baseline_stops_the_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| {
+        (!row.starts_with("S01-baseline-left.jpg")).then(|| row.to_owned())
+    });
+    let (code, err) = analyze_study(&manifest, &dir.path().join("out"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "line 3: subject S01 side left view `` has no baseline photo (visit `baseline` or \
+             days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+        ),
+        "{err}"
+    );
+}

@@ -21,7 +21,9 @@
 //!
 //! Validation names the line and column of every problem: a missing required column, an empty
 //! subject, an unparsable number, an unknown side, two photos for the same
-//! subject/visit/side/view, a subject without a baseline photo, a file that does not exist.
+//! subject/visit/side/view, a subject without a baseline photo, a follow-up without a baseline
+//! photo of its side and view (e.g. one side of a split-face design), a file that does not
+//! exist.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +70,17 @@ pub struct StudyPhoto {
     pub device: String,
     pub session_count: Option<f64>,
     pub is_baseline: bool,
+}
+
+impl StudyPhoto {
+    /// Whether this is the baseline photo `follow_up` is compared with: the baseline visit of
+    /// the same subject, side and view.
+    pub fn is_baseline_of(&self, follow_up: &StudyPhoto) -> bool {
+        self.is_baseline
+            && self.subject == follow_up.subject
+            && self.side == follow_up.side
+            && self.view == follow_up.view
+    }
 }
 
 /// A validated study design.
@@ -280,6 +293,31 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
             ));
         }
     }
+    // Every follow-up needs a baseline of its own side and view (its change is measured from
+    // it); subjects without any baseline are reported above.
+    let mut orphans: BTreeMap<(&str, Side, &str), Vec<usize>> = BTreeMap::new();
+    for p in photos.iter().filter(|p| !p.is_baseline) {
+        let subject_has_one = photos
+            .iter()
+            .any(|b| b.is_baseline && b.subject == p.subject);
+        if subject_has_one && !photos.iter().any(|b| b.is_baseline_of(p)) {
+            orphans
+                .entry((&p.subject, p.side, &p.view))
+                .or_default()
+                .push(p.line);
+        }
+    }
+    for ((subject, side, view), lines) in orphans {
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        problems.push(format!(
+            "line {}: subject {subject} side {} view `{view}` has no baseline photo (visit \
+             `{baseline_label}` or days_from_baseline 0), so its follow-ups on lines {} cannot be \
+             compared: add that baseline row or remove those rows",
+            lines[0],
+            side.label(),
+            lines.join(", ")
+        ));
+    }
     if photos.is_empty() {
         problems.push("no photos listed".to_owned());
     }
@@ -388,6 +426,27 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
         }
+    }
+
+    #[test]
+    fn split_face_side_without_its_baseline_is_a_problem() {
+        let err = design(
+            "path,subject,visit,side,arm\n\
+             b.png,S1,baseline,right,control\n\
+             c.png,S1,week4,left,treated\n\
+             d.png,S1,week4,right,control\n\
+             a.png,S1,week8,left,treated\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "line 3: subject S1 side left view `` has no baseline photo (visit `baseline` or \
+                 days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+            ),
+            "{text}"
+        );
+        assert_eq!(err.problems.len(), 1, "{text}");
     }
 
     #[test]
