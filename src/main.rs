@@ -1,7 +1,7 @@
 //! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
 //! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
-//! (including shard folders that do not belong together and an `--out` holding another run),
-//! 3 the run could not write its outputs).
+//! (including shard folders that do not belong together, an invalid study design and an `--out`
+//! holding another run), 3 the run could not write its outputs).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use skintex::cli::{Cli, Command};
 use skintex::config::Config;
 use skintex::output::provenance::ImageCounts;
 use skintex::pipeline::{AnalyzeSettings, run_analysis};
-use skintex::study::{StudyError, StudySettings, run_study};
+use skintex::study::{StudyError, StudySettings, run_study, validate_study};
 
 /// mimalloc keeps freed image-sized buffers for reuse instead of returning each one to the
 /// kernel: with glibc's allocator every plane above 32 MB is a fresh mmap (a page fault per
@@ -132,6 +132,22 @@ fn main() -> ExitCode {
         }
         Command::Analyze(args) => {
             init_logging(args.quiet, args.verbose);
+            // The study design is checked before the first image is analysed.
+            let study = match (args.study, &args.manifest) {
+                (true, Some(manifest)) => match StudySettings::new(
+                    manifest.clone(),
+                    args.out.join("metrics.csv"),
+                    args.out.clone(),
+                    &args.study_options,
+                    std::env::args().collect(),
+                )
+                .and_then(|study| validate_study(&study).map(|_| study))
+                {
+                    Ok(study) => Some(study),
+                    Err(e) => return fail(e, 2),
+                },
+                _ => None,
+            };
             let settings = match AnalyzeSettings::from_args(&args, std::env::args().collect()) {
                 Ok(s) => s,
                 Err(e) => return fail(e, 2),
@@ -140,18 +156,9 @@ fn main() -> ExitCode {
                 Ok(summary) => images_code(summary.counts, "", &settings.out_dir, args.quiet),
                 Err(e) => return fail(e, 3),
             };
-            let (true, Some(manifest)) = (args.study, args.manifest.clone()) else {
-                return ExitCode::from(code);
-            };
-            match StudySettings::new(
-                manifest,
-                settings.out_dir.join("metrics.csv"),
-                settings.out_dir.clone(),
-                &args.study_options,
-                std::env::args().collect(),
-            ) {
-                Ok(study) => study_exit(&study, args.quiet, code),
-                Err(e) => fail(e, 2),
+            match study {
+                Some(study) => study_exit(&study, args.quiet, code),
+                None => ExitCode::from(code),
             }
         }
     }

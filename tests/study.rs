@@ -307,3 +307,32 @@ fn split_face_side_without_its_baseline_stops_the_study() {
         "{err}"
     );
 }
+
+/// Issue 18 item 3: the study design is validated before the first image is analysed, and
+/// every problem is listed by line and column.
+#[test]
+fn study_design_is_validated_before_any_image_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| {
+        Some(if row.starts_with("S03-week8-right.jpg") {
+            row.replace(",right,", ",rigth,")
+        } else if row.starts_with("S05-week4-left.jpg") {
+            row.replace(",0.5,", ",0.5mm,")
+        } else {
+            row.to_owned()
+        })
+    });
+    let out = dir.path().join("out");
+    let (code, err) = analyze_study(&manifest, &out);
+    assert_eq!(code, Some(2), "{err}");
+    for expected in [
+        "line 19, column side: `rigth` is not left, right or both",
+        "line 28, column needle_depth_mm: `0.5mm` is not a number",
+    ] {
+        assert!(err.contains(expected), "`{expected}` not in {err}");
+    }
+    assert!(
+        !out.join("metrics.csv").exists() && !out.join("records").exists(),
+        "nothing analysed"
+    );
+}
