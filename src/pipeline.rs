@@ -465,7 +465,9 @@ fn analyze_image(
         timing: StageTimes::default(),
     };
     let (Some(file), None) = (file, &input.problem) else {
-        record.outcome = Err(input.problem.clone().unwrap_or_default());
+        let problem = input.problem.clone().unwrap_or_default();
+        tracing::warn!("{problem}");
+        record.outcome = Err(problem);
         return (record, true);
     };
     let mut timing = StageTimes::default();

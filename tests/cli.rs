@@ -357,7 +357,6 @@ fn usage_and_config_errors_exit_2() {
     analyze(&[img.to_str().unwrap(), "--px-per-mm", "0"], &out)
         .code(2)
         .stderr(contains("--px-per-mm"));
-    analyze(&[dir.path().join("empty").to_str().unwrap()], &out).code(1);
     skintex().args(["analyze", "--bogus"]).assert().code(2);
 }
 
@@ -685,4 +684,30 @@ fn qc_pictures_that_cannot_be_written_are_errors() {
     assert_eq!(cell(&h, &rows[1], "status"), "ok");
     assert_eq!(count_files(&out.join("records")), 1);
     assert_eq!(count_files(&out.join("qc")), 1);
+}
+
+/// Issue 18 item 8: a mistyped folder is a usage error naming it (nothing is analysed), and a
+/// duplicated image_id is said on stderr with its manifest line.
+#[test]
+fn mistyped_folder_and_duplicate_ids_are_named_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    skin_pngs(dir.path(), "img", 1, (20, 20));
+    let out = dir.path().join("out");
+    let nope = dir.path().join("nope/");
+    let (code, err) = analyze_loud(&[nope.to_str().unwrap()], &out);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(nope.to_str().unwrap()) && err.contains("no such file or folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+
+    let manifest = dir.path().join("m.csv");
+    std::fs::write(&manifest, "path,image_id\nimg0.png,A\nimg0.png,A\n").unwrap();
+    let (code, err) = analyze_loud(&["--manifest", manifest.to_str().unwrap()], &out);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("manifest line 3: duplicate image_id `A` (line 2 has it too"),
+        "{err}"
+    );
 }

@@ -83,11 +83,13 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     let carried_columns: Vec<String> = carried_idx.iter().map(|&i| names[i].clone()).collect();
 
     let mut images = Vec::new();
+    let mut lines = Vec::new();
     for (row_no, record) in reader.byte_records().enumerate() {
         let line = row_no + 2; // the header is line 1
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                lines.push(line);
                 images.push(error_row(
                     line,
                     &carried_columns,
@@ -99,6 +101,7 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank line
         }
+        lines.push(line);
         images.push(parse_row(
             &record,
             line,
@@ -111,7 +114,7 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     if images.is_empty() {
         return Err(fail("no rows".into()));
     }
-    mark_duplicate_ids(&mut images);
+    mark_duplicate_ids(&mut images, &lines);
     Ok(InputSet {
         images,
         carried_columns,
@@ -266,7 +269,9 @@ fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-fn mark_duplicate_ids(images: &mut [ImageInput]) {
+/// Make every row whose image_id an earlier row already took an error row (`lines[i]` is the
+/// manifest line of `images[i]`).
+fn mark_duplicate_ids(images: &mut [ImageInput], lines: &[usize]) {
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     for i in 0..images.len() {
         if images[i].problem.is_some() {
@@ -275,8 +280,9 @@ fn mark_duplicate_ids(images: &mut [ImageInput]) {
         match first_seen.get(&images[i].image_id) {
             Some(&j) => {
                 images[i].problem = Some(format!(
-                    "duplicate image_id `{}` (first used by {})",
-                    images[i].image_id, images[j].display_path
+                    "manifest line {}: duplicate image_id `{}` (line {} has it too, for {}); \
+                     give each row its own image_id",
+                    lines[i], images[i].image_id, lines[j], images[j].display_path
                 ));
             }
             None => {
