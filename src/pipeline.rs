@@ -37,7 +37,8 @@ use crate::output::store::{
     remove_files_except, run_fingerprint, save_record,
 };
 use crate::output::tables::{
-    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, reserved_column_names,
+    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, count_no_face,
+    reserved_column_names,
 };
 use crate::output::{remove_stale_temps, write_atomic, write_run_tables};
 use crate::segment::face::{
@@ -651,6 +652,19 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         ok,
         error: rows.len() - ok,
     };
+    let no_face = count_no_face(&rows, &settings.inputs.carried_columns);
+    if no_face * 2 > counts.total {
+        // Most of the batch: likely close-ups under the default --roi face.
+        tracing::warn!(
+            "{} no face (of {}); for close-ups use --roi full",
+            if no_face == 1 {
+                "1 image has".to_owned()
+            } else {
+                format!("{no_face} images have")
+            },
+            counts.total
+        );
+    }
     let batch = settings.batch(&fingerprint, &keys);
     let written = write_run_tables(out, &rows, &resumed, &batch)?;
     let removed_records = prune_records(out, &keys);

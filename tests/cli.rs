@@ -711,3 +711,16 @@ fn mistyped_folder_and_duplicate_ids_are_named_on_stderr() {
         "{err}"
     );
 }
+
+/// Issue 18 item 9: when most images of a batch have no face (close-ups under the default
+/// `--roi face`), the run says once how to measure them.
+#[test]
+fn batch_of_close_ups_under_roi_face_suggests_roi_full_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = skin_pngs(&dir.path().join("in"), "closeup", 3, (200, 200));
+    let out = dir.path().join("out");
+    let (code, err) = analyze_loud(&[&input, "--roi", "face", "--no-qc"], &out);
+    assert_eq!(code, Some(1), "{err}");
+    let hint = "3 images have no face (of 3); for close-ups use --roi full";
+    assert_eq!(err.matches(hint).count(), 1, "{err}");
+}
