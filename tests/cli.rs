@@ -724,3 +724,42 @@ fn batch_of_close_ups_under_roi_face_suggests_roi_full_once() {
     let hint = "3 images have no face (of 3); for close-ups use --roi full";
     assert_eq!(err.matches(hint).count(), 1, "{err}");
 }
+
+/// Issue 18 item 10: manifests as spreadsheets save them (byte-order mark, `;` or tab between
+/// columns, decimal commas, column names in another case) are read; a header that cannot be
+/// split says what was read.
+#[test]
+fn spreadsheet_manifests_are_read_or_say_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    skin_pngs(dir.path(), "img", 1, (50, 40));
+    for (name, text) in [
+        (
+            "semicolon.csv",
+            "\u{feff}Path;Image_ID;PX_per_mm;needle_depth_mm\r\nimg0.png;A;12,5;0,25\r\n",
+        ),
+        (
+            "tab.csv",
+            "Path\tImage_ID\tPX_per_mm\tneedle_depth_mm\nimg0.png\tA\t12,5\t0,25\n",
+        ),
+    ] {
+        let manifest = dir.path().join(name);
+        std::fs::write(&manifest, text).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        analyze(&["--manifest", manifest.to_str().unwrap()], &out).code(0);
+        let (h, rows) = read_csv(&out.join("metrics.csv"));
+        assert_eq!(cell(&h, &rows[0], "image_id"), "A", "{name}");
+        assert_eq!(cell(&h, &rows[0], "px_per_mm"), "12.5", "{name}");
+        assert_eq!(cell(&h, &rows[0], "needle_depth_mm"), "0.25", "{name}");
+    }
+    let manifest = dir.path().join("pipes.csv");
+    std::fs::write(&manifest, "path|image_id\nimg0.png|A\n").unwrap();
+    analyze(
+        &["--manifest", manifest.to_str().unwrap()],
+        &dir.path().join("out-pipes"),
+    )
+    .code(2)
+    .stderr(contains(
+        "no `path` column in the header (read 1 column: `path|image_id`; separate the columns \
+         with `,`, `;` or a tab)",
+    ));
+}

@@ -1,7 +1,9 @@
 //! The study manifest: which photo belongs to which subject, visit, side and arm.
 //!
-//! One row per photo. Columns (names are case-sensitive; other columns are ignored here and
-//! carried by `skintex analyze`):
+//! One row per photo, in the CSV dialect `skintex analyze` reads
+//! ([`crate::input::manifest::Dialect`]: `,`, `;` or tab between columns, then a decimal comma).
+//! Columns (names in any case; other columns are ignored here and carried by
+//! `skintex analyze`):
 //!
 //! | column | required | meaning |
 //! |---|---|---|
@@ -27,6 +29,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use crate::input::manifest::{Dialect, column, header_read, manifest_dialect};
 
 /// A side of the face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,20 +108,24 @@ pub struct DesignError {
     pub problems: Vec<String>,
 }
 
-fn parse_number(cell: &str, line: usize, column: &str, problems: &mut Vec<String>) -> Option<f64> {
+/// A number cell of `column` on `line`: `None` when empty, or when not a number (a problem).
+fn parse_number(
+    cell: &str,
+    dialect: Dialect,
+    (line, name): (usize, &str),
+    problems: &mut Vec<String>,
+) -> Option<f64> {
     let cell = cell.trim();
     if cell.is_empty() {
         return None;
     }
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(v),
-        _ => {
-            problems.push(format!(
-                "line {line}, column {column}: `{cell}` is not a number"
-            ));
-            None
-        }
+    let number = dialect.number(cell);
+    if number.is_none() {
+        problems.push(format!(
+            "line {line}, column {name}: `{cell}` is not a number"
+        ));
     }
+    number
 }
 
 /// Read and validate a study manifest. `baseline_label` names the baseline visit.
@@ -130,15 +138,15 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         problems,
     };
     let bytes = std::fs::read(manifest).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let (bytes, dialect) = manifest_dialect(&bytes);
+    let mut reader = dialect.reader(bytes);
     let header: Vec<String> = reader
         .byte_headers()
         .map_err(|e| fail(vec![format!("cannot read the header: {e}")]))?
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_owned())
         .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
+    let col = |name: &str| column(&header, name);
     let mut problems = Vec::new();
     for required in ["path", "subject"] {
         if col(required).is_none() {
@@ -150,6 +158,7 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         problems.push("line 1: needs a `visit` or a `days_from_baseline` column".to_owned());
     }
     if !problems.is_empty() {
+        problems.push(format!("line 1: {}", header_read(&header, dialect)));
         return Err(fail(problems));
     }
     let folder = manifest.parent().unwrap_or(Path::new(""));
@@ -195,7 +204,12 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         if subject.is_empty() {
             problems.push(format!("line {line}, column subject: empty"));
         }
-        let days = parse_number(&days_cell, line, "days_from_baseline", &mut problems);
+        let days = parse_number(
+            &days_cell,
+            dialect,
+            (line, "days_from_baseline"),
+            &mut problems,
+        );
         let visit = if c_visit.is_some() {
             if visit_cell.is_empty() {
                 problems.push(format!("line {line}, column visit: empty"));
@@ -221,8 +235,18 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 Side::Both
             }
         };
-        let needle_depth_mm = parse_number(&depth_cell, line, "needle_depth_mm", &mut problems);
-        let session_count = parse_number(&sessions_cell, line, "session_count", &mut problems);
+        let needle_depth_mm = parse_number(
+            &depth_cell,
+            dialect,
+            (line, "needle_depth_mm"),
+            &mut problems,
+        );
+        let session_count = parse_number(
+            &sessions_cell,
+            dialect,
+            (line, "session_count"),
+            &mut problems,
+        );
         let is_baseline = if c_visit.is_some() {
             visit.eq_ignore_ascii_case(baseline_label)
         } else {
@@ -426,6 +450,25 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
         }
+    }
+
+    #[test]
+    fn spreadsheet_dialect_semicolons_decimal_commas_and_any_case() {
+        let d = design(
+            "\u{feff}Path;Subject;Visit;Side;Needle_Depth_mm\r\n\
+             a.png;S1;baseline;left;0,5\r\n\
+             b.png;S1;week4;left;0,5\r\n",
+        )
+        .unwrap();
+        assert_eq!(d.visits, ["baseline", "week4"]);
+        assert_eq!(d.photos[1].side, Side::Left);
+        assert_eq!(d.photos[1].needle_depth_mm, Some(0.5));
+        let err = design("path|subject|visit\na.png|S1|baseline\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 1: read 1 column: `path|subject|visit`; separate the columns"),
+            "{err}"
+        );
     }
 
     #[test]
