@@ -1,16 +1,21 @@
 //! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
 //! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
 //! (including shard folders that do not belong together, an invalid study design and an `--out`
-//! holding another run), 3 the run could not write its outputs).
+//! holding another run), 3 the run could not write its outputs, 128 + the signal when
+//! interrupted).
 
-use std::path::Path;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use clap::Parser as _;
 use skintex::cli::{Cli, Command};
 use skintex::config::Config;
 use skintex::output::provenance::ImageCounts;
-use skintex::pipeline::{AnalyzeSettings, run_analysis};
+use skintex::pipeline::{AnalyzeSettings, Progress, run_analysis};
+use skintex::plural;
 use skintex::study::{StudyError, StudySettings, run_study, validate_study};
 
 /// mimalloc keeps freed image-sized buffers for reuse instead of returning each one to the
@@ -53,9 +58,41 @@ fn init_logging(quiet: bool, verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, never in a log file or pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM during an analysis: say how many images are saved and how to
+/// go on, then exit with 128 + the signal number. Finished images are stored as they finish
+/// (atomically), so nothing finished is lost.
+fn on_interrupt(progress: Arc<Progress>, out: PathBuf) {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return; // the default action stays: the process ends without the message
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if std::io::stderr().is_terminal() {
+                    eprintln!(); // below the progress bar
+                }
+                eprintln!(
+                    "skintex: interrupted; images finished and saved in {}: {} of {}. Rerun the \
+                     same command with --resume to analyse the others.",
+                    out.display(),
+                    progress.stored.load(Ordering::Relaxed),
+                    progress.images.load(Ordering::Relaxed)
+                );
+                std::process::exit(128 + signal);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (progress, out);
 }
 
 /// Report an error on stderr and return `code`.
@@ -68,8 +105,8 @@ fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
 fn images_code(counts: ImageCounts, what: &str, out: &Path, quiet: bool) -> u8 {
     if !quiet {
         eprintln!(
-            "skintex: {what}{} images: {} ok, {} failed; outputs in {}",
-            counts.total,
+            "skintex: {what}{}: {} ok, {} failed; outputs in {}",
+            plural(counts.total, "image"),
             counts.ok,
             counts.error,
             out.display()
@@ -116,7 +153,7 @@ fn main() -> ExitCode {
             let command_line = std::env::args().collect();
             match skintex::merge::merge(&args.shards, &args.out, args.overwrite, command_line) {
                 Ok(summary) => {
-                    let what = format!("merged {} shards: ", summary.shards);
+                    let what = format!("merged {}: ", plural(summary.shards, "shard"));
                     ExitCode::from(images_code(summary.counts, &what, &args.out, args.quiet))
                 }
                 Err(
@@ -152,6 +189,7 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return fail(e, 2),
             };
+            on_interrupt(Arc::clone(&settings.progress), settings.out_dir.clone());
             let code = match run_analysis(&settings) {
                 Ok(summary) => images_code(summary.counts, "", &settings.out_dir, args.quiet),
                 Err(e) => return fail(e, 3),
@@ -170,12 +208,12 @@ fn study_exit(settings: &StudySettings, quiet: bool, analysis_code: u8) -> ExitC
         Ok(s) => {
             if !quiet {
                 eprintln!(
-                    "skintex: study of {} subjects, {} photos ({} without results): {} changes, {} statistics rows; report in {}",
-                    s.subjects,
-                    s.photos,
+                    "skintex: study of {}, {} ({} without results): {}, {}; report in {}",
+                    plural(s.subjects, "subject"),
+                    plural(s.photos, "photo"),
                     s.failed,
-                    s.changes,
-                    s.stats_rows,
+                    plural(s.changes, "change"),
+                    plural(s.stats_rows, "statistics row"),
                     settings.out_dir.join("report.html").display()
                 );
             }

@@ -105,6 +105,18 @@ pub struct AnalyzeSettings {
     pub existing: Existing,
     /// Analyse only this part of the inputs (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// How far the run is, for whoever watches it (the Ctrl-C message).
+    pub progress: Arc<Progress>,
+}
+
+/// How far a run is: its images, and how many of them are finished and stored (reusable by
+/// `--resume`). Updated by [`run_analysis`] while it runs; readable from any thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Images this run analyses (its shard's).
+    pub images: AtomicUsize,
+    /// Of those, finished and stored under `OUT/records/` (or reused from there).
+    pub stored: AtomicUsize,
 }
 
 impl AnalyzeSettings {
@@ -182,6 +194,7 @@ impl AnalyzeSettings {
                 Existing::Refuse
             },
             shard: args.shard,
+            progress: Arc::default(),
         })
         .and_then(|settings| {
             let planned = settings.batch(&settings.fingerprint(), &[]);
@@ -540,10 +553,12 @@ fn finish_image(
     // The file is read once: hashed for the record key, then decoded from memory.
     let file = input.problem.is_none().then(|| std::fs::read(&input.path));
     let key = image_key(fingerprint, input, file.as_ref());
+    let stored = || settings.progress.stored.fetch_add(1, Ordering::Relaxed);
     if settings.existing == Existing::Resume
         && let Some(rows) = load_record(&settings.out_dir, &key)
         && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
     {
+        stored();
         return (key, rows, true);
     }
     let spare = SpareThreads::new(in_flight, settings.jobs);
@@ -553,11 +568,14 @@ fn finish_image(
     if !storable {
         return (key, rows, false);
     }
-    if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
-        tracing::warn!(
+    match save_record(&settings.out_dir, &key, &rows) {
+        Ok(()) => {
+            stored();
+        }
+        Err(e) => tracing::warn!(
             "{}: cannot store its record (no resume for it): {e}",
             input.display_path
-        );
+        ),
     }
     (key, rows, false)
 }
@@ -612,6 +630,10 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     let out = &settings.out_dir;
     let fingerprint = settings.fingerprint();
     let selected = settings.selected();
+    settings
+        .progress
+        .images
+        .store(selected.len(), Ordering::Relaxed);
     // The folders the images are stored in, before the first image: one that cannot be
     // created (a file of that name, no permission) stops the run here, not image by image.
     let qc_dir = settings.write_qc.then(|| out.join("qc"));

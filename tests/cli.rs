@@ -763,3 +763,50 @@ fn spreadsheet_manifests_are_read_or_say_what_was_read() {
          with `,`, `;` or a tab)",
     ));
 }
+
+/// Issue 18 item 11: negative values of numeric options reach the range check (clap would
+/// otherwise suggest `-- -3`, which makes -3 an input file); log lines into a pipe carry no
+/// colour codes; counts in messages take the singular for 1.
+#[test]
+fn negative_values_colourless_logs_and_singular_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = skin_pngs(&dir.path().join("one"), "img", 1, (20, 20));
+    let img = img.as_str();
+    let out = dir.path().join("out");
+    for (args, expected) in [
+        (
+            ["--px-per-mm", "-3"],
+            "--px-per-mm must be a positive number, got -3",
+        ),
+        (["--jobs", "-2"], "invalid value '-2' for '--jobs <N>'"),
+    ] {
+        let (code, err) = analyze_loud(&[img, args[0], args[1]], &out);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(expected) && !err.contains("-- -"), "{err}");
+    }
+    let study = skintex()
+        .args(["study", "--max-alignment-mm", "-1", "--metrics", "m.csv"])
+        .args(["--manifest", "s.csv", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(study.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&study.stderr);
+    assert!(
+        err.contains("--max-alignment-mm must be a positive number, got -1"),
+        "{err}"
+    );
+
+    // One image, one warning (an unreadable file), into a pipe: no escape codes, and `1 image`.
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("bad.png"), b"not a png").unwrap();
+    let output = analyze_command(&[input.to_str().unwrap()], &out)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("bad.png"), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
+    assert!(err.contains("skintex: 1 image: 0 ok, 1 failed"), "{err}");
+}

@@ -27,25 +27,27 @@ fn num(header: &[String], row: &[String], name: &str) -> f64 {
         .unwrap_or_else(|_| panic!("{name} = `{}`", cell(header, row, name)))
 }
 
-/// The issue's acceptance: treated line length falls by 30%, control unchanged.
-#[test]
-fn phantom_split_face_study_finds_the_treatment_effect() {
-    let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
+/// `skintex phantom-study ARGS --out DIR/study`; returns the study folder.
+fn phantom_study(dir: &Path, args: &[&str]) -> std::path::PathBuf {
+    let study = dir.join("study");
     skintex()
-        .args([
-            "phantom-study",
-            "--subjects",
-            "6",
-            "--visits",
-            "3",
-            "--effect",
-            "0.3",
-        ])
+        .arg("phantom-study")
+        .args(args)
         .arg("--out")
         .arg(&study)
         .assert()
         .success();
+    study
+}
+
+/// The issue's acceptance: treated line length falls by 30%, control unchanged.
+#[test]
+fn phantom_split_face_study_finds_the_treatment_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = phantom_study(
+        dir.path(),
+        &["--subjects", "6", "--visits", "3", "--effect", "0.3"],
+    );
     let out = dir.path().join("out");
     skintex()
         .args(["analyze", "--study", "-q", "--jobs", "2", "--manifest"])
@@ -334,5 +336,22 @@ fn study_design_is_validated_before_any_image_is_analysed() {
     assert!(
         !out.join("metrics.csv").exists() && !out.join("records").exists(),
         "nothing analysed"
+    );
+}
+
+/// Issue 18 item 11: the study's summary line takes the singular for 1 (`1 subject`).
+#[test]
+fn study_summary_of_one_subject_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = phantom_study(
+        dir.path(),
+        &["--subjects", "1", "--visits", "2", "--size", "200"],
+    );
+    let (code, err) = analyze_study(&study.join("study.csv"), &dir.path().join("out"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("skintex: 4 images: 4 ok, 0 failed")
+            && err.contains("skintex: study of 1 subject, 4 photos (0 without results)"),
+        "{err}"
     );
 }

@@ -275,8 +275,8 @@ fn parse_row(
     let mut carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
     if record.len() != names.len() {
         problems.push(format!(
-            "has {} fields, the header has {}",
-            record.len(),
+            "has {}, the header has {}",
+            crate::plural(record.len(), "field"),
             names.len()
         ));
     }
