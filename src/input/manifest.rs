@@ -139,12 +139,28 @@ pub fn header_read(header: &[String], dialect: Dialect) -> String {
 /// # Errors
 /// [`InputError::Manifest`] when the file cannot be read or its header is unusable.
 pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, InputError> {
+    let bytes = std::fs::read(manifest).map_err(|e| InputError::Manifest {
+        path: manifest.display().to_string(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    parse_manifest(&bytes, manifest, reserved)
+}
+
+/// [`read_manifest`] on the manifest's bytes as read from `manifest` (which names it in
+/// messages and whose folder the paths are relative to). Touches no file.
+///
+/// # Errors
+/// [`InputError::Manifest`] when its header is unusable or it has no rows.
+pub fn parse_manifest(
+    bytes: &[u8],
+    manifest: &Path,
+    reserved: &[&str],
+) -> Result<InputSet, InputError> {
     let fail = |reason: String| InputError::Manifest {
         path: manifest.display().to_string(),
         reason,
     };
-    let bytes = std::fs::read(manifest).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let (bytes, dialect) = manifest_dialect(&bytes);
+    let (bytes, dialect) = manifest_dialect(bytes);
     let folder = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
 
     let mut reader = dialect.reader(bytes);
