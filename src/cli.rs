@@ -107,13 +107,13 @@ pub struct AnalyzeArgs {
     pub segmentation_model: Option<PathBuf>,
 
     /// Calibration in pixels per millimetre for every image (overrides the manifest column).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub px_per_mm: Option<f64>,
 
     /// Number of threads, and of images analysed at a time (default: all cores). When fewer
     /// images than threads are left, idle threads help with the zones and metric families of
     /// the images in flight.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", allow_negative_numbers = true)]
     pub jobs: Option<usize>,
 
     /// TOML file with analysis parameters (see `skintex config --default`).
@@ -125,9 +125,17 @@ pub struct AnalyzeArgs {
     pub no_qc: bool,
 
     /// Skip images already finished in --out by a run with the same settings (same file bytes,
-    /// config, models and options); the outputs equal those of an uninterrupted run.
+    /// config, models and options); the outputs equal those of an uninterrupted run. Records
+    /// and QC pictures of other images or settings in --out are replaced (and counted on
+    /// stderr).
     #[arg(long)]
     pub resume: bool,
+
+    /// Clear the skintex outputs already in --out (tables, records/, qc/, study files) before
+    /// the run. Without it (or --resume), a folder holding the outputs of another run is
+    /// refused.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
 
     /// After the analysis, run `skintex study` on the manifest (outputs in --out too). With
     /// shards, run `skintex study` on the merged folder instead.
@@ -165,7 +173,12 @@ pub struct StudyOptions {
 
     /// Flag follow-ups whose face landmarks deviate from the baseline's by more than this RMS
     /// distance after the best similarity transform, mm.
-    #[arg(long, default_value_t = 2.0, value_name = "MM")]
+    #[arg(
+        long,
+        default_value_t = 2.0,
+        value_name = "MM",
+        allow_negative_numbers = true
+    )]
     pub max_alignment_mm: f64,
 }
 
@@ -198,9 +211,14 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "SHARD_OUT")]
     pub shards: Vec<PathBuf>,
 
-    /// Output folder of the merged run.
+    /// Output folder of the merged run (not one of the shards' folders).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Clear the skintex outputs already in --out before merging. Without it, a folder holding
+    /// the outputs of another run is refused.
+    #[arg(long)]
+    pub overwrite: bool,
 
     /// Only errors on stderr.
     #[arg(long, short = 'q')]
@@ -221,11 +239,11 @@ pub struct PhantomArgs {
     pub out: PathBuf,
 
     /// Number of phantoms.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub count: u32,
 
     /// Random seed; the same seed gives the same images.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Skin and camera model: `realistic` draws pores, furrows, hairs, pigment, shine, light, skin
@@ -239,7 +257,7 @@ pub struct PhantomArgs {
     pub px_per_mm: Option<f64>,
 
     /// Image side, px (square images; classic preset) [default: 1000].
-    #[arg(long, value_name = "PX")]
+    #[arg(long, value_name = "PX", allow_negative_numbers = true)]
     pub size: Option<u32>,
 
     /// Side of the field of view, mm (realistic preset) [default: 35].
@@ -247,7 +265,7 @@ pub struct PhantomArgs {
     pub fov_mm: Option<f64>,
 
     /// Number of fine lines (wrinkles) per image.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub wrinkles: u32,
 
     /// Scars per image by type, e.g. `icepick=2,boxcar=1,rolling=1`.
@@ -272,6 +290,15 @@ pub struct PhantomArgs {
     pub cross_polarised: bool,
 }
 
+/// A number that is at least 0 (for an option whose negative values clap would otherwise take
+/// for options).
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("must be a number >= 0, got `{text}`")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PhantomStudyArgs {
     /// Output folder for the photos, `study.csv` (the study manifest) and `truth.csv`.
@@ -279,34 +306,55 @@ pub struct PhantomStudyArgs {
     pub out: PathBuf,
 
     /// Number of subjects.
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, allow_negative_numbers = true)]
     pub subjects: u32,
 
     /// Number of visits (baseline, week4, week8, ...).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     pub visits: u32,
 
     /// Fraction by which the treated side's wrinkles shorten by the last visit.
-    #[arg(long, default_value_t = 0.3, value_name = "F")]
+    #[arg(
+        long,
+        default_value_t = 0.3,
+        value_name = "F",
+        allow_negative_numbers = true
+    )]
     pub effect: f64,
 
     /// Wrinkles per photo.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub wrinkles: u32,
 
     /// Image side, px.
-    #[arg(long, default_value_t = 500, value_name = "PX")]
+    #[arg(
+        long,
+        default_value_t = 500,
+        value_name = "PX",
+        allow_negative_numbers = true
+    )]
     pub size: u32,
 
     /// Resolution, px per mm.
-    #[arg(long, default_value_t = 20.0, value_name = "P")]
+    #[arg(
+        long,
+        default_value_t = 20.0,
+        value_name = "P",
+        allow_negative_numbers = true
+    )]
     pub px_per_mm: f64,
 
     /// Needle depth recorded for the treated side, mm.
-    #[arg(long, default_value_t = 0.5, value_name = "MM")]
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "MM",
+        allow_negative_numbers = true,
+        value_parser = non_negative
+    )]
     pub needle_depth_mm: f64,
 
     /// Random seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
 }

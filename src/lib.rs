@@ -30,3 +30,13 @@ pub mod validation;
 
 /// The skintex version, as written into `run.json`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A count with its noun, in the plural unless the count is 1 (`1 image`, `3 images`), for
+/// messages to the user. `noun` is a regular noun in the singular.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -1,16 +1,22 @@
 //! The `skintex` command: parse arguments, build the settings, call the library, map the outcome
 //! to an exit code (0 all images ok, 1 some images failed, 2 usage or configuration error
-//! (including shard folders that do not belong together), 3 the run could not write its outputs).
+//! (including shard folders that do not belong together, an invalid study design and an `--out`
+//! holding another run), 3 the run could not write its outputs, 128 + the signal when
+//! interrupted).
 
-use std::path::Path;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use clap::Parser as _;
 use skintex::cli::{Cli, Command};
 use skintex::config::Config;
 use skintex::output::provenance::ImageCounts;
-use skintex::pipeline::{AnalyzeSettings, run_analysis};
-use skintex::study::{StudyError, StudySettings, run_study};
+use skintex::pipeline::{AnalyzeSettings, Progress, run_analysis};
+use skintex::plural;
+use skintex::study::{StudyError, StudySettings, run_study, validate_study};
 
 /// mimalloc keeps freed image-sized buffers for reuse instead of returning each one to the
 /// kernel: with glibc's allocator every plane above 32 MB is a fresh mmap (a page fault per
@@ -52,9 +58,41 @@ fn init_logging(quiet: bool, verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal, never in a log file or pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM during an analysis: say how many images are saved and how to
+/// go on, then exit with 128 + the signal number. Finished images are stored as they finish
+/// (atomically), so nothing finished is lost.
+fn on_interrupt(progress: Arc<Progress>, out: PathBuf) {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return; // the default action stays: the process ends without the message
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if std::io::stderr().is_terminal() {
+                    eprintln!(); // below the progress bar
+                }
+                eprintln!(
+                    "skintex: interrupted; images finished and saved in {}: {} of {}. Rerun the \
+                     same command with --resume to analyse the others.",
+                    out.display(),
+                    progress.stored.load(Ordering::Relaxed),
+                    progress.images.load(Ordering::Relaxed)
+                );
+                std::process::exit(128 + signal);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (progress, out);
 }
 
 /// Report an error on stderr and return `code`.
@@ -67,8 +105,8 @@ fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
 fn images_code(counts: ImageCounts, what: &str, out: &Path, quiet: bool) -> u8 {
     if !quiet {
         eprintln!(
-            "skintex: {what}{} images: {} ok, {} failed; outputs in {}",
-            counts.total,
+            "skintex: {what}{}: {} ok, {} failed; outputs in {}",
+            plural(counts.total, "image"),
             counts.ok,
             counts.error,
             out.display()
@@ -117,12 +155,16 @@ fn main() -> ExitCode {
         }
         Command::Merge(args) => {
             init_logging(args.quiet, 0);
-            match skintex::merge::merge(&args.shards, &args.out, std::env::args().collect()) {
+            let command_line = std::env::args().collect();
+            match skintex::merge::merge(&args.shards, &args.out, args.overwrite, command_line) {
                 Ok(summary) => {
-                    let what = format!("merged {} shards: ", summary.shards);
+                    let what = format!("merged {}: ", plural(summary.shards, "shard"));
                     ExitCode::from(images_code(summary.counts, &what, &args.out, args.quiet))
                 }
-                Err(e @ skintex::merge::MergeError::Inconsistent(_)) => fail(e, 2),
+                Err(
+                    e @ (skintex::merge::MergeError::Inconsistent(_)
+                    | skintex::merge::MergeError::Occupied(_)),
+                ) => fail(e, 2),
                 Err(e) => fail(e, 3),
             }
         }
@@ -132,26 +174,34 @@ fn main() -> ExitCode {
         }
         Command::Analyze(args) => {
             init_logging(args.quiet, args.verbose);
+            // The study design is checked before the first image is analysed.
+            let study = match (args.study, &args.manifest) {
+                (true, Some(manifest)) => match StudySettings::new(
+                    manifest.clone(),
+                    args.out.join("metrics.csv"),
+                    args.out.clone(),
+                    &args.study_options,
+                    std::env::args().collect(),
+                )
+                .and_then(|study| validate_study(&study).map(|_| study))
+                {
+                    Ok(study) => Some(study),
+                    Err(e) => return fail(e, 2),
+                },
+                _ => None,
+            };
             let settings = match AnalyzeSettings::from_args(&args, std::env::args().collect()) {
                 Ok(s) => s,
                 Err(e) => return fail(e, 2),
             };
+            on_interrupt(Arc::clone(&settings.progress), settings.out_dir.clone());
             let code = match run_analysis(&settings) {
                 Ok(summary) => images_code(summary.counts, "", &settings.out_dir, args.quiet),
                 Err(e) => return fail(e, 3),
             };
-            let (true, Some(manifest)) = (args.study, args.manifest.clone()) else {
-                return ExitCode::from(code);
-            };
-            match StudySettings::new(
-                manifest,
-                settings.out_dir.join("metrics.csv"),
-                settings.out_dir.clone(),
-                &args.study_options,
-                std::env::args().collect(),
-            ) {
-                Ok(study) => study_exit(&study, args.quiet, code),
-                Err(e) => fail(e, 2),
+            match study {
+                Some(study) => study_exit(&study, args.quiet, code),
+                None => ExitCode::from(code),
             }
         }
     }
@@ -163,12 +213,12 @@ fn study_exit(settings: &StudySettings, quiet: bool, analysis_code: u8) -> ExitC
         Ok(s) => {
             if !quiet {
                 eprintln!(
-                    "skintex: study of {} subjects, {} photos ({} without results): {} changes, {} statistics rows; report in {}",
-                    s.subjects,
-                    s.photos,
+                    "skintex: study of {}, {} ({} without results): {}, {}; report in {}",
+                    plural(s.subjects, "subject"),
+                    plural(s.photos, "photo"),
                     s.failed,
-                    s.changes,
-                    s.stats_rows,
+                    plural(s.changes, "change"),
+                    plural(s.stats_rows, "statistics row"),
                     settings.out_dir.join("report.html").display()
                 );
             }

@@ -10,18 +10,22 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
+use crate::output::folder::{
+    Existing, MERGE_CHOICES, OccupiedError, check_out_folder, clear_outputs,
+};
 use crate::output::provenance::{ImageCounts, now_iso8601};
 use crate::output::qc::qc_path;
 use crate::output::store::{Batch, STORE_FORMAT, load_record, record_path, records_dir};
-use crate::output::tables::{ImageRows, table_bytes, timings_csv};
-use crate::output::write_atomic;
+use crate::output::tables::ImageRows;
+use crate::output::{write_atomic, write_run_tables};
 
 /// Why shard folders cannot be merged (exit code 2) or the result cannot be written (3).
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
     #[error("{0}")]
     Inconsistent(String),
+    #[error(transparent)]
+    Occupied(#[from] OccupiedError),
     #[error("{0}")]
     Write(#[from] std::io::Error),
 }
@@ -44,13 +48,6 @@ fn check_shards(dirs: &[PathBuf], batches: &[Batch]) -> Result<u32, MergeError> 
         ));
     };
     let count = first_shard.count;
-    let same_inputs = |b: &Batch| {
-        b.images.len() == first.images.len()
-            && b.images
-                .iter()
-                .zip(&first.images)
-                .all(|(x, y)| x.image_id == y.image_id && x.path == y.path)
-    };
     let mut seen = vec![None::<&Path>; count as usize];
     for (dir, b) in dirs.iter().zip(batches) {
         let Some(shard) = b.shard else {
@@ -73,7 +70,7 @@ fn check_shards(dirs: &[PathBuf], batches: &[Batch]) -> Result<u32, MergeError> 
                 dir.display()
             ));
         }
-        if !same_inputs(b) || b.carried_columns != first.carried_columns {
+        if !first.same_inputs(b) {
             return bad(format!(
                 "{} and {} were run on different inputs",
                 dirs[0].display(),
@@ -103,14 +100,19 @@ fn check_shards(dirs: &[PathBuf], batches: &[Batch]) -> Result<u32, MergeError> 
     Ok(count)
 }
 
-/// Merge shard output folders into `out`.
+/// Merge shard output folders into `out`. With `overwrite`, the skintex outputs already in
+/// `out` are cleared first; without it, `out` may hold nothing but an earlier merge of the same
+/// run.
 ///
 /// # Errors
 /// [`MergeError::Inconsistent`] naming the folder or image at fault when the shards do not form
-/// one complete run or a record is missing; [`MergeError::Write`] when `out` cannot be written.
+/// one complete run, a record is missing or `out` is one of the shards;
+/// [`MergeError::Occupied`] when `out` holds the outputs of another run; [`MergeError::Write`]
+/// when `out` cannot be written.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
+    overwrite: bool,
     command_line: Vec<String>,
 ) -> Result<MergeSummary, MergeError> {
     let started_at = now_iso8601();
@@ -122,6 +124,27 @@ pub fn merge(
         .map(|d| Batch::read(d).map_err(MergeError::Inconsistent))
         .collect::<Result<_, _>>()?;
     let shard_count = check_shards(dirs, &batches)?;
+    let real_out = std::fs::canonicalize(out).ok();
+    let is_out =
+        |d: &PathBuf| d == out || (real_out.is_some() && std::fs::canonicalize(d).ok() == real_out);
+    if let Some(dir) = dirs.iter().find(|d| is_out(d)) {
+        return Err(MergeError::Inconsistent(format!(
+            "--out {} is one of the shard folders ({}); merge into a new folder",
+            out.display(),
+            dir.display()
+        )));
+    }
+    let mut planned = batches[0].clone();
+    planned.shard = None;
+    let existing = if overwrite {
+        Existing::Overwrite
+    } else {
+        Existing::Refuse
+    };
+    check_out_folder(out, &planned, existing, MERGE_CHOICES)?;
+    if overwrite {
+        clear_outputs(out)?;
+    }
 
     std::fs::create_dir_all(records_dir(out))?;
     let mut rows: Vec<ImageRows> = Vec::with_capacity(batches[0].images.len());
@@ -142,24 +165,21 @@ pub fn merge(
         };
         let record = load_record(dir, key).ok_or_else(|| {
             MergeError::Inconsistent(format!(
-                "image {} ({}): record {} missing or unreadable (did that shard finish?)",
+                "image {} ({}): record {} missing or unreadable (did that shard finish? rerun it \
+                 with --resume)",
                 entry.image_id,
                 entry.path,
                 record_path(dir, key).display()
             ))
         })?;
-        if record_path(dir, key) != record_path(out, key) {
-            std::fs::copy(record_path(dir, key), record_path(out, key))?;
-        }
+        std::fs::copy(record_path(dir, key), record_path(out, key))?;
         let qc = qc_path(dir, &entry.image_id);
         if record.ok && qc.is_file() {
             let target = qc_path(out, &entry.image_id);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            if qc != target {
-                std::fs::copy(&qc, &target)?;
-            }
+            std::fs::copy(&qc, &target)?;
         }
         rows.push(record);
         keys.push(Some((*key).to_owned()));
@@ -171,27 +191,16 @@ pub fn merge(
         ok,
         error: rows.len() - ok,
     };
-    let carried = &batches[0].carried_columns;
-    let mut files: Vec<(&str, Vec<u8>)> = table_bytes(&rows, carried).into();
-    files.push(("timings.csv", timings_csv(&rows, &vec![true; rows.len()])));
-    files.push(("columns.csv", columns_csv(carried)));
-    files.push((
-        "DATA_DICTIONARY.md",
-        data_dictionary_markdown(carried).into_bytes(),
-    ));
     let mut batch = batches[0].clone();
     batch.format = STORE_FORMAT;
     batch.shard = None;
     for (entry, key) in batch.images.iter_mut().zip(keys) {
         entry.key = key;
     }
-    files.push(("batch.json", batch.to_json()));
-    for (name, bytes) in &files {
-        write_atomic(&out.join(name), bytes)?;
-    }
+    let written = write_run_tables(out, &rows, &vec![true; rows.len()], &batch)?;
     write_atomic(
         &out.join("run.json"),
-        &merged_provenance(dirs, &files, counts, command_line, started_at)?,
+        &merged_provenance(dirs, &written, counts, command_line, started_at)?,
     )?;
     Ok(MergeSummary {
         counts,
@@ -203,7 +212,7 @@ pub fn merge(
 /// checked by fingerprint) with this command, times, counts and the merged folders.
 fn merged_provenance(
     dirs: &[PathBuf],
-    files: &[(&str, Vec<u8>)],
+    written: &[&str],
     counts: ImageCounts,
     command_line: Vec<String>,
     started_at: String,
@@ -233,7 +242,7 @@ fn merged_provenance(
                 .collect::<Vec<_>>()
         ),
     );
-    let outputs: Vec<&str> = files.iter().map(|(n, _)| *n).chain(["run.json"]).collect();
+    let outputs: Vec<&str> = written.iter().copied().chain(["run.json"]).collect();
     set(&mut run, "outputs", serde_json::json!(outputs));
     let mut bytes = serde_json::to_vec_pretty(&run).map_err(std::io::Error::other)?;
     bytes.push(b'\n');

@@ -7,6 +7,7 @@
 //! ([`crate::metrics::SpareThreads`]), so memory stays that of at most `--jobs` images. A failure
 //! or a panic inside one image becomes that image's error row; the batch goes on.
 
+use std::collections::HashSet;
 use std::io::IsTerminal as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -26,18 +27,20 @@ use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
 use crate::metrics::{SpareThreads, measure_zones};
-use crate::output::dictionary::{columns_csv, data_dictionary_markdown};
+use crate::output::folder::{
+    ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
+};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
-use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path};
+use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path, write_qc};
 use crate::output::store::{
     Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
-    run_fingerprint, save_record,
+    remove_files_except, run_fingerprint, save_record,
 };
 use crate::output::tables::{
-    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, reserved_column_names,
-    table_bytes, timings_csv,
+    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, count_no_face,
+    reserved_column_names,
 };
-use crate::output::{remove_stale_temps, write_atomic};
+use crate::output::{remove_stale_temps, write_atomic, write_run_tables};
 use crate::segment::face::{
     FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, ZONE_FACE, segment_face,
 };
@@ -53,6 +56,8 @@ pub enum UsageError {
     Input(#[from] InputError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    OutFolder(#[from] OccupiedError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -60,7 +65,10 @@ pub enum UsageError {
 /// A failure that stops the whole run after analysis (exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot create output folder {path}: {source}")]
+    #[error(
+        "cannot create output folder {path}: {source} (remove or rename what is in the way, or \
+         choose another --out)"
+    )]
     OutDir {
         path: String,
         source: std::io::Error,
@@ -91,10 +99,24 @@ pub struct AnalyzeSettings {
     pub face_models: Option<Arc<FaceModels>>,
     /// The `--segmentation-model` face parser, applied to the face zones.
     pub segmentation: Option<Arc<SegmentationModel>>,
-    /// Reuse the records of images already finished in `out_dir` by a run with the same settings.
-    pub resume: bool,
+    /// What to do with the outputs of another run in `out_dir`: refuse, reuse the records of
+    /// images already finished there with the same settings (`--resume`), or clear them first
+    /// (`--overwrite`). Checked by [`AnalyzeSettings::from_args`].
+    pub existing: Existing,
     /// Analyse only this part of the inputs (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// How far the run is, for whoever watches it (the Ctrl-C message).
+    pub progress: Arc<Progress>,
+}
+
+/// How far a run is: its images, and how many of them are finished and stored (reusable by
+/// `--resume`). Updated by [`run_analysis`] while it runs; readable from any thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Images this run analyses (its shard's).
+    pub images: AtomicUsize,
+    /// Of those, finished and stored under `OUT/records/` (or reused from there).
+    pub stored: AtomicUsize,
 }
 
 impl AnalyzeSettings {
@@ -164,9 +186,62 @@ impl AnalyzeSettings {
             write_qc: !args.no_qc,
             face_models,
             segmentation,
-            resume: args.resume,
+            existing: if args.resume {
+                Existing::Resume
+            } else if args.overwrite {
+                Existing::Overwrite
+            } else {
+                Existing::Refuse
+            },
             shard: args.shard,
+            progress: Arc::default(),
         })
+        .and_then(|settings| {
+            let planned = settings.batch(&settings.fingerprint(), &[]);
+            check_out_folder(
+                &settings.out_dir,
+                &planned,
+                settings.existing,
+                ANALYZE_CHOICES,
+            )?;
+            Ok(settings)
+        })
+    }
+
+    /// The inputs this run analyses (all of them, or those of its shard), in input order.
+    fn selected(&self) -> Vec<&ImageInput> {
+        self.inputs
+            .images
+            .iter()
+            .filter(|i| self.shard.is_none_or(|s| s.owns(&i.image_id)))
+            .collect()
+    }
+
+    /// `batch.json` of this run: every input, with the record key of each selected one (`keys`
+    /// in the order of [`Self::selected`]; none before the run).
+    fn batch(&self, fingerprint: &str, keys: &[String]) -> Batch {
+        let selected = self.selected();
+        // `selected` and `keys` are in input order: walk them together to mark this run's images.
+        let mut own = selected.iter().zip(keys).peekable();
+        Batch {
+            format: STORE_FORMAT,
+            skintex_version: crate::VERSION.to_owned(),
+            run_fingerprint: fingerprint.to_owned(),
+            shard: self.shard,
+            carried_columns: self.inputs.carried_columns.clone(),
+            images: self
+                .inputs
+                .images
+                .iter()
+                .map(|i| BatchEntry {
+                    image_id: i.image_id.clone(),
+                    path: i.display_path.clone(),
+                    key: own
+                        .next_if(|(s, _)| std::ptr::eq(**s, i))
+                        .map(|(_, k)| k.clone()),
+                })
+                .collect(),
+        }
     }
 
     /// The fingerprint of everything that changes the numbers (see [`crate::output::store`]).
@@ -210,6 +285,14 @@ pub struct RunSummary {
     pub counts: ImageCounts,
 }
 
+/// An analysed image: what was learnt, its zones and its QC picture (JPEG) to write.
+struct Analysed {
+    info: ImageInfo,
+    face: Option<FaceSummary>,
+    zones: Vec<ZoneRecord>,
+    qc: Option<Vec<u8>>,
+}
+
 /// A failed image: what was learnt before the failure, and why.
 struct Failure {
     info: Option<ImageInfo>,
@@ -241,7 +324,7 @@ fn analyze_decoded(
     calibration: &mut Calibration,
     timing: &mut StageTimes,
     spare: SpareThreads<'_>,
-) -> Result<(ImageInfo, Option<FaceSummary>, Vec<ZoneRecord>), Box<Failure>> {
+) -> Result<Analysed, Box<Failure>> {
     let mut clock = Instant::now();
     let mut lap = |slot: &mut f64| {
         *slot = clock.elapsed().as_secs_f64() * 1e3;
@@ -263,6 +346,7 @@ fn analyze_decoded(
     let planes = colour_planes(&decoded.image);
     lap(&mut timing.colour_ms);
     let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
+    let mut qc = None;
     let (zones, face): (Vec<Zone>, Option<FaceSegmentation>) = match roi {
         RoiMode::Full => (full_image_zones(planes.width(), planes.height()), None),
         RoiMode::Face => {
@@ -352,28 +436,36 @@ fn analyze_decoded(
             .filter(|z| z.name != ZONE_FACE || zones.len() == 1)
             .collect();
         draw_qc(canvas, &drawn, &records, &extras);
-        let path = qc_path(&settings.out_dir, &input.image_id);
-        if let Err(e) = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| write_atomic(&path, &qc_jpeg(&canvas.image)))
-        {
-            tracing::warn!("{}: cannot write QC picture: {e}", input.display_path);
-        }
+        let summary = face.as_ref().map(face_summary);
+        qc = Some(qc_jpeg(&canvas.image).map_err(|e| {
+            fail(
+                Some(info.clone()),
+                summary,
+                format!("cannot encode its QC picture: {e}"),
+            )
+        })?);
         lap(&mut timing.qc_ms);
     }
-    Ok((info, face.as_ref().map(face_summary), records))
+    Ok(Analysed {
+        info,
+        face: face.as_ref().map(face_summary),
+        zones: records,
+        qc,
+    })
 }
 
 /// Analyse one image from its file as read (`None` for an input with a problem found before
-/// reading): decode, segment, measure (on `spare` threads too, when there are some). Never
-/// panics; never fails the batch. The caller sets `timing.total_ms`.
+/// reading): decode, segment, measure (on `spare` threads too, when there are some), write its
+/// QC picture. Never panics; never fails the batch. The caller sets `timing.total_ms`.
+///
+/// Returns the record and whether it may be stored for `--resume`: not when the QC picture
+/// could not be written (the image is then an error row, and analysed again on resume).
 fn analyze_image(
     input: &ImageInput,
     settings: &AnalyzeSettings,
     file: Option<std::io::Result<Vec<u8>>>,
     spare: SpareThreads<'_>,
-) -> ImageRecord {
+) -> (ImageRecord, bool) {
     let mut calibration =
         Calibration::resolve(settings.px_per_mm_override, input.manifest_px_per_mm);
     let roi = input.roi.unwrap_or(settings.roi);
@@ -387,8 +479,10 @@ fn analyze_image(
         timing: StageTimes::default(),
     };
     let (Some(file), None) = (file, &input.problem) else {
-        record.outcome = Err(input.problem.clone().unwrap_or_default());
-        return record;
+        let problem = input.problem.clone().unwrap_or_default();
+        tracing::warn!("{problem}");
+        record.outcome = Err(problem);
+        return (record, true);
     };
     let mut timing = StageTimes::default();
     let analysed = catch_unwind(AssertUnwindSafe(|| {
@@ -402,12 +496,23 @@ fn analyze_image(
             spare,
         )
     }));
-    record.timing = timing;
+    let mut storable = true;
     match analysed {
-        Ok(Ok((info, face, zones))) => {
-            record.info = Some(info);
-            record.face = face;
-            record.outcome = Ok(zones);
+        Ok(Ok(done)) => {
+            record.info = Some(done.info);
+            record.face = done.face;
+            record.outcome = Ok(done.zones);
+            if let Some(jpeg) = done.qc {
+                let started = Instant::now();
+                if let Err(e) = write_qc(&settings.out_dir, &input.image_id, &jpeg) {
+                    record.outcome = Err(format!(
+                        "{}: cannot write its QC picture: {e}",
+                        input.display_path
+                    ));
+                    storable = false;
+                }
+                timing.qc_ms += started.elapsed().as_secs_f64() * 1e3;
+            }
         }
         Ok(Err(failure)) => {
             record.info = failure.info;
@@ -426,11 +531,12 @@ fn analyze_image(
             ));
         }
     }
+    record.timing = timing;
     record.calibration = calibration;
     if let Err(reason) = &record.outcome {
         tracing::warn!("{reason}");
     }
-    record
+    (record, storable)
 }
 
 /// One image of a run: its record from an earlier run when `--resume` finds a valid one,
@@ -447,21 +553,29 @@ fn finish_image(
     // The file is read once: hashed for the record key, then decoded from memory.
     let file = input.problem.is_none().then(|| std::fs::read(&input.path));
     let key = image_key(fingerprint, input, file.as_ref());
-    if settings.resume
+    let stored = || settings.progress.stored.fetch_add(1, Ordering::Relaxed);
+    if settings.existing == Existing::Resume
         && let Some(rows) = load_record(&settings.out_dir, &key)
         && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
     {
+        stored();
         return (key, rows, true);
     }
     let spare = SpareThreads::new(in_flight, settings.jobs);
-    let record = analyze_image(input, settings, file, spare);
+    let (record, storable) = analyze_image(input, settings, file, spare);
     let mut rows = ImageRows::from_record(&record);
     rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
-    if let Err(e) = save_record(&settings.out_dir, &key, &rows) {
-        tracing::warn!(
+    if !storable {
+        return (key, rows, false);
+    }
+    match save_record(&settings.out_dir, &key, &rows) {
+        Ok(()) => {
+            stored();
+        }
+        Err(e) => tracing::warn!(
             "{}: cannot store its record (no resume for it): {e}",
             input.display_path
-        );
+        ),
     }
     (key, rows, false)
 }
@@ -502,6 +616,9 @@ fn progress_bar(len: usize, visible: bool) -> ProgressBar {
 /// errors here (they are counted in the summary).
 pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> {
     let started_at = now_iso8601();
+    if settings.existing == Existing::Overwrite {
+        clear_outputs(&settings.out_dir)?;
+    }
     std::fs::create_dir_all(&settings.out_dir).map_err(|source| RunError::OutDir {
         path: settings.out_dir.display().to_string(),
         source,
@@ -512,16 +629,20 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let out = &settings.out_dir;
     let fingerprint = settings.fingerprint();
-    let selected: Vec<&ImageInput> = settings
-        .inputs
+    let selected = settings.selected();
+    settings
+        .progress
         .images
-        .iter()
-        .filter(|i| settings.shard.is_none_or(|s| s.owns(&i.image_id)))
-        .collect();
-    std::fs::create_dir_all(records_dir(out)).map_err(|source| RunError::OutDir {
-        path: records_dir(out).display().to_string(),
-        source,
-    })?;
+        .store(selected.len(), Ordering::Relaxed);
+    // The folders the images are stored in, before the first image: one that cannot be
+    // created (a file of that name, no permission) stops the run here, not image by image.
+    let qc_dir = settings.write_qc.then(|| out.join("qc"));
+    for dir in std::iter::once(records_dir(out)).chain(qc_dir) {
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::OutDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
     for dir in [out.clone(), records_dir(out), out.join("qc")] {
         remove_stale_temps(&dir);
     }
@@ -553,40 +674,36 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         ok,
         error: rows.len() - ok,
     };
-    let carried = &settings.inputs.carried_columns;
-    let mut files: Vec<(&str, Vec<u8>)> = table_bytes(&rows, carried).into();
-    files.push(("timings.csv", timings_csv(&rows, &resumed)));
-    files.push(("columns.csv", columns_csv(carried)));
-    files.push((
-        "DATA_DICTIONARY.md",
-        data_dictionary_markdown(carried).into_bytes(),
-    ));
-    // `selected` and `keys` are in input order: walk them together to mark this run's images.
-    let mut own = selected.iter().zip(&keys).peekable();
-    let batch = Batch {
-        format: STORE_FORMAT,
-        skintex_version: crate::VERSION.to_owned(),
-        run_fingerprint: fingerprint.clone(),
-        shard: settings.shard,
-        carried_columns: carried.clone(),
-        images: settings
-            .inputs
-            .images
-            .iter()
-            .map(|i| BatchEntry {
-                image_id: i.image_id.clone(),
-                path: i.display_path.clone(),
-                key: own
-                    .next_if(|(s, _)| std::ptr::eq(**s, i))
-                    .map(|(_, k)| k.clone()),
-            })
-            .collect(),
-    };
-    files.push(("batch.json", batch.to_json()));
-    for (name, bytes) in &files {
-        write_atomic(&out.join(name), bytes)?;
+    let no_face = count_no_face(&rows, &settings.inputs.carried_columns);
+    if no_face * 2 > counts.total {
+        // Most of the batch: likely close-ups under the default --roi face.
+        tracing::warn!(
+            "{} no face (of {}); for close-ups use --roi full",
+            if no_face == 1 {
+                "1 image has".to_owned()
+            } else {
+                format!("{no_face} images have")
+            },
+            counts.total
+        );
     }
-    prune_records(out, &keys);
+    let batch = settings.batch(&fingerprint, &keys);
+    let written = write_run_tables(out, &rows, &resumed, &batch)?;
+    let removed_records = prune_records(out, &keys);
+    let pictures: HashSet<PathBuf> = rows
+        .iter()
+        .filter(|r| r.ok && settings.write_qc)
+        .map(|r| qc_path(out, &r.image_id))
+        .collect();
+    let removed_qc = remove_files_except(&out.join("qc"), &|path| pictures.contains(path));
+    if removed_records + removed_qc > 0 {
+        tracing::warn!(
+            "{}: removed {} and {} of images or settings not in this run",
+            out.display(),
+            crate::plural(removed_records, "record"),
+            crate::plural(removed_qc, "QC picture")
+        );
+    }
     let record = RunRecord {
         skintex_version: crate::VERSION,
         command_line: settings.command_line.clone(),
@@ -626,10 +743,10 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         images_resumed: resumed.iter().filter(|&&r| r).count(),
         shard: settings.shard,
         merged_from: Vec::new(),
-        outputs: files
-            .iter()
-            .map(|(n, _)| (*n).to_owned())
-            .chain(["run.json".to_owned()])
+        outputs: written
+            .into_iter()
+            .chain(["run.json"])
+            .map(str::to_owned)
             .collect(),
     };
     write_atomic(&out.join("run.json"), &record.to_json())?;

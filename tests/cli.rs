@@ -4,25 +4,39 @@ mod common;
 
 use std::path::Path;
 
-use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skintex};
+use common::{cell, jpeg_with_orientation, read_csv, save, skin_image, skin_pngs, skintex};
 use image::ImageFormat;
 use predicates::str::contains;
 
-/// `skintex analyze ARGS --out OUT --quiet`, with `--roi full` unless ARGS choose a ROI.
-fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+/// `skintex analyze ARGS --out OUT`, with `--roi full` unless ARGS choose a ROI.
+fn analyze_command(args: &[&str], out: &Path) -> assert_cmd::Command {
     let roi: &[&str] = if args.contains(&"--roi") {
         &[]
     } else {
         &["--roi", "full"]
     };
-    skintex()
+    let mut command = skintex();
+    command
         .arg("analyze")
         .args(roi)
         .args(args)
         .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .assert()
+        .arg(out);
+    command
+}
+
+/// `skintex analyze ARGS --out OUT --quiet`, with `--roi full` unless ARGS choose a ROI.
+fn analyze(args: &[&str], out: &Path) -> assert_cmd::assert::Assert {
+    analyze_command(args, out).arg("--quiet").assert()
+}
+
+/// [`analyze`] without `--quiet`: (exit code, stderr).
+fn analyze_loud(args: &[&str], out: &Path) -> (Option<i32>, String) {
+    let output = analyze_command(args, out).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -343,7 +357,6 @@ fn usage_and_config_errors_exit_2() {
     analyze(&[img.to_str().unwrap(), "--px-per-mm", "0"], &out)
         .code(2)
         .stderr(contains("--px-per-mm"));
-    analyze(&[dir.path().join("empty").to_str().unwrap()], &out).code(1);
     skintex().args(["analyze", "--bogus"]).assert().code(2);
 }
 
@@ -562,4 +575,238 @@ fn nonfinite_float_tiff_pixels_are_left_out_of_the_zone() {
         l(&metrics[0]),
         l(&metrics[1])
     );
+}
+
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+/// Issue 18 item 1: a run never silently replaces the outputs of another run in `--out`.
+#[test]
+fn output_folder_of_another_run_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let five = skin_pngs(&dir.path().join("five"), "img", 5, (40, 30));
+    let one = skin_pngs(&dir.path().join("one"), "single", 1, (40, 30));
+    let (five, one) = (five.as_str(), one.as_str());
+    let out = dir.path().join("r");
+    let counts = || {
+        (
+            count_files(&out.join("records")),
+            count_files(&out.join("qc")),
+            read_csv(&out.join("images.csv")).1.len(),
+        )
+    };
+    analyze(&[five], &out).code(0);
+    assert_eq!(counts(), (5, 5, 5));
+    let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
+
+    // Other inputs: refused before anything is touched, naming the folder and the choices.
+    let (code, err) = analyze_loud(&[one], &out);
+    assert_eq!(code, Some(2), "{err}");
+    for expected in [
+        out.to_str().unwrap(),
+        "other inputs (5 images; this run has 1)",
+        "--resume",
+        "--out",
+        "--overwrite",
+    ] {
+        assert!(err.contains(expected), "`{expected}` not in {err}");
+    }
+    assert_eq!(counts(), (5, 5, 5));
+    // Same inputs, other settings: refused too.
+    let (code, err) = analyze_loud(&[five, "--px-per-mm", "10"], &out);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("other settings"), "{err}");
+
+    // The same run again may write over itself: the same numbers.
+    analyze(&[five], &out).code(0);
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
+
+    // --overwrite clears the folder whole: no record or QC picture of the five is left.
+    analyze(&[one, "--overwrite"], &out).code(0);
+    assert_eq!(counts(), (1, 1, 1));
+
+    // Records without batch.json (a killed run) are refused as well.
+    std::fs::remove_file(out.join("batch.json")).unwrap();
+    let (code, err) = analyze_loud(&[five], &out);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("1 record of an unfinished or other run"),
+        "{err}"
+    );
+
+    // --resume takes the folder over: what does not belong to this run is replaced, and said.
+    let (code, err) = analyze_loud(&[five, "--resume"], &out);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("removed 1 record and 1 QC picture of images or settings not in this run"),
+        "{err}"
+    );
+    assert_eq!(counts(), (5, 5, 5));
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), metrics);
+}
+
+/// Issue 18 item 4: a QC picture that cannot be written is never a silent success.
+#[test]
+fn qc_pictures_that_cannot_be_written_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    skin_pngs(&input, "img", 2, (40, 30));
+
+    // A file where the qc folder goes: the run stops before the first image (exit 3), naming it.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("qc"), b"in the way").unwrap();
+    analyze(&[input.to_str().unwrap()], &out)
+        .code(3)
+        .stderr(contains(out.join("qc").to_str().unwrap()));
+    assert_eq!(count_files(&out.join("records")), 0, "no image analysed");
+
+    // One picture that cannot be written (its name is too long for the file system): that
+    // image is an error row saying so (exit 1), and its record is not stored, so that
+    // --resume analyses it again.
+    let long_id = "x".repeat(300);
+    let manifest = input.join("m.csv");
+    std::fs::write(
+        &manifest,
+        format!("path,image_id\nimg0.png,{long_id}\nimg1.png,b\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out2");
+    analyze(&["--manifest", manifest.to_str().unwrap()], &out).code(1);
+    let (h, rows) = read_csv(&out.join("images.csv"));
+    assert_eq!(cell(&h, &rows[0], "status"), "error");
+    let error = cell(&h, &rows[0], "error");
+    assert!(
+        error.contains("img0.png") && error.contains("cannot write its QC picture"),
+        "{error}"
+    );
+    assert_eq!(cell(&h, &rows[1], "status"), "ok");
+    assert_eq!(count_files(&out.join("records")), 1);
+    assert_eq!(count_files(&out.join("qc")), 1);
+}
+
+/// Issue 18 item 8: a mistyped folder is a usage error naming it (nothing is analysed), and a
+/// duplicated image_id is said on stderr with its manifest line.
+#[test]
+fn mistyped_folder_and_duplicate_ids_are_named_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    skin_pngs(dir.path(), "img", 1, (20, 20));
+    let out = dir.path().join("out");
+    let nope = dir.path().join("nope/");
+    let (code, err) = analyze_loud(&[nope.to_str().unwrap()], &out);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(nope.to_str().unwrap()) && err.contains("no such file or folder"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+
+    let manifest = dir.path().join("m.csv");
+    std::fs::write(&manifest, "path,image_id\nimg0.png,A\nimg0.png,A\n").unwrap();
+    let (code, err) = analyze_loud(&["--manifest", manifest.to_str().unwrap()], &out);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("manifest line 3: duplicate image_id `A` (line 2 has it too"),
+        "{err}"
+    );
+}
+
+/// Issue 18 item 9: when most images of a batch have no face (close-ups under the default
+/// `--roi face`), the run says once how to measure them.
+#[test]
+fn batch_of_close_ups_under_roi_face_suggests_roi_full_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = skin_pngs(&dir.path().join("in"), "closeup", 3, (200, 200));
+    let out = dir.path().join("out");
+    let (code, err) = analyze_loud(&[&input, "--roi", "face", "--no-qc"], &out);
+    assert_eq!(code, Some(1), "{err}");
+    let hint = "3 images have no face (of 3); for close-ups use --roi full";
+    assert_eq!(err.matches(hint).count(), 1, "{err}");
+}
+
+/// Issue 18 item 10: manifests as spreadsheets save them (byte-order mark, `;` or tab between
+/// columns, decimal commas, column names in another case) are read; a header that cannot be
+/// split says what was read.
+#[test]
+fn spreadsheet_manifests_are_read_or_say_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    skin_pngs(dir.path(), "img", 1, (50, 40));
+    for (name, text) in [
+        (
+            "semicolon.csv",
+            "\u{feff}Path;Image_ID;PX_per_mm;needle_depth_mm\r\nimg0.png;A;12,5;0,25\r\n",
+        ),
+        (
+            "tab.csv",
+            "Path\tImage_ID\tPX_per_mm\tneedle_depth_mm\nimg0.png\tA\t12,5\t0,25\n",
+        ),
+    ] {
+        let manifest = dir.path().join(name);
+        std::fs::write(&manifest, text).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        analyze(&["--manifest", manifest.to_str().unwrap()], &out).code(0);
+        let (h, rows) = read_csv(&out.join("metrics.csv"));
+        assert_eq!(cell(&h, &rows[0], "image_id"), "A", "{name}");
+        assert_eq!(cell(&h, &rows[0], "px_per_mm"), "12.5", "{name}");
+        assert_eq!(cell(&h, &rows[0], "needle_depth_mm"), "0.25", "{name}");
+    }
+    let manifest = dir.path().join("pipes.csv");
+    std::fs::write(&manifest, "path|image_id\nimg0.png|A\n").unwrap();
+    analyze(
+        &["--manifest", manifest.to_str().unwrap()],
+        &dir.path().join("out-pipes"),
+    )
+    .code(2)
+    .stderr(contains(
+        "no `path` column in the header (read 1 column: `path|image_id`; separate the columns \
+         with `,`, `;` or a tab)",
+    ));
+}
+
+/// Issue 18 item 11: negative values of numeric options reach the range check (clap would
+/// otherwise suggest `-- -3`, which makes -3 an input file); log lines into a pipe carry no
+/// colour codes; counts in messages take the singular for 1.
+#[test]
+fn negative_values_colourless_logs_and_singular_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = skin_pngs(&dir.path().join("one"), "img", 1, (20, 20));
+    let img = img.as_str();
+    let out = dir.path().join("out");
+    for (args, expected) in [
+        (
+            ["--px-per-mm", "-3"],
+            "--px-per-mm must be a positive number, got -3",
+        ),
+        (["--jobs", "-2"], "invalid value '-2' for '--jobs <N>'"),
+    ] {
+        let (code, err) = analyze_loud(&[img, args[0], args[1]], &out);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(expected) && !err.contains("-- -"), "{err}");
+    }
+    let study = skintex()
+        .args(["study", "--max-alignment-mm", "-1", "--metrics", "m.csv"])
+        .args(["--manifest", "s.csv", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(study.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&study.stderr);
+    assert!(
+        err.contains("--max-alignment-mm must be a positive number, got -1"),
+        "{err}"
+    );
+
+    // One image, one warning (an unreadable file), into a pipe: no escape codes, and `1 image`.
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("bad.png"), b"not a png").unwrap();
+    let output = analyze_command(&[input.to_str().unwrap()], &out)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("bad.png"), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
+    assert!(err.contains("skintex: 1 image: 0 ok, 1 failed"), "{err}");
 }

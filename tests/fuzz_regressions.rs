@@ -1,8 +1,10 @@
-//! Regression tests for the `decode_analyze` fuzz target (see `fuzz/README.md`).
+//! Regression tests for the fuzz targets `decode_analyze` and `manifest` (see `fuzz/README.md`).
 //!
-//! Every file in `tests/fixtures/fuzz/` is an input that once crashed (panic, abort or runaway
-//! allocation) in decode -> colour planes -> zones -> metrics. Each is replayed through the very
-//! function the fuzz target runs (`fuzz/harness.rs`), which must now return without panicking.
+//! `tests/fixtures/fuzz/<target>/` holds a minimised corpus for each target: small inputs at the
+//! edges the target must survive (truncated PNG, JPEG and TIFF headers, dimension bombs, broken
+//! manifests) and any input that once crashed it, each described in
+//! `tests/fixtures/fuzz/README.md`. Each is replayed through the very function the fuzz target
+//! runs (`fuzz/harness.rs`), which must return without panicking.
 //!
 //! The ignored test `write_fuzz_seed_corpus` regenerates the fuzz seed corpus
 //! (`fuzz/corpus/decode_analyze/`, git-ignored) from small synthetic images.
@@ -19,23 +21,43 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz")
 }
 
+/// A fuzz target's body: bytes in, whether they got through (see `fuzz/harness.rs`).
+type Target = fn(&[u8]) -> bool;
+
+/// The fuzz targets and the harness function each runs.
+const TARGETS: &[(&str, Target)] = &[
+    ("decode_analyze", harness::decode_analyze),
+    ("manifest", harness::manifest),
+];
+
 #[test]
-fn saved_fuzz_crashes_no_longer_crash() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("tests/fixtures/fuzz exists")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md"))
-        .collect();
-    files.sort();
-    for path in &files {
-        let bytes = std::fs::read(path).expect("read fixture");
-        let outcome = std::panic::catch_unwind(|| harness::decode_analyze(&bytes));
-        assert!(outcome.is_ok(), "{} still panics", path.display());
+fn saved_fuzz_inputs_no_longer_crash() {
+    let readme = std::fs::read_to_string(fixtures().join("README.md")).expect("README exists");
+    for &(target, run) in TARGETS {
+        let dir = fixtures().join(target);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        // An empty folder would make this test pass without replaying anything.
+        assert!(!files.is_empty(), "no saved inputs in {}", dir.display());
+        for path in &files {
+            let name = path.file_name().unwrap().to_string_lossy();
+            assert!(
+                readme.contains(&format!("`{target}/{name}`")),
+                "{target}/{name} is not described in tests/fixtures/fuzz/README.md"
+            );
+            let bytes = std::fs::read(path).expect("read fixture");
+            let outcome = std::panic::catch_unwind(|| run(&bytes));
+            assert!(outcome.is_ok(), "{} still panics", path.display());
+        }
     }
 }
 
 /// The harness is not vacuous: a valid small image goes all the way through the metrics stage,
-/// and a large one is decoded but skips it.
+/// and a large one is decoded but skips it; a valid manifest is read.
 #[test]
 fn harness_reaches_metrics_on_valid_image() {
     let small = encode(&seed_image(48, 40).into(), ImageFormat::Png);
@@ -43,6 +65,8 @@ fn harness_reaches_metrics_on_valid_image() {
     let large = encode(&seed_image(320, 16).into(), ImageFormat::Png);
     assert!(!harness::decode_analyze(&large));
     assert!(!harness::decode_analyze(b"not an image"));
+    assert!(harness::manifest(b"path,image_id\na.png,A\nb.png,B\n"));
+    assert!(!harness::manifest(b"no path column\n"));
 }
 
 /// 8-bit RGB skin-like gradient with deterministic noise, a dark line and a dark pit.

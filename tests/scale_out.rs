@@ -174,6 +174,132 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
     let not_output = merge(&[&images]);
     assert_eq!(not_output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_output.stderr).contains("batch.json"));
+
+    // Issue 18 item 1: the merged folder is never silently replaced by another run's merge.
+    let merged = merge(&[&s1, &s2]);
+    assert_eq!(merged.status.code(), Some(1), "the broken file");
+    let again = merge(&[&s2, &s1]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "the same merge again is allowed"
+    );
+    let other1 = dir.path().join("other1");
+    analyze(
+        &images,
+        &other1,
+        &["--shard", "1/2", "--no-qc", "--px-per-mm", "25"],
+    );
+    let refused = merge(&[&other1, &other]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("other settings") && err.contains("--overwrite") && err.contains("new --out"),
+        "{err}"
+    );
+    let overwritten = skintex()
+        .arg("merge")
+        .args([&other1, &other])
+        .arg("--out")
+        .arg(dir.path().join("m"))
+        .arg("--overwrite")
+        .output()
+        .unwrap();
+    assert_eq!(overwritten.status.code(), Some(1));
+    assert_eq!(run_json(&dir.path().join("m"))["px_per_mm_override"], 25.0);
+    let into_shard = skintex()
+        .arg("merge")
+        .args([&s1, &s2])
+        .arg("--out")
+        .arg(&s1)
+        .output()
+        .unwrap();
+    assert_eq!(into_shard.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&into_shard.stderr).contains("one of the shard folders"));
+}
+
+/// The finished records in `records` (not temporary files of a write in progress).
+fn finished_records(records: &Path) -> usize {
+    std::fs::read_dir(records).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .count()
+    })
+}
+
+/// Wait (at most 2 minutes) until `records` holds at least `n` finished records.
+fn wait_for_records(records: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if finished_records(records) >= n || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `skintex analyze IMAGES --roi full --px-per-mm 20 --jobs 1 --out OUT ARGS`, started.
+fn spawn_analyze(images: &Path, out: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("skintex"))
+        .args([
+            "analyze",
+            "--roi",
+            "full",
+            "--px-per-mm",
+            "20",
+            "--jobs",
+            "1",
+        ])
+        .args(args)
+        .arg(images)
+        .arg("--out")
+        .arg(out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Issue 18 item 11: Ctrl-C says how many images are saved and to rerun with `--resume`.
+#[test]
+fn ctrl_c_says_what_is_saved_and_how_to_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = phantoms(dir.path(), 6, 700);
+    let out = dir.path().join("out");
+    let child = spawn_analyze(&images, &out, &[]);
+    wait_for_records(&out.join("records"), 1);
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    // The message counts the records stored when it was written (one may land just after).
+    let prefix = format!(
+        "skintex: interrupted; images finished and saved in {}: ",
+        out.display()
+    );
+    let said = err
+        .split_once(&prefix)
+        .and_then(|(_, rest)| rest.split_once(" of 7. Rerun the same command with --resume"))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no interruption message in {err}"));
+    let saved = finished_records(&out.join("records"));
+    assert!(
+        (1..7).contains(&said) && (said..=said + 1).contains(&saved),
+        "{said} {saved}"
+    );
+    let resumed = analyze(&images, &out, &["--resume"]);
+    assert_eq!(resumed.status.code(), Some(1), "the broken file");
+    assert_eq!(
+        run_json(&out)["images_resumed"].as_u64(),
+        Some(saved as u64)
+    );
 }
 
 #[test]
@@ -184,36 +310,9 @@ fn run_killed_with_sigkill_then_resumed_equals_an_uninterrupted_run() {
     analyze(&images, &whole, &["--jobs", "1"]);
 
     let out = dir.path().join("killed");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("skintex"))
-        .args([
-            "analyze",
-            "--roi",
-            "full",
-            "--px-per-mm",
-            "20",
-            "-q",
-            "--jobs",
-            "1",
-        ])
-        .arg(&images)
-        .arg("--out")
-        .arg(&out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_analyze(&images, &out, &["-q"]);
     let records = out.join("records");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let n = std::fs::read_dir(&records).map_or(0, |d| {
-            d.flatten()
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
-                .count()
-        });
-        if n >= 3 || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_records(&records, 3);
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
     assert!(

@@ -27,25 +27,27 @@ fn num(header: &[String], row: &[String], name: &str) -> f64 {
         .unwrap_or_else(|_| panic!("{name} = `{}`", cell(header, row, name)))
 }
 
-/// The issue's acceptance: treated line length falls by 30%, control unchanged.
-#[test]
-fn phantom_split_face_study_finds_the_treatment_effect() {
-    let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
+/// `skintex phantom-study ARGS --out DIR/study`; returns the study folder.
+fn phantom_study(dir: &Path, args: &[&str]) -> std::path::PathBuf {
+    let study = dir.join("study");
     skintex()
-        .args([
-            "phantom-study",
-            "--subjects",
-            "6",
-            "--visits",
-            "3",
-            "--effect",
-            "0.3",
-        ])
+        .arg("phantom-study")
+        .args(args)
         .arg("--out")
         .arg(&study)
         .assert()
         .success();
+    study
+}
+
+/// The issue's acceptance: treated line length falls by 30%, control unchanged.
+#[test]
+fn phantom_split_face_study_finds_the_treatment_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = phantom_study(
+        dir.path(),
+        &["--subjects", "6", "--visits", "3", "--effect", "0.3"],
+    );
     let out = dir.path().join("out");
     skintex()
         .args(["analyze", "--study", "-q", "--jobs", "2", "--manifest"])
@@ -250,5 +252,106 @@ fn follow_up_portrait_aligns_to_its_baseline() {
         changes
             .iter()
             .all(|r| cell(&ch, r, "alignment_flag") == "poor")
+    );
+}
+
+/// A copy of the demo study (photos and manifest) in `dir`, its manifest rows passed through
+/// `edit` (`None` drops the row); returns the manifest.
+fn edited_demo_study(dir: &Path, edit: impl Fn(&str) -> Option<String>) -> std::path::PathBuf {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-study");
+    let study = dir.join("study");
+    std::fs::create_dir_all(&study).unwrap();
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jpg") {
+            std::fs::copy(&path, study.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(demo.join("study.csv")).unwrap();
+    let mut rows = text.lines();
+    let mut edited: Vec<String> = vec![rows.next().unwrap().to_owned()];
+    edited.extend(rows.filter_map(&edit));
+    let manifest = study.join("study.csv");
+    std::fs::write(&manifest, edited.join("\n") + "\n").unwrap();
+    manifest
+}
+
+/// `skintex analyze --study` on `manifest` into `out`: (exit code, stderr).
+fn analyze_study(manifest: &Path, out: &Path) -> (Option<i32>, String) {
+    let output = skintex()
+        .args(["analyze", "--study", "--no-qc", "--jobs", "2", "--manifest"])
+        .arg(manifest)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Issue 18 item 2: a split-face side without its baseline stops the study like any missing
+/// baseline, instead of quietly dropping that side and its contrast.
+#[test]
+fn split_face_side_without_its_baseline_stops_the_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| {
+        (!row.starts_with("S01-baseline-left.jpg")).then(|| row.to_owned())
+    });
+    let (code, err) = analyze_study(&manifest, &dir.path().join("out"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "line 3: subject S01 side left view `` has no baseline photo (visit `baseline` or \
+             days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+        ),
+        "{err}"
+    );
+}
+
+/// Issue 18 item 3: the study design is validated before the first image is analysed, and
+/// every problem is listed by line and column.
+#[test]
+fn study_design_is_validated_before_any_image_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| {
+        Some(if row.starts_with("S03-week8-right.jpg") {
+            row.replace(",right,", ",rigth,")
+        } else if row.starts_with("S05-week4-left.jpg") {
+            row.replace(",0.5,", ",0.5mm,")
+        } else {
+            row.to_owned()
+        })
+    });
+    let out = dir.path().join("out");
+    let (code, err) = analyze_study(&manifest, &out);
+    assert_eq!(code, Some(2), "{err}");
+    for expected in [
+        "line 19, column side: `rigth` is not left, right or both",
+        "line 28, column needle_depth_mm: `0.5mm` is not a number",
+    ] {
+        assert!(err.contains(expected), "`{expected}` not in {err}");
+    }
+    assert!(
+        !out.join("metrics.csv").exists() && !out.join("records").exists(),
+        "nothing analysed"
+    );
+}
+
+/// Issue 18 item 11: the study's summary line takes the singular for 1 (`1 subject`).
+#[test]
+fn study_summary_of_one_subject_is_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = phantom_study(
+        dir.path(),
+        &["--subjects", "1", "--visits", "2", "--size", "200"],
+    );
+    let (code, err) = analyze_study(&study.join("study.csv"), &dir.path().join("out"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("skintex: 4 images: 4 ok, 0 failed")
+            && err.contains("skintex: study of 1 subject, 4 photos (0 without results)"),
+        "{err}"
     );
 }

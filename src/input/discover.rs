@@ -18,14 +18,26 @@ pub fn has_image_extension(path: &Path) -> bool {
 /// Expand files and folders into the ordered list of images.
 ///
 /// Files named explicitly are always taken (their content decides the format). Folders are walked
-/// recursively with entries sorted by name; symbolic links to folders are not followed. A path
-/// that does not exist becomes an error row, not a failed run.
+/// recursively with entries sorted by name; symbolic links to folders are not followed.
 ///
 /// # Errors
-/// [`InputError::Unusable`] when a folder cannot be listed or no image is found at all.
+/// [`InputError::Unusable`] when a path does not exist (a mistyped folder: nothing is
+/// analysed), a folder cannot be listed or no image is found at all.
 pub fn discover_inputs(paths: &[PathBuf]) -> Result<InputSet, InputError> {
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_err())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(InputError::Unusable {
+            path: missing.join(", "),
+            reason: "no such file or folder (check the spelling; a CSV manifest is given with \
+                     --manifest)"
+                .to_owned(),
+        });
+    }
     let mut found: Vec<(PathBuf, String)> = Vec::new(); // (path, id candidate)
-    let mut missing: Vec<PathBuf> = Vec::new();
     for root in paths {
         if root.is_dir() {
             let mut files = Vec::new();
@@ -34,13 +46,7 @@ pub fn discover_inputs(paths: &[PathBuf]) -> Result<InputSet, InputError> {
                 let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
                 found.push((file, id_from_relative(&rel)));
             }
-        } else if root.exists() {
-            found.push((
-                root.clone(),
-                id_from_relative(Path::new(root.file_name().unwrap_or_default())),
-            ));
         } else {
-            missing.push(root.clone());
             found.push((
                 root.clone(),
                 id_from_relative(Path::new(root.file_name().unwrap_or_default())),
@@ -61,17 +67,14 @@ pub fn discover_inputs(paths: &[PathBuf]) -> Result<InputSet, InputError> {
     let images = found
         .into_iter()
         .zip(ids)
-        .map(|((path, _), image_id)| {
-            let problem = missing.contains(&path).then(|| "file not found".to_owned());
-            ImageInput {
-                image_id,
-                display_path: path.display().to_string(),
-                path,
-                carried: Vec::new(),
-                manifest_px_per_mm: None,
-                roi: None,
-                problem,
-            }
+        .map(|((path, _), image_id)| ImageInput {
+            image_id,
+            display_path: path.display().to_string(),
+            path,
+            carried: Vec::new(),
+            manifest_px_per_mm: None,
+            roi: None,
+            problem: None,
         })
         .collect();
     Ok(InputSet {

@@ -4,8 +4,10 @@
 //! (default: the path without extension); `px_per_mm` calibrates it; `roi` (`face` or `full`)
 //! overrides `--roi` for that image. Every other column
 //! (`subject`, `visit`, `days_from_baseline`, `side`, `arm`, `needle_depth_mm`, ... or any of the
-//! study's own) is carried through to the outputs unchanged. A UTF-8 byte-order mark and CRLF line
-//! ends are accepted.
+//! study's own) is carried through to the outputs unchanged. Manifests as spreadsheets save
+//! them are accepted: a UTF-8 byte-order mark, CRLF line ends, column names in any case, `;`
+//! or tab between columns (sniffed from the header, see [`Dialect`]) and then a decimal comma
+//! in numbers (`px_per_mm` and the [`NUMERIC_COLUMNS`], which are carried with a point).
 //!
 //! Problems with one row (unparsable number, file outside the manifest's folder, duplicate id,
 //! invalid UTF-8) make that row an error row; problems with the manifest as a whole (unreadable,
@@ -26,20 +28,142 @@ pub const COLUMN_ROI: &str = "roi";
 /// Carried columns whose values must parse as numbers when present.
 pub const NUMERIC_COLUMNS: &[&str] = &["days_from_baseline", "needle_depth_mm", "session_count"];
 
+/// How a manifest's CSV is written. Spreadsheets in many European locales save "CSV" with `;`
+/// (or a tab) between columns and a decimal comma in numbers; the delimiter is sniffed from the
+/// header, and a decimal comma is accepted only when the delimiter is not a comma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: u8,
+}
+
+impl Dialect {
+    /// The delimiter (`,`, `;` or tab) that gives the header (the first line of `bytes`) a
+    /// `path` column in any case; failing that, the one that gives it the most columns; on a
+    /// tie, the comma.
+    pub fn sniff(bytes: &[u8]) -> Self {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let header = |delimiter: u8| header_names(first_line, Self { delimiter });
+        // `max_by_key` keeps the last of equal keys: the comma comes last.
+        let delimiter = [b'\t', b';', b',']
+            .into_iter()
+            .max_by_key(|&d| {
+                let names = header(d);
+                (column(&names, COLUMN_PATH).is_some(), names.len())
+            })
+            .unwrap_or(b',');
+        Self { delimiter }
+    }
+
+    /// A reader of `bytes` (the header first) with this delimiter.
+    pub fn reader(self, bytes: &[u8]) -> csv::Reader<&[u8]> {
+        csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .flexible(true)
+            .from_reader(bytes)
+    }
+
+    /// Whether numbers may be written with a decimal comma (`0,5`).
+    pub fn decimal_comma(self) -> bool {
+        self.delimiter != b','
+    }
+
+    /// `cell` (trimmed) as a finite number, with a decimal comma when [`Self::decimal_comma`];
+    /// `None` when it is not one.
+    pub fn number(self, cell: &str) -> Option<f64> {
+        let cell = cell.trim();
+        let parsed = if self.decimal_comma() {
+            cell.replace(',', ".").parse::<f64>()
+        } else {
+            cell.parse::<f64>()
+        };
+        parsed.ok().filter(|v| v.is_finite())
+    }
+
+    /// The delimiter as a reader would name it.
+    fn name(self) -> &'static str {
+        match self.delimiter {
+            b'\t' => "tab",
+            b';' => "`;`",
+            _ => "`,`",
+        }
+    }
+}
+
+/// A manifest's bytes without a UTF-8 byte-order mark, and its [`Dialect`].
+pub fn manifest_dialect(bytes: &[u8]) -> (&[u8], Dialect) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    (bytes, Dialect::sniff(bytes))
+}
+
+/// The column names of a header line (trimmed; invalid UTF-8 replaced).
+fn header_names(line: &[u8], dialect: Dialect) -> Vec<String> {
+    dialect
+        .reader(line)
+        .byte_headers()
+        .map(|h| {
+            h.iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The position of the column `name` in `header`, in any case (`Path`, `PATH`, `path`).
+pub fn column(header: &[String], name: &str) -> Option<usize> {
+    header.iter().position(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// What was read from a header, for messages about a column that is not there: `read 1
+/// column: `path|id`; separate the columns with `,`, `;` or a tab` or `read 3 columns
+/// separated by `;`: `file`, `subject`, `visit``.
+pub fn header_read(header: &[String], dialect: Dialect) -> String {
+    match header {
+        [only] => format!("read 1 column: `{only}`; separate the columns with `,`, `;` or a tab"),
+        _ => format!(
+            "read {} columns separated by {}: {}",
+            header.len(),
+            dialect.name(),
+            header
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Read a manifest. `reserved` are output column names a carried column may not take.
+/// Column names are matched in any case; the delimiter and decimal comma follow the
+/// manifest's [`Dialect`].
 ///
 /// # Errors
 /// [`InputError::Manifest`] when the file cannot be read or its header is unusable.
 pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, InputError> {
+    let bytes = std::fs::read(manifest).map_err(|e| InputError::Manifest {
+        path: manifest.display().to_string(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    parse_manifest(&bytes, manifest, reserved)
+}
+
+/// [`read_manifest`] on the manifest's bytes as read from `manifest` (which names it in
+/// messages and whose folder the paths are relative to). Touches no file.
+///
+/// # Errors
+/// [`InputError::Manifest`] when its header is unusable or it has no rows.
+pub fn parse_manifest(
+    bytes: &[u8],
+    manifest: &Path,
+    reserved: &[&str],
+) -> Result<InputSet, InputError> {
     let fail = |reason: String| InputError::Manifest {
         path: manifest.display().to_string(),
         reason,
     };
-    let bytes = std::fs::read(manifest).map_err(|e| fail(format!("cannot read: {e}")))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let (bytes, dialect) = manifest_dialect(bytes);
     let folder = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
 
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let mut reader = dialect.reader(bytes);
     let header = reader
         .byte_headers()
         .map_err(|e| fail(format!("cannot read header: {e}")))?
@@ -53,13 +177,21 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
         if name.is_empty() {
             return Err(fail(format!("header column {} has no name", i + 1)));
         }
-        if names.contains(&name) {
-            return Err(fail(format!("column `{name}` appears twice in the header")));
+        if let Some(same) = column(&names, &name) {
+            return Err(fail(format!(
+                "column `{name}` appears twice in the header (as `{}` too)",
+                names[same]
+            )));
         }
         names.push(name);
     }
-    let col = |n: &str| names.iter().position(|c| c == n);
-    let path_col = col(COLUMN_PATH).ok_or_else(|| fail("no `path` column in the header".into()))?;
+    let col = |n: &str| column(&names, n);
+    let path_col = col(COLUMN_PATH).ok_or_else(|| {
+        fail(format!(
+            "no `path` column in the header ({})",
+            header_read(&names, dialect)
+        ))
+    })?;
     let id_col = col(COLUMN_IMAGE_ID);
     let cal_col = col(COLUMN_PX_PER_MM);
     let roi_col = col(COLUMN_ROI);
@@ -71,11 +203,12 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
         id: id_col,
         px_per_mm: cal_col,
         roi: roi_col,
+        dialect,
     };
     for &i in &carried_idx {
-        if reserved.contains(&names[i].as_str()) {
+        if let Some(clash) = reserved.iter().find(|r| r.eq_ignore_ascii_case(&names[i])) {
             return Err(fail(format!(
-                "column `{}` clashes with an output column of the same name; rename it",
+                "column `{}` clashes with an output column (`{clash}`); rename it",
                 names[i]
             )));
         }
@@ -83,11 +216,13 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     let carried_columns: Vec<String> = carried_idx.iter().map(|&i| names[i].clone()).collect();
 
     let mut images = Vec::new();
+    let mut lines = Vec::new();
     for (row_no, record) in reader.byte_records().enumerate() {
         let line = row_no + 2; // the header is line 1
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                lines.push(line);
                 images.push(error_row(
                     line,
                     &carried_columns,
@@ -99,6 +234,7 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank line
         }
+        lines.push(line);
         images.push(parse_row(
             &record,
             line,
@@ -111,19 +247,20 @@ pub fn read_manifest(manifest: &Path, reserved: &[&str]) -> Result<InputSet, Inp
     if images.is_empty() {
         return Err(fail("no rows".into()));
     }
-    mark_duplicate_ids(&mut images);
+    mark_duplicate_ids(&mut images, &lines);
     Ok(InputSet {
         images,
         carried_columns,
     })
 }
 
-/// Positions of the columns with a meaning to skintex.
+/// Positions of the columns with a meaning to skintex, and how numbers are written.
 struct KnownColumns {
     path: usize,
     id: Option<usize>,
     px_per_mm: Option<usize>,
     roi: Option<usize>,
+    dialect: Dialect,
 }
 
 fn parse_row(
@@ -151,11 +288,11 @@ fn parse_row(
     let id_given = known.id.map(&mut field).unwrap_or_default();
     let cal_text = known.px_per_mm.map(&mut field).unwrap_or_default();
     let roi_text = known.roi.map(&mut field).unwrap_or_default();
-    let carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
+    let mut carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
     if record.len() != names.len() {
         problems.push(format!(
-            "has {} fields, the header has {}",
-            record.len(),
+            "has {}, the header has {}",
+            crate::plural(record.len(), "field"),
             names.len()
         ));
     }
@@ -173,20 +310,26 @@ fn parse_row(
     };
     let mut manifest_px_per_mm = None;
     if !cal_text.is_empty() {
-        match cal_text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => manifest_px_per_mm = Some(v),
+        match known.dialect.number(&cal_text) {
+            Some(v) if v > 0.0 => manifest_px_per_mm = Some(v),
             _ => problems.push(format!(
                 "column `{COLUMN_PX_PER_MM}`: `{cal_text}` is not a positive number"
             )),
         }
     }
-    for (k, &i) in carried_idx.iter().enumerate() {
-        let value = &carried[k];
-        if NUMERIC_COLUMNS.contains(&names[i].as_str())
-            && !value.is_empty()
-            && !value.parse::<f64>().is_ok_and(f64::is_finite)
+    for (value, &i) in carried.iter_mut().zip(carried_idx) {
+        if value.is_empty()
+            || !NUMERIC_COLUMNS
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&names[i]))
         {
+            continue;
+        }
+        if known.dialect.number(value).is_none() {
             problems.push(format!("column `{}`: `{value}` is not a number", names[i]));
+        } else if known.dialect.decimal_comma() {
+            // Written with a point, as every number in the outputs.
+            *value = value.replace(',', ".");
         }
     }
 
@@ -266,7 +409,9 @@ fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-fn mark_duplicate_ids(images: &mut [ImageInput]) {
+/// Make every row whose image_id an earlier row already took an error row (`lines[i]` is the
+/// manifest line of `images[i]`).
+fn mark_duplicate_ids(images: &mut [ImageInput], lines: &[usize]) {
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     for i in 0..images.len() {
         if images[i].problem.is_some() {
@@ -275,8 +420,9 @@ fn mark_duplicate_ids(images: &mut [ImageInput]) {
         match first_seen.get(&images[i].image_id) {
             Some(&j) => {
                 images[i].problem = Some(format!(
-                    "duplicate image_id `{}` (first used by {})",
-                    images[i].image_id, images[j].display_path
+                    "manifest line {}: duplicate image_id `{}` (line {} has it too, for {}); \
+                     give each row its own image_id",
+                    lines[i], images[i].image_id, lines[j], images[j].display_path
                 ));
             }
             None => {
@@ -341,6 +487,21 @@ mod tests {
                 .unwrap()
                 .contains("duplicate image_id")
         );
+    }
+
+    #[test]
+    fn delimiter_is_sniffed_from_the_header() {
+        let sniff = |text: &[u8]| char::from(Dialect::sniff(text).delimiter);
+        assert_eq!(sniff(b"path,subject\na.jpg,1\n"), ',');
+        assert_eq!(sniff(b"Path;subject;px_per_mm\na.jpg;1;2,5\n"), ';');
+        assert_eq!(sniff(b"subject\tPATH\na\tb.jpg\n"), '\t');
+        // A comma inside a `;` header's column name does not win over the `path` column.
+        assert_eq!(sniff(b"path;note, free text\n"), ';');
+        assert_eq!(sniff(b"path\na.jpg\n"), ',');
+        let semicolon = Dialect { delimiter: b';' };
+        assert_eq!(semicolon.number(" 20,5 "), Some(20.5));
+        assert_eq!(Dialect { delimiter: b',' }.number("20,5"), None);
+        assert_eq!(semicolon.number("1.234,5"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! atomically (temporary file in the same folder, then rename).
 
 pub mod dictionary;
+pub mod folder;
 pub mod provenance;
 pub mod qc;
 pub mod store;
@@ -12,6 +13,10 @@ pub mod tables;
 
 use std::io::Write as _;
 use std::path::Path;
+
+use dictionary::{columns_csv, data_dictionary_markdown};
+use store::Batch;
+use tables::{ImageRows, table_bytes, timings_csv};
 
 /// Write `bytes` to `path` atomically: a crash leaves either the old file or the new one.
 ///
@@ -34,6 +39,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+}
+
+/// Write the files of a run that come from its images' rows: every table, `timings.csv`
+/// (`resumed[i]` marks rows taken from records), `columns.csv`, `DATA_DICTIONARY.md` and
+/// `batch.json`, each atomically. `skintex analyze` and `skintex merge` both write through here,
+/// so a merge is byte-identical to a single run. Returns the names written, in order (for the
+/// `outputs` of `run.json`, which the caller writes last).
+///
+/// # Errors
+/// The first I/O error, naming the file.
+pub fn write_run_tables(
+    out: &Path,
+    rows: &[ImageRows],
+    resumed: &[bool],
+    batch: &Batch,
+) -> std::io::Result<Vec<&'static str>> {
+    let carried = &batch.carried_columns;
+    let mut files: Vec<(&'static str, Vec<u8>)> = table_bytes(rows, carried).into();
+    files.push(("timings.csv", timings_csv(rows, resumed)));
+    files.push(("columns.csv", columns_csv(carried)));
+    files.push((
+        "DATA_DICTIONARY.md",
+        data_dictionary_markdown(carried).into_bytes(),
+    ));
+    files.push(("batch.json", batch.to_json()));
+    for (name, bytes) in &files {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    Ok(files.into_iter().map(|(name, _)| name).collect())
 }
 
 /// Remove temporary files that [`write_atomic`] left in `dir` when a process was killed

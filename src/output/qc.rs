@@ -285,12 +285,31 @@ pub fn draw_qc(
 }
 
 /// Encode a QC picture as JPEG (quality 85).
-pub fn qc_jpeg(image: &RgbImage) -> Vec<u8> {
+///
+/// # Errors
+/// The encoder's error (never an empty picture).
+pub fn qc_jpeg(image: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
     let mut bytes = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85);
-    let _ = image.write_with_encoder(encoder);
-    bytes
+    image.write_with_encoder(encoder)?;
+    Ok(bytes)
 }
+
+/// Write the QC picture of `image_id` (JPEG bytes) to [`qc_path`], atomically, creating its
+/// folder.
+///
+/// # Errors
+/// The I/O error, naming the file or folder.
+pub fn write_qc(out_dir: &std::path::Path, image_id: &str, jpeg: &[u8]) -> std::io::Result<()> {
+    let path = qc_path(out_dir, image_id);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("creating {}: {e}", parent.display()))
+        })?;
+    }
+    super::write_atomic(&path, jpeg)
+}
+
 /// Where the QC picture of `image_id` goes: `OUT/qc/<image_id>.jpg`.
 pub fn qc_path(out_dir: &std::path::Path, image_id: &str) -> std::path::PathBuf {
     let safe: String = image_id

@@ -148,18 +148,33 @@ pub fn load_record(dir: &Path, key: &str) -> Option<ImageRows> {
     }
 }
 
-/// Remove records that are not in `keep` (left by runs with other settings or inputs).
-pub fn prune_records(out: &Path, keep: &[String]) {
-    let Ok(entries) = std::fs::read_dir(records_dir(out)) else {
-        return;
+/// Remove records that are not in `keep` (left by runs with other settings or inputs); returns
+/// how many were removed.
+pub fn prune_records(out: &Path, keep: &[String]) -> usize {
+    let keep: std::collections::HashSet<&str> = keep.iter().map(String::as_str).collect();
+    remove_files_except(&records_dir(out), &|path| {
+        path.file_stem()
+            .is_some_and(|stem| keep.contains(stem.to_string_lossy().as_ref()))
+    })
+}
+
+/// Remove the files under `dir` (recursively) for which `keep` is false, and the folders this
+/// empties; returns how many files were removed.
+pub fn remove_files_except(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
     };
+    let mut removed = 0;
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let stem = name.strip_suffix(".json").unwrap_or(&name);
-        if !keep.iter().any(|k| k == stem) {
-            let _ = std::fs::remove_file(entry.path());
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            removed += remove_files_except(&path, keep);
+            let _ = std::fs::remove_dir(&path); // only when now empty
+        } else if !keep(&path) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
         }
     }
+    removed
 }
 
 /// A deterministic partition of a batch: shard `index` (1-based) of `count`.
@@ -232,6 +247,28 @@ impl Batch {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         bytes.push(b'\n');
         bytes
+    }
+
+    /// Whether `other` lists the same inputs (ids and paths, in order) with the same carried
+    /// columns.
+    pub fn same_inputs(&self, other: &Self) -> bool {
+        self.carried_columns == other.carried_columns
+            && self.images.len() == other.images.len()
+            && self
+                .images
+                .iter()
+                .zip(&other.images)
+                .all(|(x, y)| x.image_id == y.image_id && x.path == y.path)
+    }
+
+    /// Whether `other` describes the same run: same inputs, settings, skintex version and
+    /// shard (which images were finished, the keys, does not matter).
+    pub fn same_run(&self, other: &Self) -> bool {
+        self.format == other.format
+            && self.skintex_version == other.skintex_version
+            && self.run_fingerprint == other.run_fingerprint
+            && self.shard == other.shard
+            && self.same_inputs(other)
     }
 
     /// Read `DIR/batch.json`.

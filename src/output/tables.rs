@@ -291,6 +291,21 @@ pub fn images_columns(carried_columns: &[String]) -> Vec<Column> {
     cols
 }
 
+/// How many of `images` failed because no face was found (`faces_found` 0 in their
+/// `images.csv` row), resumed ones included.
+pub fn count_no_face(images: &[ImageRows], carried_columns: &[String]) -> usize {
+    let Some(col) = images_columns(carried_columns)
+        .iter()
+        .position(|c| c.name == "faces_found")
+    else {
+        return 0;
+    };
+    images
+        .iter()
+        .filter(|r| !r.ok && r.image.get(col).is_some_and(|v| v == "0"))
+        .count()
+}
+
 /// Output column names that a manifest column may not take.
 pub fn reserved_column_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = KEY_COLUMNS

@@ -165,9 +165,7 @@ fn zone_on_side(zone: &str, side: Side) -> bool {
 
 /// The baseline photo of a follow-up: same subject, side and view.
 pub fn baseline_of(design: &StudyDesign, photo: &StudyPhoto) -> Option<usize> {
-    design.photos.iter().position(|b| {
-        b.is_baseline && b.subject == photo.subject && b.side == photo.side && b.view == photo.view
-    })
+    design.photos.iter().position(|b| b.is_baseline_of(photo))
 }
 
 /// Every follow-up value paired with its baseline, in manifest order, then zone, then metric.

@@ -1,7 +1,9 @@
 //! The study manifest: which photo belongs to which subject, visit, side and arm.
 //!
-//! One row per photo. Columns (names are case-sensitive; other columns are ignored here and
-//! carried by `skintex analyze`):
+//! One row per photo, in the CSV dialect `skintex analyze` reads
+//! ([`crate::input::manifest::Dialect`]: `,`, `;` or tab between columns, then a decimal comma).
+//! Columns (names in any case; other columns are ignored here and carried by
+//! `skintex analyze`):
 //!
 //! | column | required | meaning |
 //! |---|---|---|
@@ -21,10 +23,14 @@
 //!
 //! Validation names the line and column of every problem: a missing required column, an empty
 //! subject, an unparsable number, an unknown side, two photos for the same
-//! subject/visit/side/view, a subject without a baseline photo, a file that does not exist.
+//! subject/visit/side/view, a subject without a baseline photo, a follow-up without a baseline
+//! photo of its side and view (e.g. one side of a split-face design), a file that does not
+//! exist.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use crate::input::manifest::{Dialect, column, header_read, manifest_dialect};
 
 /// A side of the face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,6 +76,17 @@ pub struct StudyPhoto {
     pub is_baseline: bool,
 }
 
+impl StudyPhoto {
+    /// Whether this is the baseline photo `follow_up` is compared with: the baseline visit of
+    /// the same subject, side and view.
+    pub fn is_baseline_of(&self, follow_up: &StudyPhoto) -> bool {
+        self.is_baseline
+            && self.subject == follow_up.subject
+            && self.side == follow_up.side
+            && self.view == follow_up.view
+    }
+}
+
 /// A validated study design.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudyDesign {
@@ -91,20 +108,24 @@ pub struct DesignError {
     pub problems: Vec<String>,
 }
 
-fn parse_number(cell: &str, line: usize, column: &str, problems: &mut Vec<String>) -> Option<f64> {
+/// A number cell of `column` on `line`: `None` when empty, or when not a number (a problem).
+fn parse_number(
+    cell: &str,
+    dialect: Dialect,
+    (line, name): (usize, &str),
+    problems: &mut Vec<String>,
+) -> Option<f64> {
     let cell = cell.trim();
     if cell.is_empty() {
         return None;
     }
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(v),
-        _ => {
-            problems.push(format!(
-                "line {line}, column {column}: `{cell}` is not a number"
-            ));
-            None
-        }
+    let number = dialect.number(cell);
+    if number.is_none() {
+        problems.push(format!(
+            "line {line}, column {name}: `{cell}` is not a number"
+        ));
     }
+    number
 }
 
 /// Read and validate a study manifest. `baseline_label` names the baseline visit.
@@ -117,15 +138,15 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         problems,
     };
     let bytes = std::fs::read(manifest).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let (bytes, dialect) = manifest_dialect(&bytes);
+    let mut reader = dialect.reader(bytes);
     let header: Vec<String> = reader
         .byte_headers()
         .map_err(|e| fail(vec![format!("cannot read the header: {e}")]))?
         .iter()
         .map(|h| String::from_utf8_lossy(h).trim().to_owned())
         .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
+    let col = |name: &str| column(&header, name);
     let mut problems = Vec::new();
     for required in ["path", "subject"] {
         if col(required).is_none() {
@@ -137,6 +158,7 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         problems.push("line 1: needs a `visit` or a `days_from_baseline` column".to_owned());
     }
     if !problems.is_empty() {
+        problems.push(format!("line 1: {}", header_read(&header, dialect)));
         return Err(fail(problems));
     }
     let folder = manifest.parent().unwrap_or(Path::new(""));
@@ -182,7 +204,12 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         if subject.is_empty() {
             problems.push(format!("line {line}, column subject: empty"));
         }
-        let days = parse_number(&days_cell, line, "days_from_baseline", &mut problems);
+        let days = parse_number(
+            &days_cell,
+            dialect,
+            (line, "days_from_baseline"),
+            &mut problems,
+        );
         let visit = if c_visit.is_some() {
             if visit_cell.is_empty() {
                 problems.push(format!("line {line}, column visit: empty"));
@@ -208,8 +235,18 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 Side::Both
             }
         };
-        let needle_depth_mm = parse_number(&depth_cell, line, "needle_depth_mm", &mut problems);
-        let session_count = parse_number(&sessions_cell, line, "session_count", &mut problems);
+        let needle_depth_mm = parse_number(
+            &depth_cell,
+            dialect,
+            (line, "needle_depth_mm"),
+            &mut problems,
+        );
+        let session_count = parse_number(
+            &sessions_cell,
+            dialect,
+            (line, "session_count"),
+            &mut problems,
+        );
         let is_baseline = if c_visit.is_some() {
             visit.eq_ignore_ascii_case(baseline_label)
         } else {
@@ -279,6 +316,31 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 "line {line}: subject {s} has no baseline photo (visit `{baseline_label}` or days_from_baseline 0)"
             ));
         }
+    }
+    // Every follow-up needs a baseline of its own side and view (its change is measured from
+    // it); subjects without any baseline are reported above.
+    let mut orphans: BTreeMap<(&str, Side, &str), Vec<usize>> = BTreeMap::new();
+    for p in photos.iter().filter(|p| !p.is_baseline) {
+        let subject_has_one = photos
+            .iter()
+            .any(|b| b.is_baseline && b.subject == p.subject);
+        if subject_has_one && !photos.iter().any(|b| b.is_baseline_of(p)) {
+            orphans
+                .entry((&p.subject, p.side, &p.view))
+                .or_default()
+                .push(p.line);
+        }
+    }
+    for ((subject, side, view), lines) in orphans {
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        problems.push(format!(
+            "line {}: subject {subject} side {} view `{view}` has no baseline photo (visit \
+             `{baseline_label}` or days_from_baseline 0), so its follow-ups on lines {} cannot be \
+             compared: add that baseline row or remove those rows",
+            lines[0],
+            side.label(),
+            lines.join(", ")
+        ));
     }
     if photos.is_empty() {
         problems.push("no photos listed".to_owned());
@@ -388,6 +450,46 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
         }
+    }
+
+    #[test]
+    fn spreadsheet_dialect_semicolons_decimal_commas_and_any_case() {
+        let d = design(
+            "\u{feff}Path;Subject;Visit;Side;Needle_Depth_mm\r\n\
+             a.png;S1;baseline;left;0,5\r\n\
+             b.png;S1;week4;left;0,5\r\n",
+        )
+        .unwrap();
+        assert_eq!(d.visits, ["baseline", "week4"]);
+        assert_eq!(d.photos[1].side, Side::Left);
+        assert_eq!(d.photos[1].needle_depth_mm, Some(0.5));
+        let err = design("path|subject|visit\na.png|S1|baseline\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 1: read 1 column: `path|subject|visit`; separate the columns"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn split_face_side_without_its_baseline_is_a_problem() {
+        let err = design(
+            "path,subject,visit,side,arm\n\
+             b.png,S1,baseline,right,control\n\
+             c.png,S1,week4,left,treated\n\
+             d.png,S1,week4,right,control\n\
+             a.png,S1,week8,left,treated\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "line 3: subject S1 side left view `` has no baseline photo (visit `baseline` or \
+                 days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+            ),
+            "{text}"
+        );
+        assert_eq!(err.problems.len(), 1, "{text}");
     }
 
     #[test]

@@ -101,6 +101,15 @@ pub enum StudyError {
     Write(#[from] std::io::Error),
 }
 
+/// The files a study writes into its output folder.
+pub const STUDY_OUTPUTS: &[&str] = &[
+    "changes.csv",
+    "stats.csv",
+    "alignment.csv",
+    "report.html",
+    "study.json",
+];
+
 /// What a study run found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudySummary {
@@ -213,12 +222,40 @@ pub fn study_tables() -> Vec<(&'static str, Vec<Column>)> {
     ]
 }
 
+/// Read and check everything about a study that does not need the analysis: the design (every
+/// problem by line and column) and the contrast against its arms. `skintex analyze --study`
+/// calls this before the first image is analysed. Returns the design and the contrast to
+/// compute (`None`: none asked for, or the default one without both arms).
+///
+/// # Errors
+/// [`StudyError::Design`] listing the manifest's problems; [`StudyError::Input`] for a
+/// `--contrast` naming an arm the manifest does not have.
+pub fn validate_study(
+    settings: &StudySettings,
+) -> Result<(StudyDesign, Option<(String, String)>), StudyError> {
+    let design = read_design(&settings.manifest, &settings.baseline)?;
+    let contrast = match &settings.contrast {
+        Some((a, b)) if design.arms.contains(a) && design.arms.contains(b) => {
+            Some((a.clone(), b.clone()))
+        }
+        Some((a, b)) if settings.contrast_explicit => {
+            return Err(StudyError::Input(format!(
+                "--contrast {a}-{b}: the manifest's arms are {}",
+                design.arms.join(", ")
+            )));
+        }
+        _ => None,
+    };
+    Ok((design, contrast))
+}
+
 /// Run a study: read the design and the analysis outputs, write the study outputs.
 ///
 /// # Errors
 /// [`StudyError`] naming the file, line and column at fault.
 pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
-    let design = read_design(&settings.manifest, &settings.baseline)?;
+    let (design, contrast) = validate_study(settings)?;
+    let contrast = contrast.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
     let table = MetricsTable::read(&settings.metrics).map_err(StudyError::Input)?;
     let analysis_dir = settings
         .metrics
@@ -230,22 +267,6 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         Some(align::read_landmarks(&landmarks_path).map_err(StudyError::Input)?)
     } else {
         None
-    };
-    let contrast = match &settings.contrast {
-        Some((a, b)) => {
-            let known = |x: &String| design.arms.contains(x);
-            if known(a) && known(b) {
-                Some((a.as_str(), b.as_str()))
-            } else if settings.contrast_explicit {
-                return Err(StudyError::Input(format!(
-                    "--contrast {a}-{b}: the manifest's arms are {}",
-                    design.arms.join(", ")
-                )));
-            } else {
-                None
-            }
-        }
-        None => None,
     };
     let changes = compute_changes(&design, &table);
     let aligned = alignments(
@@ -307,7 +328,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "photos": summary.photos,
         "subjects": summary.subjects,
         "photos_without_results": summary.failed,
-        "outputs": ["changes.csv", "stats.csv", "alignment.csv", "report.html", "study.json"],
+        "outputs": STUDY_OUTPUTS,
     });
     let mut bytes = serde_json::to_vec_pretty(&provenance).map_err(std::io::Error::other)?;
     bytes.push(b'\n');

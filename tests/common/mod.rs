@@ -35,6 +35,19 @@ pub fn save(img: &RgbImage, path: &Path, format: ImageFormat) -> PathBuf {
     path.to_path_buf()
 }
 
+/// `count` PNGs of [`skin_image`] (`width` x `height`, seeds 0, 1, ...) named
+/// `{stem}{i}.png` in `dir`; returns `dir` as a string.
+pub fn skin_pngs(dir: &Path, stem: &str, count: u32, (width, height): (u32, u32)) -> String {
+    for i in 0..count {
+        save(
+            &skin_image(width, height, i),
+            &dir.join(format!("{stem}{i}.png")),
+            ImageFormat::Png,
+        );
+    }
+    dir.to_str().expect("UTF-8 path").to_owned()
+}
+
 /// JPEG bytes of `img` with an EXIF APP1 segment carrying `orientation` (1-8).
 pub fn jpeg_with_orientation(img: &RgbImage, orientation: u16) -> Vec<u8> {
     let mut jpeg = Vec::new();
