@@ -182,7 +182,8 @@ param_section! {
 }
 
 param_section! {
-    /// Fine lines: multi-scale Hessian detection of dark valleys.
+    /// Fine lines: long, continuous valleys that stand out from the skin's own texture (see
+    /// `src/metrics/lines/mod.rs`).
     pub struct LinesParams = "lines" {
         /// Narrowest line width looked for, mm.
         min_width_mm: f64 = 0.1, [0.001, 50.0];
@@ -192,67 +193,59 @@ param_section! {
         /// are removed.
         min_length_mm: f64 = 3.0, [0.0, 1000.0];
         /// Scales per octave of line width between min_width_mm and max_width_mm (geometric
-        /// spacing; the best scale is refined by a parabola in log scale).
+        /// spacing).
         scales_per_octave: u32 = 2, [1, 8];
         /// Frangi blobness parameter beta: the valley strength is multiplied by
         /// exp(-(l1/l2)^2 / (2 beta^2)), which keeps lines (l1/l2 = 0) and attenuates round
         /// depressions (l1/l2 = 1, e.g. pores and scars) by exp(-1/(2 beta^2)).
         blob_beta: f64 = 0.5, [0.05, 5.0];
-        /// Length of the segment, centred on each pixel and aligned with its line direction,
-        /// over which the valley strength is averaged before thresholding, mm. Long lines keep
-        /// their strength; short valleys of the skin relief and pores are attenuated. 0 = off.
-        line_support_mm: f64 = 2.0, [0.0, 50.0];
-        /// Least length of the along-line averaging segment in line widths (1.6651 x the best
-        /// scale sigma at the pixel): the segment is max(line_support_mm, this x width) long,
-        /// so wide, shallow lines are averaged over more of their length. 0 = off. Chosen with
-        /// strength_low on phantoms at 20 px/mm (see tests/validation_lines.rs): 3 widths find
-        /// the shallow, wide wrinkles that a fixed 2 mm support misses.
-        line_support_widths: f64 = 3.0, [0.0, 100.0];
-        /// Hysteresis seed threshold on the valley strength, in pseudo-height units: the
-        /// strength is sigma^2 l2 / 0.385 (times the blobness and two-sided factors, averaged
-        /// along the line), which equals the depth of a Gaussian valley at its best scale, so
-        /// 0.045 = a valley 4.5 % darker than its sides. Chosen on phantoms at 20 px/mm (see
-        /// tests/validation_lines.rs): lower values admit the skin relief as lines.
-        strength_high: f64 = 0.045, [0.0, 10.0];
-        /// Hysteresis growth threshold (same units as strength_high): pixels at or above it are
-        /// added to a line when connected to a seed. A value above strength_high acts as
-        /// strength_high. Chosen with line_support_widths on phantoms at 20 px/mm: 0.03 misses
-        /// parts of shallow wrinkles, 0.025-0.0265 drop a short wrinkle on a held-out seed.
-        strength_low: f64 = 0.0275, [0.0, 10.0];
+        /// Texture level of each scale: texture_factor x this quantile of the zone's valley
+        /// strength at that scale (a line covers a few per cent of a zone, so the 90th
+        /// percentile is the skin texture's). The valley strength is divided by it (a
+        /// signal-to-texture ratio, SNR).
+        texture_quantile: f64 = 0.9, [0.0, 1.0];
+        /// See texture_quantile.
+        texture_factor: f64 = 1.0, [0.0, 100.0];
+        /// Smallest texture level, pseudo-height units (0.01 = a valley 1 % darker than its
+        /// sides), so that a featureless zone does not turn noise into lines.
+        texture_floor: f64 = 0.01, [0.0001, 10.0];
+        /// Hysteresis seed threshold on the SNR: a line holds at least one pixel this many times
+        /// above its scale's texture level.
+        snr_high: f64 = 2.5, [0.0, 100.0];
+        /// Hysteresis growth threshold on the SNR (a value above snr_high acts as snr_high).
+        snr_low: f64 = 1.2, [0.0, 100.0];
+        /// A line ends where its SNR has fallen below this fraction of its own median SNR (the
+        /// valley has faded to that fraction of the line's depth).
+        line_end_fraction: f64 = 0.5, [0.0, 1.0];
+        /// Path evidence: SNRs above this count as this, so that one very dark spot cannot carry
+        /// a path.
+        path_strength_cap: f64 = 3.0, [1.0, 100.0];
+        /// Path evidence: cost of turning by one orientation step (11.25 degrees), in mm of path
+        /// at twice the texture level.
+        path_turn_penalty_mm: f64 = 0.1, [0.0, 100.0];
+        /// Least path evidence of a line pixel: the SNR in excess of 1 summed along the best
+        /// smooth path through the pixel, mm (a line at twice the texture level must run on for
+        /// this many mm).
+        min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
         /// Longest gap bridged between the skeleton end points of two detected pieces that face
         /// each other (outward directions within 30 degrees of the gap), mm. The pieces become
         /// one line and the gap length is counted. 0 = no bridging.
         bridge_gap_mm: f64 = 1.5, [0.0, 50.0];
-        /// A gap is bridged only if the mean valley strength along it is at least this fraction
-        /// of strength_low (a faint but still valley-like gap).
+        /// A gap is bridged only if the mean SNR along it is at least this fraction of snr_low.
         bridge_strength_fraction: f64 = 0.5, [0.0, 10.0];
-        /// Smallest ratio of a line's end-to-end span to its mean width; stubbier valleys (e.g.
-        /// the gap between two pigmented spots, branches over a pitted scar) are not lines.
-        /// 0 = off.
+        /// Smallest ratio of a line's end-to-end span to its width; stubbier valleys (e.g. the
+        /// gap between two pigmented spots) are not lines. 0 = off.
         min_aspect_ratio: f64 = 4.0, [0.0, 1000.0];
-        /// Path evidence bias b: the valley strength a step along a smooth path must exceed to
-        /// add evidence is b = max(path_bias_min, path_bias_factor x the path_bias_quantile of
-        /// the zone's valley strength), so it rises with the texture of the skin (a constant
-        /// false-alarm rate; pseudo-height units).
-        path_bias_min: f64 = 0.02, [0.0, 10.0];
-        /// See path_bias_min.
-        path_bias_quantile: f64 = 0.9, [0.0, 1.0];
-        /// See path_bias_min.
-        path_bias_factor: f64 = 1.0, [0.0, 100.0];
-        /// Path evidence: strengths above this multiple of the bias count as this multiple.
-        path_strength_cap: f64 = 3.0, [1.0, 100.0];
-        /// Path evidence: cost of turning by one orientation step (11.25 degrees), in mm of path
-        /// at twice the bias.
-        path_turn_penalty_mm: f64 = 0.1, [0.0, 100.0];
-        /// Least path evidence of a line pixel: the excess valley strength over the bias, in
-        /// units of the bias, summed along the best smooth path through the pixel, mm.
-        min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
         /// Cross-sections of a line are sampled out to this distance either side, mm (at least
         /// twice the line's scale-space width).
         profile_reach_mm: f64 = 0.4, [0.01, 100.0];
-        /// A line whose median cross-section is at most this wide at half depth and at least
-        /// hair_min_contrast deep is a hair lying on the skin, not a fine line: no wrinkle is
-        /// narrower than about 0.15 mm, and camera blur widens a 0.1 mm hair to about 0.2 mm.
+        /// Each cross-section sample is the mean over this distance either way along the line,
+        /// mm, so that pores and furrows crossing the line do not make its profile.
+        profile_along_mm: f64 = 0.3, [0.0, 10.0];
+        /// A skeleton pixel whose cross-section is at most this wide at half depth and at least
+        /// hair_min_contrast deep lies on a hair, not on a fine line (no wrinkle is narrower than
+        /// about 0.15 mm, and camera blur widens a 0.1 mm hair to about 0.2 mm): it is not
+        /// counted, and a line that is mostly such pixels is a hair.
         hair_max_width_mm: f64 = 0.22, [0.0, 10.0];
         /// See hair_max_width_mm (pseudo-height contrast: 0.15 = 15 % darker than its sides).
         hair_min_contrast: f64 = 0.15, [0.0, 10.0];

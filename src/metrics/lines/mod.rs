@@ -1,0 +1,596 @@
+//! Fine lines: long, continuous valleys of the pseudo-height that stand out from the skin's own
+//! texture, excluding the furrow network and hairs.
+//!
+//! A fine line (wrinkle) is a valley of the pseudo-height z (see [`super::height`]; depressions
+//! are darker, z < 0 on the valley floor) 0.15-1.5 mm wide and several mm long. Skin also has
+//! a polygonal network of furrows (cells 0.3-1 mm, 10-40 µm deep), pores and hairs; each of these
+//! gives valley responses pixel by pixel. What sets a wrinkle apart is physical: it is wider
+//! than the furrows, continuous over millimetres in one smoothly turning direction (the network
+//! turns at every cell), and it is relief, not a dark fibre lying on the skin.
+//!
+//! # Method
+//! 1. **Valley strength against texture** ([`strength`]): the σ²-normalised Hessian valley
+//!    response at scales from `min_width_mm` to `max_width_mm`, with Frangi's blobness and a
+//!    two-sided test, each scale divided by the texture level of the zone at that scale
+//!    (`texture_factor` × its `texture_quantile`, at least `texture_floor`): a signal-to-texture
+//!    ratio SNR, its best scale σ* and direction θ.
+//! 2. **Path evidence** ([`crate::imgops::paths`]): the excess SNR collected along the best
+//!    smooth path through each pixel (Page's CUSUM over paths that turn by at most 11.25° per
+//!    step, `path_turn_penalty_mm` per turn, SNR capped at `path_strength_cap`), in mm. A pixel
+//!    belongs to a line only where it is at least `min_path_evidence_mm`: the furrow network,
+//!    short pieces and spurs collect little, a wrinkle collects all along its length.
+//! 3. **Regions and skeletons**: hysteresis on the SNR of those pixels (`snr_low`/`snr_high`,
+//!    Canny 1986), holes under 1 mm² filled, Guo-Hall thinning, spurs shorter than the local
+//!    width or 0.5 mm pruned, hooked ends trimmed; pieces whose ends face each other across at
+//!    most `bridge_gap_mm` (directions within 30°, mean SNR on the gap ≥
+//!    `bridge_strength_fraction · snr_low`) joined ([`skeleton`]).
+//! 4. **Lines**: skeletons whose length and end-to-end span reach `min_length_mm`, and whose
+//!    span is at least `min_aspect_ratio` widths, measured across ([`profile`]): width (FWHM)
+//!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
+//!
+//! ```text
+//! length   = Σ over skeleton pixels 1/max(|cos θ|, |sin θ|) px (+ bridged gaps)
+//! width    = median cross-section FWHM                     [mm]
+//! depth    = mean over the skeleton of (z(p + w·n) + z(p − w·n))/2 − z(p),  w = 1.6651·σ*
+//! orientation, anisotropy = doubled-angle mean of θ (length-weighted), its resultant length
+//! ```
+//! Each skeleton pixel counts `1 / max(|cos θ|, |sin θ|)` px, the length a digital straight line
+//! at angle θ has per pixel, unbiased at every angle (the chain code is ≈ 8 % long at 22.5°).
+//!
+//! References: Frangi, Niessen, Vincken & Viergever, MICCAI 1998, doi:10.1007/BFb0056195
+//! (blobness); Lindeberg, IJCV 30(2), 1998, doi:10.1023/A:1008045108935 (σ² normalisation);
+//! Page, Biometrika 41 (1954), doi:10.1093/biomet/41.1-2.100 (CUSUM); Canny 1986,
+//! doi:10.1109/TPAMI.1986.4767851 (hysteresis); Ng, Yap, Costen & Li, ACCV 2014 (Hessian
+//! wrinkle detection on faces).
+
+mod profile;
+mod skeleton;
+pub mod strength;
+
+use ndarray::Array2;
+
+use super::height::PseudoHeight;
+use super::{ColumnSpec, MetricValue, Missing, SpareThreads, all_missing, finite_or, spec};
+use crate::config::LinesParams;
+use crate::imgops::components::{Connectivity, drain_components, hysteresis};
+use crate::imgops::paths::{PathParams, path_evidence};
+use crate::imgops::thinning::thin;
+use profile::{cross_profile, median_profile, sample_inside};
+use skeleton::{
+    bridge_gaps, end_extensions, fill_small_holes, find_root, prune_spurs, skeleton_span_px,
+    trim_end_hooks,
+};
+pub use strength::{GAUSSIAN_PEAK_RESPONSE, TextureLevel, WIDTH_PER_SIGMA, detection_step};
+
+/// The columns of the lines family, in output order.
+pub const COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "lines_count",
+        "1",
+        "Number of detected fine lines: valleys of the pseudo-height 0.15-1.5 mm wide \
+         (lines.min_width_mm to lines.max_width_mm) whose multi-scale Hessian strength, divided \
+         by the zone's own texture level at each scale, is collected over at least \
+         lines.min_path_evidence_mm along a smooth path (excluding the furrow network and \
+         short pieces), thinned to skeletons at least lines.min_length_mm long; narrow dark \
+         lines (hairs: at most lines.hair_max_width_mm wide at half depth and at least \
+         lines.hair_min_contrast deep) are not counted. 0 when none is found.",
+    ),
+    spec(
+        "lines_length_mm",
+        "mm",
+        "Total skeleton length of the detected lines, mm: each skeleton pixel counts \
+         1/max(|cos t|, |sin t|) px for the local line direction t (1 px along the axes, \
+         sqrt(2) px along diagonals, unbiased in between), plus the straight length of bridged \
+         gaps. 0 when none is found.",
+    ),
+    spec(
+        "lines_density_mm_per_cm2",
+        "mm/cm2",
+        "lines_length_mm divided by the zone area (zone-mask pixels / px_per_mm^2 / 100), \
+         mm per cm2.",
+    ),
+    spec(
+        "lines_mean_width_mm",
+        "mm",
+        "Length-weighted mean line width: the median full width at half depth of the line's \
+         cross-sections of the pseudo-height, measured along the normal at every skeleton \
+         pixel. Empty when no line is detected.",
+    ),
+    spec(
+        "lines_mean_depth",
+        "1",
+        "Length-weighted mean valley contrast in pseudo-height units: mean of the two sides \
+         one line width away across the line minus z on the skeleton (0.02 = 2 % darker than \
+         the surround). Empty when no line is detected.",
+    ),
+    spec(
+        "lines_area_fraction",
+        "1",
+        "Area of the detected lines (length x width, summed over lines) divided by the zone \
+         area, 0-1.",
+    ),
+    spec(
+        "lines_orientation_deg",
+        "deg",
+        "Dominant line direction: length-weighted doubled-angle circular mean of the local \
+         skeleton direction, degrees in [0, 180), 0 = horizontal, counter-clockwise as seen on \
+         screen. Empty when no line is detected.",
+    ),
+    spec(
+        "lines_anisotropy",
+        "1",
+        "Resultant length of the doubled-angle mean of the line directions: 0 = isotropic, \
+         1 = all lines parallel. Empty when no line is detected.",
+    ),
+];
+
+/// One detected line, for `lines.csv` and the QC picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineRecord {
+    /// Skeleton length, mm.
+    pub length_mm: f64,
+    /// Width (median cross-section FWHM), mm.
+    pub width_mm: f64,
+    /// Mean valley contrast relative to the surround (unitless).
+    pub depth: f64,
+    /// Orientation, degrees in [0, 180), 0 = horizontal.
+    pub orientation_deg: f64,
+    /// Skeleton pixels in image coordinates (x, y).
+    pub skeleton: Vec<(u32, u32)>,
+}
+
+/// Spurs shorter than this (mm) or than the local line width are pruned from the skeletons.
+const SPUR_MIN_MM: f64 = 0.5;
+/// Holes of line regions smaller than this (mm²) are filled before thinning.
+const HOLE_MAX_MM2: f64 = 1.0;
+/// Number of spur-pruning passes (a second pass removes spurs left on spurs).
+const PRUNE_PASSES: usize = 2;
+
+/// The scales σ (px) looked for: geometric from `min_width_mm` to `max_width_mm`.
+pub fn line_scales_px(params: &LinesParams, px_per_mm: f64) -> Vec<f64> {
+    let lo = params.min_width_mm.min(params.max_width_mm) * px_per_mm / WIDTH_PER_SIGMA;
+    let hi = params.min_width_mm.max(params.max_width_mm) * px_per_mm / WIDTH_PER_SIGMA;
+    let per_octave = f64::from(params.scales_per_octave.max(1));
+    let steps = ((hi / lo).log2() * per_octave).ceil().max(0.0) as usize;
+    if steps == 0 {
+        return vec![lo];
+    }
+    let ratio = (hi / lo).powf(1.0 / steps as f64);
+    (0..=steps).map(|k| lo * ratio.powi(k as i32)).collect()
+}
+
+/// Per-line accumulators.
+#[derive(Default, Clone)]
+struct LineAcc {
+    length_px: f64,
+    depth: f64,
+    depth_weight: f64,
+    cos2: f64,
+    sin2: f64,
+    skeleton: Vec<(u32, u32)>,
+    /// Scale-space width (image px) at skeleton pixels.
+    scale_widths: Vec<f64>,
+    /// Cross-section FWHM (image px) and contrast at skeleton pixels that are not hair-like.
+    profiles: Vec<(f64, f64)>,
+}
+
+impl LineAcc {
+    fn absorb(&mut self, other: LineAcc) {
+        self.length_px += other.length_px;
+        self.depth += other.depth;
+        self.depth_weight += other.depth_weight;
+        self.cos2 += other.cos2;
+        self.sin2 += other.sin2;
+        self.skeleton.extend(other.skeleton);
+        self.scale_widths.extend(other.scale_widths);
+        self.profiles.extend(other.profiles);
+
+    }
+}
+
+/// Doubled-angle circular mean (degrees in [0, 180)) and resultant length of weighted
+/// (cos 2θ, sin 2θ) sums.
+fn doubled_angle_mean(cos2: f64, sin2: f64, weight: f64) -> (f64, f64) {
+    let deg = (0.5 * sin2.atan2(cos2)).to_degrees().rem_euclid(180.0);
+    let deg = if deg >= 180.0 { 0.0 } else { deg };
+    (deg, cos2.hypot(sin2) / weight)
+}
+
+/// Detected lines of one zone, before conversion to columns.
+pub struct LineDetection {
+    /// Lines kept, in raster order of their first pixel.
+    pub lines: Vec<LineRecord>,
+    /// Skeleton pixels taken for hairs (image coordinates; not counted).
+    pub hair_skeleton: Vec<(u32, u32)>,
+    /// Area of the kept lines, Σ length × width, px².
+    pub area_px: f64,
+    /// Length-weighted doubled-angle sums over all kept skeleton pixels.
+    cos2: f64,
+    sin2: f64,
+}
+
+/// The detection grid's zone mask: grid sample (r, c) is image pixel (r·step, c·step).
+fn grid_mask(mask: &Array2<bool>, step: usize, dim: (usize, usize)) -> Array2<bool> {
+    Array2::from_shape_fn(dim, |(r, c)| {
+        mask[(
+            (r * step).min(mask.nrows() - 1),
+            (c * step).min(mask.ncols() - 1),
+        )]
+    })
+}
+
+/// Remove from each 8-connected region the pixels whose SNR is below `fraction` of the region's
+/// 90th percentile (the level of its centre line): a line ends where its valley has faded to that fraction of its own depth, not where
+/// it reaches the texture level (a deep line would otherwise run on through the blur of its
+/// tapered end).
+fn trim_below_own_level(region: &mut Array2<bool>, snr: &Array2<f32>, fraction: f32) {
+    if fraction <= 0.0 {
+        return;
+    }
+    let cols = region.ncols();
+    let mut unvisited = region.as_slice().expect("fresh array").to_vec();
+    let values = snr.as_slice().expect("fresh array");
+    let out = region.as_slice_mut().expect("fresh array");
+    drain_components(&mut unvisited, cols, Connectivity::Eight, |pixels| {
+        let mut v: Vec<f32> = pixels.iter().map(|&i| values[i as usize]).collect();
+        let k = (v.len() - 1) * 9 / 10;
+        let level = *v.select_nth_unstable_by(k, f32::total_cmp).1;
+        for &i in pixels {
+            if values[i as usize] < fraction * level {
+                out[i as usize] = false;
+            }
+        }
+    });
+}
+
+/// Detect the fine lines of one zone (see the module documentation).
+pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetection {
+    let px_per_mm = height.px_per_mm;
+    let sigmas = line_scales_px(params, px_per_mm);
+    let vs = strength::valley_strength(
+        height.z.view(),
+        height.mask.view(),
+        &sigmas,
+        params.blob_beta,
+        TextureLevel {
+            quantile: params.texture_quantile,
+            factor: params.texture_factor,
+            floor: params.texture_floor,
+        },
+    );
+    let step = vs.step;
+    let stepf = step as f64;
+    let grid_per_mm = px_per_mm / stepf;
+    let gmask = grid_mask(&height.mask, step, vs.snr.dim());
+    let evidence = path_evidence(
+        vs.snr.view(),
+        vs.direction.view(),
+        gmask.view(),
+        PathParams {
+            bias: 1.0,
+            turn_penalty: params.path_turn_penalty_mm as f32,
+            length_per_px: (1.0 / grid_per_mm) as f32,
+            strength_cap: params.path_strength_cap as f32,
+        },
+    )
+    .evidence;
+    let min_ev = params.min_path_evidence_mm as f32;
+    let supported = ndarray::Zip::from(&vs.snr)
+        .and(&evidence)
+        .map_collect(|&s, &e| if e >= min_ev { s } else { 0.0 });
+    drop(evidence);
+    let low = params.snr_low.min(params.snr_high) as f32;
+    let high = params.snr_high as f32;
+    let mut region = hysteresis(&supported, low, high);
+    trim_below_own_level(&mut region, &supported, params.line_end_fraction as f32);
+    drop(supported);
+    fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
+    let mut skeleton = thin(&region);
+    let sigma_at = |p: (usize, usize)| vs.sigma_px[p];
+    for _ in 0..PRUNE_PASSES {
+        prune_spurs(&mut skeleton, sigma_at, stepf, SPUR_MIN_MM * grid_per_mm);
+    }
+    trim_end_hooks(
+        &mut skeleton,
+        sigma_at,
+        |p| vs.direction[p],
+        stepf,
+        SPUR_MIN_MM * grid_per_mm,
+    );
+    let (grows, gcols) = skeleton.dim();
+    let extensions = end_extensions(&skeleton, &region);
+    // Cross-sections at every skeleton pixel, and which of them look like a hair.
+    let along_px = params.profile_along_mm * px_per_mm;
+    let profiles: Vec<(usize, Option<(f64, f64)>)> = skeleton
+        .indexed_iter()
+        .filter(|&(_, &on)| on)
+        .map(|((r, c), _)| {
+            let sigma = f64::from(vs.sigma_px[(r, c)]);
+            let theta = f64::from(vs.direction[(r, c)]);
+            let width = if sigma.is_finite() {
+                WIDTH_PER_SIGMA * sigma
+            } else {
+                0.0
+            };
+            let reach = (params.profile_reach_mm * px_per_mm).max(2.0 * width);
+            let p = cross_profile(
+                &height.z,
+                &height.mask,
+                ((r * step) as f64, (c * step) as f64),
+                theta,
+                reach,
+                along_px,
+            );
+            (r * gcols + c, p)
+        })
+        .collect();
+    let profile_at = |i: usize| -> Option<(f64, f64)> {
+        profiles
+            .binary_search_by_key(&i, |p| p.0)
+            .ok()
+            .and_then(|k| profiles[k].1)
+    };
+    let hair_like = |p: Option<(f64, f64)>| {
+        p.is_some_and(|(fwhm, contrast)| {
+            fwhm <= params.hair_max_width_mm * px_per_mm && contrast >= params.hair_min_contrast
+        })
+    };
+
+    // Hair-like skeleton pixels are taken out (kept apart for the hairs), so a hair crossing a
+    // wrinkle does not join it or count; the rest is split into its 8-connected pieces, labelled
+    // 1, 2, … in raster order of their first pixel.
+    let mut hair_skeleton = Vec::new();
+    for (i, p) in &profiles {
+        if hair_like(*p) {
+            let (r, c) = (i / gcols, i % gcols);
+            skeleton[(r, c)] = false;
+            hair_skeleton.push(((c * step + height.x0) as u32, (r * step + height.y0) as u32));
+        }
+    }
+    let mut acc = vec![LineAcc::default()];
+    let mut skeleton_labels: Vec<(u32, u32)> = Vec::new();
+    {
+        let mut unvisited = skeleton.as_slice().expect("fresh array").to_vec();
+        drain_components(&mut unvisited, gcols, Connectivity::Eight, |pixels| {
+            let label = acc.len() as u32;
+            acc.push(LineAcc::default());
+            skeleton_labels.extend(pixels.iter().map(|&i| (i, label)));
+        });
+    }
+    drop(region);
+    skeleton_labels.sort_unstable();
+    let n_labels = acc.len() - 1;
+    let label_at = |(r, c): (usize, usize)| -> usize {
+        let i = (r * gcols + c) as u32;
+        skeleton_labels
+            .binary_search_by_key(&i, |&(j, _)| j)
+            .map_or(0, |k| skeleton_labels[k].1 as usize)
+    };
+    for &((r, c), ext) in &extensions {
+        let l = label_at((r, c));
+        if l > 0 {
+            let theta = f64::from(vs.direction[(r, c)]);
+            let a = &mut acc[l];
+            a.length_px += ext * stepf;
+            a.cos2 += ext * stepf * (2.0 * theta).cos();
+            a.sin2 += ext * stepf * (2.0 * theta).sin();
+        }
+    }
+    for &(i, l) in &skeleton_labels {
+        let (r, c) = (i as usize / gcols, i as usize % gcols);
+        let a = &mut acc[l as usize];
+        let sigma = f64::from(vs.sigma_px[(r, c)]);
+        let theta = f64::from(vs.direction[(r, c)]);
+        // A digital line at angle θ has one skeleton pixel per step along its major axis.
+        let w = stepf / theta.cos().abs().max(theta.sin().abs());
+        let (ri, ci) = (r * step, c * step);
+        if let Some(p) = profile_at(i as usize) {
+            a.profiles.push(p);
+        }
+        a.length_px += w;
+        a.skeleton
+            .push(((ci + height.x0) as u32, (ri + height.y0) as u32));
+        // On a coarse grid, also the image pixels between this sample and its forward
+        // skeleton neighbours (E, SW, S, SE), so that the drawn skeleton is connected.
+        if step > 1 {
+            for (dr, dc) in [(0isize, 1isize), (1, -1), (1, 0), (1, 1)] {
+                let (rr, cc) = (r as isize + dr, c as isize + dc);
+                if rr < 0 || cc < 0 || rr as usize >= grows || cc as usize >= gcols {
+                    continue;
+                }
+                if !skeleton[(rr as usize, cc as usize)] {
+                    continue;
+                }
+                for t in 1..step as isize {
+                    let y = ri as isize + dr * t;
+                    let x = ci as isize + dc * t;
+                    a.skeleton.push((
+                        (x as usize + height.x0) as u32,
+                        (y as usize + height.y0) as u32,
+                    ));
+                }
+            }
+        }
+        if sigma.is_finite() {
+            let width = WIDTH_PER_SIGMA * sigma;
+            a.scale_widths.push(width);
+            // Normal to the line direction θ (counter-clockwise on screen: rows grow downward).
+            let (nr, nc) = (-theta.cos(), -theta.sin());
+            let (rf, cf) = (ri as f64, ci as f64);
+            let centre = f64::from(height.z[(ri, ci)]);
+            let sides: Vec<f64> = [1.0, -1.0]
+                .iter()
+                .filter_map(|&s| {
+                    sample_inside(
+                        &height.z,
+                        &height.mask,
+                        rf + s * width * nr,
+                        cf + s * width * nc,
+                    )
+                })
+                .collect();
+            if !sides.is_empty() {
+                let side = sides.iter().sum::<f64>() / sides.len() as f64;
+                a.depth += w * (side - centre);
+                a.depth_weight += w;
+            }
+        }
+        a.cos2 += w * (2.0 * theta).cos();
+        a.sin2 += w * (2.0 * theta).sin();
+    }
+    // Bridge gaps: join lines whose skeleton end points face each other across a short gap.
+    let bridges = bridge_gaps(
+        &skeleton,
+        label_at,
+        n_labels,
+        &vs.snr,
+        params.bridge_gap_mm * grid_per_mm,
+        (params.bridge_strength_fraction * params.snr_low.min(params.snr_high)) as f32,
+    );
+    let mut parent: Vec<usize> = (0..=n_labels).collect();
+    for b in &bridges {
+        let (ra, rb) = (find_root(&mut parent, b.a), find_root(&mut parent, b.b));
+        let (keep, gone) = (ra.min(rb), ra.max(rb));
+        parent[gone] = keep;
+        let g = &mut acc[keep];
+        let gap_px = b.length_px * stepf;
+        g.length_px += gap_px;
+        g.cos2 += gap_px * (2.0 * b.theta).cos();
+        g.sin2 += gap_px * (2.0 * b.theta).sin();
+        g.skeleton.extend(
+            b.pixels
+                .iter()
+                .map(|&(r, c)| ((c * step + height.x0) as u32, (r * step + height.y0) as u32)),
+        );
+    }
+    for l in (1..=n_labels).rev() {
+        let root = find_root(&mut parent, l);
+        if root != l {
+            let moved = std::mem::take(&mut acc[l]);
+            acc[root].absorb(moved);
+        }
+    }
+    let min_length_px = params.min_length_mm * px_per_mm;
+    let mut out = LineDetection {
+        lines: Vec::new(),
+        hair_skeleton,
+        area_px: 0.0,
+        cos2: 0.0,
+        sin2: 0.0,
+    };
+    let debug = std::env::var("SKINTEX_DEBUG_LINES").is_ok();
+    for a in acc.into_iter().skip(1) {
+        if debug && a.length_px > 0.3 * min_length_px {
+            let (f, c) = median_profile(&a.profiles);
+            eprintln!(
+                "cand len {:.1} mm span {:.1} fwhm {:.3} mm contrast {:.3} at {:?}",
+                a.length_px / px_per_mm,
+                skeleton_span_px(&a.skeleton) / px_per_mm,
+                f / px_per_mm,
+                c,
+                a.skeleton.first()
+            );
+        }
+        if a.length_px < min_length_px || a.length_px <= 0.0 {
+            continue;
+        }
+        // End to end, not only along the skeleton: a star of short branches over a pit is as
+        // long as a wrinkle in total but spans only the pit.
+        let span = skeleton_span_px(&a.skeleton);
+        if span < min_length_px {
+            continue;
+        }
+        let (fwhm_px, _) = median_profile(&a.profiles);
+        let width_px = if fwhm_px.is_finite() {
+            fwhm_px
+        } else {
+            median_profile(&a.scale_widths.iter().map(|&w| (w, 0.0)).collect::<Vec<_>>()).0
+        };
+        if width_px.is_finite() && span < params.min_aspect_ratio * width_px {
+            continue;
+        }
+        let (orientation_deg, _) = doubled_angle_mean(a.cos2, a.sin2, a.length_px);
+        let mut skeleton = a.skeleton;
+        skeleton.sort_unstable_by_key(|&(x, y)| (y, x));
+        skeleton.dedup();
+        let record = LineRecord {
+            length_mm: a.length_px / px_per_mm,
+            width_mm: width_px / px_per_mm,
+            depth: if a.depth_weight > 0.0 {
+                a.depth / a.depth_weight
+            } else {
+                f64::NAN
+            },
+            orientation_deg,
+            skeleton,
+        };
+        out.area_px += record.length_mm * record.width_mm * px_per_mm * px_per_mm;
+        out.cos2 += a.cos2;
+        out.sin2 += a.sin2;
+        out.lines.push(record);
+    }
+    out
+}
+
+/// Measure the lines family; values align with [`COLUMNS`]. (`spare` is accepted for the
+/// families' common signature; the steps run on the pool's threads whatever it says.)
+pub fn measure(
+    height: &PseudoHeight,
+    params: &LinesParams,
+    _spare: SpareThreads<'_>,
+) -> (Vec<MetricValue>, Vec<LineRecord>) {
+    let area_px = height.area_px();
+    if area_px == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
+        return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
+    }
+    let det = detect_lines(height, params);
+    let area_cm2 = area_px as f64 / (height.px_per_mm * height.px_per_mm) / 100.0;
+    let length_mm: f64 = det.lines.iter().map(|l| l.length_mm).sum();
+    let count = Ok(det.lines.len() as f64);
+    let length = Ok(length_mm);
+    let density = finite_or(length_mm / area_cm2, "zero zone area");
+    let area_fraction = Ok((det.area_px / area_px as f64).min(1.0));
+    if det.lines.is_empty() {
+        let none = || Err(Missing::new("no lines detected"));
+        let values = vec![
+            count,
+            length,
+            density,
+            none(),
+            none(),
+            area_fraction,
+            none(),
+            none(),
+        ];
+        return (values, Vec::new());
+    }
+    let mut values = vec![count, length, density];
+    let width = det
+        .lines
+        .iter()
+        .map(|l| l.length_mm * l.width_mm)
+        .sum::<f64>()
+        / length_mm;
+    let (depth_sum, depth_w) = det
+        .lines
+        .iter()
+        .filter(|l| l.depth.is_finite())
+        .fold((0.0, 0.0), |(s, w), l| {
+            (s + l.length_mm * l.depth, w + l.length_mm)
+        });
+    let length_px = length_mm * height.px_per_mm;
+    let (orientation, anisotropy) = doubled_angle_mean(det.cos2, det.sin2, length_px);
+    values.push(finite_or(width, "no line width measured"));
+    values.push(if depth_w > 0.0 {
+        finite_or(depth_sum / depth_w, "no depth samples")
+    } else {
+        Err(Missing::new("no depth samples inside the zone"))
+    });
+    values.push(area_fraction);
+    values.push(Ok(orientation));
+    values.push(Ok(anisotropy.clamp(0.0, 1.0)));
+    (values, det.lines)
+}
+
+#[cfg(test)]
+mod tests;

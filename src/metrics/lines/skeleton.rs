@@ -1,0 +1,409 @@
+//! Skeleton clean-up of the detected line regions: small holes filled before thinning, spurs
+//! pruned, hooked ends trimmed, pieces of one line bridged across short gaps, and the end-to-end
+//! span of a skeleton.
+
+use ndarray::{Array2, s};
+
+use super::strength::WIDTH_PER_SIGMA;
+use crate::imgops::components::{Connectivity, NEIGHBOURS_8, drain_components, label_components};
+
+/// Fill the holes of `region` (4-connected background components that do not touch the
+/// array border) smaller than `max_px` pixels, so that thinning does not turn them into loops.
+///
+/// A hole is enclosed by one 8-connected region, so it lies inside that region's bounding box:
+/// each region's box, grown by 1 px (clipped to the array), is searched on its own, and a
+/// background component of the box that does not touch the box's border is a whole hole of
+/// the array (it cannot leave the box without crossing its border). The work is the area of
+/// the boxes, not of the array.
+pub(super) fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
+    let (rows, cols) = region.dim();
+    // Bounding boxes (r0, r1, c0, c1), inclusive, of the 8-connected regions.
+    let mut boxes = Vec::new();
+    let mut unvisited = region.as_slice().expect("fresh array").to_vec();
+    drain_components(&mut unvisited, cols, Connectivity::Eight, |pixels| {
+        let b = pixels
+            .iter()
+            .fold((usize::MAX, 0usize, usize::MAX, 0usize), |b, &i| {
+                let (r, c) = (i as usize / cols, i as usize % cols);
+                (b.0.min(r), b.1.max(r), b.2.min(c), b.3.max(c))
+            });
+        boxes.push(b);
+    });
+    drop(unvisited);
+    for &(r0, r1, c0, c1) in &boxes {
+        let (r0, c0) = (r0.saturating_sub(1), c0.saturating_sub(1));
+        let (r1, c1) = ((r1 + 1).min(rows - 1), (c1 + 1).min(cols - 1));
+        if r1 < r0 + 2 || c1 < c0 + 2 {
+            continue;
+        }
+        let window = s![r0..=r1, c0..=c1];
+        let background = region.slice(window).mapv(|v| !v);
+        let (bg, n) = label_components(&background, Connectivity::Four);
+        let mut area = vec![0usize; n + 1];
+        let mut touches = vec![false; n + 1];
+        let (h, w) = bg.dim();
+        for ((r, c), &l) in bg.indexed_iter() {
+            area[l as usize] += 1;
+            if r == 0 || c == 0 || r + 1 == h || c + 1 == w {
+                touches[l as usize] = true;
+            }
+        }
+        let mut view = region.slice_mut(window);
+        for (v, &l) in view.iter_mut().zip(bg.iter()) {
+            if l != 0 && !touches[l as usize] && (area[l as usize] as f64) < max_px {
+                *v = true;
+            }
+        }
+    }
+}
+
+/// Skeleton neighbours of (r, c).
+pub(super) fn skeleton_neighbours(
+    sk: &Array2<bool>,
+    r: usize,
+    c: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let (rows, cols) = sk.dim();
+    NEIGHBOURS_8.iter().filter_map(move |&(dr, dc)| {
+        let (rr, cc) = (r as isize + dr, c as isize + dc);
+        (rr >= 0
+            && cc >= 0
+            && (rr as usize) < rows
+            && (cc as usize) < cols
+            && sk[(rr as usize, cc as usize)])
+            .then_some((rr as usize, cc as usize))
+    })
+}
+
+/// Remove spurs: branches that run from an end point to a junction (≥ 3 neighbours) and are
+/// shorter than the local line width `1.6651·σ*` at the junction or `min_px`, whichever is
+/// larger (lengths in grid px; `sigma_px(p)` is σ* in image px, `step_px` image px per grid px). Isolated
+/// segments (end point to end point) are kept whole. End points are visited in
+/// raster order, so the result is deterministic.
+pub(super) fn prune_spurs(
+    sk: &mut Array2<bool>,
+    sigma_px: impl Fn((usize, usize)) -> f32,
+    step_px: f64,
+    min_px: f64,
+) {
+    let ends: Vec<(usize, usize)> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .map(|(p, _)| p)
+        .collect();
+    for start in ends {
+        if !sk[start] {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut prev = start;
+        let mut cur = start;
+        let junction = loop {
+            let next: Vec<(usize, usize)> = skeleton_neighbours(sk, cur.0, cur.1)
+                .filter(|&q| q != prev && !path.contains(&q))
+                .collect();
+            if next.len() != 1 {
+                // Another end point (isolated segment) or a junction at `cur`.
+                break (next.len() > 1 && cur != start).then_some(cur);
+            }
+            let q = next[0];
+            if skeleton_neighbours(sk, q.0, q.1).count() >= 3 {
+                break Some(q);
+            }
+            prev = cur;
+            cur = q;
+            path.push(cur);
+            if path.len() as f64 > 4.0 * min_px.max(1.0) + 64.0 {
+                break None;
+            }
+        };
+        let Some(j) = junction else { continue };
+        if j == cur && path.last() == Some(&cur) && cur != start {
+            path.pop();
+        }
+        let width = f64::from(sigma_px(j)) * WIDTH_PER_SIGMA / step_px;
+        let limit = if width.is_finite() {
+            width.max(min_px)
+        } else {
+            min_px
+        };
+        if (path.len() as f64) < limit {
+            for p in path {
+                sk[p] = false;
+            }
+        }
+    }
+}
+
+/// Length, in line widths, of the skeleton traced back from an end point to find where the
+/// line really ends (see [`trim_end_hooks`]).
+const HOOK_TRACE_WIDTHS: f64 = 4.0;
+
+/// Trim hooked ends: where a skeleton end turns back along the line (a U-turn into a weak
+/// parallel side response that the hysteresis joined to the line's end), cut it at the tip.
+/// From each end point p₀ the skeleton is traced back over at most
+/// `L = max(HOOK_TRACE_WIDTHS · 1.6651·σ*(p₀), min_px)` grid px, stopping at a junction
+/// (p₀ … p_n). With u the line direction θ at p_n, oriented towards the traced points
+/// (`u · (p̄ − p_n) > 0`, p̄ their mean), the tip is
+///
+/// ```text
+/// k* = argmax_k u · p_k        (first maximum)
+/// ```
+/// and p₀ … p_{k*−1}, which run back from the tip, are removed. On a straight or gently curved
+/// end k* = 0 and nothing changes. Ends traced back less than 3 px are left alone. End points
+/// are visited in raster order (deterministic).
+pub(super) fn trim_end_hooks(
+    sk: &mut Array2<bool>,
+    sigma_px: impl Fn((usize, usize)) -> f32,
+    direction: impl Fn((usize, usize)) -> f32,
+    step_px: f64,
+    min_px: f64,
+) {
+    let ends: Vec<(usize, usize)> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .map(|(p, _)| p)
+        .collect();
+    for start in ends {
+        if !sk[start] || skeleton_neighbours(sk, start.0, start.1).count() != 1 {
+            continue;
+        }
+        let sigma = f64::from(sigma_px(start));
+        let limit = if sigma.is_finite() {
+            (HOOK_TRACE_WIDTHS * WIDTH_PER_SIGMA * sigma / step_px).max(min_px)
+        } else {
+            min_px
+        }
+        .ceil() as usize;
+        let mut path = vec![start];
+        let mut prev = start;
+        let mut cur = start;
+        while path.len() <= limit {
+            let next: Vec<(usize, usize)> = skeleton_neighbours(sk, cur.0, cur.1)
+                .filter(|&q| q != prev && q != cur)
+                .collect();
+            if next.len() != 1 || skeleton_neighbours(sk, next[0].0, next[0].1).count() > 2 {
+                break;
+            }
+            prev = cur;
+            cur = next[0];
+            path.push(cur);
+        }
+        if path.len() < 4 {
+            continue;
+        }
+        let last = path[path.len() - 1];
+        let theta = f64::from(direction(last));
+        // Line direction as (row, col): rows grow downward, θ counter-clockwise on screen.
+        let (mut ur, mut uc) = (-theta.sin(), theta.cos());
+        let n = path.len() as f64;
+        let mean_r = path.iter().map(|p| p.0 as f64).sum::<f64>() / n;
+        let mean_c = path.iter().map(|p| p.1 as f64).sum::<f64>() / n;
+        if ur * (mean_r - last.0 as f64) + uc * (mean_c - last.1 as f64) < 0.0 {
+            (ur, uc) = (-ur, -uc);
+        }
+        let proj = |p: &(usize, usize)| ur * p.0 as f64 + uc * p.1 as f64;
+        let mut k_best = 0;
+        for (k, p) in path.iter().enumerate() {
+            if proj(p) > proj(&path[k_best]) + 1e-9 {
+                k_best = k;
+            }
+        }
+        for p in &path[..k_best] {
+            sk[*p] = false;
+        }
+    }
+}
+
+/// A gap joined between the skeleton end points of two lines.
+pub(super) struct Bridge {
+    pub(super) a: usize,
+    pub(super) b: usize,
+    pub(super) length_px: f64,
+    pub(super) theta: f64,
+    pub(super) pixels: Vec<(usize, usize)>,
+}
+
+/// A skeleton end point: pixel (row, col), region label, outward unit direction (row, col).
+type LineEnd = ((usize, usize), usize, (f64, f64));
+
+/// Root of `i` in a union-find forest (with path halving).
+pub(super) fn find_root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Skeleton pixels traced back from the end point `start`, up to `max_steps` steps.
+pub(super) fn trace_from_end(sk: &Array2<bool>, start: (usize, usize), max_steps: usize) -> (usize, usize) {
+    let mut prev = start;
+    let mut cur = start;
+    for _ in 0..max_steps {
+        let next = skeleton_neighbours(sk, cur.0, cur.1).find(|&q| q != prev && q != cur);
+        let Some(q) = next else { break };
+        if skeleton_neighbours(sk, q.0, q.1).count() > 2 {
+            break;
+        }
+        prev = cur;
+        cur = q;
+    }
+    cur
+}
+
+/// Gap bridging along the local line direction. Each skeleton end point gets an outward
+/// direction from the skeleton traced back over `max(max_gap_px, 10)` px (at most to a
+/// junction); end points traced back less than 3 px have no direction and are not bridged.
+/// Two end points of different lines are joined when
+///
+/// ```text
+/// |g| ≤ max_gap_px,   u_a · ĝ ≥ cos 30°,   u_b · (−ĝ) ≥ cos 30°,   mean S on the gap ≥ s_min
+/// ```
+/// with g the vector from end a to end b, u the outward unit directions, and S the valley
+/// strength sampled along the straight gap. Candidate pairs are taken shortest first, each end
+/// point at most once and never closing a loop (deterministic: ties broken by pixel order).
+pub(super) fn bridge_gaps(
+    sk: &Array2<bool>,
+    label_at: impl Fn((usize, usize)) -> usize,
+    n_labels: usize,
+    strength: &Array2<f32>,
+    max_gap_px: f64,
+    min_strength: f32,
+) -> Vec<Bridge> {
+    if max_gap_px < 1.0 {
+        return Vec::new();
+    }
+    let trace = max_gap_px.max(10.0).round() as usize;
+    let ends: Vec<LineEnd> = sk
+        .indexed_iter()
+        .filter(|&((r, c), &on)| {
+            on && label_at((r, c)) > 0 && skeleton_neighbours(sk, r, c).count() == 1
+        })
+        .filter_map(|((r, c), _)| {
+            let back = trace_from_end(sk, (r, c), trace);
+            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
+            let n = dr.hypot(dc);
+            (n >= 3.0).then(|| ((r, c), label_at((r, c)), (dr / n, dc / n)))
+        })
+        .collect();
+    let cos_max = 30f64.to_radians().cos();
+    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, &(pa, la, ua)) in ends.iter().enumerate() {
+        for (j, &(pb, lb, ub)) in ends.iter().enumerate().skip(i + 1) {
+            if la == lb {
+                continue;
+            }
+            let (gr, gc) = (pb.0 as f64 - pa.0 as f64, pb.1 as f64 - pa.1 as f64);
+            let d = gr.hypot(gc);
+            if d > max_gap_px || d < 1.0 {
+                continue;
+            }
+            let (gr, gc) = (gr / d, gc / d);
+            if ua.0 * gr + ua.1 * gc < cos_max || -(ub.0 * gr + ub.1 * gc) < cos_max {
+                continue;
+            }
+            candidates.push((d, i, j));
+        }
+    }
+    candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used = vec![false; ends.len()];
+    let mut parent: Vec<usize> = (0..=n_labels).collect();
+    let mut out = Vec::new();
+    for (d, i, j) in candidates {
+        if used[i] || used[j] {
+            continue;
+        }
+        let (pa, la, _) = ends[i];
+        let (pb, lb, _) = ends[j];
+        let (ra, rb) = (find_root(&mut parent, la), find_root(&mut parent, lb));
+        if ra == rb {
+            continue;
+        }
+        let steps = d.ceil() as usize;
+        let mut pixels = Vec::with_capacity(steps);
+        let mut sum = 0.0f32;
+        for t in 1..steps {
+            let f = t as f64 / steps as f64;
+            let r = (pa.0 as f64 + f * (pb.0 as f64 - pa.0 as f64)).round() as usize;
+            let c = (pa.1 as f64 + f * (pb.1 as f64 - pa.1 as f64)).round() as usize;
+            sum += strength[(r, c)];
+            pixels.push((r, c));
+        }
+        if !pixels.is_empty() && sum / (pixels.len() as f32) < min_strength {
+            continue;
+        }
+        used[i] = true;
+        used[j] = true;
+        parent[ra.max(rb)] = ra.min(rb);
+        let (gr, gc) = (pb.0 as f64 - pa.0 as f64, pb.1 as f64 - pa.1 as f64);
+        // Direction counter-clockwise on screen (rows grow downward), in [0, π).
+        let theta = (-gr).atan2(gc).rem_euclid(std::f64::consts::PI);
+        out.push(Bridge {
+            a: la,
+            b: lb,
+            length_px: (d - 1.0).max(0.0),
+            theta,
+            pixels,
+        });
+    }
+    out
+}
+
+/// End-to-end extent of a skeleton, px: the distance between the two points found by a
+/// double sweep (the point farthest from the first pixel, then the point farthest from that
+/// one). Exact for a straight or gently curved line, never more than the true diameter.
+pub(super) fn skeleton_span_px(points: &[(u32, u32)]) -> f64 {
+    let farthest = |from: (u32, u32)| {
+        let d2 = |p: &(u32, u32)| {
+            let (dx, dy) = (
+                f64::from(p.0) - f64::from(from.0),
+                f64::from(p.1) - f64::from(from.1),
+            );
+            dx * dx + dy * dy
+        };
+        points.iter().copied().fold((from, 0.0), |(best, bd), p| {
+            let d = d2(&p);
+            if d > bd { (p, d) } else { (best, bd) }
+        })
+    };
+    let Some(&first) = points.first() else {
+        return 0.0;
+    };
+    let (a, _) = farthest(first);
+    let (_, d2) = farthest(a);
+    d2.sqrt()
+}
+
+/// How far each skeleton end point lies inside its region: from every end point (one skeleton
+/// neighbour) traced back at least 3 px, the distance walked outwards along the traced direction
+/// (½ px steps) before leaving `region`, in grid px. Thinning leaves the end of a centre line
+/// about half the band's width inside the band; this gives it back.
+pub(super) fn end_extensions(sk: &Array2<bool>, region: &Array2<bool>) -> Vec<((usize, usize), f64)> {
+    let (rows, cols) = sk.dim();
+    sk.indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .filter_map(|((r, c), _)| {
+            let back = trace_from_end(sk, (r, c), 10);
+            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
+            let n = dr.hypot(dc);
+            if n < 3.0 {
+                return None;
+            }
+            let (ur, uc) = (dr / n, dc / n);
+            let mut t = 0.0;
+            loop {
+                let (rr, cc) = (r as f64 + (t + 0.5) * ur, c as f64 + (t + 0.5) * uc);
+                let (ri, ci) = (rr.round(), cc.round());
+                if ri < 0.0 || ci < 0.0 || ri >= rows as f64 || ci >= cols as f64 {
+                    break;
+                }
+                if !region[(ri as usize, ci as usize)] {
+                    break;
+                }
+                t += 0.5;
+            }
+            Some(((r, c), t))
+        })
+        .collect()
+}

@@ -1,0 +1,421 @@
+//! Multi-scale valley strength, each scale measured against the skin's own texture at that scale.
+//!
+//! ```text
+//! H_σ      = σ²·[∂xx ∂xy; ∂xy ∂yy](G_σ ∗ z),  λ1, λ2 its eigenvalues, |λ1| ≤ |λ2|
+//! Q        = max(0, min(d₊, d₋)) / max(d₊, d₋),  d± = L(p ± 2σ·n) − L(p),  L = G_σ ∗ z
+//! R_σ(p)   = λ2/κ · exp(−(λ1/λ2)²/(2β²)) · Q   where λ2 > 0, else 0;   κ = 2/(3√3)
+//! b_σ      = max(floor, factor · Q_q(R_σ))       Q_q: the q-quantile over the zone at scale σ
+//! SNR(p)   = max_σ (R_σ(p)/b_σ) / Q_q(max_σ R_σ/b_σ),  σ*(p), θ(p) of the scale that gives it
+//! ```
+//! R_σ estimates the depth (in pseudo-height units, fractions of the local luminance) of a
+//! Gaussian valley at its best scale σ = √2·s (s the valley's standard width; Lindeberg 1998,
+//! doi:10.1023/A:1008045108935), attenuated for round depressions (Frangi's blobness, β) and
+//! for one-sided edges (Q, two-sided test at 2σ along the normal n). b_σ is a constant
+//! false-alarm-rate level: the texture of the skin itself (furrow network, pores, noise) sets the
+//! distribution of R_σ at every scale; a high quantile of that distribution (a line covers a few
+//! per cent of a zone at most, so the 90th percentile is the texture's) is what a line must
+//! exceed. The texture is strong at the narrow scales of the
+//! furrows and weak at the scales of a wide wrinkle, so normalising each scale by its own level
+//! before taking the maximum lets a wide faint wrinkle stand out in a strong fine texture. The
+//! maximum over scales is then divided by its own q-quantile over the zone (at least 1), since
+//! the maximum of several ratios exceeds 1 more often than any one of them.
+//!
+//! Scales are computed on a Gaussian pyramid (blur by 2 px and keep every second sample, then
+//! blur by √3 level px per further level: accumulated blur 1 level px) at the level L where
+//! σ/2^L ≥ 2 level px, with the remaining blur `sqrt((σ/2^L)² − 1)`, and brought to the
+//! detection grid (every `step`-th image pixel; see [`detection_step`]) by bilinear
+//! interpolation, or by the maximum over the block when finer. Responses within 2σ of a pixel
+//! outside the zone are 0. θ is the direction along the line (eigenvector of λ1) in [0, π),
+//! counter-clockwise from +x as displayed.
+
+use ndarray::{Array2, ArrayView2, s};
+use rayon::prelude::*;
+
+use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated};
+use crate::imgops::hessian::hessian_eigen_of_blurred;
+
+/// Response `σ²·λ2` of a unit-depth Gaussian valley at its best scale: 2/(3√3).
+pub const GAUSSIAN_PEAK_RESPONSE: f64 = 0.384_900_179;
+
+/// Line width (FWHM of a Gaussian valley) per unit of best scale: `2·sqrt(ln 2)`.
+pub const WIDTH_PER_SIGMA: f64 = 1.665_109_222;
+
+/// Smallest blur, in level px, at which a scale is computed on a pyramid level L ≥ 1.
+const MIN_LEVEL_SIGMA: f64 = 2.0;
+/// Smallest σ, in detection-grid px, of the smallest scale.
+const MIN_GRID_SIGMA: f64 = 1.0;
+/// Distance of the two side samples of the symmetry test, in σ.
+const SIDE_SIGMAS: f64 = 2.0;
+/// Responses closer than this many σ to the zone edge are ignored.
+const EDGE_SIGMAS: f64 = 2.0;
+
+/// How the texture level of each scale is estimated.
+#[derive(Debug, Clone, Copy)]
+pub struct TextureLevel {
+    /// The level is this quantile of the zone's responses at the scale...
+    pub quantile: f64,
+    /// ... times this factor...
+    pub factor: f64,
+    /// ... and at least this, pseudo-height units.
+    pub floor: f64,
+}
+
+/// The multi-scale valley strength of one zone on the detection grid.
+pub struct ValleyStrength {
+    /// Signal-to-texture ratio: max over σ of R_σ / b_σ (0 where no scale sees a valley).
+    pub snr: Array2<f32>,
+    /// R_σ* (pseudo-height units) at the best scale.
+    pub strength: Array2<f32>,
+    /// Best scale σ*, image px (NaN where snr is 0).
+    pub sigma_px: Array2<f32>,
+    /// Line direction at σ*, radians in [0, π).
+    pub direction: Array2<f32>,
+    /// Texture level b_σ of every scale (pseudo-height units), in the order of the scales.
+    pub levels: Vec<f64>,
+    /// Image px per grid px.
+    pub step: usize,
+}
+
+/// Spacing (image px, a power of 2) of the grid on which lines are detected: the coarsest
+/// pyramid level on which the smallest scale is still at least 1 grid px.
+pub fn detection_step(sigmas_px: &[f64]) -> usize {
+    let lo = sigmas_px.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut level = 0;
+    while lo.is_finite() && lo / f64::from(1u32 << (level + 1)) >= MIN_GRID_SIGMA && level < 8 {
+        level += 1;
+    }
+    1 << level
+}
+
+/// Pyramid level of scale `sigma_px`: the largest L with σ/2^L ≥ MIN_LEVEL_SIGMA (0 below).
+fn pyramid_level(sigma_px: f64) -> usize {
+    let mut level = 0;
+    while sigma_px / f64::from(1u32 << (level + 1)) >= MIN_LEVEL_SIGMA && level < 12 {
+        level += 1;
+    }
+    level
+}
+
+/// Bilinear sample with clamping at the border.
+#[inline]
+fn bilinear(a: &Array2<f32>, r: f64, c: f64) -> f32 {
+    let (rows, cols) = a.dim();
+    let r = r.clamp(0.0, (rows - 1) as f64);
+    let c = c.clamp(0.0, (cols - 1) as f64);
+    let (r0, c0) = (r.floor() as usize, c.floor() as usize);
+    let (r1, c1) = ((r0 + 1).min(rows - 1), (c0 + 1).min(cols - 1));
+    let (fr, fc) = ((r - r0 as f64) as f32, (c - c0 as f64) as f32);
+    let top = a[(r0, c0)] + fc * (a[(r0, c1)] - a[(r0, c0)]);
+    let bottom = a[(r1, c0)] + fc * (a[(r1, c1)] - a[(r1, c0)]);
+    top + fr * (bottom - top)
+}
+
+/// Distance (level px) from each pixel to the nearest pixel outside `mask` (Euclidean, exact
+/// within 1 px by two chamfer passes), or None when the mask is full.
+fn edge_distance(mask: &Array2<bool>) -> Option<Array2<f32>> {
+    if mask.iter().all(|&m| m) {
+        return None;
+    }
+    let (rows, cols) = mask.dim();
+    let big = (rows + cols) as f32;
+    let mut d = mask.mapv(|m| if m { big } else { 0.0 });
+    let (a, b) = (1.0f32, std::f32::consts::SQRT_2);
+    for r in 0..rows {
+        for c in 0..cols {
+            let mut v = d[(r, c)];
+            if c > 0 {
+                v = v.min(d[(r, c - 1)] + a);
+            }
+            if r > 0 {
+                v = v.min(d[(r - 1, c)] + a);
+                if c > 0 {
+                    v = v.min(d[(r - 1, c - 1)] + b);
+                }
+                if c + 1 < cols {
+                    v = v.min(d[(r - 1, c + 1)] + b);
+                }
+            }
+            d[(r, c)] = v;
+        }
+    }
+    for r in (0..rows).rev() {
+        for c in (0..cols).rev() {
+            let mut v = d[(r, c)];
+            if c + 1 < cols {
+                v = v.min(d[(r, c + 1)] + a);
+            }
+            if r + 1 < rows {
+                v = v.min(d[(r + 1, c)] + a);
+                if c + 1 < cols {
+                    v = v.min(d[(r + 1, c + 1)] + b);
+                }
+                if c > 0 {
+                    v = v.min(d[(r + 1, c - 1)] + b);
+                }
+            }
+            d[(r, c)] = v;
+        }
+    }
+    Some(d)
+}
+
+/// R_σ and θ of one scale on its pyramid level (see the module doc).
+fn scale_response(
+    level: &Array2<f32>,
+    edge: Option<&Array2<f32>>,
+    sigma_level: f64,
+    acc_blur: f64,
+    beta: f64,
+) -> (Array2<f32>, Array2<f32>) {
+    let remaining = (sigma_level * sigma_level - acc_blur * acc_blur).max(0.0).sqrt();
+    let smooth = gaussian_blur_exact(level.view(), remaining as f32);
+    let eig = hessian_eigen_of_blurred(&smooth, sigma_level as f32);
+    let (rows, cols) = level.dim();
+    let inv_two_beta2 = 1.0 / (2.0 * beta * beta);
+    let kappa = GAUSSIAN_PEAK_RESPONSE;
+    let side = SIDE_SIGMAS * sigma_level;
+    let edge_min = (EDGE_SIGMAS * sigma_level) as f32;
+    let mut response = Array2::<f32>::zeros((rows, cols));
+    let mut theta = Array2::<f32>::zeros((rows, cols));
+    response
+        .as_slice_mut()
+        .expect("fresh array")
+        .par_chunks_mut(cols)
+        .zip(theta.as_slice_mut().expect("fresh array").par_chunks_mut(cols))
+        .enumerate()
+        .for_each(|(r, (rrow, trow))| {
+            for c in 0..cols {
+                let l2 = f64::from(eig.l2[(r, c)]);
+                if l2 <= 0.0 {
+                    continue;
+                }
+                if let Some(e) = edge
+                    && e[(r, c)] < edge_min
+                {
+                    continue;
+                }
+                let l1 = f64::from(eig.l1[(r, c)]);
+                let th = f64::from(eig.theta[(r, c)]);
+                // Normal to the line (row, col): the line runs (cos θ, −sin θ) in (x, y).
+                let (nr, nc) = (th.cos(), th.sin());
+                let centre = smooth[(r, c)];
+                let dp = bilinear(&smooth, r as f64 + side * nr, c as f64 + side * nc) - centre;
+                let dm = bilinear(&smooth, r as f64 - side * nr, c as f64 - side * nc) - centre;
+                let (lo, hi) = (dp.min(dm), dp.max(dm));
+                if lo <= 0.0 || hi <= 0.0 {
+                    continue;
+                }
+                let q = f64::from(lo / hi);
+                let rb = l1 / l2;
+                rrow[c] = (l2 / kappa * (-(rb * rb) * inv_two_beta2).exp() * q) as f32;
+                trow[c] = th.rem_euclid(std::f64::consts::PI) as f32;
+            }
+        });
+    (response, theta)
+}
+
+/// The texture level b_σ of a scale: `max(floor, factor · Q_q)` with Q_q the `quantile` of the
+/// response over `mask` (about half of the responses are 0: no valley there).
+fn texture_level(response: &Array2<f32>, mask: &Array2<bool>, level: TextureLevel) -> f64 {
+    let mut v: Vec<f32> = response
+        .iter()
+        .zip(mask.iter())
+        .filter_map(|(&x, &m)| m.then_some(x))
+        .collect();
+    if v.is_empty() {
+        return level.floor;
+    }
+    let k = ((v.len() - 1) as f64 * level.quantile.clamp(0.0, 1.0)).round() as usize;
+    let q = *v.select_nth_unstable_by(k, f32::total_cmp).1;
+    (level.factor * f64::from(q)).max(level.floor)
+}
+
+/// Compute the valley strength of `z` inside `mask` at the scales `sigmas_px` (image px).
+pub fn valley_strength(
+    z: ArrayView2<f32>,
+    mask: ArrayView2<bool>,
+    sigmas_px: &[f64],
+    beta: f64,
+    texture: TextureLevel,
+) -> ValleyStrength {
+    let (rows, cols) = z.dim();
+    let step = detection_step(sigmas_px);
+    let grid_level = step.trailing_zeros() as usize;
+    let (grows, gcols) = (rows.div_ceil(step), cols.div_ceil(step));
+    let levels: Vec<usize> = sigmas_px.iter().map(|&s| pyramid_level(s)).collect();
+    let top = levels.iter().copied().max().unwrap_or(0);
+    // Pyramid of z and of the mask (a level pixel is inside when its sample is).
+    let mut pyramid: Vec<Array2<f32>> = vec![z.to_owned()];
+    let mut masks: Vec<Array2<bool>> = vec![mask.to_owned()];
+    for l in 1..=top {
+        let sigma = if l == 1 { 2.0 } else { 3f32.sqrt() };
+        let next = gaussian_blur_exact_decimated(pyramid[l - 1].view(), sigma);
+        let m = masks[l - 1].slice(s![..;2, ..;2]).to_owned();
+        pyramid.push(next);
+        masks.push(m);
+    }
+    let edges: Vec<Option<Array2<f32>>> = masks.iter().map(edge_distance).collect();
+
+    let mut snr = Array2::<f32>::zeros((grows, gcols));
+    let mut strength = Array2::<f32>::zeros((grows, gcols));
+    let mut sigma_best = Array2::<f32>::from_elem((grows, gcols), f32::NAN);
+    let mut direction = Array2::<f32>::zeros((grows, gcols));
+    let mut texture_levels = Vec::with_capacity(sigmas_px.len());
+    for (&sigma, &l) in sigmas_px.iter().zip(&levels) {
+        let scale = f64::from(1u32 << l);
+        let acc = if l == 0 { 0.0 } else { 1.0 };
+        let (response, theta) =
+            scale_response(&pyramid[l], edges[l].as_ref(), sigma / scale, acc, beta);
+        let b = texture_level(&response, &masks[l], texture);
+        texture_levels.push(b);
+        let inv_b = (1.0 / b) as f32;
+        // Bring to the detection grid: grid px (gr, gc) is image px (gr·step, gc·step), level
+        // px (gr·step/2^l, gc·step/2^l).
+        let ratio = step as f64 / scale;
+        let (lrows, lcols) = response.dim();
+        let sample = |gr: usize, gc: usize| -> (f32, f32) {
+            if ratio >= 1.0 {
+                // Finer than (or as fine as) the grid: maximum over the block.
+                let k = ratio as usize;
+                let (r0, c0) = (gr * k, gc * k);
+                let mut best = (0.0f32, 0.0f32);
+                for r in r0..(r0 + k).min(lrows) {
+                    for c in c0..(c0 + k).min(lcols) {
+                        if response[(r, c)] > best.0 {
+                            best = (response[(r, c)], theta[(r, c)]);
+                        }
+                    }
+                }
+                best
+            } else {
+                let (lr, lc) = (gr as f64 * ratio, gc as f64 * ratio);
+                let v = bilinear(&response, lr, lc);
+                let t = theta[(
+                    (lr.round() as usize).min(lrows - 1),
+                    (lc.round() as usize).min(lcols - 1),
+                )];
+                (v, t)
+            }
+        };
+        snr.as_slice_mut()
+            .expect("fresh array")
+            .par_chunks_mut(gcols)
+            .zip(strength.as_slice_mut().expect("fresh array").par_chunks_mut(gcols))
+            .zip(sigma_best.as_slice_mut().expect("fresh array").par_chunks_mut(gcols))
+            .zip(direction.as_slice_mut().expect("fresh array").par_chunks_mut(gcols))
+            .enumerate()
+            .for_each(|(gr, (((srow, strow), sgrow), drow))| {
+                for gc in 0..gcols {
+                    let (v, t) = sample(gr, gc);
+                    let x = v * inv_b;
+                    if x > srow[gc] {
+                        srow[gc] = x;
+                        strow[gc] = v;
+                        sgrow[gc] = sigma as f32;
+                        drow[gc] = t;
+                    }
+                }
+            });
+    }
+    let _ = grid_level;
+    // The maximum over several scales of ratios each at its texture level exceeds 1 far more
+    // often than one scale does: bring the merged ratio back so that the same quantile of the
+    // zone is 1.
+    let gmask = Array2::from_shape_fn((grows, gcols), |(r, c)| {
+        mask[((r * step).min(rows - 1), (c * step).min(cols - 1))]
+    });
+    let merged = texture_level(
+        &snr,
+        &gmask,
+        TextureLevel {
+            floor: 1.0,
+            factor: 1.0,
+            ..texture
+        },
+    ) as f32;
+    snr.mapv_inplace(|v| v / merged);
+    ValleyStrength {
+        snr,
+        strength,
+        sigma_px: sigma_best,
+        direction,
+        levels: texture_levels,
+        step,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Gaussian valley of depth A: the strength at its centre is ≈ A (the κ normalisation), its
+    /// best scale √2·s and its direction the line's; the texture level of a flat zone is the floor.
+    #[test]
+    fn gaussian_valley_depth_scale_and_direction() {
+        let (n, s_px, depth) = (160usize, 3.0f64, 0.1f64);
+        for deg in [0.0f64, 30.0, 90.0, 135.0] {
+            let th = deg.to_radians();
+            let z = Array2::from_shape_fn((n, n), |(r, c)| {
+                let (x, y) = (c as f64 - 80.0, r as f64 - 80.0);
+                // Distance from the line through the centre at angle θ (y down).
+                let d = x * th.sin() + y * th.cos();
+                (-depth * (-(d * d) / (2.0 * s_px * s_px)).exp()) as f32
+            });
+            let mask = Array2::from_elem((n, n), true);
+            let sigmas: Vec<f64> = (0..9).map(|k| 1.5 * 2f64.powf(k as f64 / 2.0)).collect();
+            let vs = valley_strength(
+                z.view(),
+                mask.view(),
+                &sigmas,
+                0.5,
+                TextureLevel {
+                    quantile: 0.9,
+                    factor: 1.0,
+                    floor: 0.01,
+                },
+            );
+            let p = (80 / vs.step, 80 / vs.step);
+            let st = f64::from(vs.strength[p]);
+            assert!((st - depth).abs() < 0.15 * depth, "{deg}: strength {st}");
+            let best = f64::from(vs.sigma_px[p]);
+            let expect = std::f64::consts::SQRT_2 * s_px;
+            assert!((best / expect - 1.0).abs() < 0.3, "{deg}: sigma {best}");
+            let d = f64::from(vs.direction[p]);
+            let err = (d - th.rem_euclid(std::f64::consts::PI)).abs();
+            assert!(err.min(std::f64::consts::PI - err) < 0.05, "{deg}: {d}");
+            // The texture is empty, so every level is the floor.
+            assert!(vs.levels.iter().all(|&b| (b - 0.01).abs() < 1e-9));
+        }
+    }
+
+    /// A one-sided edge (a step) is not a valley: Q = 0.
+    #[test]
+    fn edge_is_not_a_valley() {
+        let n = 80;
+        let z = Array2::from_shape_fn((n, n), |(_, c)| if c < 40 { -0.1f32 } else { 0.0 });
+        let mask = Array2::from_elem((n, n), true);
+        let vs = valley_strength(
+            z.view(),
+            mask.view(),
+            &[2.0, 3.0, 4.0],
+            0.5,
+            TextureLevel {
+                quantile: 0.9,
+                factor: 1.0,
+                floor: 0.01,
+            },
+        );
+        let max = vs.snr.iter().copied().fold(0.0f32, f32::max);
+        assert!(max < 0.5, "{max}");
+    }
+
+    #[test]
+    fn scales_go_to_the_level_where_they_are_at_least_two_px() {
+        assert_eq!(pyramid_level(1.5), 0);
+        assert_eq!(pyramid_level(3.9), 0);
+        assert_eq!(pyramid_level(4.0), 1);
+        assert_eq!(pyramid_level(8.0), 2);
+        assert_eq!(detection_step(&[1.2, 5.0]), 1);
+        assert_eq!(detection_step(&[2.4, 5.0]), 2);
+    }
+}

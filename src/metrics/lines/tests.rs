@@ -1,0 +1,294 @@
+//! Known-value tests of the lines family on synthetic pseudo-heights.
+
+use ndarray::Array2;
+
+use super::skeleton::{skeleton_span_px, trim_end_hooks};
+use super::*;
+
+const PX_PER_MM: f64 = 20.0;
+/// Valley depth of the synthetic lines (z units), well above the default thresholds.
+const DEPTH: f64 = 0.15;
+
+/// Pseudo-height with a Gaussian valley of depth `depth` and full width at half depth
+/// `width_mm` along the segment of `length_mm` centred in the image, rising at `angle_deg`
+/// counter-clockwise on screen. Like the phantom's wrinkles, the depth tapers to 0 at both
+/// ends over `TAPER_MM` (raised cosine), so the valley ends at the segment ends.
+fn line_height(
+    size: usize,
+    length_mm: f64,
+    width_mm: f64,
+    depth: f64,
+    angle_deg: f64,
+) -> PseudoHeight<'static> {
+    const TAPER_MM: f64 = 0.5;
+    let s = width_mm * PX_PER_MM / 2.354_82;
+    let half = 0.5 * length_mm * PX_PER_MM;
+    let taper = TAPER_MM.min(0.5 * length_mm) * PX_PER_MM;
+    let (dx, dy) = (angle_deg.to_radians().cos(), -angle_deg.to_radians().sin());
+    let c = size as f64 / 2.0;
+    let z = Array2::from_shape_fn((size, size), |(r, col)| {
+        let (x, y) = (col as f64 - c, r as f64 - c);
+        let t = x * dx + y * dy;
+        let end = half - t.abs();
+        if end <= 0.0 {
+            return 0.0;
+        }
+        let f = if end < taper {
+            0.5 * (1.0 - (std::f64::consts::PI * end / taper).cos())
+        } else {
+            1.0
+        };
+        let d2 = (x - t * dx).powi(2) + (y - t * dy).powi(2);
+        (-depth * f * (-d2 / (2.0 * s * s)).exp()) as f32
+    });
+    height_from(z)
+}
+
+fn height_from(z: Array2<f32>) -> PseudoHeight<'static> {
+    let mask = Array2::from_elem(z.raw_dim(), true);
+    PseudoHeight {
+        z,
+        mask: std::borrow::Cow::Owned(mask),
+        x0: 7,
+        y0: 3,
+        px_per_mm: PX_PER_MM,
+    }
+}
+
+fn value(values: &[MetricValue], name: &str) -> MetricValue {
+    let i = COLUMNS.iter().position(|c| c.name == name).unwrap();
+    values[i].clone()
+}
+
+#[test]
+fn scales_cover_the_width_range() {
+    let p = LinesParams::default();
+    let sig = line_scales_px(&p, PX_PER_MM);
+    let w_lo = sig[0] * WIDTH_PER_SIGMA / PX_PER_MM;
+    let w_hi = sig[sig.len() - 1] * WIDTH_PER_SIGMA / PX_PER_MM;
+    assert!((w_lo - p.min_width_mm).abs() < 1e-9 && (w_hi - p.max_width_mm).abs() < 1e-9);
+    for pair in sig.windows(2) {
+        let octave = (pair[1] / pair[0]).log2();
+        assert!(
+            octave <= 1.0 / f64::from(p.scales_per_octave) + 1e-9,
+            "{octave}"
+        );
+    }
+}
+
+#[test]
+fn straight_line_length_width_orientation() {
+    for (width_mm, angle) in [(0.2, 30.0), (0.6, 120.0), (1.2, 0.0), (0.4, 90.0)] {
+        let h = line_height(400, 12.0, width_mm, DEPTH, angle);
+        let (values, lines) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
+        let length = value(&values, "lines_length_mm").unwrap();
+        let width = value(&values, "lines_mean_width_mm").unwrap();
+        let orient = value(&values, "lines_orientation_deg").unwrap();
+        let depth = value(&values, "lines_mean_depth").unwrap();
+        let aniso = value(&values, "lines_anisotropy").unwrap();
+        eprintln!(
+            "line w={width_mm} angle={angle}: length {length:.2} width {width:.3} \
+             orient {orient:.2} depth {depth:.4} aniso {aniso:.3}"
+        );
+        assert_eq!(value(&values, "lines_count"), Ok(1.0));
+        assert_eq!(lines.len(), 1);
+        assert!((length / 12.0 - 1.0).abs() <= 0.05, "length {length}");
+        assert!((width / width_mm - 1.0).abs() <= 0.25, "width {width}");
+        let d_angle = ((orient - angle + 90.0).rem_euclid(180.0) - 90.0).abs();
+        assert!(d_angle <= 3.0, "orientation {orient}");
+        assert!((depth / DEPTH - 1.0).abs() <= 0.3, "depth {depth}");
+        assert!(aniso > 0.95, "{aniso}");
+        // Skeleton pixels are in image coordinates (offset by x0, y0).
+        assert!(lines[0].skeleton.iter().all(|&(x, y)| x >= 7 && y >= 3));
+    }
+}
+
+#[test]
+fn blob_is_not_a_line() {
+    // Round depressions of 0.3 to 3 mm FWHM, 20 % deep: pores and scars, not lines.
+    for fwhm_mm in [0.3, 1.0, 3.0] {
+        let s = fwhm_mm * PX_PER_MM / 2.354_82;
+        let z = Array2::from_shape_fn((300, 300), |(r, c)| {
+            let d2 = (r as f64 - 150.0).powi(2) + (c as f64 - 150.0).powi(2);
+            (-0.2 * (-d2 / (2.0 * s * s)).exp()) as f32
+        });
+        let (values, lines) =
+            measure(&height_from(z), &LinesParams::default(), SpareThreads::NONE);
+        assert_eq!(value(&values, "lines_count"), Ok(0.0), "blob {fwhm_mm} mm");
+        assert!(lines.is_empty());
+        assert_eq!(value(&values, "lines_length_mm"), Ok(0.0));
+        assert!(value(&values, "lines_mean_width_mm").is_err());
+        assert!(value(&values, "lines_orientation_deg").is_err());
+    }
+}
+
+#[test]
+fn flat_zone_has_measured_zero_and_missing_shape() {
+    let (values, lines) = measure(
+        &height_from(Array2::zeros((120, 150))),
+        &LinesParams::default(),
+        SpareThreads::NONE,
+    );
+    assert!(lines.is_empty());
+    assert_eq!(value(&values, "lines_count"), Ok(0.0));
+    assert_eq!(value(&values, "lines_density_mm_per_cm2"), Ok(0.0));
+    assert_eq!(value(&values, "lines_area_fraction"), Ok(0.0));
+    for name in [
+        "lines_mean_width_mm",
+        "lines_mean_depth",
+        "lines_orientation_deg",
+        "lines_anisotropy",
+    ] {
+        assert_eq!(
+            value(&values, name),
+            Err(Missing::new("no lines detected")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn mask_edge_is_not_a_line() {
+    // A disc-shaped zone on a flat bright z with a darker outside: no line at the edge.
+    let mut h = height_from(Array2::zeros((300, 300)));
+    h.mask = std::borrow::Cow::Owned(Array2::from_shape_fn((300, 300), |(r, c)| {
+        (r as f64 - 150.0).hypot(c as f64 - 150.0) < 120.0
+    }));
+    h.z = Array2::from_shape_fn((300, 300), |(r, c)| if h.mask[(r, c)] { 0.0 } else { -0.3 });
+    let (values, _) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
+    assert_eq!(value(&values, "lines_count"), Ok(0.0));
+}
+
+#[test]
+fn broken_line_is_bridged_into_one() {
+    // A 14 mm line, 0.4 mm wide, whose valley fades to a fifth of its depth over 1 mm in the
+    // middle (a stretch the line's own level cuts): bridging joins the halves and counts the gap.
+    let mut h = line_height(400, 14.0, 0.4, DEPTH, 20.0);
+    let (dx, dy) = (20f64.to_radians().cos(), -20f64.to_radians().sin());
+    for ((r, c), v) in h.z.indexed_iter_mut() {
+        let t = (c as f64 - 200.0) * dx + (r as f64 - 200.0) * dy;
+        if t.abs() < 0.5 * PX_PER_MM {
+            *v = 0.0;
+        }
+    }
+    let (values, lines) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
+    let length = value(&values, "lines_length_mm").unwrap();
+    assert_eq!(value(&values, "lines_count"), Ok(1.0), "length {length}");
+    assert_eq!(lines.len(), 1);
+    assert!((length / 14.0 - 1.0).abs() <= 0.08, "length {length}");
+    // Without bridging the halves are two lines and the gap is not counted.
+    let no_bridge = LinesParams {
+        bridge_gap_mm: 0.0,
+        ..LinesParams::default()
+    };
+    let (values, _) = measure(&h, &no_bridge, SpareThreads::NONE);
+    assert_eq!(value(&values, "lines_count"), Ok(2.0));
+    assert!(value(&values, "lines_length_mm").unwrap() < length - 0.5);
+}
+
+#[test]
+fn short_lines_are_removed_and_two_lines_counted() {
+    let long = line_height(400, 10.0, 0.3, DEPTH, 10.0);
+    let mut short = line_height(400, 2.0, 0.3, DEPTH, 100.0);
+    // Move the short line 5 mm down, 4 mm clear of the long one.
+    let shift = 100;
+    let mut z = long.z.clone();
+    for ((r, c), v) in short.z.indexed_iter_mut() {
+        if r + shift < 400 {
+            z[(r + shift, c)] = z[(r + shift, c)].min(*v);
+        }
+    }
+    short.z = z.clone();
+    let (values, _) = measure(
+        &height_from(z.clone()),
+        &LinesParams::default(),
+        SpareThreads::NONE,
+    );
+    assert_eq!(value(&values, "lines_count"), Ok(1.0));
+    // A 2 mm line collects at most 2 mm × (3 − 1) = 4 mm of path evidence.
+    let params = LinesParams {
+        min_length_mm: 0.5,
+        min_path_evidence_mm: 2.0,
+        ..LinesParams::default()
+    };
+    let (values, lines) = measure(&height_from(z), &params, SpareThreads::NONE);
+    assert_eq!(value(&values, "lines_count"), Ok(2.0));
+    let short_mm = lines.iter().map(|l| l.length_mm).fold(f64::MAX, f64::min);
+    assert!(short_mm > 0.5 && short_mm < 3.0, "{short_mm}");
+}
+
+/// A "V" of two 2 mm valleys meeting at 40° (a fold of skin over a pit, or two spokes of
+/// a star) has 4 mm of skeleton but spans only 1.4 mm: not a line at the default
+/// `min_length_mm` 3; with `min_length_mm` 1 it is.
+#[test]
+fn v_that_spans_less_than_the_minimum_length_is_not_a_line() {
+    let (n, s) = (300usize, 0.3 * PX_PER_MM / 2.354_82);
+    let arm = 2.0 * PX_PER_MM;
+    let c = n as f64 / 2.0;
+    // Distance from (x, y) to the segment from the apex along angle a (radians).
+    let dist = |x: f64, y: f64, a: f64| {
+        let (ux, uy) = (a.cos(), -a.sin());
+        let t = (x * ux + y * uy).clamp(0.0, arm);
+        (x - t * ux).hypot(y - t * uy)
+    };
+    let z = Array2::from_shape_fn((n, n), |(r, col)| {
+        let (x, y) = (col as f64 - c + arm / 2.0, r as f64 - c);
+        let d = dist(x, y, 20f64.to_radians()).min(dist(x, y, -20f64.to_radians()));
+        (-DEPTH * (-d * d / (2.0 * s * s)).exp()) as f32
+    });
+    let (values, _) = measure(
+        &height_from(z.clone()),
+        &LinesParams::default(),
+        SpareThreads::NONE,
+    );
+    assert_eq!(value(&values, "lines_count"), Ok(0.0));
+    let params = LinesParams {
+        min_length_mm: 1.0,
+        min_path_evidence_mm: 2.0,
+        ..LinesParams::default()
+    };
+    let (values, _) = measure(&height_from(z), &params, SpareThreads::NONE);
+    assert!(value(&values, "lines_count").unwrap() >= 1.0);
+}
+
+#[test]
+fn span_of_straight_and_bent_skeletons() {
+    let straight: Vec<(u32, u32)> = (0..=40).map(|x| (x, 7)).collect();
+    assert!((skeleton_span_px(&straight) - 40.0).abs() < 1e-9);
+    // An L of two 30 px legs spans the hypotenuse.
+    let mut l: Vec<(u32, u32)> = (0..=30).map(|x| (x, 0)).collect();
+    l.extend((1..=30).map(|y| (30, y)));
+    assert!((skeleton_span_px(&l) - 30.0 * 2f64.sqrt()).abs() < 1e-9);
+    assert_eq!(skeleton_span_px(&[]), 0.0);
+}
+
+#[test]
+fn hooked_end_is_trimmed_at_its_tip() {
+    // A horizontal skeleton (row 50, columns 10-80) whose right end turns back along the
+    // line: (49, 81), then row 48 from column 80 back to 74 (7 px of return leg).
+    let mut sk = Array2::from_elem((100, 100), false);
+    for c in 10..=80 {
+        sk[(50, c)] = true;
+    }
+    sk[(49, 81)] = true;
+    for c in 74..=80 {
+        sk[(48, c)] = true;
+    }
+    let sigma = Array2::from_elem((100, 100), 2.0f32);
+    let direction = Array2::zeros((100, 100));
+    let before = sk.iter().filter(|&&v| v).count();
+    trim_end_hooks(&mut sk, |p| sigma[p], |p| direction[p], 1.0, 10.0);
+    // The return leg goes; the line, its far end and the tip stay.
+    assert_eq!(before - sk.iter().filter(|&&v| v).count(), 7);
+    assert!((74..=80).all(|c| !sk[(48, c)]));
+    assert!((10..=80).all(|c| sk[(50, c)]) && sk[(49, 81)]);
+    // A straight end is left alone.
+    let mut straight = Array2::from_elem((100, 100), false);
+    for c in 10..=80 {
+        straight[(50, c)] = true;
+    }
+    let copy = straight.clone();
+    trim_end_hooks(&mut straight, |p| sigma[p], |p| direction[p], 1.0, 10.0);
+    assert_eq!(straight, copy);
+}
+
