@@ -20,7 +20,7 @@ use image::{DynamicImage, ImageFormat};
 use skintex::config::Config;
 use skintex::input::colour::colour_planes;
 use skintex::input::decode::decode_bytes;
-use skintex::metrics::{SpareThreads, height, lines, roughness, scars, tone};
+use skintex::metrics::{SpareThreads, height, lines, pores, roughness, scars, tone};
 use skintex::phantom::{PhantomSpec, render_phantom};
 use skintex::segment::full_image_zones;
 
@@ -138,8 +138,12 @@ fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
         group.bench_function(id("roughness"), |b| {
             b.iter(|| roughness::measure(&z, &config.roughness))
         });
+        group.bench_function(id("pores"), |b| {
+            b.iter(|| pores::measure(&z, &config.pores))
+        });
+        let (_, found_pores) = pores::measure(&z, &config.pores);
         group.bench_function(id("scars"), |b| {
-            b.iter(|| scars::measure(&planes, &zone, &z, &config.scars))
+            b.iter(|| scars::measure(&planes, &zone, &z, &found_pores, &config.scars))
         });
         group.bench_function(id("tone"), |b| {
             b.iter(|| tone::measure(&planes, &zone, &config.tone))

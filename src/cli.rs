@@ -59,6 +59,11 @@ pub struct ValidateArgs {
     /// Only these seeds (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "SEEDS")]
     pub seeds: Vec<u64>,
+
+    /// Run the training set (seeds 5001-5048, 6001-6016) the parameters were chosen on, instead of
+    /// the validation set.
+    #[arg(long)]
+    pub training: bool,
 }
 
 pub use crate::segment::RoiMode;

@@ -199,13 +199,14 @@ param_section! {
         /// exp(-(l1/l2)^2 / (2 beta^2)), which keeps lines (l1/l2 = 0) and attenuates round
         /// depressions (l1/l2 = 1, e.g. pores and scars) by exp(-1/(2 beta^2)).
         blob_beta: f64 = 0.5, [0.05, 5.0];
-        /// Texture level of each scale: texture_factor x this quantile of the zone's valley
-        /// strength at that scale (a line covers a few per cent of a zone, so the 90th
-        /// percentile is the skin texture's). The valley strength is divided by it (a
+        /// Texture level of each scale: texture_factor x this quantile of the zone's positive
+        /// valley strengths at that scale. With the median and 1.7 it is about the 90th
+        /// percentile of all strengths on skin without lines (1.3-2.0 on the phantoms), and the
+        /// lines themselves hardly move it. The valley strength is divided by it (a
         /// signal-to-texture ratio, SNR).
-        texture_quantile: f64 = 0.9, [0.0, 1.0];
+        texture_quantile: f64 = 0.5, [0.0, 1.0];
         /// See texture_quantile.
-        texture_factor: f64 = 1.0, [0.0, 100.0];
+        texture_factor: f64 = 1.7, [0.0, 100.0];
         /// Smallest texture level, pseudo-height units (0.01 = a valley 1 % darker than its
         /// sides), so that a featureless zone does not turn noise into lines.
         texture_floor: f64 = 0.01, [0.0001, 10.0];
@@ -247,6 +248,9 @@ param_section! {
         /// about 0.15 mm, and camera blur widens a 0.1 mm hair to about 0.2 mm): it is not
         /// counted, and a line that is mostly such pixels is a hair.
         hair_max_width_mm: f64 = 0.22, [0.0, 10.0];
+        /// Pixel floor of hair_max_width_mm: at low resolution even a 0.05 mm hair looks about two
+        /// pixels wide at half depth, px.
+        hair_max_width_px: f64 = 2.5, [0.0, 100.0];
         /// See hair_max_width_mm (pseudo-height contrast: 0.15 = 15 % darker than its sides).
         hair_min_contrast: f64 = 0.15, [0.0, 10.0];
     }
@@ -276,6 +280,17 @@ param_section! {
         min_roundness: f64 = 0.3, [0.0, 1.0];
         /// Largest axis ratio (major / minor, from second moments) of a scar's segment.
         max_elongation: f64 = 2.0, [1.0, 100.0];
+        /// Smallest width at half depth of a scar's angular-mean profile, mm: an icepick scar
+        /// 0.5 mm across (a cone) is 0.25 mm wide at half depth; narrower pits are pores.
+        min_fwhm_mm: f64 = 0.22, [0.0, 100.0];
+        /// Depressions narrower than this at half depth overlap the size of enlarged pores
+        /// (0.25-0.4 mm) and are scars only when darker than the zone's own pores (see
+        /// pore_contrast_factor), mm.
+        pore_overlap_mm: f64 = 0.45, [0.0, 100.0];
+        /// A pore-sized depression must be at least this many times as dark as the 90th
+        /// percentile of the zone's pores (contrast) to be a scar; an icepick scar is several
+        /// times deeper than a pore of its width.
+        pore_contrast_factor: f64 = 1.5, [0.0, 100.0];
         /// Largest chromatic ratio OD_B / OD_R (optical density ln(surround / inside) in linear
         /// blue over linear red) of a shading depression; above it the darkening is melanin
         /// (a flat pigmented spot), not shading.
@@ -294,6 +309,25 @@ param_section! {
         /// a flat-floored pit with sharp walls > 1.5) at and above which a scar of
         /// boxcar_min..=boxcar_max diameter is boxcar (steep walls, flat floor).
         min_boxcar_steepness: f64 = 1.1, [0.0, 100.0];
+    }
+}
+
+param_section! {
+    /// Pores: the small, dense population of round dark pits (see `src/metrics/pores.rs`).
+    pub struct PoresParams = "pores" {
+        /// Smallest pore width at half depth looked for, mm.
+        min_diameter_mm: f64 = 0.06, [0.001, 10.0];
+        /// Smallest pore width at half depth looked for, px: below about 2 px a pit cannot be
+        /// told from noise, so at low resolution the smallest pores are not counted.
+        min_diameter_px: f64 = 2.0, [0.5, 100.0];
+        /// Largest pore width at half depth, mm (wider round pits are scars or pigment).
+        max_diameter_mm: f64 = 0.5, [0.001, 10.0];
+        /// Smallest pore depth: surround minus centre of the angular-mean profile, pseudo-height
+        /// units (0.03 = 3 % darker than the surround).
+        min_contrast: f64 = 0.03, [0.0, 10.0];
+        /// Smallest Hessian eigenvalue ratio (smaller / larger) of a pore's blob: furrow
+        /// junctions and line pieces are less round.
+        min_roundness: f64 = 0.4, [0.0, 1.0];
     }
 }
 
@@ -347,6 +381,7 @@ pub struct Config {
     pub roughness: RoughnessParams,
     pub lines: LinesParams,
     pub scars: ScarsParams,
+    pub pores: PoresParams,
     pub face: FaceParams,
     pub tone: ToneParams,
 }
@@ -378,11 +413,17 @@ impl Config {
         self.roughness.validate()?;
         self.lines.validate()?;
         self.scars.validate()?;
+        self.pores.validate()?;
         self.face.validate()?;
         self.tone.validate()?;
         if self.lines.min_width_mm > self.lines.max_width_mm {
             return Err(ConfigError::Inconsistent(
                 "lines.min_width_mm must not exceed lines.max_width_mm".into(),
+            ));
+        }
+        if self.pores.min_diameter_mm > self.pores.max_diameter_mm {
+            return Err(ConfigError::Inconsistent(
+                "pores.min_diameter_mm must not exceed pores.max_diameter_mm".into(),
             ));
         }
         if self.scars.min_diameter_mm > self.scars.max_diameter_mm {
@@ -404,6 +445,7 @@ impl Config {
         self.roughness.write_commented_toml(&mut out);
         self.lines.write_commented_toml(&mut out);
         self.scars.write_commented_toml(&mut out);
+        self.pores.write_commented_toml(&mut out);
         self.face.write_commented_toml(&mut out);
         self.tone.write_commented_toml(&mut out);
         out

@@ -96,6 +96,59 @@ pub fn optimal_matches(
     pairs
 }
 
+/// [`optimal_matches`] for a sparse set of allowed pairs `(row, col, cost)`, as between
+/// thousands of pores: the matching decomposes into the connected components of the allowed
+/// pairs, each solved on its own (the same optimum, at the cost of the components' sizes).
+pub fn optimal_matches_sparse(
+    rows: usize,
+    cols: usize,
+    pairs: &[(usize, usize, f64)],
+) -> Vec<(usize, usize)> {
+    // Union-find over rows 0..rows and columns rows..rows+cols.
+    let mut parent: Vec<usize> = (0..rows + cols).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for &(r, c, _) in pairs {
+        let (a, b) = (root(&mut parent, r), root(&mut parent, rows + c));
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut components: std::collections::BTreeMap<usize, (Vec<usize>, Vec<usize>)> =
+        std::collections::BTreeMap::new();
+    for &(r, c, _) in pairs {
+        let k = root(&mut parent, r);
+        let e = components.entry(k).or_default();
+        e.0.push(r);
+        e.1.push(c);
+    }
+    let mut out = Vec::new();
+    for (_, (mut rs, mut cs)) in components {
+        rs.sort_unstable();
+        rs.dedup();
+        cs.sort_unstable();
+        cs.dedup();
+        let cost = |i: usize, j: usize| {
+            let (r, c) = (rs[i], cs[j]);
+            pairs
+                .iter()
+                .filter(|p| p.0 == r && p.1 == c)
+                .map(|p| p.2)
+                .min_by(f64::total_cmp)
+        };
+        for (i, j) in optimal_matches(rs.len(), cs.len(), cost) {
+            out.push((rs[i], cs[j]));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +182,15 @@ mod tests {
             }
         }
         let mut best = (0, 0.0);
-        go(0, rows, cols, &mut vec![false; cols], cost, &mut best, (0, 0.0));
+        go(
+            0,
+            rows,
+            cols,
+            &mut vec![false; cols],
+            cost,
+            &mut best,
+            (0, 0.0),
+        );
         best
     }
 
@@ -137,7 +198,9 @@ mod tests {
     fn matches_brute_force_on_random_instances() {
         let mut state = 12345u64;
         let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
         for _ in 0..300 {
@@ -168,5 +231,34 @@ mod tests {
         let pairs = optimal_matches(2, 2, |r, c| d[r][c]);
         assert_eq!(pairs, vec![(0, 1), (1, 0)]);
         assert!(optimal_matches(0, 3, |_, _| Some(1.0)).is_empty());
+    }
+
+    /// The sparse form gives the dense form's pairs.
+    #[test]
+    fn sparse_equals_dense() {
+        let pts_a: Vec<(f64, f64)> = (0..40)
+            .map(|i| (((i * 37) % 50) as f64, ((i * 11) % 23) as f64))
+            .collect();
+        let pts_b: Vec<(f64, f64)> = (0..35)
+            .map(|i| (((i * 29 + 3) % 50) as f64 + 0.4, ((i * 7 + 1) % 23) as f64))
+            .collect();
+        let cost = |r: usize, c: usize| {
+            let d = (pts_a[r].0 - pts_b[c].0).hypot(pts_a[r].1 - pts_b[c].1);
+            (d <= 3.0).then_some(d)
+        };
+        let dense = optimal_matches(pts_a.len(), pts_b.len(), cost);
+        let mut pairs = Vec::new();
+        for r in 0..pts_a.len() {
+            for c in 0..pts_b.len() {
+                if let Some(d) = cost(r, c) {
+                    pairs.push((r, c, d));
+                }
+            }
+        }
+        let sparse = optimal_matches_sparse(pts_a.len(), pts_b.len(), &pairs);
+        assert!(!dense.is_empty());
+        assert_eq!(dense.len(), sparse.len());
+        let total = |m: &[(usize, usize)]| m.iter().map(|&(r, c)| cost(r, c).unwrap()).sum::<f64>();
+        assert!((total(&dense) - total(&sparse)).abs() < 1e-9);
     }
 }

@@ -509,7 +509,8 @@ fn detection_tables_are_identical_across_thread_counts() {
     let phantoms = dir.path().join("phantoms");
     skintex()
         .args([
-            "phantom", "--count", "3", "--seed", "5", "--size", "400", "--out",
+            "phantom", "--preset", "classic", "--count", "3", "--seed", "5", "--size", "400",
+            "--out",
         ])
         .arg(&phantoms)
         .assert()

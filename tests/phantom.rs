@@ -495,6 +495,8 @@ fn cli_writes_phantoms_and_ground_truth() {
         .unwrap()
         .args([
             "phantom",
+            "--preset",
+            "classic",
             "--count",
             "2",
             "--seed",
@@ -555,7 +557,8 @@ fn cli_rejects_bad_arguments() {
         (vec!["--scars", "keloid=2"], "keloid"),
         (vec!["--scars", "icepick=two"], "icepick"),
         (vec!["--px-per-mm", "0"], "px_per_mm"),
-        (vec!["--size", "32"], "size"),
+        (vec!["--preset", "classic", "--size", "32"], "size"),
+        (vec!["--size", "800"], "--size applies to --preset classic"),
         (vec!["--count", "0"], "count"),
         (vec!["--relief-sq=-0.1"], "relief"),
     ] {

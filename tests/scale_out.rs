@@ -28,6 +28,8 @@ fn phantoms(dir: &Path, count: u32, size: u32) -> PathBuf {
     skintex()
         .args([
             "phantom",
+            "--preset",
+            "classic",
             "--count",
             &count.to_string(),
             "--size",

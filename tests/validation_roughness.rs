@@ -7,6 +7,7 @@ use skintex::input::colour::colour_planes;
 use skintex::metrics::{ZoneInput, measure_zone, metric_columns};
 use skintex::phantom::{PhantomSpec, render_phantom};
 use skintex::segment::full_image_zones;
+use skintex::validation::spearman;
 
 fn metric(image: &DynamicImage, px_per_mm: f64, name: &str) -> f64 {
     let planes = colour_planes(image);
@@ -25,23 +26,6 @@ fn metric(image: &DynamicImage, px_per_mm: f64, name: &str) -> f64 {
     *m.values[i]
         .as_ref()
         .unwrap_or_else(|e| panic!("{name} missing: {e:?}"))
-}
-
-/// Spearman rank correlation (no ties expected in these data).
-fn spearman(x: &[f64], y: &[f64]) -> f64 {
-    let rank = |v: &[f64]| {
-        let mut idx: Vec<usize> = (0..v.len()).collect();
-        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-        let mut r = vec![0.0; v.len()];
-        for (k, &i) in idx.iter().enumerate() {
-            r[i] = k as f64;
-        }
-        r
-    };
-    let (rx, ry) = (rank(x), rank(y));
-    let n = x.len() as f64;
-    let d2: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - b).powi(2)).sum();
-    1.0 - 6.0 * d2 / (n * (n * n - 1.0))
 }
 
 fn relief_only(relief_sq_mm: f64) -> PhantomSpec {

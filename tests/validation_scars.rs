@@ -247,6 +247,7 @@ fn hand_made_types() {
 // Phantoms
 
 use skintex::phantom::{GroundTruth, PhantomSpec, render_phantom};
+use skintex::validation::spearman;
 
 /// Scars measured on a rendered phantom.
 fn measure_phantom(spec: &PhantomSpec, seed: u64) -> (GroundTruth, Vec<f64>, Vec<ScarRecord>) {
@@ -362,34 +363,6 @@ fn phantom_detection_f1_and_type_accuracy() {
     eprintln!("confusion (rows truth icepick/boxcar/rolling, cols detected): {confusion:?}");
     assert!(f1 >= 0.85, "F1 {f1}");
     assert!(type_accuracy >= 0.75, "type accuracy {type_accuracy}");
-}
-
-/// Spearman rank correlation (average ranks for ties).
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    fn ranks(v: &[f64]) -> Vec<f64> {
-        let mut idx: Vec<usize> = (0..v.len()).collect();
-        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-        let mut r = vec![0.0; v.len()];
-        let mut k = 0;
-        while k < idx.len() {
-            let mut e = k;
-            while e + 1 < idx.len() && v[idx[e + 1]] == v[idx[k]] {
-                e += 1;
-            }
-            for &i in &idx[k..=e] {
-                r[i] = (k + e) as f64 / 2.0 + 1.0;
-            }
-            k = e + 1;
-        }
-        r
-    }
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = a.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 #[test]

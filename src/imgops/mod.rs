@@ -1,5 +1,7 @@
 //! Generic image operations that `imageproc` lacks, one module per operation family.
 
+/// Dark blobs: scale-normalised LoG candidates with roundness and non-maximum suppression.
+pub mod blobs;
 /// Connected-component labelling (4/8-connectivity) and hysteresis thresholding.
 pub mod components;
 /// Gaussian blur with σ-independent cost (exact FIR, or pyramid for large σ), reflect boundary.

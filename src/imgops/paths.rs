@@ -20,7 +20,9 @@
 //! path through p, the same all along a line. Each step advances exactly one column (orientations
 //! within 45° of horizontal) or one row (the others), the predecessor linearly interpolated
 //! between its two neighbours, so a sweep is one pass over the columns or rows; turns are allowed
-//! between orientations of the same sweep. Paths may not leave `mask`.
+//! between orientations of the same sweep. Paths may not leave `mask`. The interpolation spreads
+//! the sum across a line's band: off the axes and diagonals, a line 3 px wide collects 85-100 %
+//! of (S − b)·length (unit test), a narrower one less.
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -103,7 +105,11 @@ impl Sweep<'_> {
     }
 
     fn at(&self, line: usize, pos: usize) -> (usize, usize) {
-        if self.columns { (pos, line) } else { (line, pos) }
+        if self.columns {
+            (pos, line)
+        } else {
+            (line, pos)
+        }
     }
 
     /// Offset across the sweep of the predecessor one line back, and the step length, for
@@ -144,10 +150,13 @@ impl Sweep<'_> {
         let turns: Vec<Vec<usize>> = ks
             .iter()
             .map(|&k| {
-                [(k + ORIENTATIONS - 1) % ORIENTATIONS, (k + 1) % ORIENTATIONS]
-                    .iter()
-                    .filter_map(|n| ks.iter().position(|&q| q == *n))
-                    .collect()
+                [
+                    (k + ORIENTATIONS - 1) % ORIENTATIONS,
+                    (k + 1) % ORIENTATIONS,
+                ]
+                .iter()
+                .filter_map(|n| ks.iter().position(|&q| q == *n))
+                .collect()
             })
             .collect();
         let mut prev = vec![vec![0.0f32; across]; ks.len()];
@@ -273,8 +282,9 @@ mod tests {
         )
     }
 
-    /// A straight line of strength s and length L collects (s − b)·L all along it, whatever its
-    /// direction; the background collects nothing.
+    /// A straight line of strength s and length L collects about (s − b)·L all along it, whatever
+    /// its direction; the background collects nothing. The band is 3 px wide, as the strength of
+    /// a line at its own scale (σ ≥ 1 detection px) is.
     #[test]
     fn straight_line_collects_excess_times_length_everywhere_along_it() {
         for deg in [0.0f64, 30.0, 45.0, 60.0, 90.0, 112.5, 150.0] {
@@ -288,7 +298,7 @@ mod tests {
                     let (x, y) = (c as f64 - 40.0, r as f64 - 40.0);
                     let along = x * dx + y * dy;
                     let across = (-x * dy + y * dx).abs();
-                    if across < 0.75 && along.abs() <= len / 2.0 {
+                    if across < 1.5 && along.abs() <= len / 2.0 {
                         s[(r, c)] = 1.0;
                         d[(r, c)] = th as f32;
                     }
@@ -297,11 +307,16 @@ mod tests {
             let e = run(&s, &d, 0.5);
             let centre = e.evidence[(40, 40)];
             // (1 − 0.5) × 40 px, within the discretisation of the ends and the band.
-            assert!((centre - 20.0).abs() < 4.0, "{deg}: {centre}");
+            // (1 − 0.5) × 40 px along the grid directions; off them, the interpolated
+            // predecessor spreads the sum across the band, which loses up to 15 %.
+            assert!((16.0..=22.0).contains(&centre), "{deg}: {centre}");
             assert_eq!(e.evidence[(5, 5)], 0.0, "{deg}");
             let k = usize::from(e.orientation[(40, 40)]);
             let err = (orientation_angle(k) - th).abs();
-            assert!(err < 0.2 || (std::f64::consts::PI - err) < 0.2, "{deg}: k {k}");
+            assert!(
+                err < 0.2 || (std::f64::consts::PI - err) < 0.2,
+                "{deg}: k {k}"
+            );
         }
     }
 
@@ -340,16 +355,24 @@ mod tests {
         let e = run(&s, &d, 0.3);
         assert!(e.evidence[(30, 30)] < 1.5, "{}", e.evidence[(30, 30)]);
     }
-}
-#[cfg(test)]
-mod debug_tests {
-    use super::*;
+
+    /// A constant strength below the bias, in every direction, collects nothing anywhere.
     #[test]
     fn constant_below_bias_gives_zero() {
         let s = Array2::from_elem((50, 60), 0.01f32);
         let d = Array2::from_shape_fn((50, 60), |(r, c)| ((r * 7 + c * 13) % 31) as f32 * 0.1);
         let m = Array2::from_elem((50, 60), true);
-        let e = path_evidence(s.view(), d.view(), m.view(), PathParams { bias: 0.055, turn_penalty: 0.005, length_per_px: 0.045, strength_cap: 1.0 });
+        let e = path_evidence(
+            s.view(),
+            d.view(),
+            m.view(),
+            PathParams {
+                bias: 0.055,
+                turn_penalty: 0.005,
+                length_per_px: 0.045,
+                strength_cap: 1.0,
+            },
+        );
         let mx = e.evidence.iter().copied().fold(0.0f32, f32::max);
         assert!(mx < 1e-6, "{mx}");
     }

@@ -2,11 +2,30 @@
 //!
 //! A family receives one zone and returns one [`MetricValue`] per declared column, in
 //! declaration order. A value that cannot be computed is [`Missing`] with a reason, never a
-//! made-up number. Families that work in millimetres (roughness, lines, scars) need a calibrated
-//! image; without one their columns are empty with the reason `uncalibrated`.
+//! made-up number. Families that work in millimetres (roughness, lines, scars, pores) need a
+//! calibrated image; without one their columns are empty with the reason `uncalibrated`.
+//!
+//! [`FAMILIES`] lists the families in output order with what each needs. Within a zone the
+//! relief families measure the pseudo-height ([`height`]): pores come before scars (a scar is
+//! told from a pore by the zone's own pore population), lines beside them, tone on the colour
+//! planes.
+//!
+//! # Adding a family
+//! 1. `src/metrics/<family>.rs` (or a folder): `COLUMNS` (names `<family>_<feature>_<unit>`),
+//!    a `measure` function, the method, formulas, units and references in the module doc.
+//! 2. A parameter section in `src/config.rs` (`param_section!`), added to `Config` and its
+//!    `validate` and `commented_toml`.
+//! 3. An entry in [`FAMILIES`] and its call in `measure_zone_with` / [`measure_zones`] and
+//!    `assemble`.
+//! 4. If it has per-detection records: a field of [`ZoneMeasurement`], a table in
+//!    `src/output/tables.rs` (`table_bytes`, columns), `src/output/dictionary.rs`, the QC picture
+//!    (`src/output/qc.rs`), and a bump of `STORE_FORMAT` (`src/output/store.rs`).
+//! 5. The data dictionary snapshot (`tests/snapshots/`), the README's output table, and
+//!    validation on phantoms (`src/validation.rs`, `tests/validation_*.rs`).
 
 pub mod height;
 pub mod lines;
+pub mod pores;
 pub mod roughness;
 pub mod scars;
 pub mod tone;
@@ -21,6 +40,7 @@ use crate::segment::Zone;
 use height::PseudoHeight;
 
 pub use lines::LineRecord;
+pub use pores::PoreRecord;
 pub use scars::ScarRecord;
 
 /// One output column: name, unit and meaning, as written to the data dictionary.
@@ -86,17 +106,62 @@ pub struct ZoneMeasurement {
     pub lines: Vec<LineRecord>,
     /// Each detected scar, for `scars.csv` and the QC picture.
     pub scars: Vec<ScarRecord>,
+    /// Each detected pore, for `pores.csv` and the QC picture.
+    pub pores: Vec<PoreRecord>,
 }
+
+/// What a family measures on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// The pseudo-height of a calibrated zone (lengths in mm).
+    Relief,
+    /// The colour planes (no calibration needed).
+    Colour,
+}
+
+/// One metric family.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    pub name: &'static str,
+    pub columns: &'static [ColumnSpec],
+    pub input: Input,
+}
+
+/// The metric families in output order.
+pub const FAMILIES: &[Family] = &[
+    Family {
+        name: "roughness",
+        columns: roughness::COLUMNS,
+        input: Input::Relief,
+    },
+    Family {
+        name: "lines",
+        columns: lines::COLUMNS,
+        input: Input::Relief,
+    },
+    Family {
+        name: "scars",
+        columns: scars::COLUMNS,
+        input: Input::Relief,
+    },
+    Family {
+        name: "pores",
+        columns: pores::COLUMNS,
+        input: Input::Relief,
+    },
+    Family {
+        name: "tone",
+        columns: tone::COLUMNS,
+        input: Input::Colour,
+    },
+];
 
 /// All metric columns of all families, in output order.
 pub fn metric_columns() -> Vec<ColumnSpec> {
-    [
-        roughness::COLUMNS,
-        lines::COLUMNS,
-        scars::COLUMNS,
-        tone::COLUMNS,
-    ]
-    .concat()
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.columns.iter().copied())
+        .collect()
 }
 
 const UNCALIBRATED: &str = "uncalibrated: needs px_per_mm";
@@ -198,11 +263,11 @@ pub fn measure_zones(
         out.push(measure_zone_with(&planes, last, px_per_mm, config, spare));
     } else {
         let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
-        let (roughness, scars) =
+        let (roughness, blobs) =
             relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
         drop(planes);
         let lines = lines_of(&height, config, SpareThreads::NONE);
-        out.push(assemble(roughness, lines, scars, tone));
+        out.push(assemble(roughness, lines, blobs, tone));
     }
     out
 }
@@ -217,11 +282,11 @@ fn measure_zone_with(
 ) -> ZoneMeasurement {
     let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
     // On one thread the lines come last, as in `measure_zones`.
-    let ((roughness, scars), lines) = spare.join(
+    let ((roughness, blobs), lines) = spare.join(
         || relief_but_lines(planes, zone, &height, config, spare),
         || lines_of(&height, config, spare),
     );
-    assemble(roughness, lines, scars, tone)
+    assemble(roughness, lines, blobs, tone)
 }
 
 /// The pseudo-height every relief family measures on, or why they are all missing.
@@ -251,22 +316,35 @@ fn prepare<'z>(
     )
 }
 
-/// Roughness and scars (values and records) of one zone, side by side on `spare` threads.
+/// Values and records of the round depressions of a zone: scars and pores.
+struct Blobs {
+    scars: (Vec<MetricValue>, Vec<ScarRecord>),
+    pores: (Vec<MetricValue>, Vec<PoreRecord>),
+}
+
+/// Roughness beside the pores then scars of one zone, on `spare` threads.
 fn relief_but_lines(
     planes: &ColourPlanes,
     zone: &Zone,
     height: &Height<'_>,
     config: &Config,
     spare: SpareThreads<'_>,
-) -> (Vec<MetricValue>, (Vec<MetricValue>, Vec<ScarRecord>)) {
+) -> (Vec<MetricValue>, Blobs) {
     match height {
         Ok(height) => spare.join(
             || roughness::measure(height, &config.roughness),
-            || scars::measure(planes, zone, height, &config.scars),
+            || {
+                let pores = pores::measure(height, &config.pores);
+                let scars = scars::measure(planes, zone, height, &pores.1, &config.scars);
+                Blobs { scars, pores }
+            },
         ),
         Err(reason) => (
             all_missing(roughness::COLUMNS.len(), reason),
-            (all_missing(scars::COLUMNS.len(), reason), Vec::new()),
+            Blobs {
+                scars: (all_missing(scars::COLUMNS.len(), reason), Vec::new()),
+                pores: (all_missing(pores::COLUMNS.len(), reason), Vec::new()),
+            },
         ),
     }
 }
@@ -283,19 +361,31 @@ fn lines_of(
     }
 }
 
-/// The families' values in column order, with the line and scar records.
+/// The families' values in the order of [`FAMILIES`], with the detection records.
 fn assemble(
     roughness: Vec<MetricValue>,
     (line_values, lines): (Vec<MetricValue>, Vec<LineRecord>),
-    (scar_values, scars): (Vec<MetricValue>, Vec<ScarRecord>),
+    blobs: Blobs,
     tone: [MetricValue; 8],
 ) -> ZoneMeasurement {
-    let values = [roughness, line_values, scar_values, tone.to_vec()].concat();
+    let Blobs {
+        scars: (scar_values, scars),
+        pores: (pore_values, pores),
+    } = blobs;
+    let values = [
+        roughness,
+        line_values,
+        scar_values,
+        pore_values,
+        tone.to_vec(),
+    ]
+    .concat();
     debug_assert_eq!(values.len(), metric_columns().len());
     ZoneMeasurement {
         values,
         lines,
         scars,
+        pores,
     }
 }
 

@@ -83,16 +83,14 @@
 //! a classification system and review of treatment options", J Am Acad Dermatol 45 (2001) 109-117,
 //! doi:10.1067/mjd.2001.113451.
 
-use ndarray::{Array2, ArrayView2, s};
-
-use crate::imgops::simd::widest_simd;
+use ndarray::{Array2, s};
 
 use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_mean};
+use super::pores::PoreRecord;
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
-use crate::imgops::gaussian::{
-    gaussian_blur, gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index,
-};
+use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs};
+use crate::imgops::gaussian::gaussian_blur;
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -190,6 +188,17 @@ pub struct ScarRecord {
     pub flatness: f64,
     /// Wall steepness: mean rim gradient × equivalent radius / peak depth.
     pub steepness: f64,
+    /// Width at half depth of the angular-mean profile, mm.
+    pub fwhm_mm: f64,
+    /// Peak contrast (surround minus floor), pseudo-height units.
+    pub contrast: f64,
+    /// Axis ratio of the half-depth segment.
+    pub elongation: f64,
+    /// OD_B / OD_R of the darkening (NaN when not defined).
+    pub chroma_ratio: f64,
+    /// Contrast a pore-sized depression had to exceed in this zone (NaN without a pore
+    /// population).
+    pub pore_level: f64,
 }
 
 /// Smallest blur, in level pixels, at which a scale is computed on a pyramid level.
@@ -206,6 +215,8 @@ const PROFILE_BIN_PX: f64 = 0.5;
 /// The rim is where the radial profile is back within this fraction of the depth from the
 /// surround.
 const RIM_FRACTION: f64 = 0.15;
+/// Fewest pores for a zone to have a pore population to compare small depressions with.
+const MIN_PORE_POPULATION: usize = 10;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
 
@@ -214,13 +225,14 @@ pub fn measure(
     planes: &ColourPlanes,
     zone: &Zone,
     height: &PseudoHeight,
+    pores: &[PoreRecord],
     params: &ScarsParams,
 ) -> (Vec<MetricValue>, Vec<ScarRecord>) {
     let zone_px = height.area_px();
     if zone_px == 0 {
         return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
     }
-    let (scars, covered_px) = detect_scars(planes, zone, height, params);
+    let (scars, covered_px) = detect_scars(planes, zone, height, pores, params);
     let px_per_mm = height.px_per_mm;
     let zone_cm2 = zone_px as f64 / (px_per_mm * px_per_mm) / 100.0;
     let n = scars.len() as f64;
@@ -246,23 +258,13 @@ pub fn measure(
     (values, scars)
 }
 
-/// A blob candidate on the base grid.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    /// Base-grid position (col, row).
-    x: usize,
-    y: usize,
-    /// Scale in base pixels.
-    sigma: f64,
-    response: f32,
-}
-
 /// Detect, segment, filter and classify the scars of one zone. Returns the scars (image
 /// coordinates) and the covered area in full-resolution pixels (union of segments, in the mask).
 pub fn detect_scars(
     planes: &ColourPlanes,
     zone: &Zone,
     height: &PseudoHeight,
+    pores: &[PoreRecord],
     params: &ScarsParams,
 ) -> (Vec<ScarRecord>, f64) {
     let ppm = height.px_per_mm;
@@ -303,7 +305,14 @@ pub fn detect_scars(
             }
         })
         .collect();
-    let candidates = blob_candidates(&z, &mask, &sigmas, params);
+    let candidates = log_blobs(
+        &z,
+        &mask,
+        &sigmas,
+        params.min_response as f32,
+        params.min_roundness as f32,
+    );
+    let pore_level = pore_population_level(pores, params);
 
     // Segment each candidate, strongest first; a candidate whose centre falls inside an
     // accepted segment is a duplicate.
@@ -317,7 +326,16 @@ pub fn detect_scars(
         let Some(seg) = segment_candidate(&z, &mask, c, params, base_mm) else {
             continue;
         };
-        if !shading_not_pigment(planes, zone, f0, &seg, params.max_chroma_ratio) {
+        // Pore-sized: narrower at half depth than any scar, or within the pores' size range
+        // and no darker than the zone's own pores.
+        if seg.fwhm_mm < params.min_fwhm_mm {
+            continue;
+        }
+        if seg.fwhm_mm < params.pore_overlap_mm && pore_level.is_some_and(|l| seg.contrast < l) {
+            continue;
+        }
+        let chroma = chroma_ratio(planes, zone, f0, &seg);
+        if chroma.is_some_and(|q| q > params.max_chroma_ratio) {
             continue;
         }
         paint_disk(&mut covered, seg.cx, seg.cy, seg.rim_px);
@@ -333,6 +351,11 @@ pub fn detect_scars(
             depth: seg.depth,
             flatness: seg.flatness,
             steepness: seg.steepness,
+            fwhm_mm: seg.fwhm_mm,
+            contrast: seg.contrast,
+            elongation: seg.elongation,
+            chroma_ratio: chroma.unwrap_or(f64::NAN),
+            pore_level: pore_level.unwrap_or(f64::NAN),
         });
     }
     // Covered full-resolution pixels inside the zone mask.
@@ -451,349 +474,6 @@ fn box_decimate(
     (out, out_mask)
 }
 
-/// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
-/// FIR, which [`gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
-fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
-    // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
-    let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
-    gaussian_blur_exact_decimated(src, sigma)
-}
-
-/// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
-/// non-maximum suppression across space and scale.
-fn blob_candidates(
-    z: &Array2<f32>,
-    mask: &Array2<bool>,
-    sigmas: &[f64],
-    params: &ScarsParams,
-) -> Vec<Candidate> {
-    let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
-    let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
-    // Pyramid levels 1, 2, ...; level 0 is `z` itself (not copied).
-    let mut coarser: Vec<Array2<f32>> = Vec::new();
-    for m in 1..=max_level {
-        let next = pyramid_down(coarser.last().map_or(z.view(), |l| l.view()), m == 1);
-        if next.nrows() < 3 || next.ncols() < 3 {
-            break;
-        }
-        coarser.push(next);
-    }
-    let n_levels = coarser.len() + 1;
-    let level_view = |m: usize| {
-        if m == 0 {
-            z.view()
-        } else {
-            coarser[m - 1].view()
-        }
-    };
-    // Response and roundness maps per scale, on each scale's level. Scale k is compared with
-    // its neighbours k ± 1 only, so at most three maps are held at a time.
-    struct ScaleMap {
-        level: usize,
-        response: Array2<f32>,
-        /// Roundness ≥ `min_roundness`.
-        round_enough: Array2<bool>,
-    }
-    let make_map = |sigma: f64| {
-        let level = level_of(sigma).min(n_levels - 1);
-        let sl = sigma / (1u64 << level) as f64;
-        let acc = if level == 0 { 0.0 } else { 1.0 };
-        let (response, round_enough) =
-            log_response(level_view(level), sl, acc, params.min_roundness as f32);
-        ScaleMap {
-            level,
-            response,
-            round_enough,
-        }
-    };
-    let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
-
-    let min_r = params.min_response as f32;
-    let mut cands = Vec::new();
-    for k in 0..sigmas.len() {
-        for m in k..(k + 2).min(sigmas.len()) {
-            if maps[m].is_none() {
-                maps[m] = Some(make_map(sigmas[m]));
-            }
-        }
-        if k >= 2 {
-            maps[k - 2] = None;
-        }
-        let map = maps[k].as_ref().expect("made above");
-        let (below, above) = (
-            k.checked_sub(1).and_then(|m| maps[m].as_ref()),
-            maps.get(k + 1).and_then(Option::as_ref),
-        );
-        let r = &map.response;
-        let (h, w) = r.dim();
-        let step = 1usize << map.level;
-        fn row(a: &Array2<f32>, i: usize) -> &[f32] {
-            let cols = a.ncols();
-            &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
-        }
-        for i in 1..h.saturating_sub(1) {
-            let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
-            let round = map.round_enough.row(i);
-            let round = round.as_slice().expect("fresh standard-layout array");
-            for j in 1..w.saturating_sub(1) {
-                // Cheap rejections first: most pixels are below the response threshold.
-                let v = mid[j];
-                if v < min_r || !round[j] {
-                    continue;
-                }
-                let (by, bx) = (i * step, j * step);
-                if by >= mask.nrows() || bx >= mask.ncols() || !mask[[by, bx]] {
-                    continue;
-                }
-                // Ties: the earlier pixel in raster order wins.
-                let is_max = !(up[j - 1] >= v
-                    || up[j] >= v
-                    || up[j + 1] >= v
-                    || mid[j - 1] >= v
-                    || mid[j + 1] > v
-                    || down[j - 1] > v
-                    || down[j] > v
-                    || down[j + 1] > v);
-                if !is_max {
-                    continue;
-                }
-                let beats = |other: &ScaleMap| {
-                    let st = 1usize << other.level;
-                    let (oh, ow) = other.response.dim();
-                    let oi = ((by + st / 2) / st).min(oh - 1);
-                    let oj = ((bx + st / 2) / st).min(ow - 1);
-                    v >= other.response[[oi, oj]]
-                };
-                if below.is_some_and(|m| !beats(m)) || above.is_some_and(|m| !beats(m)) {
-                    continue;
-                }
-                cands.push(Candidate {
-                    x: bx,
-                    y: by,
-                    sigma: sigmas[k],
-                    response: v,
-                });
-            }
-        }
-    }
-    cands.sort_by(|a, b| {
-        b.response
-            .total_cmp(&a.response)
-            .then((a.y, a.x).cmp(&(b.y, b.x)))
-    });
-    suppress_non_maxima(cands, mask.dim())
-}
-
-/// Greedy non-maximum suppression of `cands` (already in decreasing response): a candidate is
-/// dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`, base px.
-///
-/// Accepted candidates are bucketed on a grid of cells as large as the largest radius, so each
-/// candidate is compared with the accepted ones of its 3 × 3 cells only (O(N) instead of
-/// O(N·K)); distances are compared squared ([`sqrt_below`]), with the same decisions as
-/// `sqrt(d²) < r`.
-fn suppress_non_maxima(cands: Vec<Candidate>, (h, w): (usize, usize)) -> Vec<Candidate> {
-    let radius = |c: &Candidate| std::f64::consts::SQRT_2 * c.sigma;
-    let r_max = cands.iter().map(radius).fold(1.0, f64::max);
-    let cell = r_max.ceil() as usize;
-    let (gh, gw) = (h / cell + 1, w / cell + 1);
-    let mut grid: Vec<Vec<u32>> = vec![Vec::new(); gh * gw];
-    let mut kept: Vec<Candidate> = Vec::new();
-    for c in cands {
-        let r_c = radius(&c);
-        let (gy, gx) = ((c.y / cell).min(gh - 1), (c.x / cell).min(gw - 1));
-        let suppressed = (gy.saturating_sub(1)..(gy + 2).min(gh)).any(|y| {
-            (gx.saturating_sub(1)..(gx + 2).min(gw)).any(|x| {
-                grid[y * gw + x].iter().any(|&i| {
-                    let k = &kept[i as usize];
-                    let dx = c.x as f64 - k.x as f64;
-                    let dy = c.y as f64 - k.y as f64;
-                    sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
-                })
-            })
-        });
-        if !suppressed {
-            grid[gy * gw + gx].push(kept.len() as u32);
-            kept.push(c);
-        }
-    }
-    kept
-}
-
-/// A distance bound compared with squared distances, with the same decisions as comparing
-/// `d2.sqrt()` with the bound: the f64 square root is correctly rounded, so outside a relative
-/// band of 1e-9 about `bound²` the squared comparison gives the same answer, and inside it the
-/// root is taken.
-#[derive(Clone, Copy)]
-struct SqrtBound {
-    bound: f64,
-    /// `bound² (1 − 1e-9)` and `bound² (1 + 1e-9)`.
-    lo: f64,
-    hi: f64,
-}
-
-impl SqrtBound {
-    fn new(bound: f64) -> Self {
-        let b2 = bound * bound;
-        Self {
-            bound,
-            lo: b2 * (1.0 - 1e-9),
-            hi: b2 * (1.0 + 1e-9),
-        }
-    }
-
-    /// `d2.sqrt() < bound` for `d2 ≥ 0`.
-    #[inline]
-    fn closer(&self, d2: f64) -> bool {
-        if d2 < self.lo {
-            true
-        } else if d2 > self.hi {
-            false
-        } else {
-            d2.sqrt() < self.bound
-        }
-    }
-
-    /// `d2.sqrt() <= bound` for `d2 ≥ 0`.
-    #[inline]
-    fn within(&self, d2: f64) -> bool {
-        if d2 < self.lo {
-            true
-        } else if d2 > self.hi {
-            false
-        } else {
-            d2.sqrt() <= self.bound
-        }
-    }
-}
-
-/// `d2.sqrt() < bound` for `d2 ≥ 0` (see [`SqrtBound`]).
-#[inline]
-fn sqrt_below(d2: f64, bound: f64) -> bool {
-    SqrtBound::new(bound).closer(d2)
-}
-
-/// σ²-normalised Laplacian (dark-blob positive) and Hessian roundness λ_small/λ_large (0 unless
-/// the blob is dark in both directions) of `level` at total scale `sigma` level px, of which
-/// `acc` px are already in the level's own blur.
-///
-/// The Hessian is [`hessian_eigenvalues`](crate::imgops::hessian::hessian_eigenvalues)'s
-/// (exact FIR blur of `residual` px, central second differences, half-sample reflection at the
-/// borders, σ_r²-normalised, eigenvalues ordered by magnitude), computed here row by row without
-/// the line orientation, which blobs do not need. The roundness is kept only as whether it
-/// reaches `min_roundness` (a byte per pixel instead of an f32).
-fn log_response(
-    level: ArrayView2<f32>,
-    sigma: f64,
-    acc: f64,
-    min_roundness: f32,
-) -> (Array2<f32>, Array2<bool>) {
-    let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
-    let smooth = gaussian_blur_exact(level, residual as f32);
-    let norm = (residual * residual) as f32;
-    // The blob scale is the total σ.
-    let gain = (sigma * sigma / (residual * residual)) as f32;
-    let (rows, cols) = smooth.dim();
-    let mut resp = Array2::<f32>::zeros((rows, cols));
-    let mut round = Array2::<bool>::from_elem((rows, cols), false);
-    if rows == 0 || cols == 0 {
-        return (resp, round);
-    }
-    let data = smooth.as_slice().expect("fresh standard-layout array");
-    let row = |k: usize| &data[k * cols..(k + 1) * cols];
-    let (rs, ns) = (
-        resp.as_slice_mut().expect("fresh array"),
-        round.as_slice_mut().expect("fresh array"),
-    );
-    for (i, (o1, o2)) in rs.chunks_mut(cols).zip(ns.chunks_mut(cols)).enumerate() {
-        let up = row(reflect_index(i as isize - 1, rows));
-        let down = row(reflect_index(i as isize + 1, rows));
-        blob_row(up, row(i), down, (norm, gain, min_roundness), o1, o2);
-    }
-    (resp, round)
-}
-
-widest_simd! {
-    /// Response, and whether the roundness reaches `min_roundness`, of one row from the
-    /// blurred rows above, at and below (columns reflected at the ends), compiled for the
-    /// widest vector unit (only exactly rounded IEEE operations and selects: every variant
-    /// gives the same bits).
-    fn blob_row(
-        up: &[f32],
-        mid: &[f32],
-        down: &[f32],
-        params: (f32, f32, f32),
-        resp: &mut [f32],
-        round: &mut [bool],
-    ) {
-        let n = mid.len();
-        let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
-        // Column j with its left and right neighbours jl, jr (reflected at the ends).
-        let edge = |j: usize, jl: usize, jr: usize| {
-            blob_at(
-                [up[jl], up[j], up[jr]],
-                [mid[jl], mid[j], mid[jr]],
-                [down[jl], down[j], down[jr]],
-                params,
-            )
-        };
-        if n < 3 {
-            for j in 0..n {
-                (resp[j], round[j]) = edge(j, j.saturating_sub(1), (j + 1).min(n - 1));
-            }
-            return;
-        }
-        (resp[0], round[0]) = edge(0, 0, 1);
-        (resp[n - 1], round[n - 1]) = edge(n - 1, n - 2, n - 1);
-        // Interior columns on shifted slices (left, centre, right), so the loop vectorises.
-        let m = n - 2;
-        let (ml, mc, mr) = (&mid[..m], &mid[1..=m], &mid[2..]);
-        let (ul, uc, ur) = (&up[..m], &up[1..=m], &up[2..]);
-        let (dl, dc, dr) = (&down[..m], &down[1..=m], &down[2..]);
-        let (ro, qo) = (&mut resp[1..=m], &mut round[1..=m]);
-        for j in 0..m {
-            (ro[j], qo[j]) = blob_at(
-                [ul[j], uc[j], ur[j]],
-                [ml[j], mc[j], mr[j]],
-                [dl[j], dc[j], dr[j]],
-                params,
-            );
-        }
-    }
-}
-
-/// Response, and whether the roundness reaches `min_roundness`, at the centre of a 3×3
-/// neighbourhood (rows above, at and below; columns left, centre, right) with `params` =
-/// (norm, gain, min_roundness).
-#[inline(always)]
-fn blob_at(up: [f32; 3], mid: [f32; 3], down: [f32; 3], params: (f32, f32, f32)) -> (f32, bool) {
-    let (norm, gain, min_roundness) = params;
-    let centre = mid[1];
-    let lxx = mid[2] - 2.0 * centre + mid[0];
-    let lyy = down[1] - 2.0 * centre + up[1];
-    let lxy = 0.25 * (down[2] - down[0] - up[2] + up[0]);
-    let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
-    // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
-    (response, roundness >= min_roundness)
-}
-
-/// `(gain·(λ1 + λ2), roundness)` of the symmetric 2×2 matrix [[a, b], [b, c]], λ ordered by
-/// magnitude as in `hessian_eigenvalues`; roundness = λ_small/λ_large when both are positive
-/// (a dark blob), else 0.
-#[inline(always)]
-fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
-    let mean = 0.5 * (a + c);
-    let half_diff = 0.5 * (a - c);
-    let root = (half_diff * half_diff + b * b).sqrt();
-    let (plus, minus) = (mean + root, mean - root);
-    let dark = mean >= 0.0;
-    let small = if dark { minus } else { plus };
-    let big = if dark { plus } else { minus };
-    // The ratio is computed everywhere and selected (branch-free).
-    let ratio = small / big;
-    let roundness = if small > 0.0 && big > 0.0 { ratio } else { 0.0 };
-    (gain * (small + big), roundness)
-}
-
 /// One scar's segment on the base grid.
 struct Segment {
     /// (row, col) base-grid pixels.
@@ -806,6 +486,12 @@ struct Segment {
     /// Rim radius, base px.
     rim_px: f64,
     diameter_mm: f64,
+    /// Width at half depth of the angular-mean profile, mm.
+    fwhm_mm: f64,
+    /// Peak contrast: surround minus floor.
+    contrast: f64,
+    /// Axis ratio of the half-depth segment.
+    elongation: f64,
     depth: f64,
     flatness: f64,
     steepness: f64,
@@ -975,6 +661,20 @@ fn segment_candidate(
             sums[k].1 += 1;
         }
     }
+    let profile: Vec<(f64, usize)> = sums
+        .iter()
+        .map(|&(sum, cnt)| (if cnt > 0 { sum / cnt as f64 } else { f64::NAN }, cnt))
+        .collect();
+    // Width at half depth of the angular-mean profile (its own depth: the profile's floor, not
+    // the darkest pixel).
+    let profile_floor = profile
+        .iter()
+        .take(((0.5 * r.max(1.0)) / PROFILE_BIN_PX).ceil() as usize + 1)
+        .filter(|p| p.1 > 0)
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min);
+    let half_level = 0.5 * (f64::from(surround) + profile_floor);
+    let fwhm_px = 2.0 * crossing(&profile, half_level, PROFILE_BIN_PX)?;
     let rim_level = f64::from(surround) - RIM_FRACTION * f64::from(depth_peak);
     let mut rim_px = None;
     let mut prev: Option<(f64, f64)> = None;
@@ -1010,21 +710,41 @@ fn segment_candidate(
         cy: my + r0 as f64,
         rim_px,
         diameter_mm: rim_diameter_mm,
+        fwhm_mm: fwhm_px * base_mm,
+        contrast: f64::from(depth_peak),
+        elongation: (major / minor).sqrt(),
         depth,
         flatness,
         steepness,
     })
 }
 
-/// True when the darkening of `seg` is achromatic enough to be shading:
-/// `OD_B ≤ max_ratio · OD_R` with `OD_c = ln(mean_ring(c) / mean_segment(c))` on linear R, B.
-fn shading_not_pigment(
-    planes: &ColourPlanes,
-    zone: &Zone,
-    f0: usize,
-    seg: &Segment,
-    max_ratio: f64,
-) -> bool {
+/// First radius at which an angular-mean profile (bins of `bin` px) rises back to `level`,
+/// linearly interpolated between bin centres; None when it never does.
+fn crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Option<f64> {
+    let mut prev: Option<(f64, f64)> = None;
+    for (k, &(v, n)) in profile.iter().enumerate() {
+        if n == 0 || !v.is_finite() {
+            continue;
+        }
+        let rho = (k as f64 + 0.5) * bin;
+        if v >= level {
+            return Some(match prev {
+                Some((r_prev, v_prev)) if v > v_prev => {
+                    r_prev + (rho - r_prev) * (level - v_prev) / (v - v_prev)
+                }
+                _ => rho,
+            });
+        }
+        prev = Some((rho, v));
+    }
+    None
+}
+
+/// The chromatic ratio `OD_B / OD_R` of the darkening of `seg`, with
+/// `OD_c = ln(mean_ring(c) / mean_segment(c))` on linear R, B: about 1 for shading, 2-3 for
+/// melanin. None when the red darkening is not positive or a mean is not positive.
+fn chroma_ratio(planes: &ColourPlanes, zone: &Zone, f0: usize, seg: &Segment) -> Option<f64> {
     let (h, w) = (planes.height(), planes.width());
     let mean_rb = |pix: &[(usize, usize)]| {
         let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
@@ -1045,83 +765,33 @@ fn shading_not_pigment(
     let (r_in, b_in) = mean_rb(&seg.pixels);
     let (r_out, b_out) = mean_rb(&seg.ring);
     if r_in <= 0.0 || b_in <= 0.0 || r_out <= 0.0 || b_out <= 0.0 {
-        return true;
+        return None;
     }
     let od_r = (r_out / r_in).ln();
     let od_b = (b_out / b_in).ln();
-    od_b <= max_ratio * od_r.max(0.0)
+    if od_r <= 0.0 {
+        // Blue darkens while red does not: pigment, whatever the ratio.
+        return (od_b > 0.0).then_some(f64::INFINITY);
+    }
+    Some(od_b / od_r)
+}
+
+/// The contrast a pore-sized depression must exceed to be a scar: `scars.pore_contrast_factor`
+/// times the 90th percentile of the zone's pore contrasts, when the zone has at least
+/// `MIN_PORE_POPULATION` pores (else None: no population to compare with).
+fn pore_population_level(pores: &[PoreRecord], params: &ScarsParams) -> Option<f64> {
+    if pores.len() < MIN_PORE_POPULATION {
+        return None;
+    }
+    let mut d: Vec<f64> = pores.iter().map(|p| p.depth).collect();
+    d.sort_by(f64::total_cmp);
+    let q90 = d[(d.len() - 1) * 9 / 10];
+    Some(params.pore_contrast_factor * q90)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The grid-bucketed suppression against the naive all-pairs loop with square roots, on
-    /// clustered pseudo-random candidates of mixed scales (many near-boundary distances).
-    #[test]
-    fn grid_suppression_matches_all_pairs() {
-        let mut state = 0x2545_f491_u64;
-        let mut next = move |n: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            (state >> 33) % n
-        };
-        let (h, w) = (157, 211);
-        let mut cands: Vec<Candidate> = (0..3000)
-            .map(|_| Candidate {
-                x: next(w as u64) as usize,
-                y: next(h as u64) as usize,
-                sigma: [1.6, 2.0, 2.52, 3.17, 4.0, 7.5, 12.0][next(7) as usize],
-                response: next(50) as f32 * 0.01,
-            })
-            .collect();
-        cands.sort_by(|a, b| {
-            b.response
-                .total_cmp(&a.response)
-                .then((a.y, a.x).cmp(&(b.y, b.x)))
-        });
-        let mut naive: Vec<Candidate> = Vec::new();
-        for c in &cands {
-            let r_c = std::f64::consts::SQRT_2 * c.sigma;
-            let suppressed = naive.iter().any(|k| {
-                let r_k = std::f64::consts::SQRT_2 * k.sigma;
-                let (dx, dy) = (c.x as f64 - k.x as f64, c.y as f64 - k.y as f64);
-                (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
-            });
-            if !suppressed {
-                naive.push(*c);
-            }
-        }
-        let fast = suppress_non_maxima(cands, (h, w));
-        assert!(naive.len() > 50, "{}", naive.len());
-        let key = |c: &Candidate| (c.x, c.y, c.sigma.to_bits(), c.response.to_bits());
-        assert_eq!(
-            fast.iter().map(key).collect::<Vec<_>>(),
-            naive.iter().map(key).collect::<Vec<_>>()
-        );
-    }
-
-    #[test]
-    fn sqrt_comparisons_on_squares_match_roots() {
-        for d2 in 0..5000u32 {
-            let d2 = f64::from(d2);
-            for bound in [
-                0.5,
-                1.0,
-                2.0,
-                2.2627,
-                3.0,
-                5.0 * std::f64::consts::SQRT_2,
-                50.0,
-            ] {
-                assert_eq!(sqrt_below(d2, bound), d2.sqrt() < bound, "{d2} {bound}");
-                let b = SqrtBound::new(bound);
-                assert_eq!(b.closer(d2), d2.sqrt() < bound, "{d2} {bound}");
-                assert_eq!(b.within(d2), d2.sqrt() <= bound, "{d2} {bound}");
-            }
-        }
-    }
 
     #[test]
     fn classification_rules() {

@@ -301,7 +301,8 @@ pub(crate) fn encode_srgb8(
                     if let Some(n) = noise {
                         // Irwin–Hall sum of four 16-bit uniforms: zero mean, unit variance.
                         let bits = mix64(
-                            n.seed ^ ((i as u64) * 3 + c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                            n.seed
+                                ^ ((i as u64) * 3 + c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                         );
                         let mut sum = 0.0;
                         for k in 0..4 {

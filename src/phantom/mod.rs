@@ -84,8 +84,8 @@ use serde::{Deserialize, Serialize};
 use crate::cli::PhantomArgs;
 
 pub use camera::{SKIN_SRGB, SPOT_FACTOR};
-pub use layout::{BOXCAR_DIAMETER_MM, ICEPICK_DIAMETER_MM, ROLLING_DIAMETER_MM, SPOT_DIAMETER_MM};
 pub use layout::point_segment_distance;
+pub use layout::{BOXCAR_DIAMETER_MM, ICEPICK_DIAMETER_MM, ROLLING_DIAMETER_MM, SPOT_DIAMETER_MM};
 pub use nuisance::{Nuisance, NuisanceRanges};
 
 /// A well-mixed 64-bit hash of a seed (SplitMix64's finaliser), for deriving per-seed choices.
@@ -579,6 +579,12 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
     let scars = parse_scar_counts(&args.scars)?;
     if args.count < 1 {
         bail!("--count must be at least 1");
+    }
+    if args.preset == Preset::Realistic && args.size.is_some() {
+        bail!(
+            "--size applies to --preset classic; a realistic phantom's size is --fov-mm times \
+             its px/mm (--px-per-mm, else drawn from the realistic range)"
+        );
     }
     let spec = spec_of_args(args, scars);
     spec.validate()

@@ -226,13 +226,26 @@ impl NuisanceRanges {
         check("fov_mm", [self.fov_mm; 2], 3.0, 500.0)?;
         check(
             "fitzpatrick",
-            [f64::from(self.fitzpatrick[0]), f64::from(self.fitzpatrick[1])],
+            [
+                f64::from(self.fitzpatrick[0]),
+                f64::from(self.fitzpatrick[1]),
+            ],
             1.0,
             6.0,
         )?;
         check("relief_sq_mm", self.relief_sq_mm, 0.0, 0.2)?;
-        check("pore_density_per_cm2", self.pore_density_per_cm2, 0.0, 1000.0)?;
-        check("pore_median_diameter_mm", self.pore_median_diameter_mm, 0.01, 1.0)?;
+        check(
+            "pore_density_per_cm2",
+            self.pore_density_per_cm2,
+            0.0,
+            1000.0,
+        )?;
+        check(
+            "pore_median_diameter_mm",
+            self.pore_median_diameter_mm,
+            0.01,
+            1.0,
+        )?;
         check("pore_enlarged_share", self.pore_enlarged_share, 0.0, 1.0)?;
         check("pore_depth_mm", self.pore_depth_mm, 0.0, 0.5)?;
         check("furrow_cell_mm", self.furrow_cell_mm, 0.05, 5.0)?;
@@ -245,7 +258,10 @@ impl NuisanceRanges {
         check("lentigines", as_f(self.lentigines), 0.0, 100.0)?;
         check("naevi", as_f(self.naevi), 0.0, 100.0)?;
         check("sebum", self.sebum, 0.0, 2.0)?;
-        check_p("cross_polarised_probability", self.cross_polarised_probability)?;
+        check_p(
+            "cross_polarised_probability",
+            self.cross_polarised_probability,
+        )?;
         check_p("diffuse_light_probability", self.diffuse_light_probability)?;
         check("light_elevation_deg", self.light_elevation_deg, 5.0, 90.0)?;
         check("light_azimuth_deg", self.light_azimuth_deg, -360.0, 720.0)?;

@@ -351,16 +351,13 @@ pub(crate) fn photograph(scene: &Scene<'_>) -> RgbImage {
             irradiance.clone()
         };
         let mut plane = vec![0.0f32; size * size];
-        plane
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(i, p)| {
-                let albedo = base[c]
-                    * (1.0 + f64::from(lightness[i]))
-                    * (1.0 - REDNESS[c] * f64::from(redness[i]))
-                    * libm::exp(-f64::from(od[i]) * MELANIN_OD[c]);
-                *p = (albedo * f64::from(e[i]) + f64::from(specular[i])) as f32;
-            });
+        plane.par_iter_mut().enumerate().for_each(|(i, p)| {
+            let albedo = base[c]
+                * (1.0 + f64::from(lightness[i]))
+                * (1.0 - REDNESS[c] * f64::from(redness[i]))
+                * libm::exp(-f64::from(od[i]) * MELANIN_OD[c]);
+            *p = (albedo * f64::from(e[i]) + f64::from(specular[i])) as f32;
+        });
         plane
     });
     drop((irradiance, specular, lightness, redness, od));
@@ -470,7 +467,10 @@ mod tests {
         };
         let (narrow, wide) = (pit(0.2), pit(1.5));
         // Cone of depth 0.2 and radius 0.2 mm: horizon 45° all round, cos² = 0.5.
-        assert!((narrow - (0.5 + BOUNCE as f32 * 0.5)).abs() < 0.03, "{narrow}");
+        assert!(
+            (narrow - (0.5 + BOUNCE as f32 * 0.5)).abs() < 0.03,
+            "{narrow}"
+        );
         assert!(wide > 0.95, "{wide}");
         let flat = sky_visibility(&vec![0.0; size * size], size, ppm);
         assert!(flat.iter().all(|&v| (v - 1.0).abs() < 1e-6));

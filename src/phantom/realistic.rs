@@ -173,12 +173,42 @@ fn draw_pores(n: &Nuisance, side_mm: f64, ppm: f64, seed: u64) -> Vec<PoreTruth>
         .collect()
 }
 
-/// Kinds of flat pigmented lesion: (name, diameter range mm, peak blue optical density range,
-/// soft-edge width range mm, border irregularity).
-const PIGMENT_KINDS: [(&str, [f64; 2], [f64; 2], [f64; 2], f64); 3] = [
-    ("freckle", [0.5, 2.0], [0.15, 0.5], [0.1, 0.25], 0.12),
-    ("lentigo", [2.0, 5.0], [0.4, 0.9], [0.1, 0.3], 0.1),
-    ("naevus", [1.0, 5.0], [0.8, 1.6], [0.03, 0.08], 0.05),
+/// One kind of flat pigmented lesion.
+struct PigmentKind {
+    name: &'static str,
+    /// Diameter range, mm.
+    diameter: [f64; 2],
+    /// Peak blue optical density range.
+    od: [f64; 2],
+    /// Soft-edge width range, mm.
+    edge: [f64; 2],
+    /// Border irregularity (relative radius modulation).
+    irregularity: f64,
+}
+
+/// Freckles, lentigines and naevi, in the order of their counts in [`Nuisance`].
+const PIGMENT_KINDS: [PigmentKind; 3] = [
+    PigmentKind {
+        name: "freckle",
+        diameter: [0.5, 2.0],
+        od: [0.15, 0.5],
+        edge: [0.1, 0.25],
+        irregularity: 0.12,
+    },
+    PigmentKind {
+        name: "lentigo",
+        diameter: [2.0, 5.0],
+        od: [0.4, 0.9],
+        edge: [0.1, 0.3],
+        irregularity: 0.1,
+    },
+    PigmentKind {
+        name: "naevus",
+        diameter: [1.0, 5.0],
+        od: [0.8, 1.6],
+        edge: [0.03, 0.08],
+        irregularity: 0.05,
+    },
 ];
 
 /// Place the flat pigmented lesions, clear of scars, wrinkles and each other.
@@ -194,7 +224,13 @@ fn place_pigment(
         .iter()
         .zip([n.freckles, n.lentigines, n.naevi])
     {
-        let &(name, diameter, od, edge, irregularity) = kind;
+        let PigmentKind {
+            name,
+            diameter,
+            od,
+            edge,
+            irregularity,
+        } = *kind;
         for _ in 0..count {
             let Some((c, d)) = keepout.place_disc(&mut rng, diameter) else {
                 continue;

@@ -23,9 +23,9 @@
 //!    Canny 1986), holes under 1 mm² filled, Guo-Hall thinning, spurs shorter than the local
 //!    width or 0.5 mm pruned, hooked ends trimmed; pieces whose ends face each other across at
 //!    most `bridge_gap_mm` (directions within 30°, mean SNR on the gap ≥
-//!    `bridge_strength_fraction · snr_low`) joined ([`skeleton`]).
+//!    `bridge_strength_fraction · snr_low`) joined (`skeleton.rs`).
 //! 4. **Lines**: skeletons whose length and end-to-end span reach `min_length_mm`, and whose
-//!    span is at least `min_aspect_ratio` widths, measured across ([`profile`]): width (FWHM)
+//!    span is at least `min_aspect_ratio` widths, measured across (`profile.rs`): width (FWHM)
 //!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
 //!
 //! ```text
@@ -184,7 +184,6 @@ impl LineAcc {
         self.skeleton.extend(other.skeleton);
         self.scale_widths.extend(other.scale_widths);
         self.profiles.extend(other.profiles);
-
     }
 }
 
@@ -330,9 +329,11 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
             .ok()
             .and_then(|k| profiles[k].1)
     };
+    // A line cannot look narrower than about two pixels, however thin it is.
+    let hair_max_px = (params.hair_max_width_mm * px_per_mm).max(params.hair_max_width_px);
     let hair_like = |p: Option<(f64, f64)>| {
         p.is_some_and(|(fwhm, contrast)| {
-            fwhm <= params.hair_max_width_mm * px_per_mm && contrast >= params.hair_min_contrast
+            fwhm <= hair_max_px && contrast >= params.hair_min_contrast
         })
     };
 
@@ -478,19 +479,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         cos2: 0.0,
         sin2: 0.0,
     };
-    let debug = std::env::var("SKINTEX_DEBUG_LINES").is_ok();
     for a in acc.into_iter().skip(1) {
-        if debug && a.length_px > 0.3 * min_length_px {
-            let (f, c) = median_profile(&a.profiles);
-            eprintln!(
-                "cand len {:.1} mm span {:.1} fwhm {:.3} mm contrast {:.3} at {:?}",
-                a.length_px / px_per_mm,
-                skeleton_span_px(&a.skeleton) / px_per_mm,
-                f / px_per_mm,
-                c,
-                a.skeleton.first()
-            );
-        }
         if a.length_px < min_length_px || a.length_px <= 0.0 {
             continue;
         }

@@ -23,7 +23,12 @@
 use ndarray::Array2;
 
 /// Bilinear sample of `z` at (row, col), only from pixels inside `mask`; None outside.
-pub(super) fn sample_inside(z: &Array2<f32>, mask: &Array2<bool>, row: f64, col: f64) -> Option<f64> {
+pub(super) fn sample_inside(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    row: f64,
+    col: f64,
+) -> Option<f64> {
     let (rows, cols) = z.dim();
     if row < 0.0 || col < 0.0 || row > (rows - 1) as f64 || col > (cols - 1) as f64 {
         return None;
@@ -139,4 +144,3 @@ pub(super) fn median_profile(profiles: &[(f64, f64)]) -> (f64, f64) {
         med(profiles.iter().map(|p| p.1).collect()),
     )
 }
-

@@ -237,7 +237,11 @@ pub(super) fn find_root(parent: &mut [usize], mut i: usize) -> usize {
 }
 
 /// Skeleton pixels traced back from the end point `start`, up to `max_steps` steps.
-pub(super) fn trace_from_end(sk: &Array2<bool>, start: (usize, usize), max_steps: usize) -> (usize, usize) {
+pub(super) fn trace_from_end(
+    sk: &Array2<bool>,
+    start: (usize, usize),
+    max_steps: usize,
+) -> (usize, usize) {
     let mut prev = start;
     let mut cur = start;
     for _ in 0..max_steps {
@@ -379,7 +383,10 @@ pub(super) fn skeleton_span_px(points: &[(u32, u32)]) -> f64 {
 /// neighbour) traced back at least 3 px, the distance walked outwards along the traced direction
 /// (½ px steps) before leaving `region`, in grid px. Thinning leaves the end of a centre line
 /// about half the band's width inside the band; this gives it back.
-pub(super) fn end_extensions(sk: &Array2<bool>, region: &Array2<bool>) -> Vec<((usize, usize), f64)> {
+pub(super) fn end_extensions(
+    sk: &Array2<bool>,
+    region: &Array2<bool>,
+) -> Vec<((usize, usize), f64)> {
     let (rows, cols) = sk.dim();
     sk.indexed_iter()
         .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)

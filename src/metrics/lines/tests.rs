@@ -112,8 +112,7 @@ fn blob_is_not_a_line() {
             let d2 = (r as f64 - 150.0).powi(2) + (c as f64 - 150.0).powi(2);
             (-0.2 * (-d2 / (2.0 * s * s)).exp()) as f32
         });
-        let (values, lines) =
-            measure(&height_from(z), &LinesParams::default(), SpareThreads::NONE);
+        let (values, lines) = measure(&height_from(z), &LinesParams::default(), SpareThreads::NONE);
         assert_eq!(value(&values, "lines_count"), Ok(0.0), "blob {fwhm_mm} mm");
         assert!(lines.is_empty());
         assert_eq!(value(&values, "lines_length_mm"), Ok(0.0));
@@ -291,4 +290,3 @@ fn hooked_end_is_trimmed_at_its_tip() {
     trim_end_hooks(&mut straight, |p| sigma[p], |p| direction[p], 1.0, 10.0);
     assert_eq!(straight, copy);
 }
-

@@ -1,0 +1,449 @@
+//! Dark blobs: scale-normalised Laplacian-of-Gaussian candidates over a range of scales, with
+//! Hessian roundness and non-maximum suppression across space and scale (Lindeberg 1998,
+//! doi:10.1023/A:1008045108935). Used by the pores and scars families.
+//!
+//! ```text
+//! R(x, y; σ) = σ² · (∂²/∂x² + ∂²/∂y²)(G_σ ∗ z)      dark blob > 0
+//! ```
+//! A dark disk of diameter d and contrast c gives, at its centre, `R = c · t · exp(−t/2)` with
+//! `t = d² / (4σ²)`, largest (0.736 c) at `σ = d / (2√2)`; a Gaussian pit of standard width s
+//! peaks at σ = s with R = c/2. Each σ is computed on the pyramid level where `σ / 2^m ∈
+//! [1.6, 3.2)` level pixels (blur to 1 px accumulated σ, keep every second sample). Candidates
+//! are local maxima of R over the 3 × 3 neighbourhood and the two neighbouring scales with
+//! `R ≥ min_response` and Hessian roundness `λ_small / λ_large ≥ min_roundness`; then, in
+//! decreasing R, a candidate is dropped when an accepted one lies within `max(r_a, r_b)`,
+//! `r = √2·σ`.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
+use crate::imgops::simd::widest_simd;
+
+/// Smallest blur, in level pixels, at which a scale is computed on a pyramid level.
+const MIN_LEVEL_SIGMA: f64 = 1.6;
+
+/// A blob candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct Blob {
+    /// Base-grid position (col, row).
+    pub x: usize,
+    pub y: usize,
+    /// Scale in base pixels.
+    pub sigma: f64,
+    pub response: f32,
+}
+
+/// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
+/// FIR, which [`gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
+fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
+    // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
+    let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
+    gaussian_blur_exact_decimated(src, sigma)
+}
+
+/// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
+/// non-maximum suppression across space and scale.
+pub fn log_blobs(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    sigmas: &[f64],
+    min_response: f32,
+    min_roundness: f32,
+) -> Vec<Blob> {
+    let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
+    let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
+    // Pyramid levels 1, 2, ...; level 0 is `z` itself (not copied).
+    let mut coarser: Vec<Array2<f32>> = Vec::new();
+    for m in 1..=max_level {
+        let next = pyramid_down(coarser.last().map_or(z.view(), |l| l.view()), m == 1);
+        if next.nrows() < 3 || next.ncols() < 3 {
+            break;
+        }
+        coarser.push(next);
+    }
+    let n_levels = coarser.len() + 1;
+    let level_view = |m: usize| {
+        if m == 0 {
+            z.view()
+        } else {
+            coarser[m - 1].view()
+        }
+    };
+    // Response and roundness maps per scale, on each scale's level. Scale k is compared with
+    // its neighbours k ± 1 only, so at most three maps are held at a time.
+    struct ScaleMap {
+        level: usize,
+        response: Array2<f32>,
+        /// Roundness ≥ `min_roundness`.
+        round_enough: Array2<bool>,
+    }
+    let make_map = |sigma: f64| {
+        let level = level_of(sigma).min(n_levels - 1);
+        let sl = sigma / (1u64 << level) as f64;
+        let acc = if level == 0 { 0.0 } else { 1.0 };
+        let (response, round_enough) = log_response(level_view(level), sl, acc, min_roundness);
+        ScaleMap {
+            level,
+            response,
+            round_enough,
+        }
+    };
+    let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
+
+    let min_r = min_response;
+    let mut cands = Vec::new();
+    for k in 0..sigmas.len() {
+        for m in k..(k + 2).min(sigmas.len()) {
+            if maps[m].is_none() {
+                maps[m] = Some(make_map(sigmas[m]));
+            }
+        }
+        if k >= 2 {
+            maps[k - 2] = None;
+        }
+        let map = maps[k].as_ref().expect("made above");
+        let (below, above) = (
+            k.checked_sub(1).and_then(|m| maps[m].as_ref()),
+            maps.get(k + 1).and_then(Option::as_ref),
+        );
+        let r = &map.response;
+        let (h, w) = r.dim();
+        let step = 1usize << map.level;
+        fn row(a: &Array2<f32>, i: usize) -> &[f32] {
+            let cols = a.ncols();
+            &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
+        }
+        for i in 1..h.saturating_sub(1) {
+            let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
+            let round = map.round_enough.row(i);
+            let round = round.as_slice().expect("fresh standard-layout array");
+            for j in 1..w.saturating_sub(1) {
+                // Cheap rejections first: most pixels are below the response threshold.
+                let v = mid[j];
+                if v < min_r || !round[j] {
+                    continue;
+                }
+                let (by, bx) = (i * step, j * step);
+                if by >= mask.nrows() || bx >= mask.ncols() || !mask[[by, bx]] {
+                    continue;
+                }
+                // Ties: the earlier pixel in raster order wins.
+                let is_max = !(up[j - 1] >= v
+                    || up[j] >= v
+                    || up[j + 1] >= v
+                    || mid[j - 1] >= v
+                    || mid[j + 1] > v
+                    || down[j - 1] > v
+                    || down[j] > v
+                    || down[j + 1] > v);
+                if !is_max {
+                    continue;
+                }
+                let beats = |other: &ScaleMap| {
+                    let st = 1usize << other.level;
+                    let (oh, ow) = other.response.dim();
+                    let oi = ((by + st / 2) / st).min(oh - 1);
+                    let oj = ((bx + st / 2) / st).min(ow - 1);
+                    v >= other.response[[oi, oj]]
+                };
+                if below.is_some_and(|m| !beats(m)) || above.is_some_and(|m| !beats(m)) {
+                    continue;
+                }
+                cands.push(Blob {
+                    x: bx,
+                    y: by,
+                    sigma: sigmas[k],
+                    response: v,
+                });
+            }
+        }
+    }
+    cands.sort_by(|a, b| {
+        b.response
+            .total_cmp(&a.response)
+            .then((a.y, a.x).cmp(&(b.y, b.x)))
+    });
+    suppress_non_maxima(cands, mask.dim())
+}
+
+/// Greedy non-maximum suppression of `cands` (already in decreasing response): a candidate is
+/// dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`, base px.
+///
+/// Accepted candidates are bucketed on a grid of cells as large as the largest radius, so each
+/// candidate is compared with the accepted ones of its 3 × 3 cells only (O(N) instead of
+/// O(N·K)); distances are compared squared ([`sqrt_below`]), with the same decisions as
+/// `sqrt(d²) < r`.
+fn suppress_non_maxima(cands: Vec<Blob>, (h, w): (usize, usize)) -> Vec<Blob> {
+    let radius = |c: &Blob| std::f64::consts::SQRT_2 * c.sigma;
+    let r_max = cands.iter().map(radius).fold(1.0, f64::max);
+    let cell = r_max.ceil() as usize;
+    let (gh, gw) = (h / cell + 1, w / cell + 1);
+    let mut grid: Vec<Vec<u32>> = vec![Vec::new(); gh * gw];
+    let mut kept: Vec<Blob> = Vec::new();
+    for c in cands {
+        let r_c = radius(&c);
+        let (gy, gx) = ((c.y / cell).min(gh - 1), (c.x / cell).min(gw - 1));
+        let suppressed = (gy.saturating_sub(1)..(gy + 2).min(gh)).any(|y| {
+            (gx.saturating_sub(1)..(gx + 2).min(gw)).any(|x| {
+                grid[y * gw + x].iter().any(|&i| {
+                    let k = &kept[i as usize];
+                    let dx = c.x as f64 - k.x as f64;
+                    let dy = c.y as f64 - k.y as f64;
+                    sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
+                })
+            })
+        });
+        if !suppressed {
+            grid[gy * gw + gx].push(kept.len() as u32);
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// A distance bound compared with squared distances, with the same decisions as comparing
+/// `d2.sqrt()` with the bound: the f64 square root is correctly rounded, so outside a relative
+/// band of 1e-9 about `bound²` the squared comparison gives the same answer, and inside it the
+/// root is taken.
+#[derive(Clone, Copy)]
+pub struct SqrtBound {
+    bound: f64,
+    /// `bound² (1 − 1e-9)` and `bound² (1 + 1e-9)`.
+    lo: f64,
+    hi: f64,
+}
+
+impl SqrtBound {
+    pub fn new(bound: f64) -> Self {
+        let b2 = bound * bound;
+        Self {
+            bound,
+            lo: b2 * (1.0 - 1e-9),
+            hi: b2 * (1.0 + 1e-9),
+        }
+    }
+
+    /// `d2.sqrt() < bound` for `d2 ≥ 0`.
+    #[inline]
+    pub fn closer(&self, d2: f64) -> bool {
+        if d2 < self.lo {
+            true
+        } else if d2 > self.hi {
+            false
+        } else {
+            d2.sqrt() < self.bound
+        }
+    }
+
+    /// `d2.sqrt() <= bound` for `d2 ≥ 0`.
+    #[inline]
+    pub fn within(&self, d2: f64) -> bool {
+        if d2 < self.lo {
+            true
+        } else if d2 > self.hi {
+            false
+        } else {
+            d2.sqrt() <= self.bound
+        }
+    }
+}
+
+/// `d2.sqrt() < bound` for `d2 ≥ 0` (see [`SqrtBound`]).
+#[inline]
+fn sqrt_below(d2: f64, bound: f64) -> bool {
+    SqrtBound::new(bound).closer(d2)
+}
+
+/// σ²-normalised Laplacian (dark-blob positive) and Hessian roundness λ_small/λ_large (0 unless
+/// the blob is dark in both directions) of `level` at total scale `sigma` level px, of which
+/// `acc` px are already in the level's own blur.
+///
+/// The Hessian is [`hessian_eigenvalues`](crate::imgops::hessian::hessian_eigenvalues)'s
+/// (exact FIR blur of `residual` px, central second differences, half-sample reflection at the
+/// borders, σ_r²-normalised, eigenvalues ordered by magnitude), computed here row by row without
+/// the line orientation, which blobs do not need. The roundness is kept only as whether it
+/// reaches `min_roundness` (a byte per pixel instead of an f32).
+fn log_response(
+    level: ArrayView2<f32>,
+    sigma: f64,
+    acc: f64,
+    min_roundness: f32,
+) -> (Array2<f32>, Array2<bool>) {
+    let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
+    let smooth = gaussian_blur_exact(level, residual as f32);
+    let norm = (residual * residual) as f32;
+    // The blob scale is the total σ.
+    let gain = (sigma * sigma / (residual * residual)) as f32;
+    let (rows, cols) = smooth.dim();
+    let mut resp = Array2::<f32>::zeros((rows, cols));
+    let mut round = Array2::<bool>::from_elem((rows, cols), false);
+    if rows == 0 || cols == 0 {
+        return (resp, round);
+    }
+    let data = smooth.as_slice().expect("fresh standard-layout array");
+    let row = |k: usize| &data[k * cols..(k + 1) * cols];
+    let (rs, ns) = (
+        resp.as_slice_mut().expect("fresh array"),
+        round.as_slice_mut().expect("fresh array"),
+    );
+    for (i, (o1, o2)) in rs.chunks_mut(cols).zip(ns.chunks_mut(cols)).enumerate() {
+        let up = row(reflect_index(i as isize - 1, rows));
+        let down = row(reflect_index(i as isize + 1, rows));
+        blob_row(up, row(i), down, (norm, gain, min_roundness), o1, o2);
+    }
+    (resp, round)
+}
+
+widest_simd! {
+    /// Response, and whether the roundness reaches `min_roundness`, of one row from the
+    /// blurred rows above, at and below (columns reflected at the ends), compiled for the
+    /// widest vector unit (only exactly rounded IEEE operations and selects: every variant
+    /// gives the same bits).
+    fn blob_row(
+        up: &[f32],
+        mid: &[f32],
+        down: &[f32],
+        params: (f32, f32, f32),
+        resp: &mut [f32],
+        round: &mut [bool],
+    ) {
+        let n = mid.len();
+        let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
+        // Column j with its left and right neighbours jl, jr (reflected at the ends).
+        let edge = |j: usize, jl: usize, jr: usize| {
+            blob_at(
+                [up[jl], up[j], up[jr]],
+                [mid[jl], mid[j], mid[jr]],
+                [down[jl], down[j], down[jr]],
+                params,
+            )
+        };
+        if n < 3 {
+            for j in 0..n {
+                (resp[j], round[j]) = edge(j, j.saturating_sub(1), (j + 1).min(n - 1));
+            }
+            return;
+        }
+        (resp[0], round[0]) = edge(0, 0, 1);
+        (resp[n - 1], round[n - 1]) = edge(n - 1, n - 2, n - 1);
+        // Interior columns on shifted slices (left, centre, right), so the loop vectorises.
+        let m = n - 2;
+        let (ml, mc, mr) = (&mid[..m], &mid[1..=m], &mid[2..]);
+        let (ul, uc, ur) = (&up[..m], &up[1..=m], &up[2..]);
+        let (dl, dc, dr) = (&down[..m], &down[1..=m], &down[2..]);
+        let (ro, qo) = (&mut resp[1..=m], &mut round[1..=m]);
+        for j in 0..m {
+            (ro[j], qo[j]) = blob_at(
+                [ul[j], uc[j], ur[j]],
+                [ml[j], mc[j], mr[j]],
+                [dl[j], dc[j], dr[j]],
+                params,
+            );
+        }
+    }
+}
+
+/// Response, and whether the roundness reaches `min_roundness`, at the centre of a 3×3
+/// neighbourhood (rows above, at and below; columns left, centre, right) with `params` =
+/// (norm, gain, min_roundness).
+#[inline(always)]
+fn blob_at(up: [f32; 3], mid: [f32; 3], down: [f32; 3], params: (f32, f32, f32)) -> (f32, bool) {
+    let (norm, gain, min_roundness) = params;
+    let centre = mid[1];
+    let lxx = mid[2] - 2.0 * centre + mid[0];
+    let lyy = down[1] - 2.0 * centre + up[1];
+    let lxy = 0.25 * (down[2] - down[0] - up[2] + up[0]);
+    let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
+    // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
+    (response, roundness >= min_roundness)
+}
+
+/// `(gain·(λ1 + λ2), roundness)` of the symmetric 2×2 matrix [[a, b], [b, c]], λ ordered by
+/// magnitude as in `hessian_eigenvalues`; roundness = λ_small/λ_large when both are positive
+/// (a dark blob), else 0.
+#[inline(always)]
+fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
+    let mean = 0.5 * (a + c);
+    let half_diff = 0.5 * (a - c);
+    let root = (half_diff * half_diff + b * b).sqrt();
+    let (plus, minus) = (mean + root, mean - root);
+    let dark = mean >= 0.0;
+    let small = if dark { minus } else { plus };
+    let big = if dark { plus } else { minus };
+    // The ratio is computed everywhere and selected (branch-free).
+    let ratio = small / big;
+    let roundness = if small > 0.0 && big > 0.0 { ratio } else { 0.0 };
+    (gain * (small + big), roundness)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grid-bucketed suppression against the naive all-pairs loop with square roots, on
+    /// clustered pseudo-random candidates of mixed scales (many near-boundary distances).
+    #[test]
+    fn grid_suppression_matches_all_pairs() {
+        let mut state = 0x2545_f491_u64;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        let (h, w) = (157, 211);
+        let mut cands: Vec<Blob> = (0..3000)
+            .map(|_| Blob {
+                x: next(w as u64) as usize,
+                y: next(h as u64) as usize,
+                sigma: [1.6, 2.0, 2.52, 3.17, 4.0, 7.5, 12.0][next(7) as usize],
+                response: next(50) as f32 * 0.01,
+            })
+            .collect();
+        cands.sort_by(|a, b| {
+            b.response
+                .total_cmp(&a.response)
+                .then((a.y, a.x).cmp(&(b.y, b.x)))
+        });
+        let mut naive: Vec<Blob> = Vec::new();
+        for c in &cands {
+            let r_c = std::f64::consts::SQRT_2 * c.sigma;
+            let suppressed = naive.iter().any(|k| {
+                let r_k = std::f64::consts::SQRT_2 * k.sigma;
+                let (dx, dy) = (c.x as f64 - k.x as f64, c.y as f64 - k.y as f64);
+                (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
+            });
+            if !suppressed {
+                naive.push(*c);
+            }
+        }
+        let fast = suppress_non_maxima(cands, (h, w));
+        assert!(naive.len() > 50, "{}", naive.len());
+        let key = |c: &Blob| (c.x, c.y, c.sigma.to_bits(), c.response.to_bits());
+        assert_eq!(
+            fast.iter().map(key).collect::<Vec<_>>(),
+            naive.iter().map(key).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn sqrt_comparisons_on_squares_match_roots() {
+        for d2 in 0..5000u32 {
+            let d2 = f64::from(d2);
+            for bound in [
+                0.5,
+                1.0,
+                2.0,
+                2.2627,
+                3.0,
+                5.0 * std::f64::consts::SQRT_2,
+                50.0,
+            ] {
+                assert_eq!(sqrt_below(d2, bound), d2.sqrt() < bound, "{d2} {bound}");
+                let b = SqrtBound::new(bound);
+                assert_eq!(b.closer(d2), d2.sqrt() < bound, "{d2} {bound}");
+                assert_eq!(b.within(d2), d2.sqrt() <= bound, "{d2} {bound}");
+            }
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Pores: the small, dense population of round dark pits of the skin surface.
+//!
+//! A pore (follicular opening) is a pit 0.05-0.4 mm across and 0.01-0.1 mm deep; in a photo it
+//! is a small round dark speck, darker the deeper and narrower it is (less of the sky reaches
+//! its floor). Commercial systems report visible pores (L'Oréal: at least 0.25 mm; Flament et
+//! al. 2015, doi:10.1111/ics.12214) as a density, a size and a coverage.
+//!
+//! # Method
+//! ```text
+//! candidates: scale-normalised LoG blobs of the pseudo-height z (crate::imgops::blobs),
+//!             σ from d_min/2.3548 to pores.max_diameter_mm/2.3548, 3 scales per octave,
+//!             d_min = max(pores.min_diameter_mm, pores.min_diameter_px / px_per_mm),
+//!             roundness ≥ pores.min_roundness
+//! P(ρ)      = mean of z over the ring of radius ρ about the candidate (bins of ½ px)
+//! S         = median of z over the annulus 1.5 r … 3 r,  r = √2·σ
+//! contrast  = S − P(0)                       (depth of the pit in pseudo-height units)
+//! d         = 2 ρ½,  P(ρ½) = S − contrast/2  (full width at half depth, linear interpolation)
+//! ```
+//! A candidate is a pore when its contrast is at least `pores.min_contrast`, its d lies in
+//! [d_min, `pores.max_diameter_mm`], and it is closed on every side: along each of 8 rays, the
+//! mean of z between 1.5 and 2.5 half-depth radii rises above P(0) by at least half the contrast
+//! (a groove, a line's end or a furrow crossing stays low along the groove); d is the pore's apparent width at half depth, which camera
+//! blur widens (σ_blur = 0.04 mm adds about 15 % to a 0.15 mm pore). Candidates closer to an
+//! accepted pore than its d are duplicates.
+//!
+//! # Zone values
+//! ```text
+//! count = N;  density = N / A[cm²];  mean, median d [mm];  area_fraction = Σ π d²/4 / A
+//! enlarged density = #(d ≥ 0.25 mm) / A[cm²]
+//! ```
+//! With no pore, counts, densities and area fraction are measured zeros and the diameters
+//! missing; an empty zone makes every value missing.
+
+use ndarray::Array2;
+
+use super::height::PseudoHeight;
+use super::{ColumnSpec, MetricValue, Missing, all_missing, spec};
+use crate::config::PoresParams;
+use crate::imgops::blobs::log_blobs;
+
+/// FWHM of a Gaussian per unit of its standard deviation.
+const FWHM_PER_SIGMA: f64 = 2.354_820_045;
+/// Diameter from which a pore is "enlarged" (L'Oréal's visible-pore threshold), mm.
+pub const ENLARGED_PORE_MM: f64 = 0.25;
+/// LoG scales per octave.
+const SCALES_PER_OCTAVE: f64 = 3.0;
+/// Rays of the closure test.
+const SIDES: usize = 8;
+/// A pore's profile rises by at least this share of its contrast along every ray (a Gaussian
+/// pit rises by 80-99 % between 1.5 and 2.5 half-depth radii).
+const CLOSED_RISE: f64 = 0.5;
+
+/// The columns of the pores family, in output order.
+pub const COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "pores_count",
+        "1",
+        "Number of pores: round dark pits of the pseudo-height (scale-normalised LoG blobs) at \
+         least pores.min_contrast deep, with a width at half depth between \
+         max(pores.min_diameter_mm, pores.min_diameter_px / px_per_mm) and \
+         pores.max_diameter_mm.",
+    ),
+    spec(
+        "pores_density_per_cm2",
+        "1/cm2",
+        "pores_count divided by the zone area in cm2.",
+    ),
+    spec(
+        "pores_mean_diameter_mm",
+        "mm",
+        "Mean pore diameter: full width at half depth of the angular-mean radial profile of the \
+         pseudo-height about the pore (apparent width: camera blur widens small pores). Empty \
+         when no pore is detected.",
+    ),
+    spec(
+        "pores_median_diameter_mm",
+        "mm",
+        "Median pore diameter (as pores_mean_diameter_mm). Empty when no pore is detected.",
+    ),
+    spec(
+        "pores_area_fraction",
+        "1",
+        "Fraction of the zone covered by pores: sum of pi d^2 / 4 over the pores divided by \
+         the zone area, 0-1.",
+    ),
+    spec(
+        "pores_enlarged_density_per_cm2",
+        "1/cm2",
+        "Pores at least 0.25 mm across (L'Oreal's visible-pore threshold) per cm2.",
+    ),
+];
+
+/// One detected pore.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoreRecord {
+    /// Centre in image coordinates, px.
+    pub x_px: f64,
+    pub y_px: f64,
+    /// Full width at half depth, mm.
+    pub diameter_mm: f64,
+    /// Contrast (surround minus centre of the angular-mean profile), pseudo-height units.
+    pub depth: f64,
+}
+
+/// Angular-mean radial profile of `z` about `(cx, cy)` in bins of ½ px out to `max_rho` px:
+/// `(mean, count)` per bin, only pixels inside `mask`.
+pub fn radial_profile(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    (cx, cy): (f64, f64),
+    max_rho: f64,
+) -> Vec<(f64, usize)> {
+    let (h, w) = z.dim();
+    let nbins = (2.0 * max_rho).ceil().max(1.0) as usize;
+    let mut sums = vec![(0.0f64, 0usize); nbins];
+    let r0 = (cy - max_rho).floor().max(0.0) as usize;
+    let r1 = ((cy + max_rho).ceil() as usize + 1).min(h);
+    let c0 = (cx - max_rho).floor().max(0.0) as usize;
+    let c1 = ((cx + max_rho).ceil() as usize + 1).min(w);
+    for i in r0..r1 {
+        for j in c0..c1 {
+            if !mask[(i, j)] {
+                continue;
+            }
+            let rho = (i as f64 - cy).hypot(j as f64 - cx);
+            let k = (2.0 * rho) as usize;
+            if k < nbins {
+                sums[k].0 += f64::from(z[(i, j)]);
+                sums[k].1 += 1;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(s, n)| (if n > 0 { s / n as f64 } else { f64::NAN }, n))
+        .collect()
+}
+
+/// Median of `z` over the annulus `inner ≤ ρ ≤ outer` about `(cx, cy)` (inside `mask`).
+pub fn annulus_median(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    (cx, cy): (f64, f64),
+    inner: f64,
+    outer: f64,
+) -> Option<f64> {
+    let (h, w) = z.dim();
+    let r0 = (cy - outer).floor().max(0.0) as usize;
+    let r1 = ((cy + outer).ceil() as usize + 1).min(h);
+    let c0 = (cx - outer).floor().max(0.0) as usize;
+    let c1 = ((cx + outer).ceil() as usize + 1).min(w);
+    let mut v = Vec::new();
+    for i in r0..r1 {
+        for j in c0..c1 {
+            let rho = (i as f64 - cy).hypot(j as f64 - cx);
+            if mask[(i, j)] && rho >= inner && rho <= outer {
+                v.push(z[(i, j)]);
+            }
+        }
+    }
+    if v.len() < 8 {
+        return None;
+    }
+    let mid = v.len() / 2;
+    Some(f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1))
+}
+
+/// First radius (px) at which the profile rises back to `level`, linearly interpolated between
+/// bin centres; None when it never does.
+pub fn profile_crossing(profile: &[(f64, usize)], level: f64) -> Option<f64> {
+    let mut prev: Option<(f64, f64)> = None;
+    for (k, &(v, n)) in profile.iter().enumerate() {
+        if n == 0 || !v.is_finite() {
+            continue;
+        }
+        let rho = (k as f64 + 0.5) * 0.5;
+        if v >= level {
+            return Some(match prev {
+                Some((r_prev, v_prev)) if v > v_prev => {
+                    r_prev + (rho - r_prev) * (level - v_prev) / (v - v_prev)
+                }
+                _ => rho,
+            });
+        }
+        prev = Some((rho, v));
+    }
+    None
+}
+
+/// Smallest rise above `centre` of the pseudo-height over [`SIDES`] rays from `(cx, cy)`: the
+/// mean of z along each ray from 1.5 to 2.5 times the half-depth radius `half` (px), bilinearly
+/// sampled, minus `centre`. A pit closed on every side rises by most of its contrast in every
+/// direction; a line's end or a groove rises by nothing along the groove.
+fn weakest_side_rise(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    (cx, cy): (f64, f64),
+    half: f64,
+    centre: f64,
+) -> f64 {
+    let (h, w) = z.dim();
+    let sample = |x: f64, y: f64| -> Option<f64> {
+        if x < 0.0 || y < 0.0 || x > (w - 1) as f64 || y > (h - 1) as f64 {
+            return None;
+        }
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        if !(mask[(y0, x0)] && mask[(y0, x1)] && mask[(y1, x0)] && mask[(y1, x1)]) {
+            return None;
+        }
+        let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+        let at = |r: usize, c: usize| f64::from(z[(r, c)]);
+        Some(
+            (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
+                + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy,
+        )
+    };
+    let mut weakest = f64::INFINITY;
+    for k in 0..SIDES {
+        let phi = std::f64::consts::TAU * k as f64 / SIDES as f64;
+        let (dx, dy) = (phi.cos(), phi.sin());
+        let (mut sum, mut n) = (0.0, 0usize);
+        for i in 0..=4 {
+            let rho = half * (1.5 + 0.25 * i as f64);
+            if let Some(v) = sample(cx + rho * dx, cy + rho * dy) {
+                sum += v;
+                n += 1;
+            }
+        }
+        // A ray that leaves the zone says nothing about closure.
+        if n > 0 {
+            weakest = weakest.min(sum / n as f64 - centre);
+        }
+    }
+    weakest
+}
+
+/// Detect the pores of one zone (image coordinates), strongest first.
+pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreRecord> {
+    let ppm = height.px_per_mm;
+    let d_min_mm = params
+        .min_diameter_mm
+        .max(params.min_diameter_px / ppm)
+        .min(params.max_diameter_mm);
+    let s_min = (d_min_mm * ppm / FWHM_PER_SIGMA).max(0.7);
+    let s_max = (params.max_diameter_mm * ppm / FWHM_PER_SIGMA).max(s_min);
+    let n = ((s_max / s_min).log2() * SCALES_PER_OCTAVE).ceil().max(0.0) as usize + 1;
+    let sigmas: Vec<f64> = (0..n)
+        .map(|k| {
+            if n == 1 {
+                s_min
+            } else {
+                s_min * (s_max / s_min).powf(k as f64 / (n - 1) as f64)
+            }
+        })
+        .collect();
+    let z = &height.z;
+    let mask: &Array2<bool> = &height.mask;
+    // A Gaussian pit of contrast c peaks at R = c/2.
+    let blobs = log_blobs(
+        z,
+        mask,
+        &sigmas,
+        (0.5 * params.min_contrast) as f32,
+        params.min_roundness as f32,
+    );
+    let mut pores: Vec<PoreRecord> = Vec::new();
+    let mut accepted: Vec<(f64, f64, f64)> = Vec::new();
+    for b in blobs {
+        let (cx, cy) = (b.x as f64, b.y as f64);
+        let r = std::f64::consts::SQRT_2 * b.sigma;
+        if accepted
+            .iter()
+            .any(|&(x, y, d)| (x - cx).hypot(y - cy) < d.max(r))
+        {
+            continue;
+        }
+        let Some(surround) = annulus_median(z, mask, (cx, cy), 1.5 * r, 3.0 * r.max(1.5)) else {
+            continue;
+        };
+        let profile = radial_profile(z, mask, (cx, cy), 3.0 * r.max(1.5));
+        let Some(&(centre, n)) = profile.first() else {
+            continue;
+        };
+        if n == 0 || !centre.is_finite() {
+            continue;
+        }
+        let contrast = surround - centre;
+        if contrast < params.min_contrast {
+            continue;
+        }
+        let Some(half) = profile_crossing(&profile, surround - 0.5 * contrast) else {
+            continue;
+        };
+        let d_mm = 2.0 * half / ppm;
+        if d_mm < d_min_mm || d_mm > params.max_diameter_mm {
+            continue;
+        }
+        if weakest_side_rise(z, mask, (cx, cy), half, centre) < CLOSED_RISE * contrast {
+            continue;
+        }
+        accepted.push((cx, cy, 2.0 * half));
+        pores.push(PoreRecord {
+            x_px: height.x0 as f64 + cx,
+            y_px: height.y0 as f64 + cy,
+            diameter_mm: d_mm,
+            depth: contrast,
+        });
+    }
+    pores
+}
+
+/// Measure the pores family; values align with [`COLUMNS`].
+pub fn measure(height: &PseudoHeight, params: &PoresParams) -> (Vec<MetricValue>, Vec<PoreRecord>) {
+    let area_px = height.area_px();
+    if area_px == 0 {
+        return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
+    }
+    let pores = detect_pores(height, params);
+    (values_of(&pores, area_px, height.px_per_mm), pores)
+}
+
+/// The zone values of a set of pores.
+pub fn values_of(pores: &[PoreRecord], area_px: usize, px_per_mm: f64) -> Vec<MetricValue> {
+    let area_mm2 = area_px as f64 / (px_per_mm * px_per_mm);
+    let area_cm2 = area_mm2 / 100.0;
+    let n = pores.len() as f64;
+    let none = || Err(Missing::new("no pores detected"));
+    let mut d: Vec<f64> = pores.iter().map(|p| p.diameter_mm).collect();
+    d.sort_by(f64::total_cmp);
+    let (mean, median) = if d.is_empty() {
+        (none(), none())
+    } else {
+        let m = d.len();
+        (
+            Ok(d.iter().sum::<f64>() / n),
+            Ok(0.5 * (d[(m - 1) / 2] + d[m / 2])),
+        )
+    };
+    let covered: f64 = d.iter().map(|x| std::f64::consts::FRAC_PI_4 * x * x).sum();
+    let enlarged = d.iter().filter(|&&x| x >= ENLARGED_PORE_MM).count() as f64;
+    vec![
+        Ok(n),
+        Ok(n / area_cm2),
+        mean,
+        median,
+        Ok((covered / area_mm2).min(1.0)),
+        Ok(enlarged / area_cm2),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    const PPM: f64 = 20.0;
+
+    /// Gaussian pits of known FWHM and contrast on a flat pseudo-height.
+    fn pits(size: usize, pits: &[(f64, f64, f64, f64)]) -> PseudoHeight<'static> {
+        let z = Array2::from_shape_fn((size, size), |(r, c)| {
+            let mut v = 0.0f64;
+            for &(x, y, fwhm_mm, contrast) in pits {
+                let s = fwhm_mm * PPM / FWHM_PER_SIGMA;
+                let d2 = (c as f64 - x).powi(2) + (r as f64 - y).powi(2);
+                v -= contrast * (-d2 / (2.0 * s * s)).exp();
+            }
+            v as f32
+        });
+        PseudoHeight {
+            z,
+            mask: Cow::Owned(Array2::from_elem((size, size), true)),
+            x0: 5,
+            y0: 9,
+            px_per_mm: PPM,
+        }
+    }
+
+    fn value(values: &[MetricValue], name: &str) -> MetricValue {
+        values[COLUMNS.iter().position(|c| c.name == name).unwrap()].clone()
+    }
+
+    /// Pits of 0.15-0.4 mm FWHM are found where they are, with their width within 10 %.
+    #[test]
+    fn known_pits_are_found_and_sized() {
+        let spec = [
+            (50.0, 50.0, 0.15, 0.2),
+            (150.0, 60.0, 0.25, 0.15),
+            (60.0, 150.0, 0.4, 0.1),
+            (150.0, 150.0, 0.3, 0.3),
+        ];
+        let h = pits(200, &spec);
+        let (values, pores) = measure(&h, &PoresParams::default());
+        assert_eq!(value(&values, "pores_count"), Ok(4.0));
+        for &(x, y, d, c) in &spec {
+            let p = pores
+                .iter()
+                .find(|p| (p.x_px - 5.0 - x).hypot(p.y_px - 9.0 - y) < 2.0)
+                .unwrap_or_else(|| panic!("pit at {x},{y} not found"));
+            assert!(
+                (p.diameter_mm / d - 1.0).abs() < 0.1,
+                "{} vs {d}",
+                p.diameter_mm
+            );
+            assert!((p.depth / c - 1.0).abs() < 0.15, "{} vs {c}", p.depth);
+        }
+        let area_cm2 = (200.0 / PPM).powi(2) / 100.0;
+        assert_eq!(value(&values, "pores_density_per_cm2"), Ok(4.0 / area_cm2));
+        assert_eq!(
+            value(&values, "pores_enlarged_density_per_cm2"),
+            Ok(3.0 / area_cm2)
+        );
+    }
+
+    /// Flat skin has a measured zero and missing diameters; a shallow pit is not a pore.
+    #[test]
+    fn flat_and_faint_are_zero_with_missing_sizes() {
+        let h = pits(120, &[(60.0, 60.0, 0.2, 0.01)]);
+        let (values, pores) = measure(&h, &PoresParams::default());
+        assert!(pores.is_empty());
+        assert_eq!(value(&values, "pores_count"), Ok(0.0));
+        assert_eq!(value(&values, "pores_area_fraction"), Ok(0.0));
+        assert_eq!(
+            value(&values, "pores_mean_diameter_mm"),
+            Err(Missing::new("no pores detected"))
+        );
+    }
+
+    /// A line is not a pore (roundness), nor is a wide depression (too big).
+    #[test]
+    fn lines_and_big_pits_are_not_pores() {
+        let mut h = pits(200, &[(100.0, 100.0, 1.5, 0.2)]);
+        for c in 10..190 {
+            for r in 20..23 {
+                h.z[(r, c)] -= 0.2;
+            }
+        }
+        let (values, _) = measure(&h, &PoresParams::default());
+        assert_eq!(value(&values, "pores_count"), Ok(0.0));
+    }
+}
