@@ -96,11 +96,16 @@ fn take_messages() -> Vec<String> {
         .collect()
 }
 
-/// The command line `argv` (starting with `skintex`) parsed as the command parses it.
-fn parse_command(argv: Vec<OsString>) -> PyResult<Command> {
-    Cli::try_parse_from(argv)
-        .map(|cli| cli.command)
-        .map_err(|e| UsageError::new_err(e.to_string().trim().to_owned()))
+/// The command line `argv` (starting with `skintex`) parsed as the command parses it, and as
+/// text for the provenance records.
+fn parse_command(argv: Vec<OsString>) -> PyResult<(Command, Vec<String>)> {
+    let command_line = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = Cli::try_parse_from(argv)
+        .map_err(|e| UsageError::new_err(e.to_string().trim().to_owned()))?;
+    Ok((cli.command, command_line))
 }
 
 fn run_error(e: RunError) -> PyErr {
@@ -179,11 +184,7 @@ impl AnalysisRun {
 /// run goes on while Python waits on the returned handle.
 #[pyfunction]
 fn start_analysis(py: Python<'_>, argv: Vec<OsString>) -> PyResult<AnalysisRun> {
-    let command_line = argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let Command::Analyze(args) = parse_command(argv)? else {
+    let (Command::Analyze(args), command_line) = parse_command(argv)? else {
         return Err(PyValueError::new_err("not an analyze command"));
     };
     let settings = py
@@ -425,11 +426,7 @@ fn image_samples(
 /// wrote into its `--out` folder (`changes`, `stats`, `alignment`, and any other study table).
 #[pyfunction]
 fn study(py: Python<'_>, argv: Vec<OsString>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
-    let command_line = argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let Command::Study(args) = parse_command(argv)? else {
+    let (Command::Study(args), command_line) = parse_command(argv)? else {
         return Err(PyValueError::new_err("not a study command"));
     };
     let settings = StudySettings::new(
@@ -458,7 +455,7 @@ fn study(py: Python<'_>, argv: Vec<OsString>) -> PyResult<Vec<Bound<'_, PyTuple>
 /// ground truth are written into its `--out` folder.
 #[pyfunction]
 fn phantom(py: Python<'_>, argv: Vec<OsString>) -> PyResult<()> {
-    let Command::Phantom(args) = parse_command(argv)? else {
+    let (Command::Phantom(args), _) = parse_command(argv)? else {
         return Err(PyValueError::new_err("not a phantom command"));
     };
     py.detach(|| skintex::phantom::run_phantom_command(&args))
