@@ -12,7 +12,7 @@ use std::io::IsTerminal as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -22,7 +22,7 @@ use crate::calibration::{Calibration, CalibrationSource};
 use crate::cli::{AnalyzeArgs, RuntimeChoice};
 use crate::config::{Config, ConfigError};
 use crate::input::colour::colour_planes;
-use crate::input::decode::{DecodeError, ImageInfo, decode_bytes};
+use crate::input::decode::{DecodeError, DecodedImage, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
@@ -77,6 +77,15 @@ pub enum RunError {
     Write(#[from] std::io::Error),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    #[error(
+        "interrupted: {stored} of {images} images finished and saved in {out} (analyse the \
+         others by running again with resume)"
+    )]
+    Interrupted {
+        out: String,
+        stored: usize,
+        images: usize,
+    },
 }
 
 /// A validated analysis run.
@@ -117,6 +126,12 @@ pub struct Progress {
     pub images: AtomicUsize,
     /// Of those, finished and stored under `OUT/records/` (or reused from there).
     pub stored: AtomicUsize,
+    /// Of those, finished: analysed (successfully or not) or reused.
+    pub finished: AtomicUsize,
+    /// Set from any thread to stop the run: images not yet started are not analysed, and
+    /// [`run_analysis`] returns [`RunError::Interrupted`] once those in flight are finished and
+    /// stored, without writing the tables (a run with `--resume` goes on from there).
+    pub cancel: AtomicBool,
 }
 
 impl AnalyzeSettings {
@@ -129,18 +144,8 @@ impl AnalyzeSettings {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
         };
-        if let Some(p) = args.px_per_mm
-            && !(p.is_finite() && p > 0.0)
-        {
-            return Err(UsageError::Invalid(format!(
-                "--px-per-mm must be a positive number, got {p}"
-            )));
-        }
-        let jobs = match args.jobs {
-            Some(0) => return Err(UsageError::Invalid("--jobs must be at least 1".into())),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, usize::from),
-        };
+        checked_px_per_mm(args.px_per_mm)?;
+        let jobs = thread_count(args.jobs)?;
         if args.ort_lib.is_some() && args.runtime != RuntimeChoice::Onnxruntime {
             return Err(UsageError::Invalid(
                 "--ort-lib is only used with --runtime onnxruntime".into(),
@@ -205,6 +210,47 @@ impl AnalyzeSettings {
                 ANALYZE_CHOICES,
             )?;
             Ok(settings)
+        })
+    }
+
+    /// Settings for images held in memory ([`analyze_pixels`]): no inputs, no output folder, no
+    /// QC pictures, no progress bar; the face models of `runtime` are loaded when `roi` is
+    /// face. `px_per_mm` and `jobs` are checked as `--px-per-mm` and `--jobs` are.
+    ///
+    /// # Errors
+    /// [`UsageError`] for a bad number or models that cannot be loaded.
+    pub fn for_pixels(
+        roi: RoiMode,
+        px_per_mm: Option<f64>,
+        config: Config,
+        jobs: Option<usize>,
+        runtime: &Runtime,
+    ) -> Result<Self, UsageError> {
+        checked_px_per_mm(px_per_mm)?;
+        let face_models = match roi {
+            RoiMode::Face => Some(Arc::new(FaceModels::load(runtime)?)),
+            RoiMode::Full => None,
+        };
+        Ok(Self {
+            inputs: InputSet {
+                images: Vec::new(),
+                carried_columns: Vec::new(),
+            },
+            input_paths: Vec::new(),
+            manifest: None,
+            out_dir: PathBuf::new(),
+            roi,
+            px_per_mm_override: px_per_mm,
+            jobs: thread_count(jobs)?,
+            config,
+            command_line: Vec::new(),
+            show_progress: false,
+            write_qc: false,
+            face_models,
+            segmentation: None,
+            existing: Existing::Refuse,
+            shard: None,
+            progress: Arc::default(),
         })
     }
 
@@ -279,6 +325,25 @@ impl AnalyzeSettings {
     }
 }
 
+/// `--px-per-mm`, checked: a positive finite number when given.
+fn checked_px_per_mm(px_per_mm: Option<f64>) -> Result<(), UsageError> {
+    match px_per_mm {
+        Some(p) if !(p.is_finite() && p > 0.0) => Err(UsageError::Invalid(format!(
+            "--px-per-mm must be a positive number, got {p}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `--jobs`, checked, or every core when not given.
+fn thread_count(jobs: Option<usize>) -> Result<usize, UsageError> {
+    match jobs {
+        Some(0) => Err(UsageError::Invalid("--jobs must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    }
+}
+
 /// What a finished run reports to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunSummary {
@@ -315,11 +380,19 @@ fn face_summary(seg: &FaceSegmentation) -> FaceSummary {
     }
 }
 
+/// Where the pixels of an image come from.
+enum ImageSource {
+    /// Its file as read, to be decoded.
+    File(std::io::Result<Vec<u8>>),
+    /// Pixels given in memory ([`crate::input::decode::pixels_image`]).
+    Pixels(DecodedImage),
+}
+
 /// Decode, segment and measure one image (may panic; the caller catches it).
 fn analyze_decoded(
     input: &ImageInput,
     settings: &AnalyzeSettings,
-    file: std::io::Result<Vec<u8>>,
+    source: ImageSource,
     roi: RoiMode,
     calibration: &mut Calibration,
     timing: &mut StageTimes,
@@ -337,10 +410,13 @@ fn analyze_decoded(
             reason: format!("{}: {reason}", input.display_path),
         })
     };
-    let decoded = file
-        .map_err(DecodeError::Read)
-        .and_then(|bytes| decode_bytes(&bytes, settings.config.input.max_megapixels))
-        .map_err(|e| fail(None, None, e.to_string()))?;
+    let decoded = match source {
+        ImageSource::File(file) => file
+            .map_err(DecodeError::Read)
+            .and_then(|bytes| decode_bytes(&bytes, settings.config.input.max_megapixels))
+            .map_err(|e| fail(None, None, e.to_string()))?,
+        ImageSource::Pixels(decoded) => decoded,
+    };
     lap(&mut timing.decode_ms);
     let info = decoded.info.clone();
     let planes = colour_planes(&decoded.image);
@@ -454,16 +530,17 @@ fn analyze_decoded(
     })
 }
 
-/// Analyse one image from its file as read (`None` for an input with a problem found before
-/// reading): decode, segment, measure (on `spare` threads too, when there are some), write its
-/// QC picture. Never panics; never fails the batch. The caller sets `timing.total_ms`.
+/// Analyse one image from its file as read or its pixels (`None` for an input with a problem
+/// found before reading): decode, segment, measure (on `spare` threads too, when there are
+/// some), write its QC picture. Never panics; never fails the batch. The caller sets
+/// `timing.total_ms`.
 ///
 /// Returns the record and whether it may be stored for `--resume`: not when the QC picture
 /// could not be written (the image is then an error row, and analysed again on resume).
 fn analyze_image(
     input: &ImageInput,
     settings: &AnalyzeSettings,
-    file: Option<std::io::Result<Vec<u8>>>,
+    source: Option<ImageSource>,
     spare: SpareThreads<'_>,
 ) -> (ImageRecord, bool) {
     let mut calibration =
@@ -478,7 +555,7 @@ fn analyze_image(
         outcome: Err(String::new()),
         timing: StageTimes::default(),
     };
-    let (Some(file), None) = (file, &input.problem) else {
+    let (Some(source), None) = (source, &input.problem) else {
         let problem = input.problem.clone().unwrap_or_default();
         tracing::warn!("{problem}");
         record.outcome = Err(problem);
@@ -489,7 +566,7 @@ fn analyze_image(
         analyze_decoded(
             input,
             settings,
-            file,
+            source,
             roi,
             &mut calibration,
             &mut timing,
@@ -562,7 +639,7 @@ fn finish_image(
         return (key, rows, true);
     }
     let spare = SpareThreads::new(in_flight, settings.jobs);
-    let (record, storable) = analyze_image(input, settings, file, spare);
+    let (record, storable) = analyze_image(input, settings, file.map(ImageSource::File), spare);
     let mut rows = ImageRows::from_record(&record);
     rows.timing.total_ms = started.elapsed().as_secs_f64() * 1e3;
     if !storable {
@@ -648,17 +725,29 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     }
     let bar = progress_bar(selected.len(), settings.show_progress);
     let in_flight = AtomicUsize::new(0);
-    let done: Vec<(String, ImageRows, bool)> = pool.install(|| {
+    let progress = &settings.progress;
+    let done: Option<Vec<(String, ImageRows, bool)>> = pool.install(|| {
         selected
             .par_iter()
             .map(|input| {
+                if progress.cancel.load(Ordering::Relaxed) {
+                    return None;
+                }
                 let result = finish_image(input, settings, &fingerprint, &in_flight);
+                progress.finished.fetch_add(1, Ordering::Relaxed);
                 bar.inc(1);
-                result
+                Some(result)
             })
             .collect()
     });
     bar.finish_and_clear();
+    let Some(done) = done else {
+        return Err(RunError::Interrupted {
+            out: out.display().to_string(),
+            stored: progress.stored.load(Ordering::Relaxed),
+            images: selected.len(),
+        });
+    };
 
     let mut keys: Vec<String> = Vec::with_capacity(done.len());
     let mut rows: Vec<ImageRows> = Vec::with_capacity(done.len());
@@ -753,6 +842,46 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     Ok(RunSummary { counts })
 }
 
+/// Analyse one image held in memory (see [`crate::input::decode::pixels_image`]) as an image of
+/// a batch is analysed: the same stages, parameters and failure handling, on a pool of
+/// `settings.jobs` threads that share its zones and metric families. Nothing is written (no QC
+/// picture, whatever `settings.write_qc`). Its `image_id` is also its path in the record, so a
+/// failure reads `ID: reason`.
+///
+/// # Errors
+/// [`RunError::Threads`] when the threads cannot be started; a failure of the image itself is
+/// the record's `outcome`.
+pub fn analyze_pixels(
+    settings: &AnalyzeSettings,
+    image_id: &str,
+    image: DecodedImage,
+) -> Result<ImageRecord, RunError> {
+    let settings = AnalyzeSettings {
+        write_qc: false,
+        ..settings.clone()
+    };
+    let input = ImageInput {
+        image_id: image_id.to_owned(),
+        path: PathBuf::from(image_id),
+        display_path: image_id.to_owned(),
+        carried: Vec::new(),
+        manifest_px_per_mm: None,
+        roi: None,
+        problem: None,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| RunError::Threads(e.to_string()))?;
+    let in_flight = AtomicUsize::new(0);
+    let (record, _) = pool.install(|| {
+        let _counted = InFlight::enter(&in_flight);
+        let spare = SpareThreads::new(&in_flight, settings.jobs);
+        analyze_image(&input, &settings, Some(ImageSource::Pixels(image)), spare)
+    });
+    Ok(record)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;
@@ -824,5 +953,77 @@ mod tests {
             text.contains("internal error while analysing") && text.contains("levels must be"),
             "{text}"
         );
+    }
+
+    /// Pixels given in memory are analysed as their file is: the same rows of every table but
+    /// for the path and the format; 16-bit samples `v * 257` read as the 8-bit `v`.
+    #[test]
+    fn pixels_in_memory_give_the_rows_of_their_file() {
+        use crate::input::decode::pixels_image;
+        use crate::phantom::{PhantomSpec, render_phantom};
+
+        let dir = tempfile::tempdir().unwrap();
+        let spec = PhantomSpec {
+            size_px: 240,
+            wrinkles: 1,
+            icepick: 1,
+            boxcar: 0,
+            rolling: 0,
+            pigmented_spots: 0,
+            ..PhantomSpec::default()
+        };
+        let rgb = render_phantom(&spec, 3).image;
+        rgb.save(dir.path().join("p.png")).unwrap();
+        let out = dir.path().join("out");
+        let cli = Cli::try_parse_from([
+            "skintex".as_ref(),
+            "analyze".as_ref(),
+            dir.path().join("p.png").as_os_str(),
+            "--roi".as_ref(),
+            "full".as_ref(),
+            "--px-per-mm".as_ref(),
+            "20".as_ref(),
+            "--no-qc".as_ref(),
+            "--quiet".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+        .unwrap();
+        let Command::Analyze(args) = cli.command else {
+            panic!("analyze command");
+        };
+        let settings = AnalyzeSettings::from_args(&args, Vec::new()).unwrap();
+        run_analysis(&settings).unwrap();
+        let from_file = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+
+        let pixels = AnalyzeSettings::for_pixels(
+            RoiMode::Full,
+            Some(20.0),
+            Config::default(),
+            Some(2),
+            &Runtime::Embedded,
+        )
+        .unwrap();
+        let wide = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_fn(240, 240, |x, y| {
+            image::Rgb(rgb.get_pixel(x, y).0.map(|v| u16::from(v) * 257))
+        });
+        for image in [
+            image::DynamicImage::ImageRgb8(rgb.clone()),
+            image::DynamicImage::ImageRgb16(wide),
+        ] {
+            let record = analyze_pixels(&pixels, "p", pixels_image(image)).unwrap();
+            assert!(record.is_ok(), "{:?}", record.outcome);
+            let rows = ImageRows::from_record(&record);
+            assert_eq!(rows.path, "p");
+            let [(_, metrics), ..] = crate::output::tables::table_bytes(&[rows], &[]);
+            let in_memory = String::from_utf8(metrics).unwrap();
+            assert_eq!(
+                in_memory.replace("p,p,", "p,PATH,"),
+                from_file.replace(
+                    &format!("p,{},", dir.path().join("p.png").display()),
+                    "p,PATH,"
+                )
+            );
+        }
     }
 }

@@ -8,7 +8,8 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 /// What the decoder reported about a file, before any analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
-    /// `jpeg`, `png` or `tiff`, from the file's content (not its name).
+    /// `jpeg`, `png` or `tiff`, from the file's content (not its name); `array` for pixels
+    /// given in memory ([`pixels_image`]).
     pub format: &'static str,
     /// Width after orientation, px.
     pub width: u32,
@@ -177,11 +178,30 @@ pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, D
     let colour = decoder.color_type();
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
     image.apply_orientation(orientation);
+    Ok(upright_image(image, name, colour, orientation.to_exif()))
+}
+
+/// An image given as pixels rather than a file (e.g. a NumPy array from the Python package),
+/// ready for the same analysis as a decoded file: `format` is `array`, the EXIF orientation 1,
+/// integer samples are sRGB-encoded and floating-point samples linear light (see
+/// [`super::colour`]); NaN and infinite samples are masked as for a floating-point TIFF.
+pub fn pixels_image(image: DynamicImage) -> DecodedImage {
+    let colour = image.color();
+    upright_image(image, "array", colour, 1)
+}
+
+/// A decoded, upright image with its [`ImageInfo`]: `colour` is the sample layout as stored,
+/// `exif_orientation` the tag that was applied. Non-finite float samples are masked.
+fn upright_image(
+    mut image: DynamicImage,
+    format: &'static str,
+    colour: image::ColorType,
+    exif_orientation: u8,
+) -> DecodedImage {
     let valid = mask_nonfinite(&mut image);
     let invalid_px = valid
         .as_ref()
         .map_or(0, |v| v.iter().filter(|&&b| !b).count() as u64);
-
     let bit_depth =
         u8::try_from(colour.bits_per_pixel() / u16::from(colour.channel_count())).unwrap_or(0);
     let channels = match (colour.has_color(), colour.has_alpha()) {
@@ -190,19 +210,19 @@ pub fn decode_bytes(bytes: &[u8], max_megapixels: f64) -> Result<DecodedImage, D
         (true, false) => "rgb",
         (true, true) => "rgba",
     };
-    Ok(DecodedImage {
+    DecodedImage {
         info: ImageInfo {
-            format: name,
+            format,
             width: image.width(),
             height: image.height(),
             bit_depth,
             channels,
-            exif_orientation: orientation.to_exif(),
+            exif_orientation,
             invalid_px,
         },
         image,
         valid,
-    })
+    }
 }
 
 #[cfg(test)]

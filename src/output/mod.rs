@@ -10,6 +10,7 @@ pub mod provenance;
 pub mod qc;
 pub mod store;
 pub mod tables;
+pub mod typed;
 
 use std::io::Write as _;
 use std::path::Path;

@@ -96,7 +96,11 @@ pub const KEY_COLUMNS: &[ColumnSpec] = &[
         "",
         "Image identifier: the manifest's image_id, else the file's path relative to the input folder without extension.",
     ),
-    spec("path", "", "Path of the image file as read."),
+    spec(
+        "path",
+        "",
+        "Path of the image file as read (the image_id for pixels given in memory).",
+    ),
 ];
 
 /// Zone and calibration columns of `metrics.csv`, after the carried columns.
@@ -146,7 +150,7 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "format",
         "",
-        "Detected file format from the content: jpeg, png or tiff.",
+        "Detected file format from the content: jpeg, png or tiff; array for pixels given in memory (Python package).",
     ),
     spec(
         "width",
@@ -170,7 +174,7 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     ),
     spec(
         "exif_orientation",
-        "",
+        "1",
         "EXIF orientation tag 1-8 applied before analysis (1 = upright or no tag).",
     ),
     spec(
@@ -225,7 +229,7 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     ),
     spec(
         "zones",
-        "",
+        "1",
         "Number of zones measured (rows of this image in metrics.csv).",
     ),
 ];
@@ -412,7 +416,7 @@ pub fn table_bytes(
 pub const LANDMARK_COLUMNS: &[ColumnSpec] = &[
     spec(
         "landmark",
-        "",
+        "1",
         "MediaPipe face mesh landmark index, 0-467 (models/README.md).",
     ),
     spec("x_px", "px", "Column of the landmark in the upright image."),
@@ -610,7 +614,7 @@ fn image_row(rec: &ImageRecord) -> Vec<String> {
 pub const LINE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "line_id",
-        "",
+        "1",
         "Line number within the zone, 1-based, in detection order.",
     ),
     spec("length_mm", "mm", "Skeleton length of the line."),
@@ -641,7 +645,7 @@ pub const LINE_COLUMNS: &[ColumnSpec] = &[
 pub const SCAR_COLUMNS: &[ColumnSpec] = &[
     spec(
         "scar_id",
-        "",
+        "1",
         "Scar number within the zone, 1-based, in detection order.",
     ),
     spec(
