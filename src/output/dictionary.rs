@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::tables::{
-    Column, images_columns, landmarks_columns, lines_columns, metrics_columns, scars_columns,
-    timings_columns,
+    Column, images_columns, landmarks_columns, lines_columns, metrics_columns, pores_columns,
+    scars_columns, timings_columns,
 };
 
 /// Every output table of a run with its columns.
@@ -14,6 +14,7 @@ pub fn tables(carried_columns: &[String]) -> Vec<(&'static str, Vec<Column>)> {
         ("images.csv", images_columns(carried_columns)),
         ("lines.csv", lines_columns(carried_columns)),
         ("scars.csv", scars_columns(carried_columns)),
+        ("pores.csv", pores_columns(carried_columns)),
         ("landmarks.csv", landmarks_columns()),
         ("timings.csv", timings_columns()),
     ]

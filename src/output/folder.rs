@@ -24,6 +24,7 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "images.csv",
     "lines.csv",
     "scars.csv",
+    "pores.csv",
     "landmarks.csv",
     "timings.csv",
     "columns.csv",

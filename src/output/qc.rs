@@ -3,7 +3,8 @@
 //!
 //! Drawn: zone outlines and names, excluded areas shaded, the face box, detected fine lines
 //! (skeletons, yellow), detected scars (circles of their equivalent diameter: icepick red, boxcar
-//! orange, rolling magenta), a 10 mm scale bar when calibrated, and a caption with the image id,
+//! orange, rolling magenta), detected pores (light cyan dots, blended half-way into the photo so
+//! that scars and lines stay readable over a dense pore population), a 10 mm scale bar when calibrated, and a caption with the image id,
 //! the calibration and the counts. The long side is between [`QC_MIN_SIDE`] and [`QC_MAX_SIDE`] px.
 
 use ab_glyph::FontRef;
@@ -76,6 +77,27 @@ impl QcCanvas {
         }
     }
 
+    /// Blend `colour` half-way into the pixels of a plus-shaped dot of arm `arm` canvas px.
+    fn dot(&mut self, x: f64, y: f64, arm: i64, colour: [u8; 3]) {
+        let (qx, qy) = ((x * self.scale) as i64, (y * self.scale) as i64);
+        for (dx, dy) in (-arm..=arm)
+            .map(|d| (d, 0))
+            .chain((-arm..=arm).filter(|&d| d != 0).map(|d| (0, d)))
+        {
+            let (px, py) = (qx + dx, qy + dy);
+            if px >= 0
+                && py >= 0
+                && (px as u32) < self.image.width()
+                && (py as u32) < self.image.height()
+            {
+                let p = self.image.get_pixel_mut(px as u32, py as u32);
+                for (v, &c) in p.0.iter_mut().zip(&colour) {
+                    *v = ((u16::from(*v) + u16::from(c)) / 2) as u8;
+                }
+            }
+        }
+    }
+
     /// Darken the pixels of `mask` (excluded areas).
     pub fn shade(&mut self, mask: &Mask) {
         let step = (1.0 / self.scale).max(1.0) as usize;
@@ -143,6 +165,9 @@ pub struct QcExtras<'a> {
     pub face_box: Option<[f64; 4]>,
 }
 
+/// Pore dots: light cyan, a colour no other detection uses.
+const PORE_COLOUR: [u8; 3] = [120, 230, 255];
+
 fn scar_colour(kind: ScarKind) -> [u8; 3] {
     match kind {
         ScarKind::Icepick => [255, 40, 40],
@@ -207,6 +232,13 @@ pub fn draw_qc(
     }
     let mut n_lines = 0;
     let mut n_scars = 0;
+    let mut n_pores = 0;
+    for record in records {
+        for pore in &record.measurement.pores {
+            n_pores += 1;
+            canvas.dot(pore.x_px, pore.y_px, 1, PORE_COLOUR);
+        }
+    }
     for record in records {
         for line in &record.measurement.lines {
             n_lines += 1;
@@ -246,7 +278,7 @@ pub fn draw_qc(
         None => "uncalibrated".to_owned(),
     };
     let caption = format!(
-        "{}  |  {cal}  |  lines {n_lines}  scars {n_scars}",
+        "{}  |  {cal}  |  lines {n_lines}  scars {n_scars}  pores {n_pores}",
         extras.caption
     );
     let bar_h = (size * 1.6) as u32;

@@ -28,7 +28,8 @@ use crate::digest::{hex, sha256_hex};
 use crate::input::ImageInput;
 
 /// Version of the record and batch file layouts; files of another version are not reused.
-pub const STORE_FORMAT: u32 = 1;
+/// 2: metrics rows with the pores family, `pores` rows, scars rows with their audit columns.
+pub const STORE_FORMAT: u32 = 2;
 
 /// Folder of the per-image records inside an output folder.
 pub fn records_dir(out: &Path) -> PathBuf {
@@ -359,6 +360,7 @@ mod tests {
             image: vec!["a".into(), "ok".into()],
             lines: vec![],
             scars: vec![],
+            pores: vec![vec!["a".into(), "1".into(), "0.25".into()]],
             landmarks: vec![],
             timing: Default::default(),
         };

@@ -354,6 +354,7 @@ pub struct ImageRows {
     pub image: Vec<String>,
     pub lines: Vec<Vec<String>>,
     pub scars: Vec<Vec<String>>,
+    pub pores: Vec<Vec<String>>,
     pub landmarks: Vec<Vec<String>>,
     pub timing: StageTimes,
 }
@@ -369,6 +370,7 @@ impl ImageRows {
             image: image_row(rec),
             lines: lines_rows(rec),
             scars: scars_rows(rec),
+            pores: pores_rows(rec),
             landmarks: landmark_rows(rec),
             timing: rec.timing,
         }
@@ -379,7 +381,7 @@ impl ImageRows {
 pub fn table_bytes(
     images: &[ImageRows],
     carried_columns: &[String],
-) -> [(&'static str, Vec<u8>); 5] {
+) -> [(&'static str, Vec<u8>); 6] {
     let many = |pick: fn(&ImageRows) -> &Vec<Vec<String>>| {
         images
             .iter()
@@ -404,6 +406,10 @@ pub fn table_bytes(
         (
             "scars.csv",
             csv_bytes(&scars_columns(carried_columns), many(|r| &r.scars)),
+        ),
+        (
+            "pores.csv",
+            csv_bytes(&pores_columns(carried_columns), many(|r| &r.pores)),
         ),
         (
             "landmarks.csv",
@@ -670,6 +676,72 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
         "1",
         "Depression contrast relative to the surround (pseudo-height units).",
     ),
+    spec(
+        "fwhm_mm",
+        "mm",
+        "What decided it (audit): width at half depth of the angular-mean profile; a scar is at \
+         least scars.min_fwhm_mm wide at half depth.",
+    ),
+    spec(
+        "contrast",
+        "1",
+        "What decided it (audit): peak contrast, surround minus floor (pseudo-height units).",
+    ),
+    spec(
+        "flatness",
+        "1",
+        "What decided it (audit): share of the segment within 25 % of the depth from its \
+         floor (boxcar floors are flat).",
+    ),
+    spec(
+        "steepness",
+        "1",
+        "What decided it (audit): mean rim gradient x equivalent radius / peak depth (a cone \
+         gives 0.5; boxcar walls are steep).",
+    ),
+    spec(
+        "elongation",
+        "1",
+        "What decided it (audit): axis ratio of the half-depth segment (lines are elongated).",
+    ),
+    spec(
+        "chroma_ratio",
+        "1",
+        "What decided it (audit): blue / red optical density of the darkening; pigment darkens \
+         blue much more than red, shading darkens both alike. Empty when not defined.",
+    ),
+    spec(
+        "pore_level",
+        "1",
+        "What decided it (audit): contrast a pore-sized depression had to exceed in this zone \
+         (scars.pore_contrast_factor x the 90th percentile of the zone's pore contrasts). \
+         Empty when the zone has fewer than 10 pores.",
+    ),
+];
+
+/// Columns of `pores.csv` after the key, carried and `zone` columns.
+pub const PORE_COLUMNS: &[ColumnSpec] = &[
+    spec(
+        "pore_id",
+        "1",
+        "Pore number within the zone, 1-based, strongest first.",
+    ),
+    spec(
+        "x_px",
+        "px",
+        "Column of the pore centre in the upright image.",
+    ),
+    spec("y_px", "px", "Row of the pore centre in the upright image."),
+    spec(
+        "diameter_mm",
+        "mm",
+        "Full width at half depth of the angular-mean radial profile (apparent width).",
+    ),
+    spec(
+        "depth",
+        "1",
+        "Contrast, surround minus centre of the profile (pseudo-height units).",
+    ),
 ];
 
 const ZONE_KEY: ColumnSpec = spec("zone", "", "Zone in which the detection lies.");
@@ -690,6 +762,11 @@ pub fn lines_columns(carried_columns: &[String]) -> Vec<Column> {
 /// The columns of `scars.csv`.
 pub fn scars_columns(carried_columns: &[String]) -> Vec<Column> {
     detection_columns(carried_columns, SCAR_COLUMNS)
+}
+
+/// The columns of `pores.csv`.
+pub fn pores_columns(carried_columns: &[String]) -> Vec<Column> {
+    detection_columns(carried_columns, PORE_COLUMNS)
 }
 
 /// Rows for every detection of every zone of one image: key cells, then `detail(index, item)`.
@@ -755,6 +832,30 @@ fn scars_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
                 format_number(scar.area_mm2),
                 scar.kind.label().to_owned(),
                 format_number(scar.depth),
+                format_number(scar.fwhm_mm),
+                format_number(scar.contrast),
+                format_number(scar.flatness),
+                format_number(scar.steepness),
+                format_number(scar.elongation),
+                format_number(scar.chroma_ratio),
+                format_number(scar.pore_level),
+            ]
+        },
+    )
+}
+
+/// `pores.csv` rows of one image: one per detected pore.
+fn pores_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
+    detection_rows(
+        rec,
+        |m| &m.pores,
+        |i, pore: &crate::metrics::PoreRecord| {
+            vec![
+                (i + 1).to_string(),
+                format_number(pore.x_px),
+                format_number(pore.y_px),
+                format_number(pore.diameter_mm),
+                format_number(pore.depth),
             ]
         },
     )
