@@ -201,7 +201,10 @@ mod tests {
         let carried = ["subject".to_owned(), "days_from_baseline".to_owned()];
         let typed = image_tables(&rows, &carried);
         let names: Vec<&str> = typed.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["metrics", "images", "lines", "scars", "landmarks"]);
+        assert_eq!(
+            names,
+            ["metrics", "images", "lines", "scars", "pores", "landmarks"]
+        );
         for (table, (file, columns)) in typed.iter().zip(tables(&carried)) {
             assert_eq!(format!("{}.csv", table.name), file);
             for ((name, values), column) in table.columns.iter().zip(&columns) {
