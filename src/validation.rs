@@ -117,6 +117,25 @@ pub struct Case {
     pub clean: bool,
 }
 
+impl Case {
+    /// A clean realistic phantom (pores, furrows, hairs, pigment; no wrinkle or scar) with its
+    /// nuisances drawn from `nuisance`.
+    pub fn clean(seed: u64, nuisance: NuisanceRanges) -> Self {
+        Case {
+            seed,
+            spec: PhantomSpec {
+                wrinkles: 0,
+                icepick: 0,
+                boxcar: 0,
+                rolling: 0,
+                nuisance,
+                ..PhantomSpec::realistic()
+            },
+            clean: true,
+        }
+    }
+}
+
 /// Light strata, as ranges of the realistic preset.
 const LIGHTS: [(f64, [f64; 2]); 3] = [
     (1.0, [20.0, 70.0]),
@@ -178,18 +197,7 @@ fn randomised_cases(feature_seed: u64, clean_seed: u64) -> Vec<Case> {
         if i % 2 == 0 {
             nuisance.furrow_depth_mm = [0.025, 0.04];
         }
-        cases.push(Case {
-            seed,
-            spec: PhantomSpec {
-                wrinkles: 0,
-                icepick: 0,
-                boxcar: 0,
-                rolling: 0,
-                nuisance,
-                ..PhantomSpec::realistic()
-            },
-            clean: true,
-        });
+        cases.push(Case::clean(seed, nuisance));
     }
     cases
 }

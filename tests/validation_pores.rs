@@ -5,29 +5,21 @@
 //! Run with `cargo test --release --test validation_pores -- --nocapture` to see the numbers.
 
 use skintex::config::Config;
-use skintex::phantom::{NuisanceRanges, PhantomSpec};
+use skintex::phantom::NuisanceRanges;
 use skintex::validation::{Case, CaseResult, evaluate, spearman};
 
 const DENSITIES: [f64; 6] = [20.0, 45.0, 70.0, 95.0, 120.0, 150.0];
 
-/// A clean realistic phantom (pores, furrows, hairs, pigment; no wrinkle or scar) whose pore
-/// density is `density` and whose other nuisances are drawn from `ranges` with `seed`.
+/// A clean realistic phantom whose pore density is `density` and whose other nuisances are
+/// drawn from `ranges` with `seed`.
 fn case(seed: u64, density: f64, ranges: &NuisanceRanges) -> Case {
-    Case {
+    Case::clean(
         seed,
-        spec: PhantomSpec {
-            wrinkles: 0,
-            icepick: 0,
-            boxcar: 0,
-            rolling: 0,
-            nuisance: NuisanceRanges {
-                pore_density_per_cm2: [density, density],
-                ..ranges.clone()
-            },
-            ..PhantomSpec::realistic()
+        NuisanceRanges {
+            pore_density_per_cm2: [density, density],
+            ..ranges.clone()
         },
-        clean: true,
-    }
+    )
 }
 
 fn sweep(seed: u64, ranges: &NuisanceRanges) -> Vec<CaseResult> {

@@ -11,6 +11,8 @@ pub mod hessian;
 /// Curvilinear path evidence: oriented strength collected along smooth paths (CUSUM by dynamic
 /// programming over orientations).
 pub mod paths;
+/// Angular-mean radial profiles about a point and where they rise back to a level.
+pub mod radial;
 /// Vector-unit dispatch and branch-free elementary functions for vectorised loops.
 pub mod simd;
 /// Skeleton component lengths (axial 1, diagonal √2 links).

@@ -37,6 +37,7 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, spec};
 use crate::config::PoresParams;
 use crate::imgops::blobs::log_blobs;
+use crate::imgops::radial::{profile_crossing, radial_profile};
 
 /// FWHM of a Gaussian per unit of its standard deviation.
 const FWHM_PER_SIGMA: f64 = 2.354_820_045;
@@ -44,6 +45,8 @@ const FWHM_PER_SIGMA: f64 = 2.354_820_045;
 pub const ENLARGED_PORE_MM: f64 = 0.25;
 /// LoG scales per octave.
 const SCALES_PER_OCTAVE: f64 = 3.0;
+/// Radial-profile bin width, px.
+const PROFILE_BIN_PX: f64 = 0.5;
 /// Rays of the closure test.
 const SIDES: usize = 8;
 /// A pore's profile rises by at least this share of its contrast along every ray (a Gaussian
@@ -102,39 +105,6 @@ pub struct PoreRecord {
     pub depth: f64,
 }
 
-/// Angular-mean radial profile of `z` about `(cx, cy)` in bins of ½ px out to `max_rho` px:
-/// `(mean, count)` per bin, only pixels inside `mask`.
-pub fn radial_profile(
-    z: &Array2<f32>,
-    mask: &Array2<bool>,
-    (cx, cy): (f64, f64),
-    max_rho: f64,
-) -> Vec<(f64, usize)> {
-    let (h, w) = z.dim();
-    let nbins = (2.0 * max_rho).ceil().max(1.0) as usize;
-    let mut sums = vec![(0.0f64, 0usize); nbins];
-    let r0 = (cy - max_rho).floor().max(0.0) as usize;
-    let r1 = ((cy + max_rho).ceil() as usize + 1).min(h);
-    let c0 = (cx - max_rho).floor().max(0.0) as usize;
-    let c1 = ((cx + max_rho).ceil() as usize + 1).min(w);
-    for i in r0..r1 {
-        for j in c0..c1 {
-            if !mask[(i, j)] {
-                continue;
-            }
-            let rho = (i as f64 - cy).hypot(j as f64 - cx);
-            let k = (2.0 * rho) as usize;
-            if k < nbins {
-                sums[k].0 += f64::from(z[(i, j)]);
-                sums[k].1 += 1;
-            }
-        }
-    }
-    sums.into_iter()
-        .map(|(s, n)| (if n > 0 { s / n as f64 } else { f64::NAN }, n))
-        .collect()
-}
-
 /// Median of `z` over the annulus `inner ≤ ρ ≤ outer` about `(cx, cy)` (inside `mask`).
 pub fn annulus_median(
     z: &Array2<f32>,
@@ -162,28 +132,6 @@ pub fn annulus_median(
     }
     let mid = v.len() / 2;
     Some(f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1))
-}
-
-/// First radius (px) at which the profile rises back to `level`, linearly interpolated between
-/// bin centres; None when it never does.
-pub fn profile_crossing(profile: &[(f64, usize)], level: f64) -> Option<f64> {
-    let mut prev: Option<(f64, f64)> = None;
-    for (k, &(v, n)) in profile.iter().enumerate() {
-        if n == 0 || !v.is_finite() {
-            continue;
-        }
-        let rho = (k as f64 + 0.5) * 0.5;
-        if v >= level {
-            return Some(match prev {
-                Some((r_prev, v_prev)) if v > v_prev => {
-                    r_prev + (rho - r_prev) * (level - v_prev) / (v - v_prev)
-                }
-                _ => rho,
-            });
-        }
-        prev = Some((rho, v));
-    }
-    None
 }
 
 /// Smallest rise above `centre` of the pseudo-height over [`SIDES`] rays from `(cx, cy)`: the
@@ -277,7 +225,9 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         let Some(surround) = annulus_median(z, mask, (cx, cy), 1.5 * r, 3.0 * r.max(1.5)) else {
             continue;
         };
-        let profile = radial_profile(z, mask, (cx, cy), 3.0 * r.max(1.5));
+        let reach = 3.0 * r.max(1.5);
+        let nbins = (reach / PROFILE_BIN_PX).ceil().max(1.0) as usize;
+        let profile = radial_profile(z.view(), mask.view(), (cx, cy), nbins, PROFILE_BIN_PX);
         let Some(&(centre, n)) = profile.first() else {
             continue;
         };
@@ -288,7 +238,8 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         if contrast < params.min_contrast {
             continue;
         }
-        let Some(half) = profile_crossing(&profile, surround - 0.5 * contrast) else {
+        let Some(half) = profile_crossing(&profile, surround - 0.5 * contrast, PROFILE_BIN_PX)
+        else {
             continue;
         };
         let d_mm = 2.0 * half / ppm;

@@ -91,6 +91,7 @@ use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
 use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs};
 use crate::imgops::gaussian::gaussian_blur;
+use crate::imgops::radial::{profile_crossing, radial_profile};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -648,23 +649,8 @@ fn segment_candidate(
         .min(wh as f64 - 1.0 - wy)
         .min(ww as f64 - 1.0 - wx);
     let nbins = (max_rho / PROFILE_BIN_PX).floor().max(1.0) as usize;
-    let mut sums = vec![(0.0f64, 0usize); nbins];
     // The unsmoothed map: angular averaging removes the noise without widening the profile.
-    for ((i, j), &v) in win.indexed_iter() {
-        if !wmask[[i, j]] {
-            continue;
-        }
-        let rho = ((i as f64 - wy).powi(2) + (j as f64 - wx).powi(2)).sqrt();
-        let k = (rho / PROFILE_BIN_PX) as usize;
-        if k < nbins {
-            sums[k].0 += f64::from(v);
-            sums[k].1 += 1;
-        }
-    }
-    let profile: Vec<(f64, usize)> = sums
-        .iter()
-        .map(|&(sum, cnt)| (if cnt > 0 { sum / cnt as f64 } else { f64::NAN }, cnt))
-        .collect();
+    let profile = radial_profile(win, wmask, (wx, wy), nbins, PROFILE_BIN_PX);
     // Width at half depth of the angular-mean profile (its own depth: the profile's floor, not
     // the darkest pixel).
     let profile_floor = profile
@@ -674,29 +660,10 @@ fn segment_candidate(
         .map(|p| p.0)
         .fold(f64::INFINITY, f64::min);
     let half_level = 0.5 * (f64::from(surround) + profile_floor);
-    let fwhm_px = 2.0 * crossing(&profile, half_level, PROFILE_BIN_PX)?;
+    let fwhm_px = 2.0 * profile_crossing(&profile, half_level, PROFILE_BIN_PX)?;
     let rim_level = f64::from(surround) - RIM_FRACTION * f64::from(depth_peak);
-    let mut rim_px = None;
-    let mut prev: Option<(f64, f64)> = None;
-    for (k, &(sum, cnt)) in sums.iter().enumerate() {
-        if cnt == 0 {
-            continue;
-        }
-        let rho = (k as f64 + 0.5) * PROFILE_BIN_PX;
-        let v = sum / cnt as f64;
-        if v >= rim_level {
-            rim_px = Some(match prev {
-                Some((r_prev, v_prev)) if v > v_prev => {
-                    r_prev + (rho - r_prev) * (rim_level - v_prev) / (v - v_prev)
-                }
-                _ => rho,
-            });
-            break;
-        }
-        prev = Some((rho, v));
-    }
     // A profile that never comes back up is not a closed depression.
-    let rim_px = rim_px?;
+    let rim_px = profile_crossing(&profile, rim_level, PROFILE_BIN_PX)?;
     let rim_diameter_mm = 2.0 * rim_px * base_mm;
     if rim_diameter_mm < PORE_FRACTION * params.min_diameter_mm
         || rim_diameter_mm > OVERSIZE_FACTOR * params.max_diameter_mm
@@ -717,28 +684,6 @@ fn segment_candidate(
         flatness,
         steepness,
     })
-}
-
-/// First radius at which an angular-mean profile (bins of `bin` px) rises back to `level`,
-/// linearly interpolated between bin centres; None when it never does.
-fn crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Option<f64> {
-    let mut prev: Option<(f64, f64)> = None;
-    for (k, &(v, n)) in profile.iter().enumerate() {
-        if n == 0 || !v.is_finite() {
-            continue;
-        }
-        let rho = (k as f64 + 0.5) * bin;
-        if v >= level {
-            return Some(match prev {
-                Some((r_prev, v_prev)) if v > v_prev => {
-                    r_prev + (rho - r_prev) * (level - v_prev) / (v - v_prev)
-                }
-                _ => rho,
-            });
-        }
-        prev = Some((rho, v));
-    }
-    None
 }
 
 /// The chromatic ratio `OD_B / OD_R` of the darkening of `seg`, with

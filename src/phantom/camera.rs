@@ -135,16 +135,9 @@ pub(crate) fn small_gaussian_blur(src: &[f32], size: usize, sigma_px: f64) -> Ve
     dst
 }
 
-/// Shade the height map `h` (mm), apply albedo and camera, encode to 8-bit sRGB.
-pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32]) -> RgbImage {
-    let size = spec.size_px as usize;
-    let ppm = spec.px_per_mm;
-    let px_mm = 1.0 / ppm;
-
-    // Cavity term: depth below the blurred surround.
-    let surround = box3_blur(h, size, CAVITY_SURROUND_SIGMA_MM * ppm);
-
-    // Albedo: base colour with slow lightness and redness variation (wavelength ~8 mm).
+/// Slow albedo variation of the skin: relative lightness (RMS 0.025, B-spline noise of
+/// wavelength ~8 mm) and redness (RMS 0.02, ~6 mm), from streams 20 and 21 of `seed`.
+pub(crate) fn albedo_variation(size: usize, ppm: f64, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let mut lightness = vec![0.0f32; size * size];
     add_bspline_noise(
         &mut lightness,
@@ -163,6 +156,20 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
         stream_seed(seed, 21),
     );
     normalise_rms(&mut redness, 0.02);
+    (lightness, redness)
+}
+
+/// Shade the height map `h` (mm), apply albedo and camera, encode to 8-bit sRGB.
+pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32]) -> RgbImage {
+    let size = spec.size_px as usize;
+    let ppm = spec.px_per_mm;
+    let px_mm = 1.0 / ppm;
+
+    // Cavity term: depth below the blurred surround.
+    let surround = box3_blur(h, size, CAVITY_SURROUND_SIGMA_MM * ppm);
+
+    // Albedo: base colour with slow lightness and redness variation (wavelength ~8 mm).
+    let (lightness, redness) = albedo_variation(size, ppm, seed);
     let base: [f64; 3] = SKIN_SRGB.map(|c| srgb_to_linear(c as f64 / 255.0));
 
     // Pigment multiplier per channel; 1 outside the spots. Soft edge ±0.15 mm around the rim.

@@ -7,7 +7,7 @@
 use std::f64::consts::TAU;
 
 use super::HairTruth;
-use super::layout::polyline_length;
+use super::layout::{point_segment_distance, polyline_length};
 use super::rng::SplitMix64;
 
 /// Sampling step of hair centre lines, mm.
@@ -173,21 +173,13 @@ pub(crate) fn hair_coverage(
     let mut best = vec![f64::INFINITY; bw * (by1 - by0 + 1)];
     for seg in line.windows(2) {
         let (a, b) = (seg[0], seg[1]);
-        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-        let l2 = dx * dx + dy * dy;
         let sx0 = (a[0].min(b[0]) - reach).floor().max(bx0 as f64) as usize;
         let sy0 = (a[1].min(b[1]) - reach).floor().max(by0 as f64) as usize;
         let sx1 = (a[0].max(b[0]) + reach).ceil().min(bx1 as f64) as usize;
         let sy1 = (a[1].max(b[1]) + reach).ceil().min(by1 as f64) as usize;
         for y in sy0..=sy1 {
             for x in sx0..=sx1 {
-                let (px, py) = (x as f64, y as f64);
-                let t = if l2 > 0.0 {
-                    (((px - a[0]) * dx + (py - a[1]) * dy) / l2).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let d = ((px - a[0] - t * dx).powi(2) + (py - a[1] - t * dy).powi(2)).sqrt();
+                let d = point_segment_distance([x as f64, y as f64], a, b);
                 let cell = &mut best[(y - by0) * bw + (x - bx0)];
                 *cell = cell.min(d);
             }

@@ -32,8 +32,8 @@ use rayon::prelude::*;
 use super::HairTruth;
 use super::SpotTruth;
 use super::camera::{
-    CAVITY_SURROUND_SIGMA_MM, READ_NOISE, SHOT_NOISE, SensorNoise, box3_blur, encode_srgb8,
-    small_gaussian_blur,
+    CAVITY_SURROUND_SIGMA_MM, READ_NOISE, SHOT_NOISE, SensorNoise, albedo_variation, box3_blur,
+    encode_srgb8, small_gaussian_blur,
 };
 use super::hair::hair_coverage;
 use super::height::{add_bspline_noise, normalise_rms};
@@ -322,24 +322,7 @@ pub(crate) fn photograph(scene: &Scene<'_>) -> RgbImage {
     drop((sky, lit, sebum_map, surround));
 
     // Albedo variation and pigment.
-    let mut lightness = vec![0.0f32; size * size];
-    add_bspline_noise(
-        &mut lightness,
-        size,
-        8.0 / 3.0 * ppm,
-        1.0,
-        stream_seed(scene.seed, 20),
-    );
-    normalise_rms(&mut lightness, 0.025);
-    let mut redness = vec![0.0f32; size * size];
-    add_bspline_noise(
-        &mut redness,
-        size,
-        6.0 / 3.0 * ppm,
-        1.0,
-        stream_seed(scene.seed, 21),
-    );
-    normalise_rms(&mut redness, 0.02);
+    let (lightness, redness) = albedo_variation(size, ppm, scene.seed);
     let od = melanin(scene.spots, size, ppm);
     let base = lab_to_linear_rgb(n.skin_lab);
 

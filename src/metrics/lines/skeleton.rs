@@ -57,6 +57,14 @@ pub(super) fn fill_small_holes(region: &mut Array2<bool>, max_px: f64) {
     }
 }
 
+/// The end points (exactly one skeleton neighbour) of `sk`, in raster order.
+fn end_points(sk: &Array2<bool>) -> Vec<(usize, usize)> {
+    sk.indexed_iter()
+        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
+        .map(|(p, _)| p)
+        .collect()
+}
+
 /// Skeleton neighbours of (r, c).
 pub(super) fn skeleton_neighbours(
     sk: &Array2<bool>,
@@ -86,11 +94,7 @@ pub(super) fn prune_spurs(
     step_px: f64,
     min_px: f64,
 ) {
-    let ends: Vec<(usize, usize)> = sk
-        .indexed_iter()
-        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
-        .map(|(p, _)| p)
-        .collect();
+    let ends = end_points(sk);
     for start in ends {
         if !sk[start] {
             continue;
@@ -159,11 +163,7 @@ pub(super) fn trim_end_hooks(
     step_px: f64,
     min_px: f64,
 ) {
-    let ends: Vec<(usize, usize)> = sk
-        .indexed_iter()
-        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
-        .map(|(p, _)| p)
-        .collect();
+    let ends = end_points(sk);
     for start in ends {
         if !sk[start] || skeleton_neighbours(sk, start.0, start.1).count() != 1 {
             continue;
@@ -279,12 +279,10 @@ pub(super) fn bridge_gaps(
         return Vec::new();
     }
     let trace = max_gap_px.max(10.0).round() as usize;
-    let ends: Vec<LineEnd> = sk
-        .indexed_iter()
-        .filter(|&((r, c), &on)| {
-            on && label_at((r, c)) > 0 && skeleton_neighbours(sk, r, c).count() == 1
-        })
-        .filter_map(|((r, c), _)| {
+    let ends: Vec<LineEnd> = end_points(sk)
+        .into_iter()
+        .filter(|&p| label_at(p) > 0)
+        .filter_map(|(r, c)| {
             let back = trace_from_end(sk, (r, c), trace);
             let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
             let n = dr.hypot(dc);
@@ -388,9 +386,9 @@ pub(super) fn end_extensions(
     region: &Array2<bool>,
 ) -> Vec<((usize, usize), f64)> {
     let (rows, cols) = sk.dim();
-    sk.indexed_iter()
-        .filter(|&((r, c), &on)| on && skeleton_neighbours(sk, r, c).count() == 1)
-        .filter_map(|((r, c), _)| {
+    end_points(sk)
+        .into_iter()
+        .filter_map(|(r, c)| {
             let back = trace_from_end(sk, (r, c), 10);
             let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
             let n = dr.hypot(dc);
