@@ -41,6 +41,25 @@ fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     gaussian_blur_exact_decimated(src, sigma)
 }
 
+/// Geometric scales from `s_min` to `s_max` (both included) with at least `per_octave` per
+/// doubling of σ; one scale when the two are within 0.01 %.
+pub fn log_scales(s_min: f64, s_max: f64, per_octave: f64) -> Vec<f64> {
+    let n = if s_max > s_min * 1.0001 {
+        ((s_max / s_min).log2() * per_octave).ceil() as usize + 1
+    } else {
+        1
+    };
+    (0..n)
+        .map(|k| {
+            if n == 1 {
+                s_min
+            } else {
+                s_min * (s_max / s_min).powf(k as f64 / (n - 1) as f64)
+            }
+        })
+        .collect()
+}
+
 /// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
 /// non-maximum suppression across space and scale.
 pub fn log_blobs(

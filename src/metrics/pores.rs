@@ -36,7 +36,7 @@ use ndarray::Array2;
 use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, spec};
 use crate::config::PoresParams;
-use crate::imgops::blobs::log_blobs;
+use crate::imgops::blobs::{log_blobs, log_scales};
 use crate::imgops::radial::{profile_crossing, radial_profile};
 
 /// FWHM of a Gaussian per unit of its standard deviation.
@@ -191,16 +191,7 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         .min(params.max_diameter_mm);
     let s_min = (d_min_mm * ppm / FWHM_PER_SIGMA).max(0.7);
     let s_max = (params.max_diameter_mm * ppm / FWHM_PER_SIGMA).max(s_min);
-    let n = ((s_max / s_min).log2() * SCALES_PER_OCTAVE).ceil().max(0.0) as usize + 1;
-    let sigmas: Vec<f64> = (0..n)
-        .map(|k| {
-            if n == 1 {
-                s_min
-            } else {
-                s_min * (s_max / s_min).powf(k as f64 / (n - 1) as f64)
-            }
-        })
-        .collect();
+    let sigmas = log_scales(s_min, s_max, SCALES_PER_OCTAVE);
     let z = &height.z;
     let mask: &Array2<bool> = &height.mask;
     // A Gaussian pit of contrast c peaks at R = c/2.

@@ -89,7 +89,7 @@ use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_me
 use super::pores::PoreRecord;
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
-use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs};
+use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs, log_scales};
 use crate::imgops::gaussian::gaussian_blur;
 use crate::imgops::radial::{profile_crossing, radial_profile};
 use crate::input::colour::ColourPlanes;
@@ -292,20 +292,7 @@ pub fn detect_scars(
 
     let s_min = sigma_min_px / f0 as f64;
     let s_max = sigma_max_px / f0 as f64;
-    let n_scales = if s_max > s_min * 1.0001 {
-        ((s_max / s_min).log2() * SCALES_PER_OCTAVE).ceil() as usize + 1
-    } else {
-        1
-    };
-    let sigmas: Vec<f64> = (0..n_scales)
-        .map(|k| {
-            if n_scales == 1 {
-                s_min
-            } else {
-                s_min * (s_max / s_min).powf(k as f64 / (n_scales - 1) as f64)
-            }
-        })
-        .collect();
+    let sigmas = log_scales(s_min, s_max, SCALES_PER_OCTAVE);
     let candidates = log_blobs(
         &z,
         &mask,

@@ -135,6 +135,17 @@ pub(crate) fn small_gaussian_blur(src: &[f32], size: usize, sigma_px: f64) -> Ve
     dst
 }
 
+/// Slope (∂h/∂x, ∂h/∂y) of the height map `h` (mm, `size` × `size`) at pixel (x, y): central
+/// differences, one-sided at the border, over `px_mm` mm per px.
+#[inline]
+pub(crate) fn height_slope(h: &[f32], size: usize, x: usize, y: usize, px_mm: f64) -> (f64, f64) {
+    let (xm, xp) = (x.saturating_sub(1), (x + 1).min(size - 1));
+    let (ym, yp) = (y.saturating_sub(1), (y + 1).min(size - 1));
+    let hx = f64::from(h[y * size + xp] - h[y * size + xm]) / ((xp - xm).max(1) as f64 * px_mm);
+    let hy = f64::from(h[yp * size + x] - h[ym * size + x]) / ((yp - ym).max(1) as f64 * px_mm);
+    (hx, hy)
+}
+
 /// Slow albedo variation of the skin: relative lightness (RMS 0.025, B-spline noise of
 /// wavelength ~8 mm) and redness (RMS 0.02, ~6 mm), from streams 20 and 21 of `seed`.
 pub(crate) fn albedo_variation(size: usize, ppm: f64, seed: u64) -> (Vec<f32>, Vec<f32>) {
@@ -227,16 +238,9 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
         .zip(pb.par_chunks_mut(size))
         .enumerate()
         .for_each(|(y, ((rr, rg), rb))| {
-            let ym = y.saturating_sub(1);
-            let yp = (y + 1).min(size - 1);
             for x in 0..size {
                 let i = y * size + x;
-                let xm = x.saturating_sub(1);
-                let xp = (x + 1).min(size - 1);
-                let hx = (h[y * size + xp] - h[y * size + xm]) as f64
-                    / ((xp - xm).max(1) as f64 * px_mm);
-                let hy = (h[yp * size + x] - h[ym * size + x]) as f64
-                    / ((yp - ym).max(1) as f64 * px_mm);
+                let (hx, hy) = height_slope(h, size, x, y, px_mm);
                 let norm = (hx * hx + hy * hy + 1.0).sqrt();
                 let ndotl = ((-hx * light[0] - hy * light[1] + light[2]) / norm).max(0.0);
                 let shading = 1.0 - DIRECTIONAL_WEIGHT + DIRECTIONAL_WEIGHT * ndotl / light[2];

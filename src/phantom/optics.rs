@@ -33,7 +33,7 @@ use super::HairTruth;
 use super::SpotTruth;
 use super::camera::{
     CAVITY_SURROUND_SIGMA_MM, READ_NOISE, SHOT_NOISE, SensorNoise, albedo_variation, box3_blur,
-    encode_srgb8, small_gaussian_blur,
+    encode_srgb8, height_slope, small_gaussian_blur,
 };
 use super::hair::hair_coverage;
 use super::height::{add_bspline_noise, normalise_rms};
@@ -293,16 +293,9 @@ pub(crate) fn photograph(scene: &Scene<'_>) -> RgbImage {
         .zip(specular.par_chunks_mut(size))
         .enumerate()
         .for_each(|(y, (er, sr))| {
-            let ym = y.saturating_sub(1);
-            let yp = (y + 1).min(size - 1);
             for x in 0..size {
                 let i = y * size + x;
-                let xm = x.saturating_sub(1);
-                let xp = (x + 1).min(size - 1);
-                let hx = f64::from(h[y * size + xp] - h[y * size + xm])
-                    / ((xp - xm).max(1) as f64 * px_mm);
-                let hy = f64::from(h[yp * size + x] - h[ym * size + x])
-                    / ((yp - ym).max(1) as f64 * px_mm);
+                let (hx, hy) = height_slope(h, size, x, y, px_mm);
                 let norm = (hx * hx + hy * hy + 1.0).sqrt();
                 let nv = [-hx / norm, -hy / norm, 1.0 / norm];
                 let ndotl = (nv[0] * light[0] + nv[1] * light[1] + nv[2] * light[2]).max(0.0);
