@@ -283,10 +283,11 @@ param_section! {
         /// Smallest width at half depth of a scar's angular-mean profile, mm: an icepick scar
         /// 0.5 mm across (a cone) is 0.25 mm wide at half depth; narrower pits are pores.
         min_fwhm_mm: f64 = 0.22, [0.0, 100.0];
-        /// Depressions narrower than this at half depth overlap the size of enlarged pores
-        /// (0.25-0.4 mm) and are scars only when darker than the zone's own pores (see
+        /// Depressions narrower than this at half depth can be a pore or a cluster of pores
+        /// (enlarged pores are 0.25-0.4 mm across, two touching ones about 0.8 mm, widened by
+        /// camera blur) and are scars only when darker than the zone's own pores (see
         /// pore_contrast_factor), mm.
-        pore_overlap_mm: f64 = 0.45, [0.0, 100.0];
+        pore_overlap_mm: f64 = 1.0, [0.0, 100.0];
         /// A pore-sized depression must be at least this many times as dark as the 90th
         /// percentile of the zone's pores (contrast) to be a scar; an icepick scar is several
         /// times deeper than a pore of its width.

@@ -355,3 +355,52 @@ fn study_summary_of_one_subject_is_singular() {
         "{err}"
     );
 }
+
+/// Issue 18 item 7: the demo study's phantom keeps every site's scars and pores the same at every
+/// visit (only the treated side's wrinkles shorten), so no comparison of a scars or pores metric
+/// may come out significant, by either test after Holm; the wrinkle effect must.
+#[test]
+fn demo_study_shows_no_change_in_families_the_phantom_keeps_constant() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| Some(row.to_owned()));
+    let out = dir.path().join("out");
+    let (code, stderr) = analyze_study(&manifest, &out);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (h, rows) = read_csv(&out.join("stats.csv"));
+    // An empty p (no variation at all: the test is undefined) is no change either.
+    let p = |r: &Vec<String>, col: &str| cell(&h, r, col).parse().unwrap_or(f64::NAN);
+    let mut constant_rows = 0;
+    for r in &rows {
+        let family = cell(&h, r, "family");
+        if family != "scars" && family != "pores" {
+            continue;
+        }
+        constant_rows += 1;
+        for col in ["p_t_holm", "p_wilcoxon_holm"] {
+            let v = p(r, col);
+            assert!(
+                v.is_nan() || v >= 0.05,
+                "{} {} {} {}: {col} = {v} (mean change {})",
+                cell(&h, r, "comparison"),
+                cell(&h, r, "arm"),
+                cell(&h, r, "metric"),
+                cell(&h, r, "visit"),
+                cell(&h, r, "mean_change"),
+            );
+        }
+    }
+    assert!(constant_rows >= 40, "only {constant_rows} scars/pores rows");
+    // The real effect is still found: treated-control line length at week 8.
+    let lines = rows
+        .iter()
+        .find(|r| {
+            cell(&h, r, "comparison") == "difference"
+                && cell(&h, r, "metric") == "lines_length_mm"
+                && cell(&h, r, "visit") == "week8"
+        })
+        .expect("difference row for lines_length_mm");
+    assert!(
+        p(lines, "p_t_holm") < 0.05,
+        "split-face wrinkle effect lost"
+    );
+}

@@ -3,6 +3,9 @@
 
 use ndarray::ArrayView2;
 
+/// Rays of the closure test [`weakest_side_rise`].
+pub const SIDES: usize = 8;
+
 /// Angular-mean radial profile of `z` about `(cx, cy)` (column, row) in `nbins` bins of `bin` px:
 /// `(mean, count)` per bin over the pixels inside `mask` (mean NaN where the count is 0).
 /// Pixel p falls in bin ⌊|p − c| / bin⌋; pixels are summed in row-major order.
@@ -59,6 +62,54 @@ pub fn profile_crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Optio
         prev = Some((rho, v));
     }
     None
+}
+
+/// Smallest rise above `centre` of the pseudo-height over [`SIDES`] rays from `(cx, cy)`: the
+/// mean of z along each ray from 1.5 to 2.5 times the half-depth radius `half` (px), bilinearly
+/// sampled, minus `centre`. A pit closed on every side rises by most of its contrast in every
+/// direction; a line's end or a groove rises by nothing along the groove.
+pub fn weakest_side_rise(
+    z: ArrayView2<f32>,
+    mask: ArrayView2<bool>,
+    (cx, cy): (f64, f64),
+    half: f64,
+    centre: f64,
+) -> f64 {
+    let (h, w) = z.dim();
+    let sample = |x: f64, y: f64| -> Option<f64> {
+        if x < 0.0 || y < 0.0 || x > (w - 1) as f64 || y > (h - 1) as f64 {
+            return None;
+        }
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        if !(mask[(y0, x0)] && mask[(y0, x1)] && mask[(y1, x0)] && mask[(y1, x1)]) {
+            return None;
+        }
+        let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+        let at = |r: usize, c: usize| f64::from(z[(r, c)]);
+        Some(
+            (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
+                + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy,
+        )
+    };
+    let mut weakest = f64::INFINITY;
+    for k in 0..SIDES {
+        let phi = std::f64::consts::TAU * k as f64 / SIDES as f64;
+        let (dx, dy) = (phi.cos(), phi.sin());
+        let (mut sum, mut n) = (0.0, 0usize);
+        for i in 0..=4 {
+            let rho = half * (1.5 + 0.25 * i as f64);
+            if let Some(v) = sample(cx + rho * dx, cy + rho * dy) {
+                sum += v;
+                n += 1;
+            }
+        }
+        // A ray that leaves the zone says nothing about closure.
+        if n > 0 {
+            weakest = weakest.min(sum / n as f64 - centre);
+        }
+    }
+    weakest
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, spec};
 use crate::config::PoresParams;
 use crate::imgops::blobs::{log_blobs, log_scales};
-use crate::imgops::radial::{profile_crossing, radial_profile};
+use crate::imgops::radial::{profile_crossing, radial_profile, weakest_side_rise};
 
 /// FWHM of a Gaussian per unit of its standard deviation.
 const FWHM_PER_SIGMA: f64 = 2.354_820_045;
@@ -47,8 +47,6 @@ pub const ENLARGED_PORE_MM: f64 = 0.25;
 const SCALES_PER_OCTAVE: f64 = 3.0;
 /// Radial-profile bin width, px.
 const PROFILE_BIN_PX: f64 = 0.5;
-/// Rays of the closure test.
-const SIDES: usize = 8;
 /// A pore's profile rises by at least this share of its contrast along every ray (a Gaussian
 /// pit rises by 80-99 % between 1.5 and 2.5 half-depth radii).
 const CLOSED_RISE: f64 = 0.5;
@@ -134,54 +132,6 @@ pub fn annulus_median(
     Some(f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1))
 }
 
-/// Smallest rise above `centre` of the pseudo-height over [`SIDES`] rays from `(cx, cy)`: the
-/// mean of z along each ray from 1.5 to 2.5 times the half-depth radius `half` (px), bilinearly
-/// sampled, minus `centre`. A pit closed on every side rises by most of its contrast in every
-/// direction; a line's end or a groove rises by nothing along the groove.
-fn weakest_side_rise(
-    z: &Array2<f32>,
-    mask: &Array2<bool>,
-    (cx, cy): (f64, f64),
-    half: f64,
-    centre: f64,
-) -> f64 {
-    let (h, w) = z.dim();
-    let sample = |x: f64, y: f64| -> Option<f64> {
-        if x < 0.0 || y < 0.0 || x > (w - 1) as f64 || y > (h - 1) as f64 {
-            return None;
-        }
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-        if !(mask[(y0, x0)] && mask[(y0, x1)] && mask[(y1, x0)] && mask[(y1, x1)]) {
-            return None;
-        }
-        let (fx, fy) = (x - x0 as f64, y - y0 as f64);
-        let at = |r: usize, c: usize| f64::from(z[(r, c)]);
-        Some(
-            (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
-                + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy,
-        )
-    };
-    let mut weakest = f64::INFINITY;
-    for k in 0..SIDES {
-        let phi = std::f64::consts::TAU * k as f64 / SIDES as f64;
-        let (dx, dy) = (phi.cos(), phi.sin());
-        let (mut sum, mut n) = (0.0, 0usize);
-        for i in 0..=4 {
-            let rho = half * (1.5 + 0.25 * i as f64);
-            if let Some(v) = sample(cx + rho * dx, cy + rho * dy) {
-                sum += v;
-                n += 1;
-            }
-        }
-        // A ray that leaves the zone says nothing about closure.
-        if n > 0 {
-            weakest = weakest.min(sum / n as f64 - centre);
-        }
-    }
-    weakest
-}
-
 /// Detect the pores of one zone (image coordinates), strongest first.
 pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreRecord> {
     let ppm = height.px_per_mm;
@@ -237,7 +187,8 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         if d_mm < d_min_mm || d_mm > params.max_diameter_mm {
             continue;
         }
-        if weakest_side_rise(z, mask, (cx, cy), half, centre) < CLOSED_RISE * contrast {
+        if weakest_side_rise(z.view(), mask.view(), (cx, cy), half, centre) < CLOSED_RISE * contrast
+        {
             continue;
         }
         accepted.push((cx, cy, 2.0 * half));

@@ -50,7 +50,14 @@
 //! a raised-cosine bowl 0.6, a flat-floored pit with sharp walls > 1.5.
 //!
 //! Rejected: `depth < scars.min_depth`; steepness < 0.3 (noise specks); a profile that never
-//! returns to the surround; `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
+//! returns to the surround; a depression not closed on every side (along each of 8 rays, the
+//! mean of z_s between 1.5 and 2.5 half-depth radii must rise above the profile floor by half
+//! the profile depth: a wrinkle's end or a groove stays low along its length);
+//! a width at half depth below `scars.min_fwhm_mm`, or below `scars.pore_overlap_mm` (1 mm: a
+//! pore or a cluster of touching enlarged pores, 0.25-0.4 mm each, widened by blur) with a peak
+//! contrast below `scars.pore_contrast_factor` × the 90th percentile of the zone's pore
+//! contrasts (when the zone has at least 10 pores): a depression no darker than the zone's own
+//! pores cannot be told from them by shading; `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
 //! `d > 1.25 · max_diameter_mm`; a segment touching its window or with axis ratio
 //! `sqrt(μ_major / μ_minor) > scars.max_elongation` (second central moments; fine lines);
 //! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R`: melanin absorbs blue several
@@ -91,7 +98,7 @@ use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
 use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs, log_scales};
 use crate::imgops::gaussian::gaussian_blur;
-use crate::imgops::radial::{profile_crossing, radial_profile};
+use crate::imgops::radial::{profile_crossing, radial_profile, weakest_side_rise};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -104,8 +111,10 @@ pub const COLUMNS: &[ColumnSpec] = &[
         "1",
         "Number of detected atrophic scars: round dark depressions of the relative luminance \
          (scale-normalised Laplacian-of-Gaussian blobs over diameters scars.min_diameter_mm to \
-         scars.max_diameter_mm, default 0.5-6 mm), after rejecting pores (< 0.8 x min diameter), \
-         elongated shapes (fine lines) and chromatic darkening (pigmented spots).",
+         scars.max_diameter_mm, default 0.5-6 mm), after rejecting pores (< 0.8 x min diameter, \
+         or narrower than scars.pore_overlap_mm at half depth and no darker than the zone's own \
+         pores), depressions not closed on every side (wrinkle ends, grooves), elongated shapes \
+         (fine lines) and chromatic darkening (pigmented spots).",
     ),
     spec(
         "scars_density_per_cm2",
@@ -218,6 +227,10 @@ const PROFILE_BIN_PX: f64 = 0.5;
 const RIM_FRACTION: f64 = 0.15;
 /// Fewest pores for a zone to have a pore population to compare small depressions with.
 const MIN_PORE_POPULATION: usize = 10;
+/// A scar's profile rises by at least this share of its depth along every ray between 1.5
+/// and 2.5 half-depth radii (a cone rises by 100 %, a raised-cosine bowl by 85-100 %), as
+/// pores must; the end of a wrinkle or a groove rises by nothing along its length.
+const CLOSED_RISE: f64 = 0.5;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
 
@@ -648,6 +661,12 @@ fn segment_candidate(
         .fold(f64::INFINITY, f64::min);
     let half_level = 0.5 * (f64::from(surround) + profile_floor);
     let fwhm_px = 2.0 * profile_crossing(&profile, half_level, PROFILE_BIN_PX)?;
+    // Closed on every side: a wrinkle's end or a broad groove stays low along its length.
+    let profile_depth = f64::from(surround) - profile_floor;
+    let rise = weakest_side_rise(zs.view(), wmask, (wx, wy), 0.5 * fwhm_px, profile_floor);
+    if rise < CLOSED_RISE * profile_depth {
+        return None;
+    }
     let rim_level = f64::from(surround) - RIM_FRACTION * f64::from(depth_peak);
     // A profile that never comes back up is not a closed depression.
     let rim_px = profile_crossing(&profile, rim_level, PROFILE_BIN_PX)?;
