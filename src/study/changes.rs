@@ -14,7 +14,7 @@
 //! rows for the per-subject difference `change(treated) − change(control)` with the same
 //! statistics, pairing zones across sides by name without their `_left`/`_right` suffix. p
 //! values are Holm-adjusted across the metrics of one family (`rough_`, `lines_`, `scars_`,
-//! `pores_`, `tone_`) within the same comparison × arm × depth × zone × visit ([`holm_family`],
+//! `pores_`, `tone_`) within the same comparison × arm × depth × zone × visit (`holm_family!`,
 //! the wording the data dictionary and the report share).
 
 use std::collections::BTreeMap;

@@ -339,11 +339,14 @@ pub struct HedgesG {
 /// J(df) = Γ(df/2) / ( sqrt(df/2) · Γ((df − 1)/2) )     ≈ 1 − 3/(4·df − 1)
 /// ```
 /// Computed through log-gamma. Needs df > 1 (J(1) = 0). This is the exact factor that makes
-/// g = J·d an unbiased estimate of the standardised difference (with s = σ·χ_df/sqrt(df),
-/// E[d] = δ·sqrt(df)·E[1/χ_df], so J = 1/(sqrt(df)·E[1/χ_df])), not the approximation
-/// 1 − 3/(4·df − 1) of Hedges & Olkin (1985) that e.g. pingouin uses (for two groups,
-/// 1 − 3/(4(n_a + n_b) − 9)); `tests/reference_stats.rs` checks it against that definition
-/// integrated numerically (J(2) = 0.5642, J(5) = 0.8407, J(10) = 0.9227).
+/// g = J·d an unbiased estimate of the standardised difference δ:
+///
+/// ```text
+/// s = σ·χ_df / sqrt(df)   =>   E(d) = δ·sqrt(df)·E(1/χ_df)   =>   J = 1 / (sqrt(df)·E(1/χ_df))
+/// ```
+/// not the approximation 1 − 3/(4·df − 1) of Hedges & Olkin (1985) that e.g. pingouin uses
+/// (for two groups, 1 − 3/(4(n_a + n_b) − 9)); `tests/reference_stats.rs` checks it against
+/// that definition integrated numerically (J(2) = 0.5642, J(5) = 0.8407, J(10) = 0.9227).
 pub fn hedges_correction(df: f64) -> f64 {
     (ln_gamma(df / 2.0) - 0.5 * (df / 2.0).ln() - ln_gamma((df - 1.0) / 2.0)).exp()
 }
