@@ -185,6 +185,12 @@ pub struct StudyOptions {
         allow_negative_numbers = true
     )]
     pub max_alignment_mm: f64,
+
+    /// The report's primary test, whose Holm-adjusted p highlights a result: `t` (paired t test,
+    /// the default; Wilcoxon signed-rank is its sensitivity analysis) or `wilcoxon` (the
+    /// reverse). stats.csv holds both either way.
+    #[arg(long, value_enum, default_value = "t", value_name = "TEST")]
+    pub test: crate::study::PrimaryTest,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,21 @@ fn data_dictionary_is_current() {
     );
 }
 
+/// `docs/METRICS.md` (README's page of metric definitions, formulas and references) follows the
+/// column declarations and the metric modules' documentation.
+#[test]
+fn metrics_page_is_current() {
+    let page = skintex::output::dictionary::metrics_markdown();
+    for column in skintex::metrics::metric_columns() {
+        assert!(
+            page.contains(&format!("`{}`", column.name)),
+            "{}",
+            column.name
+        );
+    }
+    check_generated("docs/METRICS.md", &page);
+}
+
 #[test]
 fn default_config_is_current() {
     check_generated(
@@ -124,4 +139,56 @@ fn demo_study_matches_its_checksums_and_regenerates() {
             "{name} regenerated differs: update data/demo-study (see data/README.md)"
         );
     }
+}
+
+/// Issue 18 item 12: the README's set-up keeps exactly its two commands (the demo run and the
+/// tests); the usage section, which calls a bare `skintex`, says how to install it first; the
+/// metric formulas are pointed to as the rendered docs/METRICS.md, not `cargo doc --open`.
+#[test]
+fn readme_set_up_has_two_commands_and_usage_says_how_to_install() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = |title: &str| -> String {
+        let start = readme
+            .find(&format!("\n## {title}\n"))
+            .unwrap_or_else(|| panic!("no section {title}"));
+        let body = &readme[start + title.len() + 5..];
+        body[..body.find("\n## ").unwrap_or(body.len())].to_owned()
+    };
+    let commands = |text: &str| -> Vec<String> {
+        let mut in_sh = false;
+        let mut out = Vec::new();
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_sh = line == "```sh";
+            } else if in_sh && !line.trim().is_empty() {
+                out.push(line.trim().to_owned());
+            }
+        }
+        out
+    };
+    let set_up = commands(&section("Set-up"));
+    assert_eq!(
+        set_up,
+        [
+            "cargo run --release -- analyze --manifest data/demo/manifest.csv --out demo-out",
+            "cargo test --release"
+        ]
+    );
+    let usage = section("Using it");
+    let install = usage
+        .find("cargo install --path .")
+        .expect("install note in usage");
+    let first_bare = usage.find("\nskintex ").expect("bare skintex commands");
+    assert!(
+        install < first_bare,
+        "install note after the first bare skintex"
+    );
+    assert!(readme.contains("(docs/METRICS.md)"));
+    assert!(!readme.contains("cargo doc --open"));
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/METRICS.md")
+            .is_file()
+    );
 }

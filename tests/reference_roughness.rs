@@ -226,15 +226,40 @@ fn glcm_matches_scikit_image() {
             assert_eq!(offsets[k], want, "d={d} angle={name}");
         }
     }
+    // Every property of the fixture, dissimilarity and ASM included (issue 18 item 16: they
+    // were in the fixture but unchecked).
     let props = [
         "contrast",
+        "dissimilarity",
         "homogeneity",
+        "ASM",
         "energy",
         "correlation",
         "entropy",
     ];
+    let in_fixture: Vec<&str> = json["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        {
+            let mut a = in_fixture.clone();
+            a.sort_unstable();
+            a
+        },
+        {
+            let mut b = props.to_vec();
+            b.sort_unstable();
+            b
+        },
+        "every fixture property is checked"
+    );
     let pick = |p: &skintex::metrics::roughness::GlcmProperties, k: &str| match k {
         "contrast" => p.contrast,
+        "dissimilarity" => p.dissimilarity,
+        "ASM" => p.asm,
         "homogeneity" => p.homogeneity,
         "energy" => p.energy,
         "correlation" => p.correlation,

@@ -1,6 +1,10 @@
 //! Study statistics against the reference fixture `tests/fixtures/reference/stats.json`, made by
 //! `tools/reference/make_stats_fixtures.py` with numpy 2.4.6, scipy 1.17.1 and statsmodels 0.15.0
-//! (see `tools/reference/README.md` and the fixture's `provenance` and `definitions` blocks).
+//! (see `tools/reference/README.md` and the fixture's `provenance` and `definitions` blocks), and
+//! Hedges' g against `tests/fixtures/reference/hedges.json`, made by
+//! `tools/reference/make_hedges_fixtures.py` without the gamma formula the code uses: the
+//! correction J by numerical integration of its definition (scipy 1.17.1 `quad` over the chi
+//! distribution), d_z and the two-group g of pingouin 0.7.0.
 //!
 //! Every value must equal the reference within 1e-6 relative; for reference values below 1e-9 in
 //! magnitude (zero statistics) within 1e-12 absolute. p values are compared relatively however
@@ -11,8 +15,8 @@ mod common;
 use common::reference::{self, floats};
 use serde_json::Value;
 use skintex::study::stats::{
-    Wilcoxon, bootstrap_ci_mean, hedges_g, hedges_g_independent, holm, paired_t, percentile_linear,
-    summary, wilcoxon_signed_rank,
+    Wilcoxon, bootstrap_ci_mean, hedges_correction, hedges_g, hedges_g_independent, holm, paired_t,
+    percentile_linear, summary, wilcoxon_signed_rank,
 };
 
 const REL_TOL: f64 = 1e-6;
@@ -285,6 +289,87 @@ fn bootstrap_interval_brackets_the_mean_on_fixture_data() {
         assert!(
             (0.85..1.1).contains(&width_ratio),
             "{name}: width ratio {width_ratio}"
+        );
+    }
+}
+
+/// Issue 18 item 16: Hedges' correction J(df) is the exact one of Hedges 1981 (eq. 6e), the
+/// factor that makes g unbiased: it equals J computed from that definition by numerical
+/// integration, 1/(sqrt(df)·E[1/chi_df]), to 1e-12, and is not the approximation
+/// 1 − 3/(4·df − 1) of Hedges & Olkin 1985 (0.0072 above J at df = 2).
+#[test]
+fn hedges_correction_is_the_exact_unbiasing_factor() {
+    let fx = reference::json("hedges.json");
+    let corrections = fx["corrections"].as_array().unwrap();
+    assert!(corrections.len() >= 10);
+    for c in corrections {
+        let df = c["df"].as_f64().unwrap();
+        let want = c["J_quad"].as_f64().unwrap();
+        let got = hedges_correction(df);
+        assert!(
+            ((got - want) / want).abs() < 1e-12,
+            "J({df}) = {got:.17e}, by integration {want:.17e}"
+        );
+        let approx = c["J_approx"].as_f64().unwrap();
+        assert!(
+            (approx - (1.0 - 3.0 / (4.0 * df - 1.0))).abs() < 1e-15,
+            "approximation at df {df}"
+        );
+        if df <= 10.0 {
+            assert!(
+                (got - approx).abs() > 1e-4,
+                "df {df}: the code must use the exact J, not the approximation"
+            );
+        }
+    }
+}
+
+/// Paired Hedges' g (g_z = d_z·J(n − 1)) against the independent reference: d_z from pingouin,
+/// J by integration; relative 1e-9.
+#[test]
+fn hedges_g_paired_matches_an_independent_implementation() {
+    let fx = reference::json("hedges.json");
+    let sets = fx["paired"].as_array().unwrap();
+    assert!(sets.len() >= 5);
+    for ds in sets {
+        let name = ds["name"].as_str().unwrap();
+        let g = hedges_g(&floats(&ds["values"])).unwrap();
+        close(
+            &format!("{name} d_z"),
+            g.d,
+            ds["pingouin_cohen_dz"].as_f64().unwrap(),
+        );
+        close(&format!("{name} J"), g.j, ds["J_quad"].as_f64().unwrap());
+        close(&format!("{name} g"), g.g, ds["g"].as_f64().unwrap());
+        assert_eq!(g.df, ds["df"].as_f64().unwrap(), "{name}");
+    }
+}
+
+/// Two-group Hedges' g against the reference (exact J), and against pingouin's, which uses the
+/// approximation 1 − 3/(4(n_a + n_b) − 9): the two differ by exactly d·(J − J_approx), under
+/// 0.1 % of g from 9 subjects on.
+#[test]
+fn hedges_g_independent_matches_an_independent_implementation() {
+    let fx = reference::json("hedges.json");
+    let sets = fx["independent"].as_array().unwrap();
+    assert!(sets.len() >= 3);
+    for ds in sets {
+        let name = ds["name"].as_str().unwrap();
+        let (a, b) = (floats(&ds["a"]), floats(&ds["b"]));
+        let g = hedges_g_independent(&a, &b).unwrap();
+        close(&format!("{name} d"), g.d, ds["d"].as_f64().unwrap());
+        close(&format!("{name} g"), g.g, ds["g"].as_f64().unwrap());
+        let pingouin = ds["pingouin_hedges"].as_f64().unwrap();
+        let df = (a.len() + b.len() - 2) as f64;
+        let approx = 1.0 - 3.0 / (4.0 * (a.len() + b.len()) as f64 - 9.0);
+        assert!(
+            ((g.g - pingouin) - g.d * (g.j - approx)).abs() < 1e-12,
+            "{name}: exact and approximate g differ by more than d·ΔJ"
+        );
+        assert!(
+            ((g.g - pingouin) / g.g).abs() < 1e-3,
+            "{name} (df {df}): {} vs pingouin {pingouin}",
+            g.g
         );
     }
 }

@@ -18,14 +18,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::skin_image;
+use common::{skin_image, skintex};
 use image::{ImageFormat, Rgb};
 use skintex::study::report::{
-    ArmSeries, GalleryImage, GallerySubject, MetricSeries, ReportInput, SeriesPoint, StatsRow,
-    render_report,
+    ArmSeries, GalleryImage, GallerySubject, MetricSeries, PrimaryTest, ReportInput, SeriesPoint,
+    StatsRow, SubjectLine, SubjectPlot, SubjectPoint, render_report,
 };
 
-const SECTION_IDS: [&str; 5] = ["summary", "plots", "results", "gallery", "failures"];
+const SECTION_IDS: [&str; 7] = [
+    "summary", "methods", "plots", "subjects", "results", "gallery", "failures",
+];
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The Chromium binary, or `None` (with a note) when it is not installed outside CI.
@@ -179,17 +181,21 @@ fn row(
     g: Option<f64>,
 ) -> StatsRow {
     StatsRow {
+        comparison: "change".to_owned(),
         arm: arm.to_owned(),
         zone: "forehead".to_owned(),
         metric: metric.to_owned(),
         visit: visit.to_owned(),
         n,
+        mean_baseline: mean.map(|_| 0.05),
         mean_change: mean,
+        mean_pct_change: mean.map(|m| 100.0 * m / 0.05),
         ci_low: mean.map(|m| m - half_ci),
         ci_high: mean.map(|m| m + half_ci),
-        p_wilcoxon: p,
         p_t: p.map(|p| p * 0.8),
-        p_holm,
+        p_t_holm: p_holm,
+        p_wilcoxon: p,
+        p_wilcoxon_holm: p_holm.map(|p| (p * 1.5).min(1.0)),
         hedges_g: g,
     }
 }
@@ -284,12 +290,14 @@ fn study_input() -> ReportInput<'static> {
                         GalleryImage {
                             caption: (*visit).to_owned(),
                             jpeg: None,
+                            href: None,
                             missing_reason: Some("image failed to decode".to_owned()),
                         }
                     } else {
                         GalleryImage {
                             caption: (*visit).to_owned(),
                             jpeg: Some(jpeg(320, 240, (s * 3 + v) as u32)),
+                            href: Some(format!("qc/S0{s}-{visit}.jpg")),
                             missing_reason: None,
                         }
                     }
@@ -311,6 +319,38 @@ fn study_input() -> ReportInput<'static> {
             ("images ok / failed".to_owned(), "5 / 1".to_owned()),
             ("needle depths".to_owned(), String::new()),
         ],
+        primary_test: PrimaryTest::PairedT,
+        methods: vec![(
+            "Calibration".to_owned(),
+            "the manifest's px_per_mm: 6 photos, 20 px/mm".to_owned(),
+        )],
+        stats_csv: Some("stats.csv".to_owned()),
+        subjects: vec![SubjectPlot {
+            metric: "lines_length_mm".to_owned(),
+            zone: "forehead".to_owned(),
+            unit: "mm".to_owned(),
+            arms: vec!["placebo".to_owned(), "microneedling <1.5 mm>".to_owned()],
+            lines: ["placebo", "microneedling <1.5 mm>"]
+                .iter()
+                .flat_map(|arm| {
+                    ["S01 <O'Brien>", "S02"]
+                        .iter()
+                        .map(move |subject| SubjectLine {
+                            subject: (*subject).to_owned(),
+                            arm: (*arm).to_owned(),
+                            points: visits
+                                .iter()
+                                .enumerate()
+                                .map(|(v, &(visit, days))| SubjectPoint {
+                                    visit: visit.to_owned(),
+                                    days: Some(days),
+                                    value: Some(40.0 - v as f64 * subject.len() as f64 / 3.0),
+                                })
+                                .collect(),
+                        })
+                })
+                .collect(),
+        }],
         series,
         table,
         gallery,
@@ -353,8 +393,8 @@ fn report_loads_in_chromium_without_errors_or_network() {
     }
     assert_eq!(
         run.dom.matches("<svg ").count(),
-        input.series.len(),
-        "one inline SVG per series"
+        input.series.len() + input.subjects.len(),
+        "one inline SVG per series and per subject plot"
     );
     assert!(run.dom.contains("<figure id=\"plot-2\">"));
     assert_eq!(run.dom.matches("src=\"data:image/jpeg;base64,").count(), 5);
@@ -398,9 +438,9 @@ fn report_loads_in_chromium_without_errors_or_network() {
     );
     assert!(
         lines[0].contains(
-            r#"PROBE {\"images\":5,\"decoded\":5,\"svgs\":2,\"sized\":2,\"overflow\":false}"#
+            r#"PROBE {\"images\":5,\"decoded\":5,\"svgs\":3,\"sized\":3,\"overflow\":false}"#
         ) || lines[0]
-            .contains(r#"PROBE {"images":5,"decoded":5,"svgs":2,"sized":2,"overflow":false}"#),
+            .contains(r#"PROBE {"images":5,"decoded":5,"svgs":3,"sized":3,"overflow":false}"#),
         "{}",
         lines[0]
     );
@@ -446,4 +486,210 @@ fn detector_flags_deliberate_console_errors() {
         "uncaught exception not detected in:\n{}",
         run.log
     );
+}
+
+/// The JSON a probe script logged as `PROBE {...}` (Chromium may escape its quotes).
+fn probe_json(log: &str) -> serde_json::Value {
+    let line = console_problems(log)
+        .into_iter()
+        .find(|l| l.contains("PROBE "))
+        .unwrap_or_else(|| panic!("no probe line in:\n{log}"));
+    let start = line.find("PROBE ").unwrap() + "PROBE ".len();
+    let end = line.rfind("\", source").unwrap_or(line.len());
+    let text = line[start..end].replace("\\\"", "\"");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// One row of a CSV as (header, row) pairs.
+fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// Issue 18 item 5 on the demo study (6 subjects, split face, treated wrinkles 30 % shorter at
+/// week 8): every p column names its test, the report says which test is primary, and the
+/// split-face effect on line length, whose paired-t Holm p is below 0.05 while the exact
+/// Wilcoxon p of 6 subjects cannot be, is highlighted when t is primary (the default) and not
+/// with `--test wilcoxon`. Checked in the written HTML and in Chromium's rendering (computed
+/// highlight colour), with the thumbnails' links to the full-size QC pictures.
+#[test]
+fn demo_study_report_names_the_tests_and_highlights_the_split_face_effect() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-study/study.csv");
+    skintex()
+        .args(["analyze", "--study", "-q", "--jobs", "2", "--manifest"])
+        .arg(&demo)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+
+    // stats.csv: the split-face effect passes Holm with the t test, not with Wilcoxon.
+    let stats = csv_rows(&out.join("stats.csv"));
+    let effect = stats
+        .iter()
+        .find(|r| {
+            r["comparison"] == "difference"
+                && r["arm"] == "treated-control"
+                && r["zone"] == "full"
+                && r["metric"] == "lines_length_mm"
+                && r["visit"] == "week8"
+        })
+        .expect("split-face lines_length_mm week8 row");
+    let p_t_holm: f64 = effect["p_t_holm"].parse().unwrap();
+    let p_w_holm: f64 = effect["p_wilcoxon_holm"].parse().unwrap();
+    eprintln!(
+        "demo split-face lines_length_mm week8: p_t_holm {p_t_holm} (must be < 0.05), \
+         p_wilcoxon_holm {p_w_holm} (exact Wilcoxon, n = 6: >= 0.03125 before Holm)"
+    );
+    assert!(p_t_holm < 0.05, "p_t_holm {p_t_holm}");
+    assert!(p_w_holm >= 0.05, "p_wilcoxon_holm {p_w_holm}");
+    let shown_p = format!("{p_t_holm:.3}");
+
+    // The written HTML: the row is highlighted, its primary cell shows p_t_holm.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let effect_row = |html: &str| -> Option<String> {
+        html.split("<tr")
+            .find(|r| {
+                r.contains("<td>treated-control</td>")
+                    && r.contains("<td>lines_length_mm</td>")
+                    && r.contains("<td>week8</td>")
+            })
+            .map(|r| r.split("</tr>").next().unwrap().to_owned())
+    };
+    let row = effect_row(&html).expect("effect row in report");
+    assert!(row.starts_with(" class=\"sig\""), "not highlighted: {row}");
+    assert!(
+        row.contains(&format!("<td class=\"num holm\">{shown_p}</td>")),
+        "{row}"
+    );
+    assert!(html.contains("Primary test: <strong>paired t</strong>"));
+    assert!(html.contains("<a href=\"stats.csv\">stats.csv</a>"));
+
+    // --test wilcoxon: the same numbers, the Wilcoxon column primary, nothing highlighted there.
+    let wilcoxon = dir.path().join("wilcoxon");
+    skintex()
+        .args(["study", "-q", "--test", "wilcoxon", "--manifest"])
+        .arg(&demo)
+        .arg("--metrics")
+        .arg(out.join("metrics.csv"))
+        .arg("--out")
+        .arg(&wilcoxon)
+        .assert()
+        .code(0);
+    let html_w = std::fs::read_to_string(wilcoxon.join("report.html")).unwrap();
+    let row_w = effect_row(&html_w).expect("effect row in the Wilcoxon report");
+    assert!(!row_w.contains("class=\"sig\""), "{row_w}");
+    assert!(html_w.contains("Primary test: <strong>Wilcoxon signed-rank</strong>"));
+    assert_eq!(
+        std::fs::read(out.join("stats.csv")).unwrap(),
+        std::fs::read(wilcoxon.join("stats.csv")).unwrap(),
+        "the primary test changes the report only"
+    );
+    let study_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wilcoxon.join("study.json")).unwrap()).unwrap();
+    assert_eq!(study_json["primary_test"], "Wilcoxon signed-rank");
+
+    let Some(chromium) = chromium() else { return };
+    // In the browser: the headers as a reader sees them, the highlighted rows with their computed
+    // background, and where the thumbnails' links lead.
+    let probe = html.replace(
+        "</body>",
+        concat!(
+            "<script>window.addEventListener('load', () => {",
+            "const headers = [...document.querySelectorAll('#results th')].map(t => t.textContent);",
+            "const primary = [...document.querySelectorAll('#results th.primary')].map(t => t.textContent);",
+            "const sig = [...document.querySelectorAll('#results tr.sig')].map(r => ({",
+            "cells: [...r.cells].map(c => c.textContent),",
+            "background: getComputedStyle(r).backgroundColor}));",
+            "const links = [...document.querySelectorAll('#gallery a')].map(a => a.href);",
+            "const thumbs = [...document.querySelectorAll('#gallery a > img')].filter(i => i.complete && i.naturalWidth > 0).length;",
+            "console.log('PROBE ' + JSON.stringify({headers, primary, sig, links, thumbs}));",
+            "});</script></body>"
+        ),
+    );
+    let probe_path = out.join("probe.html");
+    std::fs::write(&probe_path, probe).expect("write probe");
+    let run = load_in_chromium(&chromium, &probe_path, &dir.path().join("profile-demo"));
+    let seen = probe_json(&run.log);
+    let texts = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let headers = texts(&seen["headers"]);
+    for want in [
+        "p (paired t)",
+        "p (paired t, Holm)primary",
+        "p (Wilcoxon signed-rank)sensitivity",
+        "p (Wilcoxon signed-rank, Holm)sensitivity",
+        "baseline mean",
+        "% change",
+    ] {
+        assert!(
+            headers.iter().any(|h| h == want),
+            "{want} not in {headers:?}"
+        );
+    }
+    assert!(
+        !headers.iter().any(|h| h == "p (Holm)"),
+        "a Holm column without its test: {headers:?}"
+    );
+    assert_eq!(texts(&seen["primary"]), ["p (paired t, Holm)primary"]);
+    let sig = seen["sig"].as_array().unwrap();
+    let highlighted = sig
+        .iter()
+        .find(|r| {
+            let cells = texts(&r["cells"]);
+            cells[0] == "treated-control" && cells[2] == "lines_length_mm" && cells[4] == "week8"
+        })
+        .unwrap_or_else(|| panic!("split-face effect not highlighted in the DOM: {sig:?}"));
+    assert_eq!(highlighted["background"], "rgb(255, 243, 196)");
+    let primary_col = headers
+        .iter()
+        .position(|h| h == "p (paired t, Holm)primary")
+        .unwrap();
+    assert_eq!(texts(&highlighted["cells"])[primary_col], shown_p);
+    // Every highlighted row is below 0.05 on the primary column.
+    for r in sig {
+        let p = texts(&r["cells"])[primary_col].clone();
+        assert!(
+            p == "<0.001" || p.parse::<f64>().unwrap() < 0.05,
+            "highlighted with p {p}"
+        );
+    }
+    // 6 subjects x 6 photos in the gallery, each a decoded thumbnail linking to its QC picture.
+    let links = texts(&seen["links"]);
+    assert_eq!(links.len(), 36, "{links:?}");
+    assert_eq!(seen["thumbs"], 36);
+    for link in &links {
+        let path = link.strip_prefix("file://").expect("a local link");
+        assert!(
+            Path::new(path).is_file() && path.contains("/qc/"),
+            "{link} is not a QC picture"
+        );
+    }
+    let problems: Vec<&str> = console_problems(&run.log)
+        .into_iter()
+        .filter(|l| !l.contains("PROBE "))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

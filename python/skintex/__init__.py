@@ -389,6 +389,7 @@ def study(
     baseline: str = "baseline",
     contrast: Optional[str] = None,
     max_alignment_mm: float = 2.0,
+    test: Literal["t", "wilcoxon"] = "t",
 ) -> Dict[str, pd.DataFrame]:
     """Change from baseline and statistics of a study, as ``skintex study`` computes them.
 
@@ -405,6 +406,9 @@ def study(
         ``study.json``; without it a temporary folder, deleted afterwards.
     baseline, contrast, max_alignment_mm
         As ``--baseline``, ``--contrast`` (``"A-B"`` or ``"none"``) and ``--max-alignment-mm``.
+    test
+        As ``--test``: the report's primary test, ``"t"`` (paired t, the default) or
+        ``"wilcoxon"``; ``stats`` holds both tests either way.
 
     Returns
     -------
@@ -431,6 +435,7 @@ def study(
         argv = ["skintex", "study", "--quiet", "--metrics", metrics_path]
         argv += ["--manifest", os.fspath(manifest), "--out", folder]
         argv += ["--baseline", baseline, "--max-alignment-mm", repr(float(max_alignment_mm))]
+        argv += ["--test", test]
         if contrast is not None:
             argv += ["--contrast", contrast]
         _native.take_messages()

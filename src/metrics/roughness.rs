@@ -1080,11 +1080,16 @@ fn directed_counts(
 /// Sub-histograms used by [`directed_counts`] (for at most 64 grey levels; a power of 2).
 const GLCM_COPIES: usize = 4;
 
-/// The GLCM properties skintex reports.
+/// The GLCM properties of scikit-image's `graycoprops` (contrast, homogeneity, energy,
+/// correlation and entropy are `metrics.csv` columns; dissimilarity and ASM are computed with
+/// them and checked against scikit-image too).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GlcmProperties {
     pub contrast: f64,
+    pub dissimilarity: f64,
     pub homogeneity: f64,
+    /// Angular second moment Σp² (energy²).
+    pub asm: f64,
     pub energy: f64,
     pub correlation: f64,
     pub entropy: f64,
@@ -1093,13 +1098,15 @@ pub struct GlcmProperties {
 /// GLCM properties of one co-occurrence count matrix, as scikit-image 0.26 `graycoprops`.
 ///
 /// ```text
-/// p(i,j)      = P(i,j) / Σ P                        i, j = grey levels 0 … L−1
-/// contrast    = Σ p (i−j)²
-/// homogeneity = Σ p / (1 + (i−j)²)
-/// energy      = sqrt(Σ p²)
-/// correlation = Σ p (i−μi)(j−μj) / (σi σj),   μi = Σ i·p,  σi = sqrt(Σ p (i−μi)²)
-///               (= 1 when σi or σj < 1e−15)
-/// entropy     = −Σ_{p>0} p ln p                     nats
+/// p(i,j)        = P(i,j) / Σ P                      i, j = grey levels 0 … L−1
+/// contrast      = Σ p (i−j)²
+/// dissimilarity = Σ p |i−j|
+/// homogeneity   = Σ p / (1 + (i−j)²)
+/// ASM           = Σ p²                            (angular second moment)
+/// energy        = sqrt(ASM)
+/// correlation   = Σ p (i−μi)(j−μj) / (σi σj),   μi = Σ i·p,  σi = sqrt(Σ p (i−μi)²)
+///                 (= 1 when σi or σj < 1e−15)
+/// entropy       = −Σ_{p>0} p ln p                   nats
 /// ```
 /// MATLAB's `graycoprops` differs: its "Energy" is Σp² (not rooted) and its "Homogeneity" is
 /// Σ p/(1 + |i−j|); it has no entropy. skintex follows scikit-image.
@@ -1114,7 +1121,8 @@ pub fn glcm_properties(counts: &Array2<u64>) -> Result<GlcmProperties, Missing> 
         ));
     }
     let t = total as f64;
-    let (mut contrast, mut homogeneity, mut asm, mut entropy) = (0.0, 0.0, 0.0, 0.0);
+    let (mut contrast, mut dissimilarity, mut homogeneity, mut asm, mut entropy) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut mu_i, mut mu_j) = (0.0, 0.0);
     for ((i, j), &c) in counts.indexed_iter() {
         if c == 0 {
@@ -1123,6 +1131,7 @@ pub fn glcm_properties(counts: &Array2<u64>) -> Result<GlcmProperties, Missing> 
         let p = c as f64 / t;
         let d = i as f64 - j as f64;
         contrast += p * d * d;
+        dissimilarity += p * d.abs();
         homogeneity += p / (1.0 + d * d);
         asm += p * p;
         entropy -= p * p.ln();
@@ -1148,7 +1157,9 @@ pub fn glcm_properties(counts: &Array2<u64>) -> Result<GlcmProperties, Missing> 
     };
     Ok(GlcmProperties {
         contrast,
+        dissimilarity,
         homogeneity,
+        asm,
         energy: asm.sqrt(),
         correlation,
         entropy,
@@ -1169,7 +1180,9 @@ pub fn glcm_per_angle(
     let offsets = glcm_offsets(distance_px);
     let mut out = [GlcmProperties {
         contrast: 0.0,
+        dissimilarity: 0.0,
         homogeneity: 0.0,
+        asm: 0.0,
         energy: 0.0,
         correlation: 0.0,
         entropy: 0.0,
@@ -1195,7 +1208,9 @@ pub fn glcm_features(
     let mean = |f: fn(&GlcmProperties) -> f64| a.iter().map(f).sum::<f64>() / 4.0;
     Ok(GlcmProperties {
         contrast: mean(|p| p.contrast),
+        dissimilarity: mean(|p| p.dissimilarity),
         homogeneity: mean(|p| p.homogeneity),
+        asm: mean(|p| p.asm),
         energy: mean(|p| p.energy),
         correlation: mean(|p| p.correlation),
         entropy: mean(|p| p.entropy),

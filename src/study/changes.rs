@@ -14,7 +14,8 @@
 //! rows for the per-subject difference `change(treated) − change(control)` with the same
 //! statistics, pairing zones across sides by name without their `_left`/`_right` suffix. p
 //! values are Holm-adjusted across the metrics of one family (`rough_`, `lines_`, `scars_`,
-//! `tone_`) within each arm × depth × zone × visit.
+//! `pores_`, `tone_`) within the same comparison × arm × depth × zone × visit (`holm_family!`,
+//! the wording the data dictionary and the report share).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -309,6 +310,15 @@ pub fn changes_csv(
     csv_bytes(&columns, rows.iter().map(Vec::as_slice))
 }
 
+/// Which p values one Holm adjustment covers, as the data dictionary and the report say it
+/// (a macro so that it can be `concat!`ed into the column descriptions).
+macro_rules! holm_family {
+    () => {
+        "across the metrics of one family (rough, lines, scars, pores, tone; every metric of the family in stats.csv) within the same comparison, arm, needle depth, zone and visit"
+    };
+}
+pub(crate) use holm_family;
+
 /// Columns of `stats.csv`.
 pub const STATS_COLUMNS: &[ColumnSpec] = &[
     spec(
@@ -331,7 +341,7 @@ pub const STATS_COLUMNS: &[ColumnSpec] = &[
     spec(
         "family",
         "",
-        "Metric family (rough, lines, scars, tone): the Holm adjustment runs within it.",
+        "Metric family (rough, lines, scars, pores, tone): the Holm adjustment runs within it (see p_t_holm).",
     ),
     spec("visit", "", "Follow-up visit."),
     spec(
@@ -390,12 +400,20 @@ pub const STATS_COLUMNS: &[ColumnSpec] = &[
     spec(
         "p_t_holm",
         "1",
-        "p_t, Holm-adjusted across the family's metrics in this arm, depth, zone and visit.",
+        concat!(
+            "p_t, Holm-adjusted ",
+            holm_family!(),
+            ". The report's primary test by default (`--test t`): its rows with p_t_holm < 0.05 are highlighted."
+        ),
     ),
     spec(
         "p_wilcoxon_holm",
         "1",
-        "p_wilcoxon, Holm-adjusted the same way.",
+        concat!(
+            "p_wilcoxon, Holm-adjusted ",
+            holm_family!(),
+            ". The report's primary test with `--test wilcoxon`; otherwise its sensitivity analysis."
+        ),
     ),
     spec(
         "missing_reasons",
@@ -417,6 +435,18 @@ pub struct StatsRow {
     pub baselines: Vec<f64>,
     pub pcts: Vec<f64>,
     pub result: GroupStats,
+}
+
+impl StatsRow {
+    /// Mean baseline value of the group's subjects (change rows; `None` for differences).
+    pub fn mean_baseline(&self) -> Option<f64> {
+        (!self.baselines.is_empty()).then(|| mean(&self.baselines))
+    }
+
+    /// Mean of the subjects' % changes (change rows, subjects with a zero baseline left out).
+    pub fn mean_pct_change(&self) -> Option<f64> {
+        (!self.pcts.is_empty()).then(|| mean(&self.pcts))
+    }
 }
 
 /// The statistics of one group.
@@ -688,12 +718,12 @@ pub fn stats_csv(rows: &[StatsRow]) -> Vec<u8> {
                 family(&r.metric).to_owned(),
                 r.visit.clone(),
                 g.n.to_string(),
-                opt((!r.baselines.is_empty()).then(|| mean(&r.baselines))),
+                opt(r.mean_baseline()),
                 opt(g.mean),
                 opt(g.sd),
                 opt(g.ci.map(|c| c.0)),
                 opt(g.ci.map(|c| c.1)),
-                opt((!r.pcts.is_empty()).then(|| mean(&r.pcts))),
+                opt(r.mean_pct_change()),
                 opt(g.t),
                 opt(g.p_t),
                 opt(g.w),

@@ -18,6 +18,8 @@ pub mod stats;
 
 use std::path::{Path, PathBuf};
 
+pub use report::PrimaryTest;
+
 use changes::{
     AlignmentCell, Change, MetricsTable, StatsRow, baseline_of, changes_csv, compute_changes,
     compute_stats, stats_csv,
@@ -42,6 +44,8 @@ pub struct StudySettings {
     /// Whether the contrast was asked for explicitly (an unknown arm is then an error).
     pub contrast_explicit: bool,
     pub max_alignment_mm: f64,
+    /// The test whose Holm-adjusted p the report highlights on (`--test`).
+    pub primary_test: PrimaryTest,
     pub command_line: Vec<String>,
 }
 
@@ -85,6 +89,7 @@ impl StudySettings {
             contrast,
             contrast_explicit,
             max_alignment_mm: options.max_alignment_mm,
+            primary_test: options.test,
             command_line,
         })
     }
@@ -121,7 +126,8 @@ pub struct StudySummary {
     pub failed: usize,
 }
 
-/// Metrics drawn in the report (when present), in this order.
+/// Metrics drawn in the report (when present), in this order; the first of each family is the
+/// family's per-subject plot.
 const HEADLINE_METRICS: &[&str] = &[
     "lines_length_mm",
     "lines_density_mm_per_cm2",
@@ -129,6 +135,7 @@ const HEADLINE_METRICS: &[&str] = &[
     "rough_sa",
     "scars_count",
     "scars_area_fraction",
+    "pores_density_per_cm2",
     "tone_l_mean",
     "tone_ita_deg",
     "tone_erythema_index",
@@ -322,6 +329,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "baseline_visit": settings.baseline,
         "contrast": contrast.map(|(a, b)| format!("{a}-{b}")),
         "max_alignment_mm": settings.max_alignment_mm,
+        "primary_test": settings.primary_test.name(),
         "bootstrap": {"resamples": changes::BOOTSTRAP_RESAMPLES, "seed": changes::BOOTSTRAP_SEED, "level": 0.95},
         "visits": design.visits,
         "arms": design.arms,
@@ -472,6 +480,13 @@ fn report_input<'a>(
                 .map_or_else(|| "none".to_owned(), |r| r.arm.clone()),
         ),
         (
+            "Primary test".to_owned(),
+            format!(
+                "{} (rows highlighted on its Holm-adjusted p; see Methods)",
+                settings.primary_test.name()
+            ),
+        ),
+        (
             "Photos without results".to_owned(),
             failures.len().to_string(),
         ),
@@ -558,17 +573,21 @@ fn report_input<'a>(
         .iter()
         .filter(|r| HEADLINE_METRICS.contains(&r.metric.as_str()))
         .map(|r| report::StatsRow {
+            comparison: r.comparison.to_owned(),
             arm: r.arm.clone(),
             zone: r.zone.clone(),
             metric: r.metric.clone(),
             visit: r.visit.clone(),
             n: r.result.n,
+            mean_baseline: r.mean_baseline(),
             mean_change: r.result.mean,
+            mean_pct_change: r.mean_pct_change(),
             ci_low: r.result.ci.map(|c| c.0),
             ci_high: r.result.ci.map(|c| c.1),
-            p_wilcoxon: r.result.p_w,
             p_t: r.result.p_t,
-            p_holm: r.result.p_w_holm,
+            p_t_holm: r.result.p_t_holm,
+            p_wilcoxon: r.result.p_w,
+            p_wilcoxon_holm: r.result.p_w_holm,
             hedges_g: r.result.g,
         })
         .collect();
@@ -595,6 +614,7 @@ fn report_input<'a>(
                         report::GalleryImage {
                             caption: format!("{} · {} · {}", p.visit, p.side.label(), p.arm),
                             missing_reason: thumb.as_ref().err().cloned(),
+                            href: thumb.is_ok().then(|| relative_href(&settings.out_dir, &qc)),
                             jpeg: thumb.ok(),
                         }
                     })
@@ -613,6 +633,7 @@ fn report_input<'a>(
             ),
         ));
     }
+    let subjects_plots = subject_plots(design, table, &zones, &units);
     report::ReportInput {
         title: settings
             .manifest
@@ -622,11 +643,261 @@ fn report_input<'a>(
         generated_at,
         skintex_version: crate::VERSION,
         summary,
+        primary_test: settings.primary_test,
+        methods: methods(design, table, analysis_dir),
+        stats_csv: Some("stats.csv".to_owned()),
         series,
+        subjects: subjects_plots,
         table: table_rows,
         gallery,
         failures,
     }
+}
+
+/// The per-subject plot of the first headline metric of each family, in the report's zones:
+/// the value of each subject and arm at each visit (baseline included).
+fn subject_plots(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    zones: &[&str],
+    units: &std::collections::BTreeMap<&str, &str>,
+) -> Vec<report::SubjectPlot> {
+    let mut families: Vec<&str> = Vec::new();
+    let mut plots = Vec::new();
+    for metric in HEADLINE_METRICS {
+        let family = metric.split('_').next().unwrap_or(metric);
+        let Some(m) = table.metrics.iter().position(|x| x == metric) else {
+            continue;
+        };
+        if families.contains(&family) {
+            continue;
+        }
+        families.push(family);
+        for zone in zones {
+            let mut lines: Vec<report::SubjectLine> = Vec::new();
+            for subject in design.subjects() {
+                for arm in &design.arms {
+                    let photos: Vec<&design::StudyPhoto> = design
+                        .photos
+                        .iter()
+                        .filter(|p| p.subject == subject && &p.arm == arm)
+                        .collect();
+                    if photos.is_empty() {
+                        continue;
+                    }
+                    let points = design
+                        .visits
+                        .iter()
+                        .filter_map(|visit| {
+                            let at_visit: Vec<&&design::StudyPhoto> =
+                                photos.iter().filter(|p| &p.visit == visit).collect();
+                            let first = at_visit.first()?;
+                            // The mean over the subject's photos of this arm at this visit.
+                            let values: Vec<f64> = at_visit
+                                .iter()
+                                .filter_map(|p| {
+                                    table
+                                        .rows
+                                        .iter()
+                                        .find(|r| r.image_id == p.image_id && r.zone == *zone)
+                                        .and_then(|r| r.values[m])
+                                })
+                                .collect();
+                            Some(report::SubjectPoint {
+                                visit: visit.clone(),
+                                days: first.days_from_baseline,
+                                value: (!values.is_empty())
+                                    .then(|| values.iter().sum::<f64>() / values.len() as f64),
+                            })
+                        })
+                        .collect();
+                    lines.push(report::SubjectLine {
+                        subject: subject.to_owned(),
+                        arm: arm.clone(),
+                        points,
+                    });
+                }
+            }
+            plots.push(report::SubjectPlot {
+                metric: (*metric).to_owned(),
+                zone: (*zone).to_owned(),
+                unit: units.get(metric).copied().unwrap_or("").to_owned(),
+                arms: design.arms.clone(),
+                lines,
+            });
+        }
+    }
+    plots
+}
+
+/// The methods the numbers come from: the analysis (software version and configuration hash,
+/// from `run.json`), calibration and zones (from `images.csv` and `metrics.csv`), for the
+/// study's photos.
+fn methods(
+    design: &StudyDesign,
+    table: &MetricsTable,
+    analysis_dir: &Path,
+) -> Vec<(String, String)> {
+    let run: Option<serde_json::Value> = std::fs::read(analysis_dir.join("run.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let analysis = match &run {
+        Some(run) => {
+            let version = run["skintex_version"].as_str().unwrap_or("unknown");
+            let config = serde_json::to_vec(&run["config"]).unwrap_or_default();
+            format!(
+                "skintex {version} (the report: skintex {}); configuration sha256 {} (run.json's \
+                 config, compact JSON with sorted keys; the full configuration is in run.json)",
+                crate::VERSION,
+                crate::digest::sha256_hex(&config)
+            )
+        }
+        None => format!(
+            "not recorded: no readable run.json in {} (the report: skintex {})",
+            analysis_dir.display(),
+            crate::VERSION
+        ),
+    };
+    // Calibration and roi per study photo, from images.csv.
+    let mut per_photo: std::collections::BTreeMap<String, (String, Option<f64>, String)> =
+        Default::default();
+    if let Ok(mut reader) = csv::Reader::from_path(analysis_dir.join("images.csv")) {
+        let header = reader.headers().cloned().unwrap_or_default();
+        let col = |n: &str| header.iter().position(|h| h == n);
+        if let (Some(ci), Some(cp), Some(cc), Some(cr)) = (
+            col("image_id"),
+            col("px_per_mm"),
+            col("calibration"),
+            col("roi"),
+        ) {
+            for rec in reader.records().flatten() {
+                per_photo.insert(
+                    rec.get(ci).unwrap_or("").to_owned(),
+                    (
+                        rec.get(cc).unwrap_or("").to_owned(),
+                        rec.get(cp).and_then(|v| v.parse().ok()),
+                        rec.get(cr).unwrap_or("").to_owned(),
+                    ),
+                );
+            }
+        }
+    }
+    let study: Vec<&(String, Option<f64>, String)> = design
+        .photos
+        .iter()
+        .filter_map(|p| per_photo.get(&p.image_id))
+        .collect();
+    let mut sources: Vec<String> = Vec::new();
+    for source in ["cli", "manifest", "iris", "none"] {
+        let of: Vec<f64> = study
+            .iter()
+            .filter(|(s, _, _)| s == source)
+            .filter_map(|(_, p, _)| *p)
+            .collect();
+        let n = study.iter().filter(|(s, _, _)| s == source).count();
+        if n == 0 {
+            continue;
+        }
+        let what = match source {
+            "cli" => "--px-per-mm",
+            "manifest" => "the manifest's px_per_mm",
+            "iris" => "the iris (11.7 mm visible diameter)",
+            _ => "none: the mm-based families are empty",
+        };
+        let range = match of
+            .iter()
+            .copied()
+            .reduce(f64::min)
+            .zip(of.iter().copied().reduce(f64::max))
+        {
+            Some((lo, hi)) if lo == hi => format!(", {} px/mm", format_number(lo)),
+            Some((lo, hi)) => format!(", {}-{} px/mm", format_number(lo), format_number(hi)),
+            None => String::new(),
+        };
+        sources.push(format!("{what}: {}{range}", crate::plural(n, "photo")));
+    }
+    let calibration = if sources.is_empty() {
+        format!(
+            "not recorded: no images.csv in {} lists the study's photos",
+            analysis_dir.display()
+        )
+    } else {
+        sources.join("; ")
+    };
+    let mut zone_names: Vec<&str> = Vec::new();
+    for row in &table.rows {
+        if design.photos.iter().any(|p| p.image_id == row.image_id)
+            && !zone_names.contains(&row.zone.as_str())
+        {
+            zone_names.push(&row.zone);
+        }
+    }
+    let rois = |roi: &str| study.iter().filter(|(_, _, r)| r == roi).count();
+    let mut zones = Vec::new();
+    if rois("full") > 0 {
+        zones.push(format!(
+            "the whole image as one zone (full, roi full): {}",
+            crate::plural(rois("full"), "photo")
+        ));
+    }
+    if rois("face") > 0 {
+        zones.push(format!(
+            "face zones rebuilt from each photo's own face mesh landmarks (roi face): {}",
+            crate::plural(rois("face"), "photo")
+        ));
+    }
+    if zone_names.is_empty() {
+        zones.push("no zone measured".to_owned());
+    } else {
+        zones.push(format!("zones measured: {}", zone_names.join(", ")));
+    }
+    vec![
+        ("Analysis".to_owned(), analysis),
+        ("Calibration".to_owned(), calibration),
+        ("Zones".to_owned(), zones.join("; ")),
+    ]
+}
+
+/// `to` as a link from a page in `from_dir`: a relative path when both are on the same root
+/// (`qc/ID.jpg` when the report sits in the analysis folder), else absolute; characters that
+/// mean something in a URL are percent-encoded.
+fn relative_href(from_dir: &Path, to: &Path) -> String {
+    let absolute = |p: &Path| {
+        p.canonicalize().unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        })
+    };
+    let (from, to) = (absolute(from_dir), absolute(to));
+    let from_parts: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from_parts
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let path: String = if common == 0 {
+        to.to_string_lossy().replace('\\', "/")
+    } else {
+        std::iter::repeat_n("..".to_owned(), from_parts.len() - common)
+            .chain(
+                to_parts[common..]
+                    .iter()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+            )
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut href = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~/".contains(&byte) {
+            href.push(char::from(byte));
+        } else {
+            href.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    href
 }
 
 /// Subjects shown in the report's QC gallery (the report stays a few MB).
@@ -645,4 +916,24 @@ fn thumbnail(path: &Path) -> Result<Vec<u8>, String> {
         .encode_image(&img.to_rgb8())
         .map_err(|e| format!("cannot encode thumbnail: {e}"))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qc_links_are_relative_to_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let analysis = dir.path().join("run 1");
+        std::fs::create_dir_all(analysis.join("qc")).unwrap();
+        let study = dir.path().join("study");
+        std::fs::create_dir_all(&study).unwrap();
+        let qc = analysis.join("qc").join("S01-week#4.jpg");
+        std::fs::write(&qc, b"jpeg").unwrap();
+        // The report beside the analysis (analyze --study): qc/ID.jpg.
+        assert_eq!(relative_href(&analysis, &qc), "qc/S01-week%234.jpg");
+        // The report in another folder (skintex study --out): up, then across; a space encoded.
+        assert_eq!(relative_href(&study, &qc), "../run%201/qc/S01-week%234.jpg");
+    }
 }

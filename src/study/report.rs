@@ -5,11 +5,26 @@
 //! `data:image/jpeg;base64` URIs. The page carries no script and no external URL.
 //!
 //! ```text
-//! ReportInput (summary, series, stats rows, gallery, failures) -> render_report -> HTML string
+//! ReportInput (summary, methods, series, subjects, stats rows, gallery, failures)
+//!     -> render_report -> HTML string
 //! ```
 //!
-//! Sections have stable ids so that tests and links can find them: `summary`, `plots`,
-//! `results`, `gallery`, `failures`.
+//! Sections have stable ids so that tests and links can find them: `summary`, `methods`,
+//! `plots`, `subjects`, `results`, `gallery`, `failures`.
+//!
+//! # The primary test
+//!
+//! Every row of the results table shows both tests of the change against 0, each column named
+//! by its test: the paired t test and the Wilcoxon signed-rank test, unadjusted and
+//! Holm-adjusted. One of them is the *primary* test ([`PrimaryTest`]): rows whose primary Holm
+//! p is below [`SIGNIFICANCE_ALPHA`] are highlighted, and the report says which test it was.
+//! The rule (`skintex study --test t|wilcoxon`, default `t`): the **paired t test is primary**
+//! and the Wilcoxon signed-rank test is its sensitivity analysis. The per-subject change is
+//! one number per subject, and the t test uses its size; the exact Wilcoxon p of n subjects
+//! cannot go below 2/2^n (0.031 at n = 6), so at the small n of split-face studies it could
+//! never pass a Holm adjustment over several metrics, whatever the effect. `--test wilcoxon`
+//! makes the Wilcoxon test primary (larger studies whose changes are far from normal, or have
+//! outliers).
 //!
 //! Guarantees:
 //! - every text that comes from the input (titles, subject names, arms, captions, reasons) is
@@ -33,8 +48,18 @@ pub struct ReportInput<'a> {
     /// Key/value lines of the study summary (subjects, visits, arms, images ok/failed, ...), in
     /// display order. An empty value is shown as missing.
     pub summary: Vec<(String, String)>,
+    /// The test whose Holm-adjusted p decides the highlighting.
+    pub primary_test: PrimaryTest,
+    /// Key/value lines of the methods (calibration, zones, software version, configuration
+    /// hash), in display order, before the statistical methods that the report writes itself.
+    /// An empty value is shown as missing.
+    pub methods: Vec<(String, String)>,
+    /// Link to the full statistics table (`stats.csv`, relative to the report), when written.
+    pub stats_csv: Option<String>,
     /// One plot per (metric, zone), in display order.
     pub series: Vec<MetricSeries>,
+    /// Per-subject values over the visits: one plot per metric family, in display order.
+    pub subjects: Vec<SubjectPlot>,
     /// The results table (a subset of `stats.csv`), in display order.
     pub table: Vec<StatsRow>,
     /// QC pictures per subject, in display order.
@@ -82,26 +107,125 @@ pub struct SeriesPoint {
     pub n: usize,
 }
 
+/// The per-subject values of one metric in one zone over the visits: one plot, one line per
+/// subject and arm (a split-face subject has a treated and a control line).
+#[derive(Debug, Clone, Default)]
+pub struct SubjectPlot {
+    /// Metric column name, e.g. `lines_length_mm`.
+    pub metric: String,
+    /// Zone name, e.g. `full`.
+    pub zone: String,
+    /// Unit of the metric.
+    pub unit: String,
+    /// Arms in legend order (each line's colour and dash follow its arm's position here).
+    pub arms: Vec<String>,
+    /// One line per subject and arm.
+    pub lines: Vec<SubjectLine>,
+}
+
+/// One subject's values in one arm, ordered by visit.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectLine {
+    pub subject: String,
+    pub arm: String,
+    pub points: Vec<SubjectPoint>,
+}
+
+/// One subject's value at one visit (`None`: not measured; the line is broken there).
+#[derive(Debug, Clone, Default)]
+pub struct SubjectPoint {
+    pub visit: String,
+    /// Days since baseline; the x axis uses days when every point of the plot has them.
+    pub days: Option<f64>,
+    pub value: Option<f64>,
+}
+
+/// The test whose Holm-adjusted p decides which rows of the results are highlighted (see the
+/// module doc for the rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrimaryTest {
+    /// Paired t test of the per-subject changes (the default; Wilcoxon is the sensitivity
+    /// analysis).
+    #[default]
+    #[value(name = "t")]
+    PairedT,
+    /// Wilcoxon signed-rank test of the per-subject changes (paired t is the sensitivity
+    /// analysis).
+    Wilcoxon,
+}
+
+impl PrimaryTest {
+    /// The test's name as the column headers give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PairedT => "paired t",
+            Self::Wilcoxon => "Wilcoxon signed-rank",
+        }
+    }
+
+    /// The other test: the sensitivity analysis.
+    pub fn other(self) -> Self {
+        match self {
+            Self::PairedT => Self::Wilcoxon,
+            Self::Wilcoxon => Self::PairedT,
+        }
+    }
+
+    /// The value of `--test` that selects it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Self::PairedT => "t",
+            Self::Wilcoxon => "wilcoxon",
+        }
+    }
+
+    /// The `stats.csv` column of its Holm-adjusted p.
+    pub fn holm_column(self) -> &'static str {
+        match self {
+            Self::PairedT => "p_t_holm",
+            Self::Wilcoxon => "p_wilcoxon_holm",
+        }
+    }
+}
+
 /// One row of the results table.
 #[derive(Debug, Clone, Default)]
 pub struct StatsRow {
+    /// `change` (within an arm) or `difference` (between the arms of a split-face contrast).
+    pub comparison: String,
     pub arm: String,
     pub zone: String,
     pub metric: String,
     pub visit: String,
     /// Number of subjects with a paired value.
     pub n: usize,
+    /// Mean baseline value of those subjects (change rows).
+    pub mean_baseline: Option<f64>,
     pub mean_change: Option<f64>,
+    /// Mean of the per-subject % changes (change rows).
+    pub mean_pct_change: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
-    /// Wilcoxon signed-rank p-value (unadjusted).
-    pub p_wilcoxon: Option<f64>,
-    /// Paired t-test p-value (unadjusted).
+    /// Paired t test p (unadjusted).
     pub p_t: Option<f64>,
-    /// Holm-adjusted p-value; rows with `p_holm < 0.05` are highlighted.
-    pub p_holm: Option<f64>,
+    /// Paired t test p, Holm-adjusted within the row's family.
+    pub p_t_holm: Option<f64>,
+    /// Wilcoxon signed-rank p (unadjusted).
+    pub p_wilcoxon: Option<f64>,
+    /// Wilcoxon signed-rank p, Holm-adjusted within the row's family.
+    pub p_wilcoxon_holm: Option<f64>,
     /// Hedges' g effect size of the change.
     pub hedges_g: Option<f64>,
+}
+
+impl StatsRow {
+    /// The primary test's Holm-adjusted p.
+    pub fn p_primary_holm(&self, test: PrimaryTest) -> Option<f64> {
+        match test {
+            PrimaryTest::PairedT => self.p_t_holm,
+            PrimaryTest::Wilcoxon => self.p_wilcoxon_holm,
+        }
+    }
 }
 
 /// The QC pictures of one subject: baseline first, then the follow-ups.
@@ -116,8 +240,11 @@ pub struct GallerySubject {
 pub struct GalleryImage {
     /// Caption, e.g. `baseline` or `week4 (2024-03-01)`.
     pub caption: String,
-    /// The QC picture, JPEG-encoded; `None` when missing.
+    /// The QC picture (a thumbnail), JPEG-encoded; `None` when missing.
     pub jpeg: Option<Vec<u8>>,
+    /// Link to the full-size QC picture (a path relative to the report), opened by a click on
+    /// the thumbnail.
+    pub href: Option<String>,
     /// Why the picture is missing (shown when `jpeg` is `None`).
     pub missing_reason: Option<String>,
 }
@@ -167,13 +294,16 @@ dl.summary dd { margin: 0; word-break: break-word; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-td.num, th { white-space: nowrap; }
+td.num { white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
 td { overflow-wrap: break-word; }
 th { background: var(--band); position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 tr.sig, tbody tr.sig:nth-child(even) { background: var(--sig); }
 tr.sig td.holm { font-weight: 700; }
+th.primary { background: var(--sig); }
+th .tag { display: block; font-size: 0.8em; font-weight: 400; color: var(--muted); }
 .missing { color: var(--muted); cursor: help; }
 .swatch { display: inline-block; width: 1em; height: 1em; vertical-align: -0.15em; background: var(--sig);
   border: 1px solid var(--line); }
@@ -181,6 +311,8 @@ tr.sig td.holm { font-weight: 700; }
 .strip { display: flex; flex-wrap: wrap; gap: 12px; }
 .strip figure { margin: 0; width: min(100%, 280px); }
 .strip img { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
+.strip a { display: block; }
+.strip a:focus img, .strip a:hover img { outline: 2px solid var(--accent); }
 .strip figcaption { font-size: 0.9em; color: var(--muted); word-break: break-word; }
 .placeholder { display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 4px;
   aspect-ratio: 4 / 3; border: 1px dashed var(--line); border-radius: 4px; background: var(--band);
@@ -223,12 +355,15 @@ pub fn render_report(input: &ReportInput) -> String {
         text_or_missing(input.skintex_version, "missing: version not given"),
     ));
     out.push_str(concat!(
-        "<nav><a href=\"#summary\">Summary</a><a href=\"#plots\">Plots</a>",
+        "<nav><a href=\"#summary\">Summary</a><a href=\"#methods\">Methods</a>",
+        "<a href=\"#plots\">Plots</a><a href=\"#subjects\">Subjects</a>",
         "<a href=\"#results\">Results</a><a href=\"#gallery\">QC gallery</a>",
         "<a href=\"#failures\">Failures</a></nav>\n</header>\n<main>\n"
     ));
     summary_section(&mut out, input);
+    methods_section(&mut out, input);
     plots_section(&mut out, input);
+    subjects_section(&mut out, input);
     results_section(&mut out, input);
     gallery_section(&mut out, input);
     failures_section(&mut out, input);
@@ -311,28 +446,188 @@ fn plots_section(out: &mut String, input: &ReportInput) {
     out.push_str("</div>\n</section>\n");
 }
 
+/// What a Holm adjustment covers, in the words of the data dictionary (`stats.csv`'s
+/// `p_t_holm`).
+const HOLM_FAMILY: &str = super::changes::holm_family!();
+
+/// The statistical methods, in the report's words: the unit of analysis, the CI, both tests and
+/// which is primary, Holm's family and the effect size.
+fn statistical_methods(test: PrimaryTest) -> Vec<(String, String)> {
+    let rule = match test {
+        PrimaryTest::PairedT => format!(
+            "paired t test (the default rule: the t test is primary and the {} test is its \
+             sensitivity analysis; the exact Wilcoxon p of n subjects cannot go below 2/2^n, \
+             0.031 at n = 6, so at small n it could never pass Holm's adjustment; \
+             --test wilcoxon makes it primary)",
+            test.other().name()
+        ),
+        PrimaryTest::Wilcoxon => format!(
+            "Wilcoxon signed-rank test (chosen with --test wilcoxon; the {} test is its \
+             sensitivity analysis)",
+            test.other().name()
+        ),
+    };
+    vec![
+        (
+            "Unit of analysis".to_owned(),
+            "the subject: change = follow-up minus baseline of the same subject, side, view and \
+             zone, averaged over a subject's photos; split-face difference = the subject's \
+             treated change minus their control change."
+                .to_owned(),
+        ),
+        (
+            "Tests".to_owned(),
+            "each change (or difference) against 0 with the paired t test (df = n - 1) and the \
+             Wilcoxon signed-rank test (scipy's defaults: exact without ties or zeros, else \
+             permutation up to 13 subjects, else normal approximation), both two-sided; 95% CI: \
+             percentile bootstrap of the mean (10000 resamples, fixed seed); effect size: \
+             Hedges' g of the changes (d_z, small-sample corrected)."
+                .to_owned(),
+        ),
+        ("Primary test".to_owned(), rule),
+        (
+            "Multiplicity".to_owned(),
+            format!(
+                "Holm's step-down adjustment, which controls the family-wise error rate, \
+                 {HOLM_FAMILY}; rows whose {} Holm p is below {SIGNIFICANCE_ALPHA} are \
+                 highlighted.",
+                test.name()
+            ),
+        ),
+    ]
+}
+
+fn methods_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"methods\">\n<h2>Methods</h2>\n");
+    out.push_str("<dl class=\"summary\">\n");
+    for (key, value) in input
+        .methods
+        .iter()
+        .cloned()
+        .chain(statistical_methods(input.primary_test))
+    {
+        out.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>\n",
+            escape(&key),
+            text_or_missing(&value, "missing: no value")
+        ));
+    }
+    out.push_str("</dl>\n</section>\n");
+}
+
+fn subjects_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"subjects\">\n<h2>Per subject</h2>\n");
+    if input.subjects.is_empty() {
+        out.push_str("<p>none</p>\n</section>\n");
+        return;
+    }
+    out.push_str(concat!(
+        "<p class=\"note\">The value of each subject at each visit, one line per subject and arm ",
+        "(arms by colour and dash). Visits without a value break the line; they are never drawn ",
+        "at 0.</p>\n<div class=\"plots\">\n"
+    ));
+    for (index, plot) in input.subjects.iter().enumerate() {
+        let unit = if plot.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", escape(&plot.unit))
+        };
+        out.push_str(&format!(
+            "<figure id=\"subjects-{}\">\n<figcaption>{} \u{2014} {}{unit}, per subject</figcaption>\n",
+            index + 1,
+            escape(&plot.metric),
+            escape(&plot.zone),
+        ));
+        match subjects_svg(plot) {
+            Ok(Some(svg)) => {
+                let label = format!(
+                    "{} in {} ({}) of each subject over the visits",
+                    plot.metric, plot.zone, plot.unit
+                );
+                out.push_str(&inline_svg(&svg, &label));
+            }
+            Ok(None) => out.push_str(&format!(
+                "<p>{} no values to plot</p>\n",
+                missing("missing: no subject has a value at any visit")
+            )),
+            Err(err) => out.push_str(&format!(
+                "<p>{} plot could not be drawn: {}</p>\n",
+                missing("missing: plot drawing failed"),
+                escape(&err)
+            )),
+        }
+        out.push_str("</figure>\n");
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
 fn results_section(out: &mut String, input: &ReportInput) {
     out.push_str("<section id=\"results\">\n<h2>Results</h2>\n");
     if input.table.is_empty() {
         out.push_str("<p>none</p>\n</section>\n");
         return;
     }
+    let primary = input.primary_test;
+    let other = primary.other();
+    let stats_link = match &input.stats_csv {
+        Some(href) => format!(
+            " Every metric, zone and visit, with the test statistics: <a href=\"{}\">stats.csv</a>.",
+            escape(href)
+        ),
+        None => String::new(),
+    };
     out.push_str(&format!(
         concat!(
-            "<p class=\"note\">Change from baseline per arm, zone, metric and visit. ",
-            "<span class=\"swatch\"></span> Highlighted rows: Holm-adjusted p &lt; {} ",
-            "(family-wise error over all tests). CI: 95% confidence interval of the mean change.</p>\n"
+            "<p class=\"note\">Change from baseline per arm, zone, metric and visit; for a ",
+            "split-face contrast, the per-subject difference between the arms. ",
+            "Primary test: <strong>{primary}</strong>. ",
+            "<span class=\"swatch\"></span> Highlighted rows: {primary} p, Holm-adjusted, &lt; {alpha}. ",
+            "Holm's adjustment runs {family}, so it counts the metrics of stats.csv that this ",
+            "table does not show. CI: 95% bootstrap confidence interval of the mean change. ",
+            "% change: mean of the subjects' 100 \u{b7} change / |baseline|.{link}</p>\n"
         ),
-        SIGNIFICANCE_ALPHA
+        primary = primary.name(),
+        alpha = SIGNIFICANCE_ALPHA,
+        family = escape(HOLM_FAMILY),
+        link = stats_link,
     ));
-    out.push_str(concat!(
-        "<div class=\"table-wrap\"><table>\n<thead><tr>",
-        "<th>arm</th><th>zone</th><th>metric</th><th>unit</th><th>visit</th><th>n</th>",
-        "<th>mean change</th><th>95% CI</th><th>p (Wilcoxon)</th><th>p (t)</th>",
-        "<th>p (Holm)</th><th>Hedges g</th></tr></thead>\n<tbody>\n"
+    let header = |test: PrimaryTest, holm: bool| {
+        let name = if holm {
+            format!("p ({}, Holm)", test.name())
+        } else {
+            format!("p ({})", test.name())
+        };
+        if test == primary && holm {
+            format!(
+                "<th class=\"primary\" title=\"primary test: rows are highlighted on this column\">{name}<span class=\"tag\">primary</span></th>"
+            )
+        } else if test == primary {
+            format!("<th>{name}</th>")
+        } else {
+            format!(
+                "<th title=\"sensitivity analysis\">{name}<span class=\"tag\">sensitivity</span></th>"
+            )
+        }
+    };
+    out.push_str(&format!(
+        concat!(
+            "<div class=\"table-wrap\"><table>\n<thead><tr>",
+            "<th>arm</th><th>zone</th><th>metric</th><th>unit</th><th>visit</th><th>n</th>",
+            "<th>baseline mean</th><th>mean change</th><th>% change</th><th>95% CI</th>",
+            "{}{}{}{}<th>Hedges g</th></tr></thead>\n<tbody>\n"
+        ),
+        header(primary, false),
+        header(primary, true),
+        header(other, false),
+        header(other, true),
     ));
+    let p_of = |row: &StatsRow, test: PrimaryTest| match test {
+        PrimaryTest::PairedT => (row.p_t, row.p_t_holm),
+        PrimaryTest::Wilcoxon => (row.p_wilcoxon, row.p_wilcoxon_holm),
+    };
     for row in &input.table {
-        let significant = finite(row.p_holm).is_some_and(|p| p < SIGNIFICANCE_ALPHA);
+        let significant =
+            finite(row.p_primary_holm(primary)).is_some_and(|p| p < SIGNIFICANCE_ALPHA);
         let unit = input
             .series
             .iter()
@@ -341,7 +636,8 @@ fn results_section(out: &mut String, input: &ReportInput) {
             .unwrap_or("");
         if significant {
             out.push_str(&format!(
-                "<tr class=\"sig\" title=\"significant: Holm-adjusted p &lt; {SIGNIFICANCE_ALPHA}\">"
+                "<tr class=\"sig\" title=\"significant: {} p, Holm-adjusted, &lt; {SIGNIFICANCE_ALPHA}\">",
+                primary.name()
             ));
         } else {
             out.push_str("<tr>");
@@ -355,20 +651,35 @@ fn results_section(out: &mut String, input: &ReportInput) {
             escape(&row.visit),
             row.n
         ));
+        let baseline_only = |value: Option<f64>, format: fn(f64) -> String, what: &str| {
+            if row.comparison == "difference" {
+                missing(&format!(
+                    "missing: no {what} for a difference between arms (see the change rows)"
+                ))
+            } else {
+                number_or_missing(value, format)
+            }
+        };
         let ci = match (finite(row.ci_low), finite(row.ci_high)) {
             (Some(lo), Some(hi)) => format!("[{}, {}]", format_number(lo), format_number(hi)),
             _ => missing(MISSING_STAT),
         };
+        let (p_primary, p_primary_holm) = p_of(row, primary);
+        let (p_other, p_other_holm) = p_of(row, other);
         out.push_str(&format!(
             concat!(
                 "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
-                "<td class=\"num\">{}</td><td class=\"num holm\">{}</td><td class=\"num\">{}</td></tr>\n"
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num holm\">{}</td>",
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n"
             ),
+            baseline_only(row.mean_baseline, format_number, "baseline mean"),
             number_or_missing(row.mean_change, format_number),
+            baseline_only(row.mean_pct_change, format_percent, "% change"),
             ci,
-            number_or_missing(row.p_wilcoxon, format_p),
-            number_or_missing(row.p_t, format_p),
-            number_or_missing(row.p_holm, format_p),
+            number_or_missing(p_primary, format_p),
+            number_or_missing(p_primary_holm, format_p),
+            number_or_missing(p_other, format_p),
+            number_or_missing(p_other_holm, format_p),
             number_or_missing(row.hedges_g, |g| format!("{g:.2}")),
         ));
     }
@@ -382,7 +693,7 @@ fn gallery_section(out: &mut String, input: &ReportInput) {
         return;
     }
     out.push_str(
-        "<p class=\"note\">QC pictures per subject: baseline first, then the follow-up visits.</p>\n",
+        "<p class=\"note\">QC pictures per subject: baseline first, then the follow-up visits. Click a picture to open it full size (from the analysis folder's qc/).</p>\n",
     );
     for subject in &input.gallery {
         out.push_str(&format!(
@@ -400,10 +711,17 @@ fn gallery_section(out: &mut String, input: &ReportInput) {
             out.push_str("<figure>");
             match &image.jpeg {
                 Some(jpeg) => {
-                    out.push_str(&format!(
+                    let img = format!(
                         "<img alt=\"QC picture: {caption}\" src=\"data:image/jpeg;base64,{}\">",
                         base64_encode(jpeg)
-                    ));
+                    );
+                    match &image.href {
+                        Some(href) => out.push_str(&format!(
+                            "<a href=\"{}\" title=\"open the full-size QC picture\">{img}</a>",
+                            escape(href)
+                        )),
+                        None => out.push_str(&img),
+                    }
                 }
                 None => {
                     let reason = image
@@ -536,6 +854,11 @@ fn format_tick(x: f64, axis_span: f64) -> String {
     }
 }
 
+/// A percentage: [`format_number`] and a % sign.
+fn format_percent(x: f64) -> String {
+    format!("{}%", format_number(x))
+}
+
 fn format_p(p: f64) -> String {
     if p < 0.001 {
         "&lt;0.001".to_owned()
@@ -587,15 +910,25 @@ fn inline_svg(svg: &str, label: &str) -> String {
 /// The distinct visits of a plot in order: each new visit is placed after the previous visit of
 /// the same arm, so arms with skipped visits still merge into the study's visit order.
 fn visit_order(series: &MetricSeries) -> Vec<&str> {
+    merged_order(
+        series
+            .arms
+            .iter()
+            .map(|arm| arm.points.iter().map(|p| p.visit.as_str()).collect()),
+    )
+}
+
+/// [`visit_order`] of sequences of visits (one per arm or subject line).
+fn merged_order<'a>(sequences: impl Iterator<Item = Vec<&'a str>>) -> Vec<&'a str> {
     let mut order: Vec<&str> = Vec::new();
-    for arm in &series.arms {
+    for sequence in sequences {
         let mut previous: Option<usize> = None;
-        for point in &arm.points {
-            let position = match order.iter().position(|v| *v == point.visit) {
+        for visit in sequence {
+            let position = match order.iter().position(|v| *v == visit) {
                 Some(p) => p,
                 None => {
                     let p = previous.map_or(0, |q| q + 1);
-                    order.insert(p, point.visit.as_str());
+                    order.insert(p, visit);
                     p
                 }
             };
@@ -821,6 +1154,169 @@ fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawR
     Ok(())
 }
 
+/// Draws one per-subject plot as an SVG document, or `None` when no subject has a value.
+fn subjects_svg(plot: &SubjectPlot) -> Result<Option<String>, String> {
+    let values: Vec<f64> = plot
+        .lines
+        .iter()
+        .flat_map(|l| &l.points)
+        .filter_map(|p| finite(p.value))
+        .collect();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut svg = String::new();
+    draw_subjects(plot, &values, &mut svg).map_err(|e| e.to_string())?;
+    Ok(Some(svg))
+}
+
+fn draw_subjects(plot: &SubjectPlot, values: &[f64], svg: &mut String) -> DrawResult<()> {
+    let points = || plot.lines.iter().flat_map(|l| &l.points);
+    let use_days = points().next().is_some() && points().all(|p| finite(p.days).is_some());
+    let visits = merged_order(
+        plot.lines
+            .iter()
+            .map(|l| l.points.iter().map(|p| p.visit.as_str()).collect()),
+    );
+    let x_range = if use_days {
+        let (lo, hi) = points()
+            .filter_map(|p| finite(p.days))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+                (lo.min(d), hi.max(d))
+            });
+        let span = if hi > lo { hi - lo } else { 2.0 };
+        (lo - 0.06 * span)..(hi + 0.06 * span)
+    } else {
+        (-0.3)..(visits.len().max(1) as f64 - 0.7)
+    };
+    let x_of = |point: &SubjectPoint| -> Option<f64> {
+        if use_days {
+            finite(point.days)
+        } else {
+            visits
+                .iter()
+                .position(|v| *v == point.visit)
+                .map(|i| i as f64)
+        }
+    };
+    let (mut y_lo, mut y_hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if y_hi - y_lo <= f64::EPSILON * y_hi.abs().max(y_lo.abs()).max(1e-300) {
+        let pad = (y_hi.abs() * 0.1).max(1.0);
+        y_lo -= pad;
+        y_hi += pad;
+    }
+    let y_pad = 0.08 * (y_hi - y_lo);
+    let y_range = (y_lo - y_pad)..(y_hi + y_pad);
+    let (y_span, x_span) = (y_range.end - y_range.start, x_range.end - x_range.start);
+
+    let root = SVGBackend::with_string(svg, PLOT_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (legend, area) = root.split_vertically(36);
+    let font = ("sans-serif", 19).into_font();
+    let mut lx = 56;
+    for (i, arm) in plot.arms.iter().enumerate() {
+        let style = arm_colour(i).stroke_width(2);
+        if i == 0 {
+            legend.draw(&PathElement::new(vec![(lx, 18), (lx + 26, 18)], style))?;
+        } else {
+            legend.draw(&plotters::element::DashedPathElement::new(
+                vec![(lx, 18), (lx + 26, 18)],
+                6,
+                4,
+                style,
+            ))?;
+        }
+        let name: String = arm.chars().take(40).collect();
+        let width = 48 + 9 * name.chars().count() as i32;
+        legend.draw(&Text::new(
+            name,
+            (lx + 32, 18),
+            TextStyle::from(font.clone()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))?;
+        lx += width;
+    }
+    let unit = if plot.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", plot.unit)
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin_left(8)
+        .margin_right(16)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(52)
+        .y_label_area_size(84)
+        .build_cartesian_2d(x_range.clone(), y_range)?;
+    let visit_label = |x: &f64| -> String {
+        if use_days {
+            format_tick(*x, x_span)
+        } else {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                visits
+                    .get(i as usize)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+    };
+    let y_label = |y: &f64| format_tick(*y, y_span);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(RGBColor(226, 230, 234).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 128, 136))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 18))
+        .x_desc(if use_days {
+            "days since baseline"
+        } else {
+            "visit"
+        })
+        .y_desc(format!("{}{unit}", plot.metric))
+        .x_label_formatter(&visit_label)
+        .y_label_formatter(&y_label)
+        .x_labels(if use_days { 8 } else { visits.len().max(1) })
+        .y_labels(7)
+        .draw()?;
+    for line in &plot.lines {
+        let arm = plot.arms.iter().position(|a| *a == line.arm).unwrap_or(0);
+        let style = arm_colour(arm).stroke_width(2);
+        // A missing value breaks the line.
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for p in &line.points {
+            match (x_of(p), finite(p.value)) {
+                (Some(x), Some(y)) => runs.last_mut().expect("one run").push((x, y)),
+                _ => runs.push(Vec::new()),
+            }
+        }
+        for run in runs.iter().filter(|r| !r.is_empty()) {
+            if arm == 0 {
+                chart.draw_series(LineSeries::new(run.clone(), style))?;
+            } else {
+                chart.draw_series(DashedLineSeries::new(run.clone(), 6, 4, style))?;
+            }
+            chart.draw_series(
+                run.iter()
+                    .map(|&(x, y)| Circle::new((x, y), 3, arm_colour(arm).filled())),
+            )?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
 fn arm_colour(index: usize) -> RGBColor {
     let (r, g, b) = PALETTE[index % PALETTE.len()];
     RGBColor(r, g, b)
@@ -846,6 +1342,14 @@ mod tests {
         }
     }
 
+    fn subject_point(visit: &str, days: Option<f64>, value: Option<f64>) -> SubjectPoint {
+        SubjectPoint {
+            visit: visit.to_owned(),
+            days,
+            value,
+        }
+    }
+
     fn sample() -> ReportInput<'static> {
         ReportInput {
             title: "study.csv".to_owned(),
@@ -855,6 +1359,38 @@ mod tests {
                 ("subjects".to_owned(), "2".to_owned()),
                 ("needle depths".to_owned(), String::new()),
             ],
+            primary_test: PrimaryTest::PairedT,
+            methods: vec![(
+                "Calibration".to_owned(),
+                "cli: 2 photos, 20 px/mm".to_owned(),
+            )],
+            stats_csv: Some("stats.csv".to_owned()),
+            subjects: vec![SubjectPlot {
+                metric: "rough_sq".to_owned(),
+                zone: "forehead".to_owned(),
+                unit: "mm".to_owned(),
+                arms: vec!["placebo".to_owned(), "active".to_owned()],
+                lines: vec![
+                    SubjectLine {
+                        subject: "S01".to_owned(),
+                        arm: "active".to_owned(),
+                        points: vec![
+                            subject_point("baseline", Some(0.0), Some(0.30)),
+                            subject_point("week4", Some(28.0), None),
+                            subject_point("week12", Some(84.0), Some(0.25)),
+                        ],
+                    },
+                    SubjectLine {
+                        subject: "S01".to_owned(),
+                        arm: "placebo".to_owned(),
+                        points: vec![
+                            subject_point("baseline", Some(0.0), Some(0.31)),
+                            subject_point("week4", Some(28.0), Some(0.32)),
+                            subject_point("week12", Some(84.0), Some(0.30)),
+                        ],
+                    },
+                ],
+            }],
             series: vec![MetricSeries {
                 metric: "rough_sq".to_owned(),
                 zone: "forehead".to_owned(),
@@ -878,20 +1414,25 @@ mod tests {
             }],
             table: vec![
                 StatsRow {
+                    comparison: "change".to_owned(),
                     arm: "active".to_owned(),
                     zone: "forehead".to_owned(),
                     metric: "rough_sq".to_owned(),
                     visit: "week12".to_owned(),
                     n: 5,
+                    mean_baseline: Some(0.3),
                     mean_change: Some(-0.05),
+                    mean_pct_change: Some(-16.5),
                     ci_low: Some(-0.08),
                     ci_high: Some(-0.02),
-                    p_wilcoxon: Some(0.0004),
                     p_t: Some(0.002),
-                    p_holm: Some(0.01),
+                    p_t_holm: Some(0.01),
+                    p_wilcoxon: Some(0.0004),
+                    p_wilcoxon_holm: Some(0.2),
                     hedges_g: Some(-1.234),
                 },
                 StatsRow {
+                    comparison: "change".to_owned(),
                     arm: "placebo".to_owned(),
                     zone: "forehead".to_owned(),
                     metric: "rough_sq".to_owned(),
@@ -906,11 +1447,13 @@ mod tests {
                     GalleryImage {
                         caption: "baseline".to_owned(),
                         jpeg: Some(vec![0xFF, 0xD8, 0xFF, 0xD9]),
+                        href: Some("qc/S01-baseline.jpg".to_owned()),
                         missing_reason: None,
                     },
                     GalleryImage {
                         caption: "week4".to_owned(),
                         jpeg: None,
+                        href: None,
                         missing_reason: Some("decode failed".to_owned()),
                     },
                 ],
@@ -964,15 +1507,18 @@ mod tests {
     #[test]
     fn all_sections_present_with_plot_and_no_urls() {
         let html = render_report(&sample());
-        for id in ["summary", "plots", "results", "gallery", "failures"] {
+        for id in [
+            "summary", "methods", "plots", "subjects", "results", "gallery", "failures",
+        ] {
             assert_eq!(
                 html.matches(&format!("<section id=\"{id}\">")).count(),
                 1,
                 "{id}"
             );
         }
-        assert_eq!(html.matches("<svg ").count(), 1);
+        assert_eq!(html.matches("<svg ").count(), 2);
         assert!(html.contains("<figure id=\"plot-1\">"));
+        assert!(html.contains("<figure id=\"subjects-1\">"));
         assert!(html.contains("data:image/jpeg;base64,/9j/2Q==\""));
         assert!(!html.contains("http://") && !html.contains("https://"));
         assert!(!html.contains("<script") && !html.contains("<link"));
@@ -996,14 +1542,15 @@ mod tests {
             .find(|r| r.contains("<td>placebo</td>"))
             .and_then(|r| r.split("</tr>").next())
             .expect("placebo row");
-        // mean, CI, 3 p-values, g: six missing cells, each an em dash with a title.
+        // Baseline mean, mean, % change, CI, 4 p-values, g: nine missing cells, each an em dash
+        // with a title.
         assert_eq!(
             placebo_row
                 .matches("class=\"missing\" title=\"missing: ")
                 .count(),
-            6
+            9
         );
-        assert_eq!(placebo_row.matches('\u{2014}').count(), 6);
+        assert_eq!(placebo_row.matches('\u{2014}').count(), 9);
         assert!(!placebo_row.contains(">0<") && !placebo_row.contains(">0.000<"));
         // Empty summary value and missing gallery image.
         assert!(html.contains("<dt>needle depths</dt><dd><span class=\"missing\" title=\"missing: no value\">\u{2014}</span></dd>"));
@@ -1043,7 +1590,11 @@ mod tests {
     fn empty_study_renders() {
         let input = ReportInput::default();
         let html = render_report(&input);
-        for id in ["summary", "plots", "results", "gallery", "failures"] {
+        // The methods always say how the statistics are made.
+        assert!(html.contains("<dt>Primary test</dt><dd>paired t test"));
+        for id in [
+            "summary", "plots", "subjects", "results", "gallery", "failures",
+        ] {
             let start = html.find(&format!("<section id=\"{id}\">")).expect(id);
             let section = &html[start..start + html[start..].find("</section>").unwrap()];
             assert!(section.contains("<p>none</p>"), "{id}: {section}");
@@ -1098,6 +1649,128 @@ mod tests {
         let svg = series_svg(&input.series[0]).unwrap().unwrap();
         assert!(svg.contains(">\nweek4\n</text>") && svg.contains(">\nweek12\n</text>"));
         assert!(svg.contains(">\nvisit\n</text>") && !svg.contains("days since baseline"));
+    }
+
+    /// Issue 18 item 5: every p column names its test, the primary test's Holm column is marked,
+    /// and the highlight follows the primary test: the row with paired t Holm p 0.01 and
+    /// Wilcoxon Holm p 0.2 is highlighted when t is primary, not when Wilcoxon is.
+    #[test]
+    fn headers_name_the_test_and_the_highlight_follows_the_primary_test() {
+        let mut input = sample();
+        let html = render_report(&input);
+        let header = |html: &str| -> String {
+            let start = html.find("<thead>").unwrap();
+            html[start..start + html[start..].find("</thead>").unwrap()].to_owned()
+        };
+        let t_header = header(&html);
+        let order = [
+            "<th>p (paired t)</th>",
+            "<th class=\"primary\" title=\"primary test: rows are highlighted on this column\">p (paired t, Holm)<span class=\"tag\">primary</span></th>",
+            "p (Wilcoxon signed-rank)<span class=\"tag\">sensitivity</span>",
+            "p (Wilcoxon signed-rank, Holm)<span class=\"tag\">sensitivity</span>",
+        ];
+        let positions: Vec<usize> = order
+            .iter()
+            .map(|h| {
+                t_header
+                    .find(h)
+                    .unwrap_or_else(|| panic!("{h} in {t_header}"))
+            })
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{t_header}");
+        assert!(!t_header.contains(">p (Holm)<"), "an unnamed Holm column");
+        for header in ["baseline mean", "% change"] {
+            assert!(t_header.contains(&format!("<th>{header}</th>")), "{header}");
+        }
+        assert_eq!(html.matches("<tr class=\"sig\"").count(), 1);
+        assert!(html.contains("Primary test: <strong>paired t</strong>"));
+        assert!(html.contains("<td class=\"num holm\">0.010</td>"));
+        assert!(html.contains("<td class=\"num\">0.3000</td>")); // baseline mean
+        assert!(html.contains("<td class=\"num\">-16.50%</td>")); // % change
+        assert!(html.contains("<a href=\"stats.csv\">stats.csv</a>"));
+
+        input.primary_test = PrimaryTest::Wilcoxon;
+        let html = render_report(&input);
+        let w_header = header(&html);
+        assert!(
+            w_header.contains("p (Wilcoxon signed-rank, Holm)<span class=\"tag\">primary</span>")
+        );
+        assert!(w_header.contains("p (paired t, Holm)<span class=\"tag\">sensitivity</span>"));
+        assert!(
+            w_header.find("p (Wilcoxon signed-rank)").unwrap()
+                < w_header.find("p (paired t)").unwrap()
+        );
+        assert_eq!(
+            html.matches("<tr class=\"sig\"").count(),
+            0,
+            "Wilcoxon Holm p is 0.2"
+        );
+        assert!(html.contains("<td class=\"num holm\">0.200</td>"));
+        assert!(html.contains("Primary test: <strong>Wilcoxon signed-rank</strong>"));
+    }
+
+    /// The report explains Holm's family in the data dictionary's words (they used to disagree:
+    /// "over all tests" against "within the family").
+    #[test]
+    fn holm_family_is_explained_as_the_data_dictionary_does() {
+        let html = render_report(&sample());
+        let dictionary = crate::output::dictionary::data_dictionary_markdown(&[]);
+        assert!(HOLM_FAMILY.contains("pores") && HOLM_FAMILY.contains("visit"));
+        assert!(html.contains(&escape(HOLM_FAMILY)), "report");
+        assert!(
+            dictionary.contains(&format!("p_t, Holm-adjusted {HOLM_FAMILY}")),
+            "dictionary"
+        );
+        assert!(dictionary.contains(&format!("p_wilcoxon, Holm-adjusted {HOLM_FAMILY}")));
+        assert!(!html.contains("over all tests"));
+        // Methods: the caller's lines first, then the statistical methods.
+        let methods = &html[html.find("<section id=\"methods\"").unwrap()..];
+        let methods = &methods[..methods.find("</section>").unwrap()];
+        assert!(
+            methods.find("<dt>Calibration</dt>").unwrap()
+                < methods.find("<dt>Primary test</dt>").unwrap()
+        );
+        assert!(methods.contains("paired t test (the default rule"));
+    }
+
+    /// Per-subject lines: one polyline per subject and arm, the control arm dashed, a missing
+    /// visit breaks the line and is not drawn at 0.
+    #[test]
+    fn subject_plot_breaks_at_missing_values_and_dashes_the_second_arm() {
+        let plot = &sample().subjects[0];
+        let svg = subjects_svg(plot).unwrap().unwrap();
+        // 5 values: 2 (active, week4 missing) + 3 (placebo), markers r=3.
+        assert_eq!(
+            svg.matches("r=\"3\" opacity=\"1\" fill=\"#").count(),
+            5,
+            "{svg}"
+        );
+        // The active arm (second in the legend) is dashed; its two points are separate runs, so
+        // no line joins them; the placebo line is one solid polyline of 3 points.
+        assert!(svg.contains("stroke-dasharray") || svg.matches("<polyline").count() >= 2);
+        assert!(svg.contains(">\nactive\n</text>") && svg.contains(">\nplacebo\n</text>"));
+        let empty = SubjectPlot {
+            lines: vec![SubjectLine {
+                points: vec![subject_point("v1", None, None)],
+                ..SubjectLine::default()
+            }],
+            ..SubjectPlot::default()
+        };
+        assert!(subjects_svg(&empty).unwrap().is_none());
+    }
+
+    #[test]
+    fn gallery_thumbnails_link_to_the_full_size_picture() {
+        let html = render_report(&sample());
+        assert!(html.contains(
+            "<a href=\"qc/S01-baseline.jpg\" title=\"open the full-size QC picture\"><img alt=\"QC picture: baseline\" src=\"data:image/jpeg;base64,"
+        ));
+        // The missing picture has no link.
+        assert_eq!(
+            html.matches("title=\"open the full-size QC picture\"")
+                .count(),
+            1
+        );
     }
 
     #[test]

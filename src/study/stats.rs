@@ -15,8 +15,8 @@
 //! | [`summary`] | n, mean and SD (n − 1) of the differences | `numpy.mean`, `numpy.std(ddof=1)` |
 //! | [`paired_t`] | is the mean difference 0? (assumes roughly normal d) | `scipy.stats.ttest_1samp` / `ttest_rel` |
 //! | [`wilcoxon_signed_rank`] | is d symmetric about 0? (no normality assumed; robust to outliers) | `scipy.stats.wilcoxon` defaults (scipy 1.17) |
-//! | [`hedges_g`] | standardised size of the mean change, d_z with small-sample correction | Hedges 1981; Lakens 2013 |
-//! | [`hedges_g_independent`] | the same between two groups of different subjects (pooled SD) | Hedges 1981 |
+//! | [`hedges_g`] | standardised size of the mean change, d_z with small-sample correction | Hedges 1981 (exact J); J by numerical integration of its definition, d_z of pingouin |
+//! | [`hedges_g_independent`] | the same between two groups of different subjects (pooled SD) | Hedges 1981 (exact J); pingouin's `hedges` (approximate J) within d·ΔJ |
 //! | [`bootstrap_ci_mean`] | percentile bootstrap interval of the mean difference | percentiles as `numpy.percentile` |
 //! | [`holm`] | family-wise adjusted p values when many metrics/zones are tested | `statsmodels` `multipletests(method='holm')` |
 //!
@@ -24,7 +24,9 @@
 //! gives the same bits. Inputs are expected to be finite; a value that cannot be computed (too few
 //! subjects, zero spread, non-finite input) is [`Missing`] with a reason, never a made-up number
 //! and never NaN. The fixtures in `tests/fixtures/reference/stats.json` (made by
-//! `tools/reference/make_stats_fixtures.py`) hold the scipy/statsmodels values the tests match.
+//! `tools/reference/make_stats_fixtures.py`) hold the scipy/statsmodels values the tests match;
+//! `tests/fixtures/reference/hedges.json` (`tools/reference/make_hedges_fixtures.py`) holds
+//! Hedges' g computed without the code's gamma formula.
 
 use statrs::function::beta::checked_beta_reg;
 use statrs::function::erf::erfc;
@@ -336,7 +338,15 @@ pub struct HedgesG {
 /// ```text
 /// J(df) = Γ(df/2) / ( sqrt(df/2) · Γ((df − 1)/2) )     ≈ 1 − 3/(4·df − 1)
 /// ```
-/// Computed through log-gamma. Needs df > 1 (J(1) = 0).
+/// Computed through log-gamma. Needs df > 1 (J(1) = 0). This is the exact factor that makes
+/// g = J·d an unbiased estimate of the standardised difference δ:
+///
+/// ```text
+/// s = σ·χ_df / sqrt(df)   =>   E(d) = δ·sqrt(df)·E(1/χ_df)   =>   J = 1 / (sqrt(df)·E(1/χ_df))
+/// ```
+/// not the approximation 1 − 3/(4·df − 1) of Hedges & Olkin (1985) that e.g. pingouin uses
+/// (for two groups, 1 − 3/(4(n_a + n_b) − 9)); `tests/reference_stats.rs` checks it against
+/// that definition integrated numerically (J(2) = 0.5642, J(5) = 0.8407, J(10) = 0.9227).
 pub fn hedges_correction(df: f64) -> f64 {
     (ln_gamma(df / 2.0) - 0.5 * (df / 2.0).ln() - ln_gamma((df - 1.0) / 2.0)).exp()
 }
