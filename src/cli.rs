@@ -167,7 +167,8 @@ pub struct AnalyzeArgs {
 /// Options shared by `skintex study` and `skintex analyze --study`.
 #[derive(Debug, Clone, Args)]
 pub struct StudyOptions {
-    /// Label of the baseline visit in the manifest's `visit` column (any case).
+    /// Label of the baseline visit in the manifest's `visit` column (any case); when no row
+    /// carries it, the baseline is the visit with days_from_baseline 0.
     #[arg(long, default_value = "baseline", value_name = "LABEL")]
     pub baseline: String,
 

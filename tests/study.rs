@@ -303,8 +303,8 @@ fn split_face_side_without_its_baseline_stops_the_study() {
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains(
-            "line 3: subject S01 side left view `` has no baseline photo (visit `baseline` or \
-             days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+            "line 3: subject S01 side left view `` has no baseline photo (visit `baseline`), so \
+             its follow-ups on lines 3, 5 cannot be compared"
         ),
         "{err}"
     );
@@ -403,4 +403,29 @@ fn demo_study_shows_no_change_in_families_the_phantom_keeps_constant() {
         p(lines, "p_t_holm") < 0.05,
         "split-face wrinkle effect lost"
     );
+}
+
+/// Issue 15: visits labelled as people label them (`V0`, `V4`, `V8`) with days_from_baseline
+/// 0/28/56 are a valid study: the baseline is the day-0 visit, and study.json says which label
+/// it was.
+#[test]
+fn visits_labelled_v0_v1_take_the_day_0_visit_as_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = edited_demo_study(dir.path(), |row| {
+        Some(
+            row.replace(",baseline,", ",V0,")
+                .replace(",week4,", ",V4,")
+                .replace(",week8,", ",V8,"),
+        )
+    });
+    let out = dir.path().join("out");
+    let (code, stderr) = analyze_study(&manifest, &out);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (h, rows) = read_csv(&out.join("stats.csv"));
+    let visits: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| cell(&h, r, "visit")).collect();
+    assert_eq!(visits.into_iter().collect::<Vec<_>>(), ["V4", "V8"]);
+    let study: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("study.json")).unwrap()).unwrap();
+    assert_eq!(study["baseline_visit"], "V0");
 }

@@ -18,7 +18,9 @@
 //! | `image_id`, `px_per_mm`, `roi` | no | as for `skintex analyze` |
 //!
 //! The baseline of a subject is the visit labelled `baseline` (any case; `--baseline` chooses
-//! another label) or, without a `visit` column, the visit with `days_from_baseline` 0. Visits are
+//! another label) or, when no row of the manifest carries that label (visits labelled `V0`,
+//! `Day0`, `screening`, ...) or there is no `visit` column, the visit with `days_from_baseline`
+//! 0. Without either, the error lists the visit labels found and names `--baseline`. Visits are
 //! ordered by `days_from_baseline` when every row has it, otherwise by first appearance.
 //!
 //! Validation names the line and column of every problem: a missing required column, an empty
@@ -247,11 +249,8 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
             (line, "session_count"),
             &mut problems,
         );
-        let is_baseline = if c_visit.is_some() {
-            visit.eq_ignore_ascii_case(baseline_label)
-        } else {
-            days == Some(0.0)
-        };
+        // By label for now; by days below when no row carries the label.
+        let is_baseline = c_visit.is_some() && visit.eq_ignore_ascii_case(baseline_label);
         let file = folder.join(&path);
         if !file.is_file() {
             warnings.push((
@@ -302,6 +301,28 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
             ));
         }
     }
+    // No row labelled as the baseline: the baseline is the visit at day 0.
+    let by_label = photos.iter().any(|p| p.is_baseline);
+    if !by_label {
+        for p in &mut photos {
+            p.is_baseline = p.days_from_baseline == Some(0.0);
+        }
+    }
+    let baseline_rule = if by_label {
+        format!("visit `{baseline_label}`")
+    } else if c_days.is_some() {
+        format!("no visit is labelled `{baseline_label}`, so days_from_baseline 0")
+    } else {
+        let mut labels: Vec<&str> = photos.iter().map(|p| p.visit.as_str()).collect();
+        labels.dedup();
+        labels.sort_unstable();
+        labels.dedup();
+        format!(
+            "no visit is labelled `{baseline_label}` and there is no days_from_baseline column; \
+             visits found: {}; name the baseline visit with --baseline LABEL",
+            labels.join(", ")
+        )
+    };
     // Every subject needs a baseline photo.
     let mut subjects: Vec<&str> = photos.iter().map(|p| p.subject.as_str()).collect();
     subjects.sort_unstable();
@@ -313,7 +334,7 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 .find(|p| p.subject == *s)
                 .map_or(0, |p| p.line);
             problems.push(format!(
-                "line {line}: subject {s} has no baseline photo (visit `{baseline_label}` or days_from_baseline 0)"
+                "line {line}: subject {s} has no baseline photo ({baseline_rule})"
             ));
         }
     }
@@ -334,9 +355,9 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
     for ((subject, side, view), lines) in orphans {
         let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
         problems.push(format!(
-            "line {}: subject {subject} side {} view `{view}` has no baseline photo (visit \
-             `{baseline_label}` or days_from_baseline 0), so its follow-ups on lines {} cannot be \
-             compared: add that baseline row or remove those rows",
+            "line {}: subject {subject} side {} view `{view}` has no baseline photo \
+             ({baseline_rule}), so its follow-ups on lines {} cannot be compared: add that \
+             baseline row or remove those rows",
             lines[0],
             side.label(),
             lines.join(", ")
@@ -366,6 +387,17 @@ impl StudyDesign {
     /// Subjects in order of first appearance in the manifest.
     pub fn subjects(&self) -> Vec<&str> {
         first_appearances(self.photos.iter().map(|p| p.subject.as_str()))
+    }
+
+    /// The visit labels of the baseline photos, in order of first appearance (one label unless
+    /// the baseline was found by days_from_baseline 0 under several labels).
+    pub fn baseline_visits(&self) -> Vec<&str> {
+        first_appearances(
+            self.photos
+                .iter()
+                .filter(|p| p.is_baseline)
+                .map(|p| p.visit.as_str()),
+        )
     }
 }
 
@@ -431,6 +463,41 @@ mod tests {
         assert!(d.warnings.is_empty());
     }
 
+    /// Issue 15: visits labelled V0/V1 with days 0/30 have their baseline at day 0.
+    #[test]
+    fn baseline_is_the_day_0_visit_when_no_visit_has_the_label() {
+        let d = design(
+            "path,subject,visit,days_from_baseline,side\n\
+             a.png,S1,V0,0,left\n\
+             b.png,S1,V1,30,left\n",
+        )
+        .unwrap();
+        assert!(d.photos[0].is_baseline && !d.photos[1].is_baseline);
+        assert_eq!(d.visits, ["V0", "V1"]);
+        assert_eq!(d.baseline_visits(), ["V0"]);
+        // The label wins when a row carries it, even with days.
+        let d = design(
+            "path,subject,visit,days_from_baseline,side\n\
+             a.png,S1,screening,0,left\n\
+             b.png,S1,baseline,3,left\n\
+             c.png,S1,week4,31,left\n",
+        )
+        .unwrap();
+        assert!(d.photos[1].is_baseline && !d.photos[0].is_baseline);
+        // Neither: the error lists the visits found and names --baseline.
+        let text = design(
+            "path,subject,visit,side\n\
+             a.png,S1,V0,left\n\
+             b.png,S1,V1,left\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains("visits found: V0, V1") && text.contains("--baseline LABEL"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn every_problem_is_named_with_line_and_column() {
         let err = design(
@@ -484,8 +551,8 @@ mod tests {
         let text = err.to_string();
         assert!(
             text.contains(
-                "line 3: subject S1 side left view `` has no baseline photo (visit `baseline` or \
-                 days_from_baseline 0), so its follow-ups on lines 3, 5 cannot be compared"
+                "line 3: subject S1 side left view `` has no baseline photo (visit `baseline`), \
+                 so its follow-ups on lines 3, 5 cannot be compared"
             ),
             "{text}"
         );

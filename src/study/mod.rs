@@ -326,7 +326,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "generated_at": generated_at,
         "manifest": settings.manifest.display().to_string(),
         "metrics": settings.metrics.display().to_string(),
-        "baseline_visit": settings.baseline,
+        "baseline_visit": design.baseline_visits().join(";"),
         "contrast": contrast.map(|(a, b)| format!("{a}-{b}")),
         "max_alignment_mm": settings.max_alignment_mm,
         "primary_test": settings.primary_test.name(),
