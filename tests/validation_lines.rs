@@ -137,8 +137,13 @@ fn clean_phantoms_have_few_false_lines() {
         );
         worst = worst.max(density);
     }
-    eprintln!("clean phantoms: worst false-line density {worst:.2} mm/cm2");
-    assert!(worst <= 5.0, "{worst}");
+    // Floor: half the randomised set's target of issue 14 (2 mm/cm2); measured 0.00 on
+    // 2026-12-05 (was allowed 5 mm/cm2 before issue 18).
+    eprintln!("clean phantoms: worst false-line density {worst:.2} mm/cm2 (floor 1.0)");
+    assert!(
+        worst <= 1.0,
+        "worst false-line density {worst} mm/cm2 > 1.0"
+    );
 }
 
 #[test]

@@ -423,7 +423,9 @@ fn clean_phantoms_have_at_most_one_false_scar_per_10_cm2() {
         "clean phantoms: {false_scars} false scars on {area_cm2} cm2 = {rate:.3} per 10 cm2 \
          (3 pigmented spots per phantom)"
     );
-    assert!(rate <= 1.0, "{rate} false scars per 10 cm2");
+    // Floor: 0.2 per 10 cm2 (5 on 250 cm2); measured 0 on 2026-12-05 (the floor was 1 per
+    // 10 cm2, 25 scars, before issue 18).
+    assert!(rate <= 0.2, "{rate} false scars per 10 cm2 > floor 0.2");
 }
 
 #[test]
@@ -454,8 +456,11 @@ fn wrinkles_are_not_counted_as_scars() {
         "wrinkle phantoms: {false_scars} false scars for {n_wrinkles} wrinkles \
          ({per_wrinkle:.3} per wrinkle, {rate:.3} per 10 cm2)"
     );
-    // Measured at the time of writing: 4 false scars for 60 wrinkles (bends and crossings of
-    // wide, deep wrinkles that look like round pits at the rim scale).
-    assert!(per_wrinkle <= 0.1, "{per_wrinkle} false scars per wrinkle");
-    assert!(rate <= 1.0, "{rate} false scars per 10 cm2");
+    // Measured 2026-12-05: 3 false scars for 60 wrinkles, 0.12 per 10 cm2 (bends and crossings
+    // of wide, deep wrinkles that look like round pits at the rim scale).
+    assert!(
+        per_wrinkle <= 0.1,
+        "{per_wrinkle} false scars per wrinkle > floor 0.1"
+    );
+    assert!(rate <= 0.3, "{rate} false scars per 10 cm2 > floor 0.3");
 }
