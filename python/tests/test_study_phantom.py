@@ -68,6 +68,17 @@ def test_study_of_a_metrics_data_frame(small_study):
     pd.testing.assert_frame_equal(from_frame["stats"], from_folder["stats"])
 
 
+def test_study_primary_test_is_passed_through(small_study, tmp_path):
+    manifest, out = small_study
+    for test, name in [("t", "paired t"), ("wilcoxon", "Wilcoxon")]:
+        folder = tmp_path / test
+        skintex.study(out, manifest, out=folder, test=test)
+        provenance = json.loads((folder / "study.json").read_text())
+        assert provenance["primary_test"].startswith(name), provenance["primary_test"]
+    with pytest.raises(skintex.UsageError, match="wilcoxon"):
+        skintex.study(out, manifest, test="anova")
+
+
 def test_study_design_errors_name_the_line(small_study, tmp_path):
     manifest, out = small_study
     bad = tmp_path / "study.csv"
