@@ -423,27 +423,36 @@ fn plots_section(out: &mut String, input: &ReportInput) {
             "<figure id=\"plot-{}\">\n<figcaption>{caption}</figcaption>\n",
             index + 1
         ));
-        match series_svg(series) {
-            Ok(Some(svg)) => {
-                let label = format!(
-                    "Mean change from baseline of {} in {} ({}) per arm",
-                    series.metric, series.zone, series.unit
-                );
-                out.push_str(&inline_svg(&svg, &label));
-            }
-            Ok(None) => out.push_str(&format!(
-                "<p>{} no values to plot</p>\n",
-                missing("missing: no arm has a mean change at any visit")
-            )),
-            Err(err) => out.push_str(&format!(
-                "<p>{} plot could not be drawn: {}</p>\n",
-                missing("missing: plot drawing failed"),
-                escape(&err)
-            )),
-        }
-        out.push_str("</figure>\n");
+        let label = format!(
+            "Mean change from baseline of {} in {} ({}) per arm",
+            series.metric, series.zone, series.unit
+        );
+        push_plot(
+            out,
+            series_svg(series),
+            &label,
+            "missing: no arm has a mean change at any visit",
+        );
     }
     out.push_str("</div>\n</section>\n");
+}
+
+/// A figure's plot (inline SVG with its accessible `label`) and the figure's end; a missing
+/// plot says why (`no_values` when there was nothing to draw).
+fn push_plot(out: &mut String, svg: Result<Option<String>, String>, label: &str, no_values: &str) {
+    match svg {
+        Ok(Some(svg)) => out.push_str(&inline_svg(&svg, label)),
+        Ok(None) => out.push_str(&format!(
+            "<p>{} no values to plot</p>\n",
+            missing(no_values)
+        )),
+        Err(err) => out.push_str(&format!(
+            "<p>{} plot could not be drawn: {}</p>\n",
+            missing("missing: plot drawing failed"),
+            escape(&err)
+        )),
+    }
+    out.push_str("</figure>\n");
 }
 
 /// What a Holm adjustment covers, in the words of the data dictionary (`stats.csv`'s
@@ -538,25 +547,16 @@ fn subjects_section(out: &mut String, input: &ReportInput) {
             escape(&plot.metric),
             escape(&plot.zone),
         ));
-        match subjects_svg(plot) {
-            Ok(Some(svg)) => {
-                let label = format!(
-                    "{} in {} ({}) of each subject over the visits",
-                    plot.metric, plot.zone, plot.unit
-                );
-                out.push_str(&inline_svg(&svg, &label));
-            }
-            Ok(None) => out.push_str(&format!(
-                "<p>{} no values to plot</p>\n",
-                missing("missing: no subject has a value at any visit")
-            )),
-            Err(err) => out.push_str(&format!(
-                "<p>{} plot could not be drawn: {}</p>\n",
-                missing("missing: plot drawing failed"),
-                escape(&err)
-            )),
-        }
-        out.push_str("</figure>\n");
+        let label = format!(
+            "{} in {} ({}) of each subject over the visits",
+            plot.metric, plot.zone, plot.unit
+        );
+        push_plot(
+            out,
+            subjects_svg(plot),
+            &label,
+            "missing: no subject has a value at any visit",
+        );
     }
     out.push_str("</div>\n</section>\n");
 }
@@ -940,6 +940,173 @@ fn merged_order<'a>(sequences: impl Iterator<Item = Vec<&'a str>>) -> Vec<&'a st
 
 type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// The x axis of a plot over visits: days since baseline when every point has them, else the
+/// visit order 0, 1, 2, ... (integer ticks labelled with the visit names).
+struct VisitAxis<'a> {
+    use_days: bool,
+    visits: Vec<&'a str>,
+    range: std::ops::Range<f64>,
+    /// Span of the days before padding (2 when every point has the same day); 0 in visit order.
+    day_span: f64,
+}
+
+impl<'a> VisitAxis<'a> {
+    /// `days`: every point's days since baseline; the range is padded by `day_pad` of the day
+    /// span, or runs from `-order_pad.0` to `n - 1 + order_pad.1` in visit order.
+    fn new(
+        days: &[Option<f64>],
+        visits: Vec<&'a str>,
+        day_pad: f64,
+        order_pad: (f64, f64),
+    ) -> Self {
+        let use_days = !days.is_empty() && days.iter().all(|d| finite(*d).is_some());
+        let mut day_span = 0.0;
+        let range = if use_days {
+            let (lo, hi) = days
+                .iter()
+                .filter_map(|d| finite(*d))
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+                    (lo.min(d), hi.max(d))
+                });
+            day_span = if hi > lo { hi - lo } else { 2.0 };
+            (lo - day_pad * day_span)..(hi + day_pad * day_span)
+        } else {
+            let n = visits.len().max(1) as f64;
+            (-order_pad.0)..(n - 1.0 + order_pad.1)
+        };
+        Self {
+            use_days,
+            visits,
+            range,
+            day_span,
+        }
+    }
+
+    /// Where a point of this visit (and days) lies on the axis.
+    fn x(&self, days: Option<f64>, visit: &str) -> Option<f64> {
+        if self.use_days {
+            finite(days)
+        } else {
+            self.visits
+                .iter()
+                .position(|v| *v == visit)
+                .map(|i| i as f64)
+        }
+    }
+
+    fn span(&self) -> f64 {
+        self.range.end - self.range.start
+    }
+
+    fn label(&self, x: f64) -> String {
+        if self.use_days {
+            format_tick(x, self.span())
+        } else {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                self.visits
+                    .get(i as usize)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+    }
+}
+
+/// The y range of `values` (and 0 when `with_zero`), padded by 8 %; a single value gets
+/// ±max(10 % of it, 1) first.
+fn padded_y_range(values: &[f64], with_zero: bool) -> std::ops::Range<f64> {
+    let start = if with_zero {
+        (0.0, 0.0)
+    } else {
+        (f64::INFINITY, f64::NEG_INFINITY)
+    };
+    let (mut lo, mut hi) = values
+        .iter()
+        .fold(start, |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if hi - lo <= f64::EPSILON * hi.abs().max(lo.abs()).max(1e-300) {
+        let pad = (hi.abs() * 0.1).max(1.0);
+        lo -= pad;
+        hi += pad;
+    }
+    let pad = 0.08 * (hi - lo);
+    (lo - pad)..(hi + pad)
+}
+
+type Area<'b> = DrawingArea<SVGBackend<'b>, plotters::coord::Shift>;
+type VisitChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The chart of a visit plot with its mesh, axis labels and descriptions drawn.
+fn visit_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    axis: &VisitAxis,
+    y_range: std::ops::Range<f64>,
+    y_desc: String,
+) -> DrawResult<VisitChart<'a, 'b>> {
+    let y_span = y_range.end - y_range.start;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(8)
+        .margin_right(16)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(52)
+        .y_label_area_size(84)
+        .build_cartesian_2d(axis.range.clone(), y_range)?;
+    let x_label = |x: &f64| axis.label(*x);
+    let y_label = |y: &f64| format_tick(*y, y_span);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .bold_line_style(RGBColor(226, 230, 234).stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 128, 136))
+        .label_style(("sans-serif", 18))
+        .axis_desc_style(("sans-serif", 18))
+        .x_desc(if axis.use_days {
+            "days since baseline"
+        } else {
+            "visit"
+        })
+        .y_desc(y_desc)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .x_labels(if axis.use_days {
+            8
+        } else {
+            axis.visits.len().max(1)
+        })
+        .y_labels(7)
+        .draw()?;
+    Ok(chart)
+}
+
+/// Width of a legend entry: marker, gap and the name (at most 40 characters).
+fn legend_entry_width(name: &str) -> i32 {
+    48 + 9 * name.chars().count().min(40) as i32
+}
+
+/// Draws a legend entry's name (at most 40 characters) right of the marker at `(x, y)`.
+fn legend_name(legend: &Area<'_>, name: &str, (x, y): (i32, i32)) -> DrawResult<()> {
+    let name: String = name.chars().take(40).collect();
+    legend.draw(&Text::new(
+        name,
+        (x + 32, y),
+        TextStyle::from(("sans-serif", 19).into_font()).pos(
+            plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            ),
+        ),
+    ))?;
+    Ok(())
+}
+
 /// Draws one (metric, zone) plot as an SVG document, or `None` when there is nothing to plot.
 fn series_svg(series: &MetricSeries) -> Result<Option<String>, String> {
     let values: Vec<f64> = series
@@ -958,63 +1125,30 @@ fn series_svg(series: &MetricSeries) -> Result<Option<String>, String> {
 }
 
 fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawResult<()> {
-    let points = || series.arms.iter().flat_map(|a| &a.points);
-    let use_days = points().next().is_some() && points().all(|p| finite(p.days).is_some());
-    let visits = visit_order(series);
-    let arm_count = series.arms.len().max(1);
-
-    // x axis: days since baseline when every point has them, else visit order 0, 1, 2, ...
-    // (integer ticks labelled with the visit names).
-    let (x_range, x_labels, dodge) = if use_days {
-        let (lo, hi) = points()
-            .filter_map(|p| finite(p.days))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
-                (lo.min(d), hi.max(d))
-            });
-        let span = if hi > lo { hi - lo } else { 2.0 };
-        let pad = 0.08 * span;
-        let dodge = (0.12 * span / arm_count as f64).min(0.015 * span);
-        ((lo - pad)..(hi + pad), 8, dodge)
-    } else {
-        let n = visits.len().max(1);
-        let dodge = (0.5 / arm_count as f64).min(0.08);
-        ((-0.5)..(n as f64 - 0.5), n, dodge)
-    };
-    let x_of = |point: &SeriesPoint| -> Option<f64> {
-        if use_days {
-            finite(point.days)
-        } else {
-            visits
-                .iter()
-                .position(|v| *v == point.visit)
-                .map(|i| i as f64)
-        }
-    };
-
-    // y axis: all values and the zero line, padded.
-    let (mut y_lo, mut y_hi) = values
+    let days: Vec<Option<f64>> = series
+        .arms
         .iter()
-        .fold((0.0f64, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    if y_hi - y_lo <= f64::EPSILON * y_hi.abs().max(y_lo.abs()).max(1e-300) {
-        y_lo -= 1.0;
-        y_hi += 1.0;
-    }
-    let y_pad = 0.08 * (y_hi - y_lo);
-    let y_range = (y_lo - y_pad)..(y_hi + y_pad);
-    let y_span = y_range.end - y_range.start;
-    let x_span = x_range.end - x_range.start;
+        .flat_map(|a| &a.points)
+        .map(|p| p.days)
+        .collect();
+    let axis = VisitAxis::new(&days, visit_order(series), 0.08, (0.5, 0.5));
+    // Arms side by side at each visit.
+    let arm_count = series.arms.len().max(1) as f64;
+    let dodge = if axis.use_days {
+        (0.12 * axis.day_span / arm_count).min(0.015 * axis.day_span)
+    } else {
+        (0.5 / arm_count).min(0.08)
+    };
 
     let root = SVGBackend::with_string(svg, PLOT_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
 
     // Legend strip above the chart: one entry per arm, wrapped into rows.
-    let font = ("sans-serif", 19).into_font();
-    let entry_width = |arm: &str| 48 + 9 * arm.chars().count().min(40) as i32;
     let width = PLOT_SIZE.0 as i32 - 24;
     let mut rows = 1;
     let mut x = 0;
     for arm in &series.arms {
-        let w = entry_width(&arm.arm);
+        let w = legend_entry_width(&arm.arm);
         if x > 0 && x + w > width {
             rows += 1;
             x = 0;
@@ -1026,7 +1160,7 @@ fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawR
     let (mut lx, mut ly) = (56, 18);
     for (i, arm) in series.arms.iter().enumerate() {
         let colour = arm_colour(i);
-        let w = entry_width(&arm.arm);
+        let w = legend_entry_width(&arm.arm);
         if lx > 56 && lx + w > width {
             lx = 56;
             ly += 24;
@@ -1036,15 +1170,7 @@ fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawR
             colour.stroke_width(2),
         ))?;
         legend.draw(&Circle::new((lx + 13, ly), 4, colour.filled()))?;
-        let name: String = arm.arm.chars().take(40).collect();
-        legend.draw(&Text::new(
-            name,
-            (lx + 32, ly),
-            TextStyle::from(font.clone()).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Center,
-            )),
-        ))?;
+        legend_name(&legend, &arm.arm, (lx, ly))?;
         lx += w;
     }
 
@@ -1053,54 +1179,16 @@ fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawR
     } else {
         format!(" ({})", series.unit)
     };
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_left(8)
-        .margin_right(16)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(52)
-        .y_label_area_size(84)
-        .build_cartesian_2d(x_range.clone(), y_range)?;
-    let visit_label = |x: &f64| -> String {
-        if use_days {
-            format_tick(*x, x_span)
-        } else {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                visits
-                    .get(i as usize)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
-        }
-    };
-    let y_label = |y: &f64| format_tick(*y, y_span);
-    let x_desc = if use_days {
-        "days since baseline"
-    } else {
-        "visit"
-    };
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .bold_line_style(RGBColor(226, 230, 234).stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(120, 128, 136))
-        .label_style(("sans-serif", 18))
-        .axis_desc_style(("sans-serif", 18))
-        .x_desc(x_desc)
-        .y_desc(format!("change in {}{unit}", series.metric))
-        .x_label_formatter(&visit_label)
-        .y_label_formatter(&y_label)
-        .x_labels(x_labels)
-        .y_labels(7)
-        .draw()?;
+    let mut chart = visit_chart(
+        &plot,
+        &axis,
+        padded_y_range(values, true),
+        format!("change in {}{unit}", series.metric),
+    )?;
 
     // Zero line: no change from baseline.
     chart.draw_series(LineSeries::new(
-        vec![(x_range.start, 0.0), (x_range.end, 0.0)],
+        vec![(axis.range.start, 0.0), (axis.range.end, 0.0)],
         RGBColor(110, 110, 110).stroke_width(1),
     ))?;
 
@@ -1111,7 +1199,7 @@ fn draw_series(series: &MetricSeries, values: &[f64], svg: &mut String) -> DrawR
         let placed: Vec<(f64, &SeriesPoint)> = arm
             .points
             .iter()
-            .filter_map(|p| x_of(p).map(|x| (x + offset, p)))
+            .filter_map(|p| axis.x(p.days, &p.visit).map(|x| (x + offset, p)))
             .collect();
         // Lines join consecutive points with a value; a missing point breaks the line.
         let mut run: Vec<(f64, f64)> = Vec::new();
@@ -1171,52 +1259,22 @@ fn subjects_svg(plot: &SubjectPlot) -> Result<Option<String>, String> {
 }
 
 fn draw_subjects(plot: &SubjectPlot, values: &[f64], svg: &mut String) -> DrawResult<()> {
-    let points = || plot.lines.iter().flat_map(|l| &l.points);
-    let use_days = points().next().is_some() && points().all(|p| finite(p.days).is_some());
+    let days: Vec<Option<f64>> = plot
+        .lines
+        .iter()
+        .flat_map(|l| &l.points)
+        .map(|p| p.days)
+        .collect();
     let visits = merged_order(
         plot.lines
             .iter()
             .map(|l| l.points.iter().map(|p| p.visit.as_str()).collect()),
     );
-    let x_range = if use_days {
-        let (lo, hi) = points()
-            .filter_map(|p| finite(p.days))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
-                (lo.min(d), hi.max(d))
-            });
-        let span = if hi > lo { hi - lo } else { 2.0 };
-        (lo - 0.06 * span)..(hi + 0.06 * span)
-    } else {
-        (-0.3)..(visits.len().max(1) as f64 - 0.7)
-    };
-    let x_of = |point: &SubjectPoint| -> Option<f64> {
-        if use_days {
-            finite(point.days)
-        } else {
-            visits
-                .iter()
-                .position(|v| *v == point.visit)
-                .map(|i| i as f64)
-        }
-    };
-    let (mut y_lo, mut y_hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if y_hi - y_lo <= f64::EPSILON * y_hi.abs().max(y_lo.abs()).max(1e-300) {
-        let pad = (y_hi.abs() * 0.1).max(1.0);
-        y_lo -= pad;
-        y_hi += pad;
-    }
-    let y_pad = 0.08 * (y_hi - y_lo);
-    let y_range = (y_lo - y_pad)..(y_hi + y_pad);
-    let (y_span, x_span) = (y_range.end - y_range.start, x_range.end - x_range.start);
+    let axis = VisitAxis::new(&days, visits, 0.06, (0.3, 0.3));
 
     let root = SVGBackend::with_string(svg, PLOT_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let (legend, area) = root.split_vertically(36);
-    let font = ("sans-serif", 19).into_font();
     let mut lx = 56;
     for (i, arm) in plot.arms.iter().enumerate() {
         let style = arm_colour(i).stroke_width(2);
@@ -1230,73 +1288,27 @@ fn draw_subjects(plot: &SubjectPlot, values: &[f64], svg: &mut String) -> DrawRe
                 style,
             ))?;
         }
-        let name: String = arm.chars().take(40).collect();
-        let width = 48 + 9 * name.chars().count() as i32;
-        legend.draw(&Text::new(
-            name,
-            (lx + 32, 18),
-            TextStyle::from(font.clone()).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Center,
-            )),
-        ))?;
-        lx += width;
+        legend_name(&legend, arm, (lx, 18))?;
+        lx += legend_entry_width(arm);
     }
     let unit = if plot.unit.is_empty() {
         String::new()
     } else {
         format!(" ({})", plot.unit)
     };
-    let mut chart = ChartBuilder::on(&area)
-        .margin_left(8)
-        .margin_right(16)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(52)
-        .y_label_area_size(84)
-        .build_cartesian_2d(x_range.clone(), y_range)?;
-    let visit_label = |x: &f64| -> String {
-        if use_days {
-            format_tick(*x, x_span)
-        } else {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                visits
-                    .get(i as usize)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
-        }
-    };
-    let y_label = |y: &f64| format_tick(*y, y_span);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .bold_line_style(RGBColor(226, 230, 234).stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(120, 128, 136))
-        .label_style(("sans-serif", 18))
-        .axis_desc_style(("sans-serif", 18))
-        .x_desc(if use_days {
-            "days since baseline"
-        } else {
-            "visit"
-        })
-        .y_desc(format!("{}{unit}", plot.metric))
-        .x_label_formatter(&visit_label)
-        .y_label_formatter(&y_label)
-        .x_labels(if use_days { 8 } else { visits.len().max(1) })
-        .y_labels(7)
-        .draw()?;
+    let mut chart = visit_chart(
+        &area,
+        &axis,
+        padded_y_range(values, false),
+        format!("{}{unit}", plot.metric),
+    )?;
     for line in &plot.lines {
         let arm = plot.arms.iter().position(|a| *a == line.arm).unwrap_or(0);
         let style = arm_colour(arm).stroke_width(2);
         // A missing value breaks the line.
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for p in &line.points {
-            match (x_of(p), finite(p.value)) {
+            match (axis.x(p.days, &p.visit), finite(p.value)) {
                 (Some(x), Some(y)) => runs.last_mut().expect("one run").push((x, y)),
                 _ => runs.push(Vec::new()),
             }
