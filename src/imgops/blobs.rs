@@ -19,8 +19,9 @@ use ndarray::{Array2, ArrayView2};
 use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
 use crate::imgops::simd::widest_simd;
 
-/// Smallest blur, in level pixels, at which a scale is computed on a pyramid level.
-const MIN_LEVEL_SIGMA: f64 = 1.6;
+/// Smallest blur, in level pixels, at which a scale is computed on a pyramid level (scars also
+/// decimate their base grid by it).
+pub const MIN_LEVEL_SIGMA: f64 = 1.6;
 
 /// A blob candidate.
 #[derive(Debug, Clone, Copy)]

@@ -3,8 +3,12 @@
 
 use ndarray::ArrayView2;
 
-/// Rays of the closure test [`weakest_side_rise`].
+/// Rays of the closure test [`closed_on_every_side`].
 pub const SIDES: usize = 8;
+/// A closed depression rises by at least this share of its depth along every ray between 1.5
+/// and 2.5 half-depth radii: a Gaussian pit by 80-99 %, a cone by 100 %, a raised-cosine bowl
+/// by 85-100 %; the end of a line or a groove rises by nothing along its length.
+pub const CLOSED_RISE: f64 = 0.5;
 
 /// Angular-mean radial profile of `z` about `(cx, cy)` (column, row) in `nbins` bins of `bin` px:
 /// `(mean, count)` per bin over the pixels inside `mask` (mean NaN where the count is 0).
@@ -68,7 +72,7 @@ pub fn profile_crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Optio
 /// mean of z along each ray from 1.5 to 2.5 times the half-depth radius `half` (px), bilinearly
 /// sampled, minus `centre`. A pit closed on every side rises by most of its contrast in every
 /// direction; a line's end or a groove rises by nothing along the groove.
-pub fn weakest_side_rise(
+fn weakest_side_rise(
     z: ArrayView2<f32>,
     mask: ArrayView2<bool>,
     (cx, cy): (f64, f64),
@@ -110,6 +114,22 @@ pub fn weakest_side_rise(
         }
     }
     weakest
+}
+
+/// The closure test of pores and scars: whether the depression at `(cx, cy)` with half-depth
+/// radius `half` (px), floor `centre` and depth `depth` rises by at least [`CLOSED_RISE`] of
+/// its depth along each of [`SIDES`] rays (see [`weakest_side_rise`]).
+pub fn closed_on_every_side(
+    z: ArrayView2<f32>,
+    mask: ArrayView2<bool>,
+    centre_xy: (f64, f64),
+    half: f64,
+    centre: f64,
+    depth: f64,
+) -> bool {
+    // Rejected only on a rise measurably below the bound (a NaN rise or depth is not).
+    weakest_side_rise(z, mask, centre_xy, half, centre).partial_cmp(&(CLOSED_RISE * depth))
+        != Some(std::cmp::Ordering::Less)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use super::height::PseudoHeight;
 use super::{ColumnSpec, MetricValue, Missing, all_missing, spec};
 use crate::config::PoresParams;
 use crate::imgops::blobs::{log_blobs, log_scales};
-use crate::imgops::radial::{profile_crossing, radial_profile, weakest_side_rise};
+use crate::imgops::radial::{closed_on_every_side, profile_crossing, radial_profile};
 
 /// FWHM of a Gaussian per unit of its standard deviation.
 const FWHM_PER_SIGMA: f64 = 2.354_820_045;
@@ -47,9 +47,6 @@ pub const ENLARGED_PORE_MM: f64 = 0.25;
 const SCALES_PER_OCTAVE: f64 = 3.0;
 /// Radial-profile bin width, px.
 const PROFILE_BIN_PX: f64 = 0.5;
-/// A pore's profile rises by at least this share of its contrast along every ray (a Gaussian
-/// pit rises by 80-99 % between 1.5 and 2.5 half-depth radii).
-const CLOSED_RISE: f64 = 0.5;
 
 /// The columns of the pores family, in output order.
 pub const COLUMNS: &[ColumnSpec] = &[
@@ -187,8 +184,7 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         if d_mm < d_min_mm || d_mm > params.max_diameter_mm {
             continue;
         }
-        if weakest_side_rise(z.view(), mask.view(), (cx, cy), half, centre) < CLOSED_RISE * contrast
-        {
+        if !closed_on_every_side(z.view(), mask.view(), (cx, cy), half, centre, contrast) {
             continue;
         }
         accepted.push((cx, cy, 2.0 * half));

@@ -96,9 +96,9 @@ use super::height::{ISO_GAUSSIAN_SIGMA_PER_CUTOFF, PseudoHeight, masked_local_me
 use super::pores::PoreRecord;
 use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
-use crate::imgops::blobs::{Blob as Candidate, SqrtBound, log_blobs, log_scales};
+use crate::imgops::blobs::{Blob as Candidate, MIN_LEVEL_SIGMA, SqrtBound, log_blobs, log_scales};
 use crate::imgops::gaussian::gaussian_blur;
-use crate::imgops::radial::{profile_crossing, radial_profile, weakest_side_rise};
+use crate::imgops::radial::{closed_on_every_side, profile_crossing, radial_profile};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -211,8 +211,6 @@ pub struct ScarRecord {
     pub pore_level: f64,
 }
 
-/// Smallest blur, in level pixels, at which a scale is computed on a pyramid level.
-const MIN_LEVEL_SIGMA: f64 = 1.6;
 /// Scales per octave of σ.
 const SCALES_PER_OCTAVE: f64 = 3.0;
 /// Measured diameters below this fraction of `min_diameter_mm` are pores, not scars.
@@ -227,10 +225,6 @@ const PROFILE_BIN_PX: f64 = 0.5;
 const RIM_FRACTION: f64 = 0.15;
 /// Fewest pores for a zone to have a pore population to compare small depressions with.
 const MIN_PORE_POPULATION: usize = 10;
-/// A scar's profile rises by at least this share of its depth along every ray between 1.5
-/// and 2.5 half-depth radii (a cone rises by 100 %, a raised-cosine bowl by 85-100 %), as
-/// pores must; the end of a wrinkle or a groove rises by nothing along its length.
-const CLOSED_RISE: f64 = 0.5;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
 
@@ -663,8 +657,14 @@ fn segment_candidate(
     let fwhm_px = 2.0 * profile_crossing(&profile, half_level, PROFILE_BIN_PX)?;
     // Closed on every side: a wrinkle's end or a broad groove stays low along its length.
     let profile_depth = f64::from(surround) - profile_floor;
-    let rise = weakest_side_rise(zs.view(), wmask, (wx, wy), 0.5 * fwhm_px, profile_floor);
-    if rise < CLOSED_RISE * profile_depth {
+    if !closed_on_every_side(
+        zs.view(),
+        wmask,
+        (wx, wy),
+        0.5 * fwhm_px,
+        profile_floor,
+        profile_depth,
+    ) {
         return None;
     }
     let rim_level = f64::from(surround) - RIM_FRACTION * f64::from(depth_peak);
