@@ -114,7 +114,8 @@ impl MetricsTable {
         })
     }
 
-    fn zones_of<'a>(&'a self, image_id: &'a str) -> impl Iterator<Item = &'a MetricRow> {
+    /// The rows (one per zone) of one image.
+    pub(crate) fn zones_of<'a>(&'a self, image_id: &'a str) -> impl Iterator<Item = &'a MetricRow> {
         self.rows.iter().filter(move |r| r.image_id == image_id)
     }
 }
@@ -500,7 +501,8 @@ pub fn group_stats(values: &[f64]) -> GroupStats {
     g
 }
 
-fn family(metric: &str) -> &str {
+/// The family of a metric column: its name up to the first `_` (`lines_count` -> `lines`).
+pub(crate) fn family(metric: &str) -> &str {
     metric.split('_').next().unwrap_or(metric)
 }
 
@@ -510,7 +512,7 @@ fn strip_side(zone: &str) -> &str {
         .unwrap_or(zone)
 }
 
-fn mean(v: &[f64]) -> f64 {
+pub(crate) fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 

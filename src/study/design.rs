@@ -314,7 +314,6 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         format!("no visit is labelled `{baseline_label}`, so days_from_baseline 0")
     } else {
         let mut labels: Vec<&str> = photos.iter().map(|p| p.visit.as_str()).collect();
-        labels.dedup();
         labels.sort_unstable();
         labels.dedup();
         format!(

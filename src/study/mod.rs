@@ -665,7 +665,7 @@ fn subject_plots(
     let mut families: Vec<&str> = Vec::new();
     let mut plots = Vec::new();
     for metric in HEADLINE_METRICS {
-        let family = metric.split('_').next().unwrap_or(metric);
+        let family = changes::family(metric);
         let Some(m) = table.metrics.iter().position(|x| x == metric) else {
             continue;
         };
@@ -697,17 +697,15 @@ fn subject_plots(
                                 .iter()
                                 .filter_map(|p| {
                                     table
-                                        .rows
-                                        .iter()
-                                        .find(|r| r.image_id == p.image_id && r.zone == *zone)
+                                        .zones_of(&p.image_id)
+                                        .find(|r| r.zone == *zone)
                                         .and_then(|r| r.values[m])
                                 })
                                 .collect();
                             Some(report::SubjectPoint {
                                 visit: visit.clone(),
                                 days: first.days_from_baseline,
-                                value: (!values.is_empty())
-                                    .then(|| values.iter().sum::<f64>() / values.len() as f64),
+                                value: (!values.is_empty()).then(|| changes::mean(&values)),
                             })
                         })
                         .collect();

@@ -170,22 +170,6 @@ impl PrimaryTest {
             Self::Wilcoxon => Self::PairedT,
         }
     }
-
-    /// The value of `--test` that selects it.
-    pub fn option(self) -> &'static str {
-        match self {
-            Self::PairedT => "t",
-            Self::Wilcoxon => "wilcoxon",
-        }
-    }
-
-    /// The `stats.csv` column of its Holm-adjusted p.
-    pub fn holm_column(self) -> &'static str {
-        match self {
-            Self::PairedT => "p_t_holm",
-            Self::Wilcoxon => "p_wilcoxon_holm",
-        }
-    }
 }
 
 /// One row of the results table.
@@ -219,11 +203,11 @@ pub struct StatsRow {
 }
 
 impl StatsRow {
-    /// The primary test's Holm-adjusted p.
-    pub fn p_primary_holm(&self, test: PrimaryTest) -> Option<f64> {
+    /// The p of `test`: (unadjusted, Holm-adjusted).
+    pub fn p(&self, test: PrimaryTest) -> (Option<f64>, Option<f64>) {
         match test {
-            PrimaryTest::PairedT => self.p_t_holm,
-            PrimaryTest::Wilcoxon => self.p_wilcoxon_holm,
+            PrimaryTest::PairedT => (self.p_t, self.p_t_holm),
+            PrimaryTest::Wilcoxon => (self.p_wilcoxon, self.p_wilcoxon_holm),
         }
     }
 }
@@ -380,17 +364,22 @@ fn summary_section(out: &mut String, input: &ReportInput) {
     if input.summary.is_empty() {
         out.push_str("<p>none</p>\n");
     } else {
-        out.push_str("<dl class=\"summary\">\n");
-        for (key, value) in &input.summary {
-            out.push_str(&format!(
-                "<dt>{}</dt><dd>{}</dd>\n",
-                escape(key),
-                text_or_missing(value, "missing: no value")
-            ));
-        }
-        out.push_str("</dl>\n");
+        push_definitions(out, &input.summary);
     }
     out.push_str("</section>\n");
+}
+
+/// Key/value lines as a definition list (an empty value shown as missing).
+fn push_definitions(out: &mut String, items: &[(String, String)]) {
+    out.push_str("<dl class=\"summary\">\n");
+    for (key, value) in items {
+        out.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>\n",
+            escape(key),
+            text_or_missing(value, "missing: no value")
+        ));
+    }
+    out.push_str("</dl>\n");
 }
 
 fn plots_section(out: &mut String, input: &ReportInput) {
@@ -486,12 +475,14 @@ fn statistical_methods(test: PrimaryTest) -> Vec<(String, String)> {
         ),
         (
             "Tests".to_owned(),
-            "each change (or difference) against 0 with the paired t test (df = n - 1) and the \
-             Wilcoxon signed-rank test (scipy's defaults: exact without ties or zeros, else \
-             permutation up to 13 subjects, else normal approximation), both two-sided; 95% CI: \
-             percentile bootstrap of the mean (10000 resamples, fixed seed); effect size: \
-             Hedges' g of the changes (d_z, small-sample corrected)."
-                .to_owned(),
+            format!(
+                "each change (or difference) against 0 with the paired t test (df = n - 1) and \
+                 the Wilcoxon signed-rank test (scipy's defaults: exact without ties or zeros, \
+                 else permutation up to 13 subjects, else normal approximation), both \
+                 two-sided; 95% CI: percentile bootstrap of the mean ({} resamples, fixed \
+                 seed); effect size: Hedges' g of the changes (d_z, small-sample corrected).",
+                super::changes::BOOTSTRAP_RESAMPLES
+            ),
         ),
         ("Primary test".to_owned(), rule),
         (
@@ -508,20 +499,10 @@ fn statistical_methods(test: PrimaryTest) -> Vec<(String, String)> {
 
 fn methods_section(out: &mut String, input: &ReportInput) {
     out.push_str("<section id=\"methods\">\n<h2>Methods</h2>\n");
-    out.push_str("<dl class=\"summary\">\n");
-    for (key, value) in input
-        .methods
-        .iter()
-        .cloned()
-        .chain(statistical_methods(input.primary_test))
-    {
-        out.push_str(&format!(
-            "<dt>{}</dt><dd>{}</dd>\n",
-            escape(&key),
-            text_or_missing(&value, "missing: no value")
-        ));
-    }
-    out.push_str("</dl>\n</section>\n");
+    let mut items = input.methods.clone();
+    items.extend(statistical_methods(input.primary_test));
+    push_definitions(out, &items);
+    out.push_str("</section>\n");
 }
 
 fn subjects_section(out: &mut String, input: &ReportInput) {
@@ -621,13 +602,8 @@ fn results_section(out: &mut String, input: &ReportInput) {
         header(other, false),
         header(other, true),
     ));
-    let p_of = |row: &StatsRow, test: PrimaryTest| match test {
-        PrimaryTest::PairedT => (row.p_t, row.p_t_holm),
-        PrimaryTest::Wilcoxon => (row.p_wilcoxon, row.p_wilcoxon_holm),
-    };
     for row in &input.table {
-        let significant =
-            finite(row.p_primary_holm(primary)).is_some_and(|p| p < SIGNIFICANCE_ALPHA);
+        let significant = finite(row.p(primary).1).is_some_and(|p| p < SIGNIFICANCE_ALPHA);
         let unit = input
             .series
             .iter()
@@ -664,8 +640,8 @@ fn results_section(out: &mut String, input: &ReportInput) {
             (Some(lo), Some(hi)) => format!("[{}, {}]", format_number(lo), format_number(hi)),
             _ => missing(MISSING_STAT),
         };
-        let (p_primary, p_primary_holm) = p_of(row, primary);
-        let (p_other, p_other_holm) = p_of(row, other);
+        let (p_primary, p_primary_holm) = row.p(primary);
+        let (p_other, p_other_holm) = row.p(other);
         out.push_str(&format!(
             concat!(
                 "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
