@@ -190,13 +190,16 @@ fn scar_colour(kind: ScarKind) -> [u8; 3] {
     }
 }
 
+/// The detections of one family in a zone's measurement.
+type Detections = fn(&crate::metrics::ZoneMeasurement) -> usize;
+
 /// The families whose detections are drawn and counted in the caption, with the column that
 /// says whether a zone was measured (a count is missing exactly when the family was not
-/// measured there).
-const CAPTION_FAMILIES: [(&str, &str); 3] = [
-    ("lines", "lines_count"),
-    ("scars", "scars_count"),
-    ("pores", "pores_count"),
+/// measured there) and their detections.
+const CAPTION_FAMILIES: [(&str, &str, Detections); 3] = [
+    ("lines", "lines_count", |m| m.lines.len()),
+    ("scars", "scars_count", |m| m.scars.len()),
+    ("pores", "pores_count", |m| m.pores.len()),
 ];
 
 /// Separator between the parts of a caption.
@@ -218,7 +221,11 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
     }
 }
 
-fn family_status(family: &str, column: Option<usize>, records: &[ZoneRecord]) -> FamilyStatus {
+fn family_status(
+    column: Option<usize>,
+    detections: Detections,
+    records: &[ZoneRecord],
+) -> FamilyStatus {
     if records.is_empty() {
         return FamilyStatus::NotMeasured(vec!["no zone to measure".to_owned()]);
     }
@@ -228,13 +235,7 @@ fn family_status(family: &str, column: Option<usize>, records: &[ZoneRecord]) ->
     for record in records {
         let m = &record.measurement;
         match column.and_then(|c| m.values.get(c)) {
-            Some(Ok(_)) => {
-                count += match family {
-                    "lines" => m.lines.len(),
-                    "scars" => m.scars.len(),
-                    _ => m.pores.len(),
-                }
-            }
+            Some(Ok(_)) => count += detections(m),
             Some(Err(missing)) => {
                 push_unique(&mut zones, &record.zone);
                 push_unique(&mut reasons, &missing.0);
@@ -275,8 +276,8 @@ pub fn caption_parts(
     let mut counts: Vec<String> = Vec::new();
     // (families, reasons) of the families measured nowhere, grouped by their reasons.
     let mut not_measured: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
-    for (family, count_column) in CAPTION_FAMILIES {
-        match family_status(family, column(count_column), records) {
+    for (family, count_column, detections) in CAPTION_FAMILIES {
+        match family_status(column(count_column), detections, records) {
             FamilyStatus::Measured(n) => counts.push(format!("{family} {n}")),
             FamilyStatus::Partly(n, zones, reasons) => counts.push(format!(
                 "{family} {n} (not measured in {}: {})",
@@ -302,11 +303,6 @@ pub fn caption_parts(
         ));
     }
     parts
-}
-
-/// The caption of a QC picture on one line: [`caption_parts`] joined by `  |  `.
-pub fn qc_caption(title: &str, calibration: &Calibration, records: &[ZoneRecord]) -> String {
-    caption_parts(title, calibration, records).join(CAPTION_SEPARATOR)
 }
 
 /// Break `parts` into lines no wider than `max_width` (as measured by `width`): parts are
@@ -456,13 +452,21 @@ pub fn scale_bar_layout(
     Some((bar, label))
 }
 
-/// The legend of the detections, in drawing order: name and colour.
-const LEGEND: [(&str, [u8; 3]); 5] = [
-    ("lines", LINE_COLOUR),
-    ("icepick", ICEPICK_COLOUR),
-    ("boxcar", BOXCAR_COLOUR),
-    ("rolling", ROLLING_COLOUR),
-    ("pores", PORE_COLOUR),
+/// How a detection is drawn, for its legend swatch.
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line,
+    Ring,
+    Dot,
+}
+
+/// The legend of the detections, in drawing order: name, colour and swatch.
+const LEGEND: [(&str, [u8; 3], Swatch); 5] = [
+    ("lines", LINE_COLOUR, Swatch::Line),
+    ("icepick", ICEPICK_COLOUR, Swatch::Ring),
+    ("boxcar", BOXCAR_COLOUR, Swatch::Ring),
+    ("rolling", ROLLING_COLOUR, Swatch::Ring),
+    ("pores", PORE_COLOUR, Swatch::Dot),
 ];
 
 /// The wanted label box of each zone: the text centred on the zone's centroid (`None` for an
@@ -616,15 +620,15 @@ pub fn draw_qc(
 fn draw_legend(canvas: &mut QcCanvas, font: &FontRef<'_>, size: f32, y: i32, line_h: u32) {
     let mid = y + line_h as i32 / 2;
     let mut x = 8;
-    for (name, colour) in LEGEND {
-        match name {
-            "lines" => draw_filled_rect_mut(
+    for (name, colour, swatch) in LEGEND {
+        match swatch {
+            Swatch::Line => draw_filled_rect_mut(
                 &mut canvas.image,
                 Rect::at(x, mid - 1).of_size(16, 3),
                 Rgb(colour),
             ),
-            "pores" => draw_filled_circle_mut(&mut canvas.image, (x + 8, mid), 3, Rgb(colour)),
-            _ => {
+            Swatch::Dot => draw_filled_circle_mut(&mut canvas.image, (x + 8, mid), 3, Rgb(colour)),
+            Swatch::Ring => {
                 draw_hollow_circle_mut(&mut canvas.image, (x + 8, mid), 6, Rgb(colour));
                 draw_hollow_circle_mut(&mut canvas.image, (x + 8, mid), 7, Rgb(colour));
             }
@@ -685,6 +689,11 @@ mod tests {
     use crate::metrics::{Missing, PoreRecord, ZoneMeasurement, metric_columns};
 
     const BELOW_FLOOR: &str = "resolution 0.680 px/mm is below height.min_px_per_mm (5)";
+
+    /// The caption of a QC picture on one line: [`caption_parts`] joined by `  |  `.
+    fn qc_caption(title: &str, calibration: &Calibration, records: &[ZoneRecord]) -> String {
+        caption_parts(title, calibration, records).join(CAPTION_SEPARATOR)
+    }
 
     /// A zone record whose families in `missing` are missing with their reason, every other
     /// value 1, with `pores` detected pores.
