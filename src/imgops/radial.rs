@@ -118,7 +118,8 @@ fn weakest_side_rise(
 
 /// The closure test of pores and scars: whether the depression at `(cx, cy)` with half-depth
 /// radius `half` (px), floor `centre` and depth `depth` rises by at least [`CLOSED_RISE`] of
-/// its depth along each of [`SIDES`] rays (see [`weakest_side_rise`]).
+/// its depth along each of [`SIDES`] rays: the mean of z along each ray from 1.5 to 2.5 times
+/// `half`, bilinearly sampled (a ray that leaves `mask` says nothing).
 pub fn closed_on_every_side(
     z: ArrayView2<f32>,
     mask: ArrayView2<bool>,

@@ -15,8 +15,8 @@
 //!    a `measure` function, the method, formulas, units and references in the module doc.
 //! 2. A parameter section in `src/config.rs` (`param_section!`), added to `Config` and its
 //!    `validate` and `commented_toml`.
-//! 3. An entry in [`FAMILIES`] and its call in `measure_zone_with` / [`measure_zones`] and
-//!    `assemble`.
+//! 3. An entry in [`FAMILIES`] (with its module, whose documentation `docs/METRICS.md`
+//!    carries) and its call in `measure_zone_with` / [`measure_zones`] and `assemble`.
 //! 4. If it has per-detection records: a field of [`ZoneMeasurement`], a table in
 //!    `src/output/tables.rs` (`table_bytes`, columns), `src/output/dictionary.rs`, the QC picture
 //!    (`src/output/qc.rs`), and a bump of `STORE_FORMAT` (`src/output/store.rs`).
@@ -119,12 +119,35 @@ pub enum Input {
     Colour,
 }
 
+/// A module's source: its path in the repository and its text (for its module documentation:
+/// method, formulas, references, which `docs/METRICS.md` carries).
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleSource {
+    pub path: &'static str,
+    pub text: &'static str,
+}
+
+/// The [`ModuleSource`] of a file of `src/metrics/`.
+macro_rules! module_source {
+    ($file:literal) => {
+        ModuleSource {
+            path: concat!("src/metrics/", $file),
+            text: include_str!($file),
+        }
+    };
+}
+
+/// The pseudo-height's module, which the relief families measure on.
+pub const HEIGHT_MODULE: ModuleSource = module_source!("height.rs");
+
 /// One metric family.
 #[derive(Debug, Clone, Copy)]
 pub struct Family {
     pub name: &'static str,
     pub columns: &'static [ColumnSpec],
     pub input: Input,
+    /// The module that documents the family's method.
+    pub module: ModuleSource,
 }
 
 /// The metric families in output order.
@@ -133,26 +156,31 @@ pub const FAMILIES: &[Family] = &[
         name: "roughness",
         columns: roughness::COLUMNS,
         input: Input::Relief,
+        module: module_source!("roughness.rs"),
     },
     Family {
         name: "lines",
         columns: lines::COLUMNS,
         input: Input::Relief,
+        module: module_source!("lines/mod.rs"),
     },
     Family {
         name: "scars",
         columns: scars::COLUMNS,
         input: Input::Relief,
+        module: module_source!("scars.rs"),
     },
     Family {
         name: "pores",
         columns: pores::COLUMNS,
         input: Input::Relief,
+        module: module_source!("pores.rs"),
     },
     Family {
         name: "tone",
         columns: tone::COLUMNS,
         input: Input::Colour,
+        module: module_source!("tone.rs"),
     },
 ];
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::metrics::FAMILIES;
+use crate::metrics::{FAMILIES, HEIGHT_MODULE};
 
 use super::tables::{
     Column, images_columns, landmarks_columns, lines_columns, metrics_columns, pores_columns,
@@ -132,43 +132,6 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
     out
 }
 
-/// The module of each metric family, whose documentation (method, formulas with every symbol,
-/// references) `docs/METRICS.md` carries: family name (as in [`FAMILIES`]), source path, and
-/// the source itself.
-const FAMILY_SOURCES: &[(&str, &str, &str)] = &[
-    (
-        "roughness",
-        "src/metrics/roughness.rs",
-        include_str!("../metrics/roughness.rs"),
-    ),
-    (
-        "lines",
-        "src/metrics/lines/mod.rs",
-        include_str!("../metrics/lines/mod.rs"),
-    ),
-    (
-        "scars",
-        "src/metrics/scars.rs",
-        include_str!("../metrics/scars.rs"),
-    ),
-    (
-        "pores",
-        "src/metrics/pores.rs",
-        include_str!("../metrics/pores.rs"),
-    ),
-    (
-        "tone",
-        "src/metrics/tone.rs",
-        include_str!("../metrics/tone.rs"),
-    ),
-];
-
-/// The pseudo-height, which the relief families measure on.
-const HEIGHT_SOURCE: (&str, &str) = (
-    "src/metrics/height.rs",
-    include_str!("../metrics/height.rs"),
-);
-
 /// The module documentation (`//!` lines) of a Rust source, as Markdown for a page: headings
 /// two levels down (the page's family heading is `##`), rustdoc's intra-doc links as plain code
 /// (`[`measure`]` -> `measure`; their targets are Rust paths, not pages), web links kept.
@@ -277,11 +240,11 @@ pub fn metrics_markdown() -> String {
             family.columns.len()
         );
     }
-    let (height_path, height_source) = HEIGHT_SOURCE;
     let _ = write!(
         out,
-        "\n## Pseudo-height\n\nFrom `{height_path}`.\n\n{}",
-        module_doc_markdown(height_source)
+        "\n## Pseudo-height\n\nFrom `{}`.\n\n{}",
+        HEIGHT_MODULE.path,
+        module_doc_markdown(HEIGHT_MODULE.text)
     );
     for (family, _) in families() {
         let _ = write!(
@@ -298,19 +261,12 @@ pub fn metrics_markdown() -> String {
                 c.description.replace('|', "\\|")
             );
         }
-        match FAMILY_SOURCES
-            .iter()
-            .find(|(name, _, _)| *name == family.name)
-        {
-            Some((_, path, source)) => {
-                let _ = write!(
-                    out,
-                    "\nMethod, formulas and references, from `{path}`:\n\n{}",
-                    module_doc_markdown(source)
-                );
-            }
-            None => out.push_str("\nNo module documentation registered for this family.\n"),
-        }
+        let _ = write!(
+            out,
+            "\nMethod, formulas and references, from `{}`:\n\n{}",
+            family.module.path,
+            module_doc_markdown(family.module.text)
+        );
     }
     out
 }
@@ -332,12 +288,8 @@ mod tests {
     #[test]
     fn every_family_has_its_module_documentation() {
         for family in FAMILIES {
-            let source = FAMILY_SOURCES
-                .iter()
-                .find(|(name, _, _)| *name == family.name)
-                .unwrap_or_else(|| panic!("{} has no entry in FAMILY_SOURCES", family.name));
             assert!(
-                module_doc_markdown(source.2).len() > 200,
+                module_doc_markdown(family.module.text).len() > 200,
                 "{}: no module documentation",
                 family.name
             );
