@@ -326,6 +326,10 @@ param_section! {
         /// Smallest pore depth: surround minus centre of the angular-mean profile, pseudo-height
         /// units (0.03 = 3 % darker than the surround).
         min_contrast: f64 = 0.03, [0.0, 10.0];
+        /// Detection limit: smallest LoG response of a pore in robust standard deviations (1.4826
+        /// x MAD) of the zone's response at the pore's scale (3 = the analytical 3-sigma limit of
+        /// detection; 0 disables it).
+        min_snr: f64 = 3.0, [0.0, 100.0];
         /// Smallest Hessian eigenvalue ratio (smaller / larger) of a pore's blob: furrow
         /// junctions and line pieces are less round.
         min_roundness: f64 = 0.4, [0.0, 1.0];

@@ -10,7 +10,8 @@
 //! peaks at σ = s with R = c/2. Each σ is computed on the pyramid level where `σ / 2^m ∈
 //! [1.6, 3.2)` level pixels (blur to 1 px accumulated σ, keep every second sample). Candidates
 //! are local maxima of R over the 3 × 3 neighbourhood and the two neighbouring scales with
-//! `R ≥ min_response` and Hessian roundness `λ_small / λ_large ≥ min_roundness`; then, in
+//! `R ≥ max(min_response, min_snr · σ_R)` (σ_R: the robust standard deviation, 1.4826 × MAD, of
+//! that scale's R over the mask; `min_snr` 0 leaves it out) and Hessian roundness `λ_small / λ_large ≥ min_roundness`; then, in
 //! decreasing R, a candidate is dropped when an accepted one lies within `max(r_a, r_b)`,
 //! `r = √2·σ`.
 
@@ -69,6 +70,7 @@ pub fn log_blobs(
     sigmas: &[f64],
     min_response: f32,
     min_roundness: f32,
+    min_snr: f32,
 ) -> Vec<Blob> {
     let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
     let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
@@ -110,7 +112,6 @@ pub fn log_blobs(
     };
     let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
 
-    let min_r = min_response;
     let mut cands = Vec::new();
     for k in 0..sigmas.len() {
         for m in k..(k + 2).min(sigmas.len()) {
@@ -129,6 +130,11 @@ pub fn log_blobs(
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
+        let min_r = if min_snr > 0.0 {
+            min_response.max(min_snr * robust_sd(r.view(), mask, step))
+        } else {
+            min_response
+        };
         fn row(a: &Array2<f32>, i: usize) -> &[f32] {
             let cols = a.ncols();
             &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
@@ -185,6 +191,33 @@ pub fn log_blobs(
     });
     suppress_non_maxima(cands, mask.dim())
 }
+
+/// Robust standard deviation (1.4826 × median absolute deviation from the median) of a level's
+/// response over the pixels whose base-grid position is in `mask`, on every
+/// [`ROBUST_SD_STRIDE`]-th row and column; 0 when fewer than 64 pixels are sampled.
+fn robust_sd(r: ArrayView2<f32>, mask: &Array2<bool>, step: usize) -> f32 {
+    let mut v: Vec<f32> = Vec::new();
+    for i in (0..r.nrows()).step_by(ROBUST_SD_STRIDE) {
+        for j in (0..r.ncols()).step_by(ROBUST_SD_STRIDE) {
+            let (by, bx) = (i * step, j * step);
+            if by < mask.nrows() && bx < mask.ncols() && mask[[by, bx]] {
+                v.push(r[[i, j]]);
+            }
+        }
+    }
+    if v.len() < 64 {
+        return 0.0;
+    }
+    let mid = v.len() / 2;
+    let med = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
+    for x in &mut v {
+        *x = (*x - med).abs();
+    }
+    1.4826 * *v.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// Row and column stride of the samples [`robust_sd`] takes.
+const ROBUST_SD_STRIDE: usize = 2;
 
 /// Greedy non-maximum suppression of `cands` (already in decreasing response): a candidate is
 /// dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`, base px.

@@ -306,6 +306,7 @@ pub fn detect_scars(
         &sigmas,
         params.min_response as f32,
         params.min_roundness as f32,
+        0.0,
     );
     let pore_level = pore_population_level(pores, params);
 

@@ -72,7 +72,7 @@ mod layout;
 pub mod nuisance;
 mod optics;
 mod realistic;
-mod rng;
+pub(crate) mod rng;
 pub mod study;
 
 use std::path::Path;
