@@ -291,9 +291,11 @@ fn band_mask(lines: &[(&[[f64; 2]], f64)], size: usize) -> Vec<bool> {
     mask
 }
 
-/// Render, measure (full-image zone, default configuration, calibration from the truth) and
-/// score one phantom.
-pub fn evaluate(case: &Case, config: &Config) -> CaseResult {
+/// Render and measure one phantom (full-image zone, calibration from the truth).
+pub fn measure_case(
+    case: &Case,
+    config: &Config,
+) -> (GroundTruth, crate::metrics::ZoneMeasurement) {
     let phantom = render_phantom(&case.spec, case.seed);
     let truth = phantom.truth;
     let (w, h) = phantom.image.dimensions();
@@ -305,10 +307,17 @@ pub fn evaluate(case: &Case, config: &Config) -> CaseResult {
         px_per_mm: Some(truth.px_per_mm),
         config,
     });
+    (truth, m)
+}
+
+/// Render, measure ([`measure_case`]) and score one phantom.
+pub fn evaluate(case: &Case, config: &Config) -> CaseResult {
+    let (truth, m) = measure_case(case, config);
     score(case, &truth, &m)
 }
 
-fn column(m: &crate::metrics::ZoneMeasurement, name: &str) -> f64 {
+/// The value of metric column `name` in `m`, NaN when missing.
+pub fn column(m: &crate::metrics::ZoneMeasurement, name: &str) -> f64 {
     let i = metric_columns()
         .iter()
         .position(|c| c.name == name)
