@@ -731,12 +731,22 @@ fn repeatability_section(out: &mut String, input: &ReportInput) {
         "</tr></thead>\n<tbody>\n"
     ));
     for row in &input.repeatability {
+        let why = if row.missing.is_empty() {
+            MISSING_STAT.to_owned()
+        } else {
+            format!("missing: {}", row.missing)
+        };
+        let number_or_missing =
+            |value: Option<f64>, format: &dyn Fn(f64) -> String| match finite(value) {
+                Some(v) => format(v),
+                None => missing(&why),
+            };
         let ci = match row
             .icc_ci
             .map(|(lo, hi)| (finite(Some(lo)), finite(Some(hi))))
         {
             Some((Some(lo), Some(hi))) => format!("[{lo:.3}, {hi:.3}]"),
-            _ => missing(MISSING_STAT),
+            _ => missing(&why),
         };
         out.push_str(&format!(
             concat!(
@@ -752,15 +762,15 @@ fn repeatability_section(out: &mut String, input: &ReportInput) {
             escape(&row.unit),
             row.n_subjects,
             row.n_photos,
-            number_or_missing(row.mean, format_number),
-            number_or_missing(row.within_sd, format_number),
-            number_or_missing(row.cv_pct, format_percent),
-            number_or_missing(row.icc, |v| format!("{v:.3}")),
+            number_or_missing(row.mean, &format_number),
+            number_or_missing(row.within_sd, &format_number),
+            number_or_missing(row.cv_pct, &format_percent),
+            number_or_missing(row.icc, &|v| format!("{v:.3}")),
             ci,
             row.icc_targets,
             row.icc_replicates,
-            number_or_missing(row.sem, format_number),
-            number_or_missing(row.mdc95, format_number),
+            number_or_missing(row.sem, &format_number),
+            number_or_missing(row.mdc95, &format_number),
             escape(&row.missing),
         ));
     }
@@ -1458,6 +1468,8 @@ mod tests {
                 "cli: 2 photos, 20 px/mm".to_owned(),
             )],
             stats_csv: Some("stats.csv".to_owned()),
+            repeatability: Vec::new(),
+            repeatability_csv: None,
             subjects: vec![SubjectPlot {
                 metric: "rough_sq".to_owned(),
                 zone: "forehead".to_owned(),
@@ -1595,6 +1607,46 @@ mod tests {
         assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
         // Escaped once, not twice.
         assert!(!html.contains("&amp;lt;"));
+    }
+
+    #[test]
+    fn repeatability_section_only_with_replicates() {
+        let html = render_report(&sample());
+        assert!(!html.contains("repeatability"), "no replicates, no section");
+        let mut input = sample();
+        input.repeatability_csv = Some("repeatability.csv".to_owned());
+        input.repeatability = vec![RepeatabilityRow {
+            visit: "baseline".to_owned(),
+            zone: "full".to_owned(),
+            metric: "rough_sq".to_owned(),
+            unit: "1".to_owned(),
+            n_subjects: 1,
+            n_photos: 3,
+            mean: Some(0.05),
+            within_sd: Some(0.001),
+            cv_pct: Some(2.0),
+            icc: None,
+            icc_ci: None,
+            icc_targets: 1,
+            icc_replicates: 3,
+            sem: None,
+            mdc95: None,
+            missing: "icc: fewer than 2 subjects with every replicate".to_owned(),
+        }];
+        let html = render_report(&input);
+        assert_eq!(html.matches("<section id=\"repeatability\">").count(), 1);
+        assert!(html.contains("<a href=\"#repeatability\">Repeatability</a>"));
+        assert!(html.contains("<a href=\"repeatability.csv\">repeatability.csv</a>"));
+        let start = html.find("<section id=\"repeatability\">").unwrap();
+        let section = &html[start..start + html[start..].find("</section>").unwrap()];
+        assert!(
+            section.contains("<td class=\"num\">2.000%</td>"),
+            "{section}"
+        );
+        assert!(section.contains("title=\"missing: icc: fewer than 2 subjects"));
+        // The missing ICC is a dash with a reason, never 0.
+        assert_eq!(section.matches("\u{2014}</span>").count(), 4, "{section}");
+        assert!(section.contains("icc: fewer than 2 subjects"));
     }
 
     #[test]
