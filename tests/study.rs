@@ -429,3 +429,124 @@ fn visits_labelled_v0_v1_take_the_day_0_visit_as_baseline() {
         serde_json::from_str(&std::fs::read_to_string(out.join("study.json")).unwrap()).unwrap();
     assert_eq!(study["baseline_visit"], "V0");
 }
+
+/// Issue 15: `repeatability.csv` of a study with replicates matches pingouin (fixture
+/// `repeatability.json`, `tools/reference/make_repeatability_fixtures.py`) within 1e-6, missing
+/// replicates are empty cells with a reason, and the replicates are averaged before the change.
+#[test]
+fn replicates_give_repeatability_matching_pingouin_and_are_averaged_before_change() {
+    let fx: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/reference/repeatability.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ds = fx["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["note"]
+                .as_str()
+                .unwrap()
+                .starts_with("missing replicates")
+        })
+        .unwrap();
+    let table: Vec<Vec<Option<f64>>> = ds["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64()).collect())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    // Replicates 3, 1, 2 in this order in the manifest: ordered by id, not by line.
+    let mut manifest = String::from("path,subject,visit,days_from_baseline,replicate\n");
+    let mut metrics = String::from("image_id,zone,px_per_mm,rough_sq\n");
+    for (i, row) in table.iter().enumerate() {
+        for j in [2, 0, 1] {
+            let id = format!("S{i}-base-r{}", j + 1);
+            manifest.push_str(&format!("{id}.png,S{i},baseline,0,{}\n", j + 1));
+            let v = row[j].map(|v| format!("{v:?}")).unwrap_or_default();
+            metrics.push_str(&format!("{id},full,20,{v}\n"));
+        }
+        manifest.push_str(&format!("S{i}-w4.png,S{i},week4,28,1\n"));
+        metrics.push_str(&format!("S{i}-w4,full,20,1\n"));
+    }
+    std::fs::write(dir.path().join("study.csv"), manifest).unwrap();
+    std::fs::write(dir.path().join("metrics.csv"), metrics).unwrap();
+    let out = dir.path().join("out");
+    skintex()
+        .args(["study", "-q", "--manifest"])
+        .arg(dir.path().join("study.csv"))
+        .arg("--metrics")
+        .arg(dir.path().join("metrics.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let (h, rows) = read_csv(&out.join("repeatability.csv"));
+    assert_eq!(rows.len(), 1, "one visit x zone x metric with replicates");
+    let r = &rows[0];
+    assert_eq!(
+        (
+            cell(&h, r, "visit"),
+            cell(&h, r, "zone"),
+            cell(&h, r, "metric")
+        ),
+        ("baseline", "full", "rough_sq")
+    );
+    let close = |name: &str, want: f64| {
+        let got = num(&h, r, name);
+        assert!(
+            ((got - want) / want).abs() <= 1e-6,
+            "{name}: {got} vs pingouin {want}"
+        );
+    };
+    let want = |k: &str| ds[k].as_f64().unwrap();
+    close("icc", want("icc"));
+    close("icc_ci_low", ds["icc_ci"][0].as_f64().unwrap());
+    close("icc_ci_high", ds["icc_ci"][1].as_f64().unwrap());
+    close("sem", want("sem"));
+    close("mdc95", want("mdc95"));
+    close("within_sd", want("within_sd"));
+    close("cv_pct", want("cv_pct"));
+    close("mean", want("mean"));
+    assert_eq!(cell(&h, r, "n_targets"), "7");
+    assert_eq!(cell(&h, r, "n_photos"), "19");
+    assert_eq!(cell(&h, r, "icc_replicates"), "3");
+    assert_eq!(cell(&h, r, "icc_targets"), "5");
+    let reason = cell(&h, r, "missing_reason");
+    assert!(
+        reason.contains("2 of 21 replicate values missing")
+            && reason.contains("2 target(s) with a missing value among the first 3 replicates"),
+        "{reason}"
+    );
+    // changes.csv: the baseline is the mean of the replicates with a value.
+    let (h, rows) = read_csv(&out.join("changes.csv"));
+    let rows: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| cell(&h, r, "metric") == "rough_sq")
+        .collect();
+    assert_eq!(rows.len(), table.len());
+    for (i, row) in table.iter().enumerate() {
+        let r = rows
+            .iter()
+            .find(|r| cell(&h, r, "subject") == format!("S{i}"))
+            .unwrap();
+        let present: Vec<f64> = row.iter().flatten().copied().collect();
+        let mean = present.iter().sum::<f64>() / present.len() as f64;
+        let got = num(&h, r, "baseline_value");
+        assert!(((got - mean) / mean).abs() < 1e-6, "S{i}: {got} vs {mean}");
+        assert_eq!(
+            cell(&h, r, "baseline_image_id"),
+            format!("S{i}-base-r1;S{i}-base-r2;S{i}-base-r3")
+        );
+    }
+    let study: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("study.json")).unwrap()).unwrap();
+    assert_eq!(study["repeatability"]["replicate_sets"], 7);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"repeatability\">"));
+}
