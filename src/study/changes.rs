@@ -298,7 +298,7 @@ pub const CHANGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "alignment_residual_mm",
         "mm",
-        "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's; empty for close-ups (no landmarks).",
+        "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's (replicates: the largest); empty for close-ups (no landmarks).",
     ),
     spec(
         "alignment_flag",
