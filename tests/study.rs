@@ -633,3 +633,67 @@ fn realistic_retakes_repeat_lines_length_within_5_percent() {
     let [_, lines, _] = realistic_retake_cvs(dir.path());
     assert!(lines <= 5.0, "lines_length_mm CV {lines:.2} %");
 }
+
+/// `phantom-study --replicates`: a single-visit study of re-takes, a `replicate` column, the same
+/// bytes for the same seed, and repeatability.csv with its report section.
+#[test]
+fn phantom_study_replicates_make_a_single_visit_repeatability_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--subjects",
+        "2",
+        "--visits",
+        "1",
+        "--replicates",
+        "2",
+        "--size",
+        "200",
+    ];
+    let study = phantom_study(dir.path(), &args);
+    let (h, rows) = read_csv(&study.join("study.csv"));
+    assert_eq!(rows.len(), 2 * 2 * 2);
+    assert_eq!(h.last().map(String::as_str), Some("replicate"));
+    assert_eq!(cell(&h, &rows[1], "path"), "S01-baseline-left-r2.jpg");
+    assert_eq!(cell(&h, &rows[1], "replicate"), "2");
+    // Re-takes differ from each other, and the same seed gives the same photos.
+    let r1 = std::fs::read(study.join("S01-baseline-left-r1.jpg")).unwrap();
+    let r2 = std::fs::read(study.join("S01-baseline-left-r2.jpg")).unwrap();
+    assert_ne!(r1, r2);
+    let again = dir.path().join("again");
+    skintex()
+        .arg("phantom-study")
+        .args(args)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(again.join("S01-baseline-left-r2.jpg")).unwrap(),
+        r2
+    );
+    let out = dir.path().join("out");
+    skintex()
+        .args(["analyze", "-q", "--manifest"])
+        .arg(study.join("study.csv"))
+        .args(["--study", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let (h, rows) = read_csv(&out.join("repeatability.csv"));
+    let r = rows
+        .iter()
+        .find(|r| cell(&h, r, "metric") == "rough_sq")
+        .unwrap();
+    assert_eq!(cell(&h, r, "visit"), "baseline");
+    assert_eq!(cell(&h, r, "n_subjects"), "2");
+    assert_eq!(cell(&h, r, "n_targets"), "4");
+    assert_eq!(cell(&h, r, "n_photos"), "8");
+    assert!(num(&h, r, "icc") > 0.5, "{r:?}");
+    assert!(num(&h, r, "mdc95") > 0.0);
+    // A single visit: no follow-up, so no change.
+    let (_, changes) = read_csv(&out.join("changes.csv"));
+    assert!(changes.is_empty());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"repeatability\">"));
+    assert!(html.contains("<dt>Replicates</dt>"));
+}
