@@ -366,6 +366,17 @@ pub struct PhantomStudyArgs {
     )]
     pub needle_depth_mm: f64,
 
+    /// Photos per site and visit: with N >= 2, N re-takes of the same skin (new sensor noise,
+    /// up to 1 deg rotation, 10 px shift and 5 % exposure, deterministic per seed) and a
+    /// `replicate` column in study.csv, for repeatability.csv.
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub replicates: u32,
+
     /// Random seed.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,

@@ -4,7 +4,11 @@
 //! Hedges' g against `tests/fixtures/reference/hedges.json`, made by
 //! `tools/reference/make_hedges_fixtures.py` without the gamma formula the code uses: the
 //! correction J by numerical integration of its definition (scipy 1.17.1 `quad` over the chi
-//! distribution), d_z and the two-group g of pingouin 0.7.0.
+//! distribution), d_z and the two-group g of pingouin 0.7.0. The repeatability statistics
+//! (ICC(3,1) with its CI, SEM, MDC95, within-subject SD and CV) against
+//! `tests/fixtures/reference/repeatability.json`, made by
+//! `tools/reference/make_repeatability_fixtures.py` with pingouin 0.7.0 (`intraclass_corr`,
+//! `rm_anova`, `anova`), scipy 1.17.1 and numpy 2.4.6.
 //!
 //! Every value must equal the reference within 1e-6 relative; for reference values below 1e-9 in
 //! magnitude (zero statistics) within 1e-12 absolute. p values are compared relatively however
@@ -15,8 +19,8 @@ mod common;
 use common::reference::{self, floats};
 use serde_json::Value;
 use skintex::study::stats::{
-    Wilcoxon, bootstrap_ci_mean, hedges_correction, hedges_g, hedges_g_independent, holm, paired_t,
-    percentile_linear, summary, wilcoxon_signed_rank,
+    Wilcoxon, bootstrap_ci_mean, hedges_correction, hedges_g, hedges_g_independent, holm,
+    icc_consistency, paired_t, percentile_linear, summary, wilcoxon_signed_rank, within_subject,
 };
 
 const REL_TOL: f64 = 1e-6;
@@ -372,4 +376,79 @@ fn hedges_g_independent_matches_an_independent_implementation() {
             g.g
         );
     }
+}
+
+/// A subjects × replicates table of the repeatability fixture (`None` = missing replicate).
+fn replicate_table(ds: &Value) -> Vec<Vec<Option<f64>>> {
+    ds["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().iter().map(Value::as_f64).collect())
+        .collect()
+}
+
+#[test]
+fn icc_sem_mdc_and_within_subject_match_pingouin() {
+    let fx = reference::json("repeatability.json");
+    let sets = fx["datasets"].as_array().unwrap();
+    assert!(sets.len() >= 6);
+    for ds in sets {
+        let name = ds["note"].as_str().unwrap();
+        let table = replicate_table(ds);
+        // pingouin's nan_policy='omit': subjects with every replicate.
+        let complete: Vec<Vec<f64>> = table
+            .iter()
+            .filter(|r| r.iter().all(Option::is_some))
+            .map(|r| r.iter().flatten().copied().collect())
+            .collect();
+        let icc = icc_consistency(&complete).unwrap();
+        assert_eq!(icc.n as u64, ds["icc_subjects"].as_u64().unwrap(), "{name}");
+        assert_eq!(icc.k as u64, ds["k"].as_u64().unwrap(), "{name}");
+        let want = |k: &str| ds[k].as_f64().unwrap();
+        close(&format!("{name} icc"), icc.icc, want("icc"));
+        let ci = floats(&ds["icc_ci"]);
+        let (lo, hi) = icc.ci.unwrap();
+        close(&format!("{name} icc ci low"), lo, ci[0]);
+        close(&format!("{name} icc ci high"), hi, ci[1]);
+        close(&format!("{name} ms_error"), icc.ms_error, want("ms_error"));
+        close(&format!("{name} ms_rows"), icc.ms_rows, want("ms_rows"));
+        close(&format!("{name} sem"), icc.sem, want("sem"));
+        close(&format!("{name} mdc95"), icc.mdc95, want("mdc95"));
+        let present: Vec<Vec<f64>> = table
+            .iter()
+            .map(|r| r.iter().flatten().copied().collect())
+            .collect();
+        let w = within_subject(&present).unwrap();
+        assert_eq!(w.subjects as u64, ds["within_subjects"].as_u64().unwrap());
+        assert_eq!(w.values as u64, ds["within_values"].as_u64().unwrap());
+        close(&format!("{name} within_sd"), w.sd, want("within_sd"));
+        close(&format!("{name} cv_pct"), w.cv_pct.unwrap(), want("cv_pct"));
+        close(&format!("{name} mean"), w.mean, want("mean"));
+    }
+}
+
+#[test]
+fn icc_edge_cases_are_missing_with_a_reason() {
+    assert!(icc_consistency(&[vec![1.0, 2.0]]).is_err(), "one subject");
+    assert!(
+        icc_consistency(&[vec![1.0], vec![2.0]]).is_err(),
+        "one replicate"
+    );
+    assert!(
+        icc_consistency(&[vec![1.0, 2.0], vec![1.0]]).is_err(),
+        "ragged"
+    );
+    assert!(
+        icc_consistency(&[vec![3.0, 3.0], vec![3.0, 3.0]]).is_err(),
+        "constant"
+    );
+    // Perfect agreement: ICC 1, SEM 0, and no CI (F is infinite), never a made-up interval.
+    let icc = icc_consistency(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![4.0, 4.0]]).unwrap();
+    assert_eq!((icc.icc, icc.sem, icc.ci), (1.0, 0.0, None));
+    assert!(within_subject(&[vec![1.0], vec![2.0]]).is_err());
+    // A subject with mean 0: no CV, the SD still.
+    let w = within_subject(&[vec![-1.0, 1.0], vec![2.0, 3.0]]).unwrap();
+    assert_eq!(w.cv_pct, None);
+    assert!((w.sd - 1.25f64.sqrt()).abs() < 1e-15);
 }

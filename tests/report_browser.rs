@@ -325,6 +325,8 @@ fn study_input() -> ReportInput<'static> {
             "the manifest's px_per_mm: 6 photos, 20 px/mm".to_owned(),
         )],
         stats_csv: Some("stats.csv".to_owned()),
+        repeatability: Vec::new(),
+        repeatability_csv: None,
         subjects: vec![SubjectPlot {
             metric: "lines_length_mm".to_owned(),
             zone: "forehead".to_owned(),

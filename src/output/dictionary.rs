@@ -55,7 +55,12 @@ pub const STUDY_MANIFEST_COLUMNS: &[(&str, &str, &str)] = &[
     (
         "view",
         "optional",
-        "Camera view (e.g. frontal, left45); one photo per subject, visit, side and view.",
+        "Camera view (e.g. frontal, left45); one photo per subject, visit, side and view unless they are replicates.",
+    ),
+    (
+        "replicate",
+        "optional",
+        "Replicate id of repeated photos of the same subject, visit, side and view (re-takes, e.g. 1, 2, 3; distinct within them; empty for a photo taken once): averaged before change and statistics, compared in repeatability.csv.",
     ),
     (
         "needle_depth_mm",

@@ -36,6 +36,7 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "changes.csv",
     "stats.csv",
     "alignment.csv",
+    "repeatability.csv",
     "report.html",
     "study.json",
 ];

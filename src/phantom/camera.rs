@@ -270,9 +270,13 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
         }
     }
 
-    let noise = spec
-        .camera_effects
-        .then(|| SensorNoise::new(stream_seed(seed, 40), READ_NOISE, SHOT_NOISE));
+    let noise = spec.camera_effects.then(|| {
+        SensorNoise::new(
+            stream_seed(spec.noise_seed.unwrap_or(seed), 40),
+            READ_NOISE,
+            SHOT_NOISE,
+        )
+    });
     encode_srgb8(&planes, size, noise)
 }
 

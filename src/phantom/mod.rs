@@ -55,7 +55,8 @@
 //!    (diameter 2–6 mm, soft edge ±0.15 mm, *no height change*) linear RGB × (0.85, 0.75, 0.6).
 //! 4. **Camera** (`camera_effects`): illumination G = linear gradient of 4–10 % across half the
 //!    image in a random direction × vignetting (−6 % at the corners); Gaussian blur σ = 0.5 px;
-//!    sensor noise with variance 0.001² + 3·10⁻⁵·I_lin (Irwin–Hall, from a per-pixel hash);
+//!    sensor noise with variance 0.001² + 3·10⁻⁵·I_lin (Irwin–Hall, from a per-pixel hash of
+//!    `noise_seed`, else of the capture seed);
 //!    8-bit sRGB encoding by exact thresholds; optional JPEG round trip (`jpeg_quality`).
 //!
 //! # Determinism
@@ -72,6 +73,7 @@ mod layout;
 pub mod nuisance;
 mod optics;
 mod realistic;
+pub mod retake;
 pub(crate) mod rng;
 pub mod study;
 
@@ -156,6 +158,10 @@ pub struct PhantomSpec {
     /// seed: the same skin photographed again, e.g. at another study visit.
     #[serde(default)]
     pub capture_seed: Option<u64>,
+    /// Seed of the sensor noise alone when it differs from the capture's: the same photograph
+    /// taken again a moment later (a replicate), same light and camera, new noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_seed: Option<u64>,
     /// Keep only this central fraction (0-1] of every wrinkle's length after placement (a
     /// treatment effect on the same skin: positions unchanged).
     #[serde(default = "one")]
@@ -207,6 +213,7 @@ impl Default for PhantomSpec {
             rolling_depth_mm: [0.1, 0.3],
             camera_effects: true,
             capture_seed: None,
+            noise_seed: None,
             wrinkle_length_scale: 1.0,
             wrinkle_aspect: None,
             preset: Preset::Classic,

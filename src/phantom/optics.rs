@@ -78,6 +78,8 @@ pub(crate) struct Scene<'a> {
     pub(crate) camera_effects: bool,
     /// Seed of the photograph (albedo variation, sebum map, noise).
     pub(crate) seed: u64,
+    /// Seed of the sensor noise (the capture seed unless a replicate asks for new noise).
+    pub(crate) noise_seed: u64,
 }
 
 /// Linear sRGB of a CIE L\*a\*b\* colour (D65).
@@ -375,7 +377,7 @@ pub(crate) fn photograph(scene: &Scene<'_>) -> RgbImage {
         }
     }
     let noise = SensorNoise::new(
-        stream_seed(scene.seed, 40),
+        stream_seed(scene.noise_seed, 40),
         READ_NOISE * n.noise_scale,
         SHOT_NOISE * n.noise_scale * n.noise_scale,
     );

@@ -107,6 +107,7 @@ pub(crate) fn render(spec: &PhantomSpec, seed: u64) -> Phantom {
         hairs: &hairs,
         camera_effects: spec.camera_effects,
         seed: capture_seed,
+        noise_seed: spec.noise_seed.unwrap_or(capture_seed),
     };
     let mut image = photograph(&scene);
     let quality = spec

@@ -5,6 +5,11 @@
 //! pct_change = 100 · change / |value(baseline)|              empty when the baseline is 0
 //! ```
 //!
+//! Replicates (repeated photos of one subject/visit/side/view, the manifest's `replicate`
+//! column) are averaged first, per zone × metric over the replicates that have a value, so a
+//! re-taken photo counts once; their agreement is `repeatability.csv`'s
+//! ([`super::repeatability`]).
+//!
 //! The unit of analysis is the subject: a subject's changes within one arm, zone, metric and visit
 //! (e.g. two photos of the same treated side from two views) are averaged before the statistics,
 //! so no subject counts twice. For each arm × needle depth × zone × metric × follow-up visit,
@@ -157,7 +162,7 @@ impl Change {
 
 /// Whether a zone belongs to the side a photo's arm applies to: a photo of the left side
 /// contributes the subject's left and midline zones, never `*_right` ones.
-fn zone_on_side(zone: &str, side: Side) -> bool {
+pub(crate) fn zone_on_side(zone: &str, side: Side) -> bool {
     match side {
         Side::Both => true,
         Side::Left => !zone.ends_with("_right"),
@@ -170,31 +175,60 @@ pub fn baseline_of(design: &StudyDesign, photo: &StudyPhoto) -> Option<usize> {
     design.photos.iter().position(|b| b.is_baseline_of(photo))
 }
 
+/// The mean of the values present (replicates of one photo), `None` when there is none; one
+/// value is returned as it is.
+pub(crate) fn replicate_mean(values: &[Option<f64>]) -> Option<f64> {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    match present.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        many => Some(mean(many)),
+    }
+}
+
 /// Every follow-up value paired with its baseline, in manifest order, then zone, then metric.
+/// Replicates (photos of the same subject, visit, side and view) are averaged first, on both
+/// sides: one change per follow-up and zone × metric, from the mean of the replicates that have
+/// a value; it stands under the first replicate in manifest order.
 pub fn compute_changes(design: &StudyDesign, table: &MetricsTable) -> Vec<Change> {
     let mut out = Vec::new();
     for (i, photo) in design.photos.iter().enumerate() {
-        if photo.is_baseline {
+        if photo.is_baseline || !design.is_first_replicate(i) {
             continue;
         }
         let Some(b) = baseline_of(design, photo) else {
             continue;
         };
-        for row in table.zones_of(&photo.image_id) {
-            if !zone_on_side(&row.zone, photo.side) {
-                continue;
+        let follow_ups = design.replicates_of(i);
+        let baselines = design.replicates_of(b);
+        let mut zones: Vec<&str> = Vec::new();
+        for &f in &follow_ups {
+            for row in table.zones_of(&design.photos[f].image_id) {
+                if zone_on_side(&row.zone, photo.side) && !zones.contains(&row.zone.as_str()) {
+                    zones.push(&row.zone);
+                }
             }
-            let base = table
-                .zones_of(&design.photos[b].image_id)
-                .find(|r| r.zone == row.zone);
+        }
+        for zone in zones {
+            let values_of = |photos: &[usize], m: usize| -> Vec<Option<f64>> {
+                photos
+                    .iter()
+                    .map(|&p| {
+                        table
+                            .zones_of(&design.photos[p].image_id)
+                            .find(|r| r.zone == zone)
+                            .and_then(|r| r.values[m])
+                    })
+                    .collect()
+            };
             for m in 0..table.metrics.len() {
                 out.push(Change {
                     photo: i,
                     baseline: b,
-                    zone: row.zone.clone(),
+                    zone: zone.to_owned(),
                     metric: m,
-                    baseline_value: base.and_then(|r| r.values[m]),
-                    value: row.values[m],
+                    baseline_value: replicate_mean(&values_of(&baselines, m)),
+                    value: replicate_mean(&values_of(&follow_ups, m)),
                 });
             }
         }
@@ -233,16 +267,28 @@ pub const CHANGE_COLUMNS: &[ColumnSpec] = &[
         "d",
         "Days from baseline of the follow-up visit.",
     ),
-    spec("image_id", "", "The follow-up photo's image_id."),
+    spec(
+        "image_id",
+        "",
+        "The follow-up photo's image_id (replicates: each replicate's, `;`-separated).",
+    ),
     spec(
         "baseline_image_id",
         "",
-        "The baseline photo's image_id (same subject, side, view).",
+        "The baseline photo's image_id (same subject, side, view; replicates: each one's, `;`-separated).",
     ),
     spec("zone", "", "Zone measured in both photos."),
     spec("metric", "", "metrics.csv column (see its unit there)."),
-    spec("baseline_value", "metric", "Value at baseline."),
-    spec("value", "metric", "Value at the follow-up visit."),
+    spec(
+        "baseline_value",
+        "metric",
+        "Value at baseline (replicates: the mean of those with a value).",
+    ),
+    spec(
+        "value",
+        "metric",
+        "Value at the follow-up visit (replicates: the mean of those with a value).",
+    ),
     spec("change", "metric", "value - baseline_value."),
     spec(
         "pct_change",
@@ -252,7 +298,7 @@ pub const CHANGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "alignment_residual_mm",
         "mm",
-        "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's; empty for close-ups (no landmarks).",
+        "RMS distance between the follow-up's face landmarks, mapped by the best similarity transform, and the baseline's (replicates: the largest); empty for close-ups (no landmarks).",
     ),
     spec(
         "alignment_flag",
@@ -293,8 +339,8 @@ pub fn changes_csv(
                 opt(p.session_count),
                 p.visit.clone(),
                 opt(p.days_from_baseline),
-                p.image_id.clone(),
-                design.photos[c.baseline].image_id.clone(),
+                replicate_ids(design, c.photo),
+                replicate_ids(design, c.baseline),
                 c.zone.clone(),
                 table.metrics[c.metric].clone(),
                 opt(c.baseline_value),
@@ -309,6 +355,16 @@ pub fn changes_csv(
         .collect();
     let columns: Vec<Column> = CHANGE_COLUMNS.iter().map(Column::from).collect();
     csv_bytes(&columns, rows.iter().map(Vec::as_slice))
+}
+
+/// The image_ids of photo `i`'s replicates, `;`-separated (its own id when it has none).
+fn replicate_ids(design: &StudyDesign, i: usize) -> String {
+    design
+        .replicates_of(i)
+        .iter()
+        .map(|&r| design.photos[r].image_id.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Which p values one Holm adjustment covers, as the data dictionary and the report say it

@@ -14,6 +14,7 @@
 //! | `side` | no | `left`, `right` or `both` (default `both`): the side of the face the photo's arm applies to |
 //! | `arm` | no | `treated`, `control` or any label (default `all`) |
 //! | `view` | no | camera view, e.g. `frontal`, `left45` (default empty) |
+//! | `replicate` | no | replicate id of repeated photos of the same subject/visit/side/view (a re-take under the same protocol), e.g. `1`, `2`; empty for a photo taken once |
 //! | `needle_depth_mm`, `device`, `session_count` | no | treatment description (numbers where numeric) |
 //! | `image_id`, `px_per_mm`, `roi` | no | as for `skintex analyze` |
 //!
@@ -25,7 +26,9 @@
 //!
 //! Validation names the line and column of every problem: a missing required column, an empty
 //! subject, an unparsable number, an unknown side, two photos for the same
-//! subject/visit/side/view, a subject without a baseline photo, a follow-up without a baseline
+//! subject/visit/side/view (with a `replicate` column: the same replicate id twice, or a
+//! replicate without an id beside others; replicates that disagree on arm, days, needle depth,
+//! device or session count), a subject without a baseline photo, a follow-up without a baseline
 //! photo of its side and view (e.g. one side of a split-face design), a file that does not
 //! exist.
 
@@ -72,6 +75,10 @@ pub struct StudyPhoto {
     pub side: Side,
     pub arm: String,
     pub view: String,
+    /// Replicate id (`replicate` column; empty when absent): repeated photos of one
+    /// subject/visit/side/view, averaged before change and statistics and compared in
+    /// `repeatability.csv`.
+    pub replicate: String,
     pub needle_depth_mm: Option<f64>,
     pub device: String,
     pub session_count: Option<f64>,
@@ -86,6 +93,15 @@ impl StudyPhoto {
             && self.subject == follow_up.subject
             && self.side == follow_up.side
             && self.view == follow_up.view
+    }
+
+    /// Whether `other` is a replicate of this photo (the same subject, visit, side and view;
+    /// a photo is its own replicate).
+    pub fn same_capture(&self, other: &StudyPhoto) -> bool {
+        self.subject == other.subject
+            && self.visit == other.visit
+            && self.side == other.side
+            && self.view == other.view
     }
 }
 
@@ -196,6 +212,7 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         let side_cell = cell(col("side"), "side");
         let arm = cell(col("arm"), "arm");
         let view = cell(col("view"), "view");
+        let replicate = cell(col("replicate"), "replicate");
         let depth_cell = cell(col("needle_depth_mm"), "needle_depth_mm");
         let device = cell(col("device"), "device");
         let sessions_cell = cell(col("session_count"), "session_count");
@@ -280,6 +297,7 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 arm
             },
             view,
+            replicate,
             needle_depth_mm,
             device,
             session_count,
@@ -287,12 +305,25 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
         });
     }
 
-    // Duplicates: one photo per subject/visit/side/view.
-    let mut seen: BTreeMap<(&str, &str, Side, &str), usize> = BTreeMap::new();
+    // Duplicates: one photo per subject/visit/side/view (and replicate id, with that column).
+    let with_replicates = col("replicate").is_some();
+    let mut seen: BTreeMap<(&str, &str, Side, &str, &str), usize> = BTreeMap::new();
     for p in &photos {
-        if let Some(first) = seen.insert((&p.subject, &p.visit, p.side, &p.view), p.line) {
+        let key = (
+            p.subject.as_str(),
+            p.visit.as_str(),
+            p.side,
+            p.view.as_str(),
+            p.replicate.as_str(),
+        );
+        if let Some(first) = seen.insert(key, p.line) {
+            let replicate = if with_replicates {
+                format!(" replicate `{}`", p.replicate)
+            } else {
+                String::new()
+            };
             problems.push(format!(
-                "line {}: subject {} visit {} side {} view `{}` already given on line {first}",
+                "line {}: subject {} visit {} side {} view `{}`{replicate} already given on line {first}",
                 p.line,
                 p.subject,
                 p.visit,
@@ -300,6 +331,9 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
                 p.view
             ));
         }
+    }
+    if with_replicates {
+        problems.extend(replicate_problems(&photos));
     }
     // No row labelled as the baseline: the baseline is the visit at day 0.
     let by_label = photos.iter().any(|p| p.is_baseline);
@@ -382,7 +416,93 @@ pub fn read_design(manifest: &Path, baseline_label: &str) -> Result<StudyDesign,
     })
 }
 
+/// Problems among the replicates of each subject/visit/side/view: a replicate without an id
+/// beside others, and replicates that disagree on what describes the capture.
+fn replicate_problems(photos: &[StudyPhoto]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        let Some(first) = photos[..i].iter().find(|q| q.same_capture(p)) else {
+            continue;
+        };
+        let what = format!(
+            "subject {} visit {} side {} view `{}`",
+            p.subject,
+            p.visit,
+            p.side.label(),
+            p.view
+        );
+        if p.replicate.is_empty() || first.replicate.is_empty() {
+            let empty = if p.replicate.is_empty() { p } else { first };
+            problems.push(format!(
+                "line {}, column replicate: empty, but {what} has other photos (lines {} and {}): give each replicate an id",
+                empty.line, first.line, p.line
+            ));
+        }
+        let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        for (column, a, b) in [
+            ("arm", first.arm.clone(), p.arm.clone()),
+            (
+                "days_from_baseline",
+                number(first.days_from_baseline),
+                number(p.days_from_baseline),
+            ),
+            (
+                "needle_depth_mm",
+                number(first.needle_depth_mm),
+                number(p.needle_depth_mm),
+            ),
+            ("device", first.device.clone(), p.device.clone()),
+            (
+                "session_count",
+                number(first.session_count),
+                number(p.session_count),
+            ),
+        ] {
+            if a != b {
+                problems.push(format!(
+                    "line {}, column {column}: `{b}` differs from `{a}` on line {}, a replicate of the same {what}",
+                    p.line, first.line
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Order of replicate ids: numerically when both are numbers, else as text.
+pub fn replicate_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        _ => a.cmp(b),
+    }
+}
+
 impl StudyDesign {
+    /// The photos of the same subject, visit, side and view as photo `i` (its replicates, `i`
+    /// included), ordered by replicate id ([`replicate_order`]), then manifest order.
+    pub fn replicates_of(&self, i: usize) -> Vec<usize> {
+        let p = &self.photos[i];
+        let mut out: Vec<usize> = (0..self.photos.len())
+            .filter(|&j| self.photos[j].same_capture(p))
+            .collect();
+        out.sort_by(|&a, &b| {
+            replicate_order(&self.photos[a].replicate, &self.photos[b].replicate).then(a.cmp(&b))
+        });
+        out
+    }
+
+    /// Whether photo `i` is the first (in manifest order) of its replicates: the one that
+    /// stands for them in `changes.csv`.
+    pub fn is_first_replicate(&self, i: usize) -> bool {
+        let p = &self.photos[i];
+        !self.photos[..i].iter().any(|q| q.same_capture(p))
+    }
+
+    /// Whether some subject/visit/side/view has two or more photos.
+    pub fn has_replicates(&self) -> bool {
+        (0..self.photos.len()).any(|i| !self.is_first_replicate(i))
+    }
+
     /// Subjects in order of first appearance in the manifest.
     pub fn subjects(&self) -> Vec<&str> {
         first_appearances(self.photos.iter().map(|p| p.subject.as_str()))
@@ -516,6 +636,44 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
         }
+    }
+
+    /// Issue 15: repeated photos of one subject/visit/side/view are replicates when the
+    /// manifest has a `replicate` column; a single visit with replicates is a valid design.
+    #[test]
+    fn replicates_are_allowed_with_distinct_ids() {
+        let d = design(
+            "path,subject,visit,side,replicate\n\
+             a.png,S1,baseline,left,2\n\
+             b.png,S1,baseline,left,1\n\
+             c.png,S1,baseline,left,10\n\
+             d.png,S2,baseline,left,\n",
+        )
+        .unwrap();
+        assert_eq!(d.visits, ["baseline"]);
+        assert!(d.has_replicates());
+        // Ordered by id, numerically: 1, 2, 10.
+        assert_eq!(d.replicates_of(0), [1, 0, 2]);
+        assert!(d.is_first_replicate(0) && !d.is_first_replicate(1));
+        assert_eq!(d.replicates_of(3), [3]);
+        let err = design(
+            "path,subject,visit,side,arm,replicate\n\
+             a.png,S1,baseline,left,treated,1\n\
+             b.png,S1,baseline,left,treated,1\n\
+             c.png,S1,baseline,left,control,\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for expected in [
+            "line 3: subject S1 visit baseline side left view `` replicate `1` already given on line 2",
+            "line 4, column replicate: empty, but subject S1 visit baseline side left view `` has other photos",
+            "line 4, column arm: `control` differs from `treated` on line 2",
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+        // Without the column a repeat is still a duplicate.
+        let d = design("path,subject,visit\na.png,S1,baseline\nb.png,S1,week4\n").unwrap();
+        assert!(!d.has_replicates());
     }
 
     #[test]

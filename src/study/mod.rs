@@ -8,11 +8,13 @@
 //!
 //! `skintex study --metrics OUT/metrics.csv --manifest study.csv --out DIR` (or
 //! `skintex analyze --manifest study.csv --study`) writes `changes.csv`, `stats.csv`,
-//! `alignment.csv`, `report.html` and `study.json`.
+//! `alignment.csv`, `report.html` and `study.json`, and `repeatability.csv` when the manifest has
+//! replicates ([`repeatability`]).
 
 pub mod align;
 pub mod changes;
 pub mod design;
+pub mod repeatability;
 pub mod report;
 pub mod stats;
 
@@ -106,11 +108,13 @@ pub enum StudyError {
     Write(#[from] std::io::Error),
 }
 
-/// The files a study writes into its output folder.
+/// The files a study writes into its output folder (`repeatability.csv` only when the manifest
+/// has replicates).
 pub const STUDY_OUTPUTS: &[&str] = &[
     "changes.csv",
     "stats.csv",
     "alignment.csv",
+    "repeatability.csv",
     "report.html",
     "study.json",
 ];
@@ -122,6 +126,8 @@ pub struct StudySummary {
     pub subjects: usize,
     pub changes: usize,
     pub stats_rows: usize,
+    /// Rows of `repeatability.csv` (0: no replicates, not written).
+    pub repeatability_rows: usize,
     /// Photos without results (failed analysis, missing file, not in metrics.csv).
     pub failed: usize,
 }
@@ -226,6 +232,10 @@ pub fn study_tables() -> Vec<(&'static str, Vec<Column>)> {
         ("changes.csv", cols(changes::CHANGE_COLUMNS)),
         ("stats.csv", cols(changes::STATS_COLUMNS)),
         ("alignment.csv", cols(ALIGNMENT_COLUMNS)),
+        (
+            "repeatability.csv",
+            cols(repeatability::REPEATABILITY_COLUMNS),
+        ),
     ]
 }
 
@@ -282,11 +292,9 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         landmarks.as_ref(),
         settings.max_alignment_mm,
     );
-    let cells: Vec<Option<AlignmentCell>> = aligned
-        .iter()
-        .map(|a| a.as_ref().map(|(_, c)| c.clone()))
-        .collect();
+    let cells = capture_alignments(&design, &aligned);
     let stats = compute_stats(&design, &table, &changes, contrast);
+    let repeatability = repeatability::compute_repeatability(&design, &table);
     let failures = failures(&design, &table, &analysis_dir);
 
     std::fs::create_dir_all(&settings.out_dir)?;
@@ -300,6 +308,18 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         &out.join("alignment.csv"),
         &alignment_csv(&design, &aligned),
     )?;
+    let repeatability_path = out.join("repeatability.csv");
+    if repeatability.is_empty() {
+        // No replicates: a repeatability.csv of an earlier study in this folder would mislead.
+        if repeatability_path.is_file() {
+            std::fs::remove_file(&repeatability_path)?;
+        }
+    } else {
+        write_atomic(
+            &repeatability_path,
+            &repeatability::repeatability_csv(&repeatability),
+        )?;
+    }
     let generated_at = now_iso8601();
     let html = report::render_report(&report_input(
         settings,
@@ -307,6 +327,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         &table,
         &changes,
         &stats,
+        &repeatability,
         &failures,
         &analysis_dir,
         generated_at.clone(),
@@ -318,8 +339,14 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         subjects: subjects.len(),
         changes: changes.len(),
         stats_rows: stats.len(),
+        repeatability_rows: repeatability.len(),
         failed: failures.len(),
     };
+    let outputs: Vec<&str> = STUDY_OUTPUTS
+        .iter()
+        .copied()
+        .filter(|o| *o != "repeatability.csv" || !repeatability.is_empty())
+        .collect();
     let provenance = serde_json::json!({
         "skintex_version": crate::VERSION,
         "command_line": settings.command_line,
@@ -336,12 +363,54 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "photos": summary.photos,
         "subjects": summary.subjects,
         "photos_without_results": summary.failed,
-        "outputs": STUDY_OUTPUTS,
+        "outputs": outputs,
     });
+    let mut provenance = provenance;
+    if !repeatability.is_empty() {
+        let sets = (0..design.photos.len())
+            .filter(|&i| design.is_first_replicate(i) && design.replicates_of(i).len() >= 2)
+            .count();
+        let in_sets = (0..design.photos.len())
+            .filter(|&i| design.replicates_of(i).len() >= 2)
+            .count();
+        provenance["repeatability"] = serde_json::json!({
+            "replicate_sets": sets,
+            "photos_in_replicate_sets": in_sets,
+            "rows": repeatability.len(),
+            "rows_with_icc": repeatability.iter().filter(|r| r.icc.is_some()).count(),
+        });
+    }
     let mut bytes = serde_json::to_vec_pretty(&provenance).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     write_atomic(&out.join("study.json"), &bytes)?;
     Ok(summary)
+}
+
+/// The alignment cell of each photo for `changes.csv`: replicates share the worst of theirs
+/// (the largest residual, `poor` when any is), or the first one's reason when none has a
+/// residual.
+fn capture_alignments(
+    design: &StudyDesign,
+    aligned: &[Option<(Option<align::Similarity>, AlignmentCell)>],
+) -> Vec<Option<AlignmentCell>> {
+    (0..design.photos.len())
+        .map(|i| {
+            let cells: Vec<&AlignmentCell> = design
+                .replicates_of(i)
+                .iter()
+                .filter_map(|&r| aligned[r].as_ref().map(|(_, c)| c))
+                .collect();
+            let worst = cells
+                .iter()
+                .filter_map(|c| c.as_ref().ok())
+                .copied()
+                .reduce(|a, b| (a.0.max(b.0), a.1 || b.1));
+            match worst {
+                Some(w) => Some(Ok(w)),
+                None => cells.first().map(|c| (*c).clone()),
+            }
+        })
+        .collect()
 }
 
 fn alignment_csv(
@@ -432,6 +501,7 @@ fn report_input<'a>(
     table: &MetricsTable,
     changes: &[Change],
     stats: &[StatsRow],
+    repeatability: &[repeatability::RepeatabilityRow],
     failures: &[(String, String)],
     analysis_dir: &Path,
     generated_at: String,
@@ -492,6 +562,20 @@ fn report_input<'a>(
         ),
         ("Changes computed".to_owned(), changes.len().to_string()),
     ];
+    let mut summary = summary;
+    if design.has_replicates() {
+        let sets = (0..design.photos.len())
+            .filter(|&i| design.is_first_replicate(i) && design.replicates_of(i).len() >= 2)
+            .count();
+        summary.push((
+            "Replicates".to_owned(),
+            format!(
+                "{} of subject/visit/side/view photographed more than once; averaged before \
+                 change and statistics (see Repeatability)",
+                crate::plural(sets, "set")
+            ),
+        ));
+    }
     // Plots: headline metrics in the union zone (`face` or `full`), else every zone.
     let zones: Vec<&str> = {
         let mut z: Vec<&str> = Vec::new();
@@ -646,6 +730,33 @@ fn report_input<'a>(
         primary_test: settings.primary_test,
         methods: methods(design, table, analysis_dir),
         stats_csv: Some("stats.csv".to_owned()),
+        repeatability: repeatability
+            .iter()
+            .filter(|r| HEADLINE_METRICS.contains(&r.metric.as_str()))
+            .map(|r| report::RepeatabilityRow {
+                visit: r.visit.clone(),
+                zone: r.zone.clone(),
+                metric: r.metric.clone(),
+                unit: units
+                    .get(r.metric.as_str())
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned(),
+                n_subjects: r.n_subjects,
+                n_photos: r.n_photos,
+                mean: r.mean,
+                within_sd: r.within_sd,
+                cv_pct: r.cv_pct,
+                icc: r.icc,
+                icc_ci: r.icc_ci,
+                icc_targets: r.icc_targets,
+                icc_replicates: r.icc_replicates,
+                sem: r.sem,
+                mdc95: r.mdc95,
+                missing: r.missing.join("; "),
+            })
+            .collect(),
+        repeatability_csv: (!repeatability.is_empty()).then(|| "repeatability.csv".to_owned()),
         series,
         subjects: subjects_plots,
         table: table_rows,

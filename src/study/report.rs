@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Sections have stable ids so that tests and links can find them: `summary`, `methods`,
-//! `plots`, `subjects`, `results`, `gallery`, `failures`.
+//! `plots`, `subjects`, `results`, `gallery`, `failures`, and `repeatability` (after `results`)
+//! when the study has replicate photos.
 //!
 //! # The primary test
 //!
@@ -62,6 +63,11 @@ pub struct ReportInput<'a> {
     pub subjects: Vec<SubjectPlot>,
     /// The results table (a subset of `stats.csv`), in display order.
     pub table: Vec<StatsRow>,
+    /// The repeatability table (a subset of `repeatability.csv`), in display order; the section
+    /// is left out when empty (no replicates).
+    pub repeatability: Vec<RepeatabilityRow>,
+    /// Link to `repeatability.csv` (relative to the report), when written.
+    pub repeatability_csv: Option<String>,
     /// QC pictures per subject, in display order.
     pub gallery: Vec<GallerySubject>,
     /// Images that could not be analysed: (image path or id, reason).
@@ -212,6 +218,29 @@ impl StatsRow {
     }
 }
 
+/// One row of the repeatability table (see `repeatability.csv` for the definitions).
+#[derive(Debug, Clone, Default)]
+pub struct RepeatabilityRow {
+    pub visit: String,
+    pub zone: String,
+    pub metric: String,
+    pub unit: String,
+    pub n_subjects: usize,
+    pub n_photos: usize,
+    pub mean: Option<f64>,
+    pub within_sd: Option<f64>,
+    pub cv_pct: Option<f64>,
+    pub icc: Option<f64>,
+    pub icc_ci: Option<(f64, f64)>,
+    /// Targets in the ICC, and the replicates each contributes.
+    pub icc_targets: usize,
+    pub icc_replicates: usize,
+    pub sem: Option<f64>,
+    pub mdc95: Option<f64>,
+    /// Why values are missing or targets left out (`;`-separated), empty when none.
+    pub missing: String,
+}
+
 /// The QC pictures of one subject: baseline first, then the follow-ups.
 #[derive(Debug, Clone, Default)]
 pub struct GallerySubject {
@@ -341,7 +370,13 @@ pub fn render_report(input: &ReportInput) -> String {
     out.push_str(concat!(
         "<nav><a href=\"#summary\">Summary</a><a href=\"#methods\">Methods</a>",
         "<a href=\"#plots\">Plots</a><a href=\"#subjects\">Subjects</a>",
-        "<a href=\"#results\">Results</a><a href=\"#gallery\">QC gallery</a>",
+        "<a href=\"#results\">Results</a>",
+    ));
+    if !input.repeatability.is_empty() {
+        out.push_str("<a href=\"#repeatability\">Repeatability</a>");
+    }
+    out.push_str(concat!(
+        "<a href=\"#gallery\">QC gallery</a>",
         "<a href=\"#failures\">Failures</a></nav>\n</header>\n<main>\n"
     ));
     summary_section(&mut out, input);
@@ -349,6 +384,7 @@ pub fn render_report(input: &ReportInput) -> String {
     plots_section(&mut out, input);
     subjects_section(&mut out, input);
     results_section(&mut out, input);
+    repeatability_section(&mut out, input);
     gallery_section(&mut out, input);
     failures_section(&mut out, input);
     out.push_str("</main>\n<footer>\n");
@@ -657,6 +693,85 @@ fn results_section(out: &mut String, input: &ReportInput) {
             number_or_missing(p_other, format_p),
             number_or_missing(p_other_holm, format_p),
             number_or_missing(row.hedges_g, |g| format!("{g:.2}")),
+        ));
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
+}
+
+/// The repeatability of replicate photos; nothing when the study has none.
+fn repeatability_section(out: &mut String, input: &ReportInput) {
+    if input.repeatability.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"repeatability\">\n<h2>Repeatability</h2>\n");
+    let link = match &input.repeatability_csv {
+        Some(href) => format!(
+            " Every metric and zone: <a href=\"{}\">repeatability.csv</a>.",
+            escape(href)
+        ),
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        concat!(
+            "<p class=\"note\">Agreement of replicate photos of the same subject, visit, side ",
+            "and view (re-takes; averaged before the change from baseline). Within SD: pooled ",
+            "within-subject SD. CV: root mean square of the subjects' SD / mean. ICC(3,1): ",
+            "two-way mixed effects, consistency, single measurement, with its 95% CI, over the ",
+            "subjects with every one of k replicates. SEM = sqrt(MS error); MDC95 = 1.96 \u{b7} ",
+            "\u{221a}2 \u{b7} SEM, the smallest change of one subject beyond measurement ",
+            "error.{link}</p>\n"
+        ),
+        link = link
+    ));
+    out.push_str(concat!(
+        "<div class=\"table-wrap\"><table>\n<thead><tr>",
+        "<th>visit</th><th>zone</th><th>metric</th><th>unit</th><th>subjects</th><th>photos</th>",
+        "<th>mean</th><th>within SD</th><th>CV</th><th>ICC(3,1)</th><th>95% CI</th>",
+        "<th>ICC subjects \u{d7} k</th><th>SEM</th><th>MDC95</th><th>notes</th>",
+        "</tr></thead>\n<tbody>\n"
+    ));
+    for row in &input.repeatability {
+        let why = if row.missing.is_empty() {
+            MISSING_STAT.to_owned()
+        } else {
+            format!("missing: {}", row.missing)
+        };
+        let number_or_missing =
+            |value: Option<f64>, format: &dyn Fn(f64) -> String| match finite(value) {
+                Some(v) => format(v),
+                None => missing(&why),
+            };
+        let ci = match row
+            .icc_ci
+            .map(|(lo, hi)| (finite(Some(lo)), finite(Some(hi))))
+        {
+            Some((Some(lo), Some(hi))) => format!("[{lo:.3}, {hi:.3}]"),
+            _ => missing(&why),
+        };
+        out.push_str(&format!(
+            concat!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>",
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                "<td class=\"num\">{} \u{d7} {}</td><td class=\"num\">{}</td>",
+                "<td class=\"num\">{}</td><td>{}</td></tr>\n"
+            ),
+            escape(&row.visit),
+            escape(&row.zone),
+            escape(&row.metric),
+            escape(&row.unit),
+            row.n_subjects,
+            row.n_photos,
+            number_or_missing(row.mean, &format_number),
+            number_or_missing(row.within_sd, &format_number),
+            number_or_missing(row.cv_pct, &format_percent),
+            number_or_missing(row.icc, &|v| format!("{v:.3}")),
+            ci,
+            row.icc_targets,
+            row.icc_replicates,
+            number_or_missing(row.sem, &format_number),
+            number_or_missing(row.mdc95, &format_number),
+            escape(&row.missing),
         ));
     }
     out.push_str("</tbody>\n</table></div>\n</section>\n");
@@ -1353,6 +1468,8 @@ mod tests {
                 "cli: 2 photos, 20 px/mm".to_owned(),
             )],
             stats_csv: Some("stats.csv".to_owned()),
+            repeatability: Vec::new(),
+            repeatability_csv: None,
             subjects: vec![SubjectPlot {
                 metric: "rough_sq".to_owned(),
                 zone: "forehead".to_owned(),
@@ -1490,6 +1607,46 @@ mod tests {
         assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
         // Escaped once, not twice.
         assert!(!html.contains("&amp;lt;"));
+    }
+
+    #[test]
+    fn repeatability_section_only_with_replicates() {
+        let html = render_report(&sample());
+        assert!(!html.contains("repeatability"), "no replicates, no section");
+        let mut input = sample();
+        input.repeatability_csv = Some("repeatability.csv".to_owned());
+        input.repeatability = vec![RepeatabilityRow {
+            visit: "baseline".to_owned(),
+            zone: "full".to_owned(),
+            metric: "rough_sq".to_owned(),
+            unit: "1".to_owned(),
+            n_subjects: 1,
+            n_photos: 3,
+            mean: Some(0.05),
+            within_sd: Some(0.001),
+            cv_pct: Some(2.0),
+            icc: None,
+            icc_ci: None,
+            icc_targets: 1,
+            icc_replicates: 3,
+            sem: None,
+            mdc95: None,
+            missing: "icc: fewer than 2 subjects with every replicate".to_owned(),
+        }];
+        let html = render_report(&input);
+        assert_eq!(html.matches("<section id=\"repeatability\">").count(), 1);
+        assert!(html.contains("<a href=\"#repeatability\">Repeatability</a>"));
+        assert!(html.contains("<a href=\"repeatability.csv\">repeatability.csv</a>"));
+        let start = html.find("<section id=\"repeatability\">").unwrap();
+        let section = &html[start..start + html[start..].find("</section>").unwrap()];
+        assert!(
+            section.contains("<td class=\"num\">2.000%</td>"),
+            "{section}"
+        );
+        assert!(section.contains("title=\"missing: icc: fewer than 2 subjects"));
+        // The missing ICC is a dash with a reason, never 0.
+        assert_eq!(section.matches("\u{2014}</span>").count(), 4, "{section}");
+        assert!(section.contains("icc: fewer than 2 subjects"));
     }
 
     #[test]

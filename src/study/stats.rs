@@ -19,6 +19,8 @@
 //! | [`hedges_g_independent`] | the same between two groups of different subjects (pooled SD) | Hedges 1981 (exact J); pingouin's `hedges` (approximate J) within d·ΔJ |
 //! | [`bootstrap_ci_mean`] | percentile bootstrap interval of the mean difference | percentiles as `numpy.percentile` |
 //! | [`holm`] | family-wise adjusted p values when many metrics/zones are tested | `statsmodels` `multipletests(method='holm')` |
+//! | [`within_subject`] | repeatability of replicates: pooled within-subject SD and CV | one-way ANOVA residual of `pingouin.anova`; numpy |
+//! | [`icc_consistency`] | ICC(3,1) with its 95 % CI, SEM and MDC95 of a complete subjects × replicates table | `pingouin.intraclass_corr` (`ICC(C,1)`, CI unrounded), error MS of `pingouin.rm_anova` |
 //!
 //! Every function is pure and deterministic (no I/O, no threads, no global RNG): the same input
 //! gives the same bits. Inputs are expected to be finite; a value that cannot be computed (too few
@@ -26,7 +28,9 @@
 //! and never NaN. The fixtures in `tests/fixtures/reference/stats.json` (made by
 //! `tools/reference/make_stats_fixtures.py`) hold the scipy/statsmodels values the tests match;
 //! `tests/fixtures/reference/hedges.json` (`tools/reference/make_hedges_fixtures.py`) holds
-//! Hedges' g computed without the code's gamma formula.
+//! Hedges' g computed without the code's gamma formula; `tests/fixtures/reference/repeatability.json`
+//! (`tools/reference/make_repeatability_fixtures.py`) holds pingouin's ICC(3,1), its CI and the
+//! ANOVA mean squares.
 
 use statrs::function::beta::checked_beta_reg;
 use statrs::function::erf::erfc;
@@ -643,6 +647,191 @@ pub fn holm(p_values: &[Option<f64>]) -> Vec<Option<f64>> {
         out[idx] = Some(running.min(1.0));
     }
     out
+}
+
+/// Within-subject spread of replicates: the pooled within-subject SD and the within-subject
+/// coefficient of variation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WithinSubject {
+    /// Subjects (targets) with at least 2 values.
+    pub subjects: usize,
+    /// Values of those subjects.
+    pub values: usize,
+    /// Mean of those values (every photo weighs the same).
+    pub mean: f64,
+    /// Pooled within-subject SD, `s_w` below.
+    pub sd: f64,
+    /// Root-mean-square within-subject CV, %; `None` when a subject's mean is 0.
+    pub cv_pct: Option<f64>,
+}
+
+/// Pooled within-subject SD and root-mean-square coefficient of variation of replicate
+/// measurements, one group of replicates per subject (groups of fewer than 2 values are left out).
+///
+/// ```text
+/// s_w   = sqrt( Σ_i Σ_j (x_ij − m_i)² / Σ_i (k_i − 1) )       (one-way ANOVA residual MS)
+/// CV_i  = s_i / |m_i|,  s_i = SD (k_i − 1) of subject i's values
+/// CV    = 100 % · sqrt( (1/n) Σ_i CV_i² )                     (root mean square over subjects)
+/// ```
+/// x_ij = value of replicate j of subject i, k_i its number of values, m_i their mean, n the
+/// number of subjects. The CV is the root mean square of the per-subject CVs, as Bland & Altman
+/// define the within-subject CV when the error grows with the level (BMJ 1996;313:744,
+/// doi:10.1136/bmj.313.7059.744) and the QIBA review of repeatability statistics for imaging
+/// biomarkers recommends (Raunig et al., Stat Methods Med Res 2015;24:27-67,
+/// doi:10.1177/0962280214537344): skin metrics differ several-fold between subjects, so one CV
+/// from s_w / grand mean would weigh the high-valued subjects most. It is meaningful for
+/// ratio-scale metrics (positive, with a true 0); for a metric that can be negative or near 0
+/// (tone angles) read s_w instead.
+///
+/// # Errors
+/// [`Missing`] when no subject has 2 values, or a value is not finite.
+pub fn within_subject(groups: &[Vec<f64>]) -> Result<WithinSubject, Missing> {
+    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| g.len() >= 2).collect();
+    if groups.is_empty() {
+        return Err(Missing::new("no subject with 2 replicates"));
+    }
+    for g in &groups {
+        check_finite(g, "replicates")?;
+    }
+    let mut ss = 0.0;
+    let mut df = 0usize;
+    let mut cv2 = 0.0;
+    let mut cv_defined = true;
+    for g in &groups {
+        let sm = summary(g);
+        let (m, sd) = (sm.mean.unwrap_or(0.0), sm.sd.unwrap_or(0.0));
+        ss += g.iter().map(|x| (x - m) * (x - m)).sum::<f64>();
+        df += g.len() - 1;
+        if m == 0.0 {
+            cv_defined = false;
+        } else {
+            cv2 += (sd / m.abs()).powi(2);
+        }
+    }
+    let values: Vec<f64> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    Ok(WithinSubject {
+        subjects: groups.len(),
+        values: values.len(),
+        mean: values.iter().sum::<f64>() / values.len() as f64,
+        sd: (ss / df as f64).sqrt(),
+        cv_pct: cv_defined.then(|| 100.0 * (cv2 / groups.len() as f64).sqrt()),
+    })
+}
+
+/// ICC(3,1) of a complete subjects × replicates table, with what comes from the same ANOVA.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Icc {
+    /// Subjects (rows).
+    pub n: usize,
+    /// Replicates per subject (columns).
+    pub k: usize,
+    pub icc: f64,
+    /// 95 % confidence interval of the ICC; `None` when MS_E is 0.
+    pub ci: Option<(f64, f64)>,
+    /// Between-subject (rows) mean square.
+    pub ms_rows: f64,
+    /// Residual (error) mean square.
+    pub ms_error: f64,
+    /// Standard error of measurement, sqrt(MS_E), in the metric's unit.
+    pub sem: f64,
+    /// Minimal detectable change at 95 %, 1.96 · sqrt(2) · SEM.
+    pub mdc95: f64,
+}
+
+/// ICC(3,1) (two-way mixed effects, consistency, single measurement; Shrout & Fleiss 1979,
+/// Psychol Bull 86:420-428, doi:10.1037/0033-2909.86.2.420; "ICC(C,1)" of McGraw & Wong 1996,
+/// Psychol Methods 1:30-46, doi:10.1037/1082-989X.1.1.30) of `rows`: one row per subject, one
+/// column per replicate (the j-th replicate of every subject is the same occasion, a fixed
+/// effect), every row the same length k.
+///
+/// ```text
+/// two-way ANOVA without interaction, n subjects × k replicates, x̄ grand mean,
+/// r_i row means, c_j column means:
+/// MS_R = k Σ_i (r_i − x̄)² / (n − 1)
+/// MS_E = Σ_ij (x_ij − r_i − c_j + x̄)² / ((n − 1)(k − 1))
+/// ICC(3,1) = (MS_R − MS_E) / (MS_R + (k − 1) MS_E)
+/// 95 % CI (McGraw & Wong 1996, Table 7; pingouin's `intraclass_corr`):
+///   F = MS_R / MS_E,  df1 = n − 1,  df2 = (n − 1)(k − 1)
+///   F_L = F / F_{0.975}(df1, df2),   F_U = F · F_{0.975}(df2, df1)
+///   [ (F_L − 1) / (F_L + k − 1),  (F_U − 1) / (F_U + k − 1) ]
+/// SEM   = sqrt(MS_E)
+/// MDC95 = 1.96 · sqrt(2) · SEM
+/// ```
+/// F_q(a, b) = q-quantile of the F distribution with (a, b) degrees of freedom (statrs, the
+/// inverse regularised incomplete beta). SEM is the square root of the error mean square of
+/// this ANOVA (Weir, J Strength Cond Res 2005;19:231-240, doi:10.1519/15184.1, who prefers it to
+/// SD · sqrt(1 − ICC) because it does not depend on the spread between subjects; de Vet et al.,
+/// J Clin Epidemiol 2006;59:1033-1039, doi:10.1016/j.jclinepi.2005.10.015: the consistency
+/// SEM leaves the systematic difference between occasions out). MDC95 is the smallest change
+/// of one subject between two measurements that exceeds measurement error with 95 %
+/// confidence (Weir 2005; Beckerman et al. 2001).
+///
+/// # Errors
+/// [`Missing`] with fewer than 2 subjects or 2 replicates, rows of different lengths, a value
+/// that is not finite, or no variation at all (MS_R = MS_E = 0).
+pub fn icc_consistency(rows: &[Vec<f64>]) -> Result<Icc, Missing> {
+    let n = rows.len();
+    let k = rows.first().map_or(0, Vec::len);
+    if n < 2 {
+        return Err(Missing::new("fewer than 2 subjects with every replicate"));
+    }
+    if k < 2 {
+        return Err(Missing::new("fewer than 2 replicates"));
+    }
+    if rows.iter().any(|r| r.len() != k) {
+        return Err(Missing::new(
+            "subjects have different numbers of replicates",
+        ));
+    }
+    for r in rows {
+        check_finite(r, "replicates")?;
+    }
+    let (nf, kf) = (n as f64, k as f64);
+    let grand = rows.iter().flatten().sum::<f64>() / (nf * kf);
+    let row_means: Vec<f64> = rows.iter().map(|r| r.iter().sum::<f64>() / kf).collect();
+    let col_means: Vec<f64> = (0..k)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / nf)
+        .collect();
+    let ss_rows = kf * row_means.iter().map(|r| (r - grand).powi(2)).sum::<f64>();
+    let mut ss_error = 0.0;
+    for (r, m) in rows.iter().zip(&row_means) {
+        for (x, c) in r.iter().zip(&col_means) {
+            ss_error += (x - m - c + grand).powi(2);
+        }
+    }
+    let (df1, df2) = (nf - 1.0, (nf - 1.0) * (kf - 1.0));
+    let ms_rows = ss_rows / df1;
+    let ms_error = ss_error / df2;
+    if ms_rows == 0.0 && ms_error == 0.0 {
+        return Err(Missing::new("no variation between or within subjects"));
+    }
+    let icc = (ms_rows - ms_error) / (ms_rows + (kf - 1.0) * ms_error);
+    let ci = (ms_error > 0.0).then(|| {
+        let f = ms_rows / ms_error;
+        let f_low = f / f_quantile(0.975, df1, df2);
+        let f_high = f * f_quantile(0.975, df2, df1);
+        (
+            (f_low - 1.0) / (f_low + kf - 1.0),
+            (f_high - 1.0) / (f_high + kf - 1.0),
+        )
+    });
+    let sem = ms_error.sqrt();
+    Ok(Icc {
+        n,
+        k,
+        icc,
+        ci,
+        ms_rows,
+        ms_error,
+        sem,
+        mdc95: 1.96 * std::f64::consts::SQRT_2 * sem,
+    })
+}
+
+/// The `p`-quantile of the F distribution with (`d1`, `d2`) degrees of freedom.
+fn f_quantile(p: f64, d1: f64, d2: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+    FisherSnedecor::new(d1, d2).map_or(f64::NAN, |f| f.inverse_cdf(p))
 }
 
 #[cfg(test)]
