@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::input::colour::ColourPlanes;
+use crate::input::colour::{ColourCorrection, ColourPlanes};
 use crate::segment::Zone;
 use height::PseudoHeight;
 
@@ -253,6 +253,7 @@ impl<'a> SpareThreads<'a> {
 pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
     measure_zone_with(
         input.planes,
+        input.planes,
         input.zone,
         input.px_per_mm,
         input.config,
@@ -261,7 +262,9 @@ pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
 }
 
 /// Measure every zone of one image, consuming its colour planes; values equal
-/// [`measure_zone`]'s. On one thread, zones are measured in turn; the fine lines, which need
+/// [`measure_zone`]'s (with tone on the planes read through `tone_correction`, when given:
+/// a colour chart's, see [`crate::chart`]; the relief families always measure the planes as
+/// they are). On one thread, zones are measured in turn; the fine lines, which need
 /// only the pseudo-height and hold the most memory, come last in each zone, and before the
 /// last zone's lines the planes are dropped, so a one-zone photo (a close-up, `--roi full`)
 /// never holds both. With spare threads, zones and the independent families of a zone (tone
@@ -272,12 +275,16 @@ pub fn measure_zones(
     zones: &[Zone],
     px_per_mm: Option<f64>,
     config: &Config,
+    tone_correction: Option<&ColourCorrection>,
     spare: SpareThreads<'_>,
 ) -> Vec<ZoneMeasurement> {
+    // A view of the same samples (nothing copied).
+    let corrected = tone_correction.map(|c| planes.corrected(c));
+    let tone_planes = corrected.as_ref().unwrap_or(&planes);
     if zones.len() > 1 && spare.available() {
         return zones
             .par_iter()
-            .map(|zone| measure_zone_with(&planes, zone, px_per_mm, config, spare))
+            .map(|zone| measure_zone_with(&planes, tone_planes, zone, px_per_mm, config, spare))
             .collect();
     }
     let mut out = Vec::with_capacity(zones.len());
@@ -285,14 +292,36 @@ pub fn measure_zones(
         return out;
     };
     for zone in rest {
-        out.push(measure_zone_with(&planes, zone, px_per_mm, config, spare));
+        out.push(measure_zone_with(
+            &planes,
+            tone_planes,
+            zone,
+            px_per_mm,
+            config,
+            spare,
+        ));
     }
     if spare.available() {
-        out.push(measure_zone_with(&planes, last, px_per_mm, config, spare));
+        out.push(measure_zone_with(
+            &planes,
+            tone_planes,
+            last,
+            px_per_mm,
+            config,
+            spare,
+        ));
     } else {
-        let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
+        let (tone, height) = prepare(
+            &planes,
+            tone_planes,
+            last,
+            px_per_mm,
+            config,
+            SpareThreads::NONE,
+        );
         let (roughness, blobs) =
             relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
+        drop(corrected);
         drop(planes);
         let lines = lines_of(&height, config, SpareThreads::NONE);
         out.push(assemble(roughness, lines, blobs, tone));
@@ -303,12 +332,13 @@ pub fn measure_zones(
 /// One zone, its independent parts on spare threads when there are some.
 fn measure_zone_with(
     planes: &ColourPlanes,
+    tone_planes: &ColourPlanes,
     zone: &Zone,
     px_per_mm: Option<f64>,
     config: &Config,
     spare: SpareThreads<'_>,
 ) -> ZoneMeasurement {
-    let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
+    let (tone, height) = prepare(planes, tone_planes, zone, px_per_mm, config, spare);
     // On one thread the lines come last, as in `measure_zones`.
     let ((roughness, blobs), lines) = spare.join(
         || relief_but_lines(planes, zone, &height, config, spare),
@@ -320,17 +350,18 @@ fn measure_zone_with(
 /// The pseudo-height every relief family measures on, or why they are all missing.
 type Height<'z> = Result<PseudoHeight<'z>, String>;
 
-/// Tone and the pseudo-height of one zone (the pseudo-height borrows the zone's mask, not the
-/// planes, so the planes can go before the lines are measured).
+/// Tone (on `tone_planes`) and the pseudo-height (on `planes`) of one zone (the pseudo-height
+/// borrows the zone's mask, not the planes, so the planes can go before the lines are measured).
 fn prepare<'z>(
     planes: &ColourPlanes,
+    tone_planes: &ColourPlanes,
     zone: &'z Zone,
     px_per_mm: Option<f64>,
     config: &Config,
     spare: SpareThreads<'_>,
 ) -> ([MetricValue; 8], Height<'z>) {
     spare.join(
-        || tone::measure(planes, zone, &config.tone),
+        || tone::measure(tone_planes, zone, &config.tone),
         || match px_per_mm {
             Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => Ok(
                 height::pseudo_height(planes, zone, px_per_mm, config.height.cutoff_mm),
@@ -478,7 +509,14 @@ mod tests {
                 .unwrap();
             for spare in [SpareThreads::NONE, SpareThreads::new(&idle, 2)] {
                 let together = pool.install(|| {
-                    measure_zones(colour_planes(&image), &zones, px_per_mm, &config, spare)
+                    measure_zones(
+                        colour_planes(&image),
+                        &zones,
+                        px_per_mm,
+                        &config,
+                        None,
+                        spare,
+                    )
                 });
                 assert_eq!(together, alone);
                 let one = pool.install(|| {
@@ -487,6 +525,7 @@ mod tests {
                         &zones[1..2],
                         px_per_mm,
                         &config,
+                        None,
                         spare,
                     )
                 });
