@@ -303,3 +303,78 @@ fn chart_box_from_the_manifest() {
     let zone_area: usize = cell(&mh, &mrows[0], "zone_area_px").parse().unwrap();
     assert!(zone_area <= 1000 * 1000 - (w * h) as usize, "{zone_area}");
 }
+
+/// Photos without a chart: no chart on realistic skin phantoms (any skin tone, light, hair,
+/// pores) or the demo portrait, and the search on a 12 MP photo takes well under a second
+/// (it runs on a copy decimated to 1024 px).
+#[test]
+fn no_chart_is_found_in_photos_without_one_and_the_search_is_fast() {
+    use skintex::chart::chart_fit;
+    let params = Config::default().chart;
+    for seed in 1..=6 {
+        let p = render_phantom(&PhantomSpec::realistic(), seed);
+        let planes = colour_planes(&DynamicImage::ImageRgb8(p.image));
+        let fit = chart_fit(&planes, None, &params).unwrap();
+        assert!(fit.is_none(), "seed {seed}: {fit:?}");
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let portrait = image::open(root.join("data/demo/astronaut.png")).unwrap();
+    let big = portrait.resize_exact(4000, 3000, image::imageops::FilterType::Triangle);
+    let planes = colour_planes(&big);
+    let started = std::time::Instant::now();
+    let fit = chart_fit(&planes, None, &params).unwrap();
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    eprintln!("chart search on 12 MP: {ms:.0} ms");
+    assert!(fit.is_none());
+    assert!(ms < 1500.0, "{ms} ms");
+}
+
+/// The chart is found turned by 90, 180 and 270 degrees (the orientation read from its
+/// colours) and at a third of the size, with the same fit quality.
+#[test]
+fn chart_is_found_in_any_quarter_turn_and_small() {
+    use image::imageops::{FilterType, resize, rotate90, rotate180, rotate270};
+    use skintex::chart::chart_fit;
+    let (img, _) = phantom(true);
+    let params = Config::default().chart;
+    let small = resize(&img, 340, 340, FilterType::Triangle);
+    for (turn, photo) in [
+        (0, img.clone()),
+        (90, rotate90(&img)),
+        (180, rotate180(&img)),
+        (270, rotate270(&img)),
+        (0, small),
+    ] {
+        let planes = colour_planes(&DynamicImage::ImageRgb8(photo));
+        let fit = chart_fit(&planes, None, &params)
+            .unwrap()
+            .expect("chart found");
+        assert_eq!(fit.rotation_deg, turn);
+        let after = fit.delta_e00_after.unwrap();
+        assert!(after <= 3.0, "{turn}: ΔE00 after {after}");
+    }
+}
+
+/// The root-polynomial corrections (chart.root_polynomial_degree 2 and 3) also bring the warm,
+/// under-exposed chart within 3 ΔE00.
+#[test]
+fn root_polynomial_corrections_fit_the_cast_chart() {
+    use skintex::chart::chart_fit;
+    let warm = cast(&phantom(true).0, WARM_07);
+    let planes = colour_planes(&DynamicImage::ImageRgb8(warm));
+    let after = |degree: u32| {
+        let params = skintex::config::ChartParams {
+            root_polynomial_degree: degree,
+            ..Default::default()
+        };
+        let fit = chart_fit(&planes, None, &params).unwrap().unwrap();
+        assert_eq!(fit.correction.as_ref().unwrap().degree(), degree);
+        fit.delta_e00_after.unwrap()
+    };
+    let linear = after(1);
+    for degree in [2, 3] {
+        let d = after(degree);
+        eprintln!("degree {degree}: ΔE00 after {d:.3} (3x3: {linear:.3})");
+        assert!(d <= 3.0, "degree {degree}: {d}");
+    }
+}
