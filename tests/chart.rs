@@ -212,7 +212,16 @@ fn chart_correction_undoes_a_warm_cast_and_exposure() {
     assert_eq!(area(&n_raw), total);
     // The neutral photo's corrected tone is that of the same skin photographed without a
     // chart (the phantom's camera is white-balanced): the correction does not move it.
-    let plain = analyse(&phantom(false).0, Config::default());
+    let plain = phantom(false).0;
+    let (plain, plain_warm) = (
+        analyse(&plain, Config::default()),
+        analyse(&cast(&plain, WARM_07), Config::default()),
+    );
+    eprintln!(
+        "no chart, skin only: neutral {:?}, warm {:?}",
+        uncorrected(&plain),
+        uncorrected(&plain_warm)
+    );
     for (name, tol) in [("tone_ita_deg", 2.0), ("tone_l_mean", 1.5)] {
         let (got, want) = (metric(&n, name), metric(&plain, name));
         assert!(
