@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! minimise Σ_i ‖ Cᵀ t(m_i) − r_i ‖²   over C (n_terms × 3)
-//! ⇒ (Tᵀ T) C = Tᵀ R                   solved per output channel (Gaussian elimination,
-//!                                     partial pivoting, in f64)
+//! T = Q U (Householder QR, f64)  ⇒  U C = Qᵀ R     (no normal equations: the root-polynomial
+//!                                                  terms are nearly collinear)
 //! ```
 //! m_i: the measured mean linear RGB of patch i; r_i its reference linear sRGB
 //! ([`super::reference::reference_linear_rgb`]); t(·) the root-polynomial terms of
@@ -44,48 +44,49 @@ pub fn fit_correction(
             n + SPARE_PATCHES
         ));
     }
-    // Normal equations: A = TᵀT (n × n), B = TᵀR (n × 3).
-    let mut a = vec![vec![0.0f64; n]; n];
-    let mut b = vec![[0.0f64; 3]; n];
-    for (t, r) in &rows {
-        for i in 0..n {
-            for j in 0..n {
-                a[i][j] += t[i] * t[j];
+    // Householder QR of T (m × n), applied to R (m × 3) alongside: T = QU, then U C = Qᵀ R.
+    let m = rows.len();
+    let mut t: Vec<Vec<f64>> = rows.iter().map(|(terms, _)| terms[..n].to_vec()).collect();
+    let mut r: Vec<[f64; 3]> = rows.iter().map(|(_, reference)| *reference).collect();
+    for j in 0..n {
+        let norm = (j..m).map(|i| t[i][j] * t[i][j]).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            continue;
+        }
+        let alpha = if t[j][j] > 0.0 { -norm } else { norm };
+        let mut v: Vec<f64> = (j..m).map(|i| t[i][j]).collect();
+        v[0] -= alpha;
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        if vv == 0.0 {
+            continue;
+        }
+        for k in j..n {
+            let dot: f64 = v.iter().zip(&t[j..]).map(|(vi, row)| vi * row[k]).sum();
+            let f = 2.0 * dot / vv;
+            for (vi, row) in v.iter().zip(&mut t[j..]) {
+                row[k] -= f * vi;
             }
-            for c in 0..3 {
-                b[i][c] += t[i] * r[c];
+        }
+        for c in 0..3 {
+            let dot: f64 = v.iter().zip(&r[j..]).map(|(vi, row)| vi * row[c]).sum();
+            let f = 2.0 * dot / vv;
+            for (vi, row) in v.iter().zip(&mut r[j..]) {
+                row[c] -= f * vi;
             }
         }
     }
-    let scale = (0..n).map(|i| a[i][i]).fold(0.0, f64::max);
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs()))
-            .unwrap_or(col);
-        if a[pivot][col].abs() <= 1e-12 * scale {
-            return Err("the patches do not determine a correction (singular fit)".into());
-        }
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        for row in 0..n {
-            if row == col {
-                continue;
-            }
-            let f = a[row][col] / a[col][col];
-            if f == 0.0 {
-                continue;
-            }
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
-            }
-            for c in 0..3 {
-                b[row][c] -= f * b[col][c];
-            }
+    let largest = (0..n).map(|j| t[j][j].abs()).fold(0.0, f64::max);
+    if (0..n).any(|j| t[j][j].abs() <= 1e-10 * largest) || largest == 0.0 {
+        return Err("the patches do not determine a correction (singular fit)".into());
+    }
+    // Back substitution.
+    let mut coefficients = vec![[0.0f64; 3]; n];
+    for j in (0..n).rev() {
+        for c in 0..3 {
+            let known: f64 = (j + 1..n).map(|k| t[j][k] * coefficients[k][c]).sum();
+            coefficients[j][c] = (r[j][c] - known) / t[j][j];
         }
     }
-    let coefficients = (0..n)
-        .map(|i| std::array::from_fn(|c| b[i][c] / a[i][i]))
-        .collect();
     Ok(ColourCorrection::new(degree, coefficients))
 }
 
@@ -99,7 +100,11 @@ mod tests {
     fn a_known_matrix_is_recovered() {
         let reference: Vec<[f64; 3]> = (0..24)
             .map(|i| {
-                let f = |k: u32| 0.05 + 0.85 * f64::from((i * 7 + k * 11) % 24) / 23.0;
+                // A fixed scatter of colours over the cube (Knuth's multiplicative hash).
+                let f = |k: u32| {
+                    let h = (i * 3 + k).wrapping_mul(2_654_435_761) >> 22;
+                    0.05 + 0.85 * f64::from(h) / 1023.0
+                };
                 [f(1), f(2), f(5)]
             })
             .collect();
@@ -109,7 +114,8 @@ mod tests {
             .map(|r| std::array::from_fn(|i| (0..3).map(|k| cast[i][k] * r[k]).sum()))
             .collect();
         for degree in 1..=3 {
-            let c = fit_correction(&measured, &reference, degree).unwrap();
+            let c = fit_correction(&measured, &reference, degree)
+                .unwrap_or_else(|e| panic!("degree {degree}: {e}"));
             for (m, r) in measured.iter().zip(&reference) {
                 let got = c.apply(*m);
                 for k in 0..3 {

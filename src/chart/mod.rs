@@ -180,7 +180,8 @@ pub fn chart_fit(
         })
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .expect("two orientations");
-    if source == ChartSource::Detected && !(verify <= params.max_verify_delta_e00) {
+    if source == ChartSource::Detected && (verify.is_nan() || verify > params.max_verify_delta_e00)
+    {
         return Ok(None);
     }
     let correction = fit::fit_correction(&measured, &reference_rgb, params.root_polynomial_degree);

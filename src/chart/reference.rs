@@ -123,7 +123,7 @@ mod tests {
         let inv = mat_inverse(&BRADFORD);
         for (i, row) in BRADFORD.iter().enumerate() {
             for j in 0..3 {
-                let v: f64 = (0..3).map(|k| row[k] * inv[k][j]).sum();
+                let v: f64 = row.iter().zip(&inv).map(|(r, col)| r * col[j]).sum();
                 assert!((v - f64::from(u8::from(i == j))).abs() < 1e-12);
             }
         }
