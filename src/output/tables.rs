@@ -250,7 +250,7 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "chart_found",
         "",
-        "true when a 24-patch ColorChecker Classic was found in the photo (chart.detect) or boxed by the manifest's chart_box column, else false; its area, with a margin of chart.margin_cells patch pitches, is left out of every zone. Empty for images that failed before the search.",
+        "true when a 24-patch ColorChecker Classic was found in the photo (chart.detect) or boxed by the manifest's chart_box column, else false; its area, with a margin of chart.margin_cells patch pitches, is left out of every zone. Empty for images that failed.",
     ),
     spec(
         "chart_delta_e00_before",
