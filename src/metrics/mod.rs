@@ -456,6 +456,61 @@ mod tests {
     use crate::segment::{Mask, full_image_zones};
     use image::DynamicImage;
 
+    /// A tone correction changes tone only: its values are tone's on the corrected planes, and
+    /// every relief family's values and records are those without the correction.
+    #[test]
+    fn tone_correction_reaches_tone_only() {
+        use crate::input::colour::ColourCorrection;
+        let phantom = render_phantom(
+            &PhantomSpec {
+                size_px: 200,
+                ..PhantomSpec::default()
+            },
+            5,
+        );
+        let image = DynamicImage::ImageRgb8(phantom.image);
+        let zones = full_image_zones(200, 200);
+        let config = Config::default();
+        let warm =
+            ColourCorrection::new(1, vec![[1.2, 0.0, 0.0], [0.0, 0.9, 0.0], [0.0, 0.0, 0.6]]);
+        let plain = measure_zones(
+            colour_planes(&image),
+            &zones,
+            Some(20.0),
+            &config,
+            None,
+            SpareThreads::NONE,
+        );
+        let corrected = measure_zones(
+            colour_planes(&image),
+            &zones,
+            Some(20.0),
+            &config,
+            Some(&warm),
+            SpareThreads::NONE,
+        );
+        let tone_at = metric_columns()
+            .iter()
+            .position(|c| c.name.starts_with("tone_"))
+            .unwrap();
+        let want = tone::measure(
+            &colour_planes(&image).corrected(&warm),
+            &zones[0],
+            &config.tone,
+        );
+        assert_eq!(corrected[0].values[tone_at..], want[..]);
+        assert_ne!(corrected[0].values[tone_at..], plain[0].values[tone_at..]);
+        assert_eq!(corrected[0].values[..tone_at], plain[0].values[..tone_at]);
+        assert_eq!(
+            (
+                &corrected[0].lines,
+                &corrected[0].scars,
+                &corrected[0].pores
+            ),
+            (&plain[0].lines, &plain[0].scars, &plain[0].pores)
+        );
+    }
+
     /// Spare threads exist exactly while fewer images are in flight than threads.
     #[test]
     fn spare_threads_while_fewer_images_than_threads() {
