@@ -300,6 +300,11 @@ pub struct PhantomArgs {
     /// Cross-polarised capture: no specular shine (realistic preset).
     #[arg(long)]
     pub cross_polarised: bool,
+
+    /// Draw a ColorChecker Classic (the published colours) in the bottom-right corner, lit and
+    /// photographed like the skin (classic preset); its patch box is `chart_box_px` in the JSON.
+    #[arg(long)]
+    pub chart: bool,
 }
 
 /// A number that is at least 0 (for an option whose negative values clap would otherwise take

@@ -144,6 +144,31 @@ param_section! {
 }
 
 param_section! {
+    /// Colour chart: a 24-patch ColorChecker Classic in the photo (found, or boxed by the
+    /// manifest's `chart_box` column) corrects the colour that tone is measured on.
+    pub struct ChartParams = "chart" {
+        /// 1: search every photo for a ColorChecker Classic (its 6 x 4 grid of uniform squares,
+        /// on a decimated copy); 0: use a chart only where the manifest gives its chart_box.
+        detect: u32 = 1, [0, 1];
+        /// The colour correction fitted to the chart: 1 = a 3x3 matrix on linear RGB (least
+        /// squares); 2 or 3 = a root-polynomial of that degree (Finlayson et al. 2015: 6 or 13
+        /// terms, exposure-invariant), which follows a camera's non-linear colour better but
+        /// needs more unclipped patches (12 or 19 of the 24).
+        root_polynomial_degree: u32 = 1, [1, 3];
+        /// A grid found in the photo is a chart only if its 24 colours, after the best per-channel
+        /// gains (white balance and exposure), lie within this mean CIEDE2000 of the published
+        /// ones. A chart_box from the manifest is always used.
+        max_verify_delta_e00: f64 = 10.0, [0.5, 100.0];
+        /// Margin around the chart's patch area left out of every zone (the chart's frame and
+        /// its shadow), in patch pitches.
+        margin_cells: f64 = 1.0, [0.0, 10.0];
+        /// The chart is searched on a copy of the photo decimated (block means) until its longest
+        /// side is at most this many px; the chart's patches must span at least 3 px there.
+        search_px: u32 = 1024, [256, 8192];
+    }
+}
+
+param_section! {
     /// Pseudo-height: the luminance relief map that roughness, lines and scars are measured on.
     pub struct HeightParams = "height" {
         /// Cutoff wavelength of the Gaussian low-pass (ISO 16610-61 weighting, 50 % transmission
@@ -389,6 +414,7 @@ pub struct Config {
     pub pores: PoresParams,
     pub face: FaceParams,
     pub tone: ToneParams,
+    pub chart: ChartParams,
 }
 
 impl Config {
@@ -421,6 +447,7 @@ impl Config {
         self.pores.validate()?;
         self.face.validate()?;
         self.tone.validate()?;
+        self.chart.validate()?;
         if self.lines.min_width_mm > self.lines.max_width_mm {
             return Err(ConfigError::Inconsistent(
                 "lines.min_width_mm must not exceed lines.max_width_mm".into(),
@@ -453,6 +480,7 @@ impl Config {
         self.pores.write_commented_toml(&mut out);
         self.face.write_commented_toml(&mut out);
         self.tone.write_commented_toml(&mut out);
+        self.chart.write_commented_toml(&mut out);
         out
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! input (discover, manifest, decode, colour)
+//!   -> chart (a colour chart in the photo: its area and a colour correction)
 //!   -> segment (regions of interest: whole image, face zones)
 //!   -> metrics (one module per family: tone, roughness, lines, scars)
 //!   -> output (CSV tables, provenance, data dictionary)
@@ -13,6 +14,7 @@
 //! Generic image operations that `imageproc` lacks live in [`imgops`].
 
 pub mod calibration;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod digest;

@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::calibration::{Calibration, CalibrationSource};
+use crate::chart::chart_fit;
 use crate::cli::{AnalyzeArgs, RuntimeChoice};
 use crate::config::{Config, ConfigError};
 use crate::input::colour::colour_planes;
@@ -37,7 +38,7 @@ use crate::output::store::{
     remove_files_except, run_fingerprint, save_record,
 };
 use crate::output::tables::{
-    FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, count_no_face,
+    ChartSummary, FaceSummary, ImageRecord, ImageRows, StageTimes, ZoneRecord, count_no_face,
     reserved_column_names,
 };
 use crate::output::{remove_stale_temps, write_atomic, write_run_tables};
@@ -45,7 +46,7 @@ use crate::segment::face::{
     FaceError, FaceModels, FaceSegmentation, ModelError, Runtime, ZONE_FACE, segment_face,
 };
 use crate::segment::parsing::{SegmentationModel, restrict_zones};
-use crate::segment::{Mask, RoiMode, Zone, full_image_zones};
+use crate::segment::{Mask, RoiMode, Zone, exclude_box, full_image_zones};
 
 /// A problem with how skintex was called (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -354,6 +355,7 @@ pub struct RunSummary {
 struct Analysed {
     info: ImageInfo,
     face: Option<FaceSummary>,
+    chart: ChartSummary,
     zones: Vec<ZoneRecord>,
     qc: Option<Vec<u8>>,
 }
@@ -421,6 +423,8 @@ fn analyze_decoded(
     let info = decoded.info.clone();
     let planes = colour_planes(&decoded.image);
     lap(&mut timing.colour_ms);
+    let chart = chart_fit(&planes, input.chart_box, &settings.config.chart)
+        .map_err(|e| fail(Some(info.clone()), None, e))?;
     let mut canvas = settings.write_qc.then(|| QcCanvas::new(&decoded.image));
     let mut qc = None;
     let (zones, face): (Vec<Zone>, Option<FaceSegmentation>) = match roi {
@@ -471,6 +475,16 @@ fn analyze_decoded(
     if let Some(valid) = &decoded.valid {
         restrict_zones(&mut zones, &Mask::tight(valid.view(), 0, 0));
     }
+    if let Some(chart) = &chart {
+        exclude_box(&mut zones, chart.exclusion);
+    }
+    let tone_correction = chart.as_ref().and_then(|c| c.correction.as_ref().ok());
+    if let Some(Err(why)) = chart.as_ref().map(|c| &c.correction) {
+        tracing::warn!(
+            "{}: colour chart found but not used for tone: {why}",
+            input.display_path
+        );
+    }
     drop(decoded);
     lap(&mut timing.segment_ms);
     if calibration.source == CalibrationSource::None
@@ -487,6 +501,7 @@ fn analyze_decoded(
         &zones,
         calibration.px_per_mm,
         &settings.config,
+        tone_correction,
         spare,
     )
     .into_iter()
@@ -525,6 +540,12 @@ fn analyze_decoded(
     Ok(Analysed {
         info,
         face: face.as_ref().map(face_summary),
+        chart: ChartSummary {
+            found: chart.is_some(),
+            delta_e00_before: chart.as_ref().map(|c| c.delta_e00_before),
+            delta_e00_after: chart.as_ref().and_then(|c| c.delta_e00_after),
+            tone_corrected: tone_correction.is_some(),
+        },
         zones: records,
         qc,
     })
@@ -552,6 +573,7 @@ fn analyze_image(
         calibration,
         roi,
         face: None,
+        chart: None,
         outcome: Err(String::new()),
         timing: StageTimes::default(),
     };
@@ -578,6 +600,7 @@ fn analyze_image(
         Ok(Ok(done)) => {
             record.info = Some(done.info);
             record.face = done.face;
+            record.chart = Some(done.chart);
             record.outcome = Ok(done.zones);
             if let Some(jpeg) = done.qc {
                 let started = Instant::now();
@@ -867,6 +890,7 @@ pub fn analyze_pixels(
         carried: Vec::new(),
         manifest_px_per_mm: None,
         roi: None,
+        chart_box: None,
         problem: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()

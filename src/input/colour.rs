@@ -12,7 +12,7 @@
 //! tested. Integer samples (8 or 16 bit) are taken as sRGB-encoded; floating-point samples as
 //! already linear light, clipped to [0, 1]. Alpha is ignored.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use image::DynamicImage;
 use ndarray::Array2;
@@ -27,10 +27,113 @@ use crate::imgops::simd::widest_simd;
 /// linear samples. Every reader gets the same f32 bits for a pixel, whatever row segment it
 /// asks for. L*a*b* is computed on demand for a region, with [`ColourPlanes::lab_row`] or
 /// [`ColourPlanes::lab_box`].
+///
+/// [`ColourPlanes::corrected`] gives a view of the same samples read through a
+/// [`ColourCorrection`] (a colour chart's), without copying them.
 pub struct ColourPlanes {
     width: usize,
     height: usize,
-    samples: Samples,
+    samples: Arc<Samples>,
+    correction: Option<Arc<ColourCorrection>>,
+}
+
+/// Most terms of a root-polynomial expansion (degree 3).
+const MAX_TERMS: usize = 13;
+
+/// A colour correction of linear RGB by a root-polynomial of degree 1 (a 3x3 matrix), 2 or 3
+/// (Finlayson G, Mackiewicz M, Hurlbert A, "Color correction using root-polynomial
+/// regression", IEEE Trans Image Process 2015;24:1460-1470, doi:10.1109/TIP.2015.2405336):
+///
+/// ```text
+/// terms(1) = r, g, b
+/// terms(2) = terms(1), √(rg), √(gb), √(rb)
+/// terms(3) = terms(2), ∛(rg²), ∛(gb²), ∛(rb²), ∛(gr²), ∛(bg²), ∛(br²), ∛(rgb)
+/// out_c    = max(0, Σ_k coefficients[k][c] · terms_k(r, g, b))        c = R, G, B
+/// ```
+/// Every term scales with the exposure (degree-1 homogeneous), so a correction fitted at one
+/// exposure holds at another. Negative results are set to 0; values above 1 are kept (a
+/// corrected highlight may exceed the white of the fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColourCorrection {
+    degree: u32,
+    /// One row of output-channel weights per term, in the order of the terms above.
+    coefficients: Vec<[f64; 3]>,
+}
+
+impl ColourCorrection {
+    /// Number of terms of a root-polynomial of `degree` (1, 2 or 3).
+    ///
+    /// # Panics
+    /// For another degree.
+    pub fn term_count(degree: u32) -> usize {
+        match degree {
+            1 => 3,
+            2 => 6,
+            3 => MAX_TERMS,
+            _ => panic!("root-polynomial degree must be 1, 2 or 3, got {degree}"),
+        }
+    }
+
+    /// The terms of `rgb` (negative values read as 0), in the order of the type's doc; only
+    /// the first [`Self::term_count`] are set.
+    pub fn terms(degree: u32, rgb: [f64; 3]) -> [f64; MAX_TERMS] {
+        let [r, g, b] = rgb.map(|v| v.max(0.0));
+        let mut t = [0.0; MAX_TERMS];
+        t[..3].copy_from_slice(&[r, g, b]);
+        if degree >= 2 {
+            t[3..6].copy_from_slice(&[(r * g).sqrt(), (g * b).sqrt(), (r * b).sqrt()]);
+        }
+        if degree >= 3 {
+            t[6..13].copy_from_slice(&[
+                (r * g * g).cbrt(),
+                (g * b * b).cbrt(),
+                (r * b * b).cbrt(),
+                (g * r * r).cbrt(),
+                (b * g * g).cbrt(),
+                (b * r * r).cbrt(),
+                (r * g * b).cbrt(),
+            ]);
+        }
+        t
+    }
+
+    /// A correction from its coefficients (one `[R, G, B]` row per term).
+    ///
+    /// # Panics
+    /// When the number of rows is not [`Self::term_count`] of `degree`.
+    pub fn new(degree: u32, coefficients: Vec<[f64; 3]>) -> Self {
+        assert_eq!(
+            coefficients.len(),
+            Self::term_count(degree),
+            "one coefficient row per term"
+        );
+        Self {
+            degree,
+            coefficients,
+        }
+    }
+
+    /// The root-polynomial degree.
+    pub fn degree(&self) -> u32 {
+        self.degree
+    }
+
+    /// The coefficients, one `[R, G, B]` row per term.
+    pub fn coefficients(&self) -> &[[f64; 3]] {
+        &self.coefficients
+    }
+
+    /// The corrected linear RGB of `rgb`, in f64.
+    pub fn apply(&self, rgb: [f64; 3]) -> [f64; 3] {
+        let terms = Self::terms(self.degree, rgb);
+        let mut out = [0.0; 3];
+        for (t, row) in terms.iter().zip(&self.coefficients) {
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += w * t;
+            }
+        }
+        out.map(|v| v.max(0.0))
+    }
 }
 
 /// Row-major interleaved samples: 1 per pixel (grey) or 3 (R, G, B).
@@ -70,8 +173,27 @@ impl ColourPlanes {
         Self {
             width,
             height,
-            samples: Samples::Linear(raw),
+            samples: Arc::new(Samples::Linear(raw)),
+            correction: None,
         }
+    }
+
+    /// These planes read through `correction`: every reader ([`Self::linear_row`],
+    /// [`Self::lab_row`], ...) gets the corrected linear values (computed in f64 from the
+    /// stored ones, rounded to f32). The samples are shared, not copied. A correction replaces
+    /// one these planes may already have.
+    pub fn corrected(&self, correction: &ColourCorrection) -> Self {
+        Self {
+            width: self.width,
+            height: self.height,
+            samples: Arc::clone(&self.samples),
+            correction: Some(Arc::new(correction.clone())),
+        }
+    }
+
+    /// The correction these planes are read through, if any.
+    pub fn correction(&self) -> Option<&ColourCorrection> {
+        self.correction.as_deref()
     }
 
     /// Image width in px.
@@ -97,12 +219,29 @@ impl ColourPlanes {
         cols: usize,
         mut f: impl FnMut(usize, [f32; 3]),
     ) {
+        match self.correction.as_deref() {
+            None => self.for_each_stored(y, x0, cols, f),
+            Some(c) => self.for_each_stored(y, x0, cols, |i, rgb| {
+                f(i, c.apply(rgb.map(f64::from)).map(|v| v as f32));
+            }),
+        }
+    }
+
+    /// [`Self::for_each_linear`] on the stored values (no correction).
+    #[inline(always)]
+    fn for_each_stored(
+        &self,
+        y: usize,
+        x0: usize,
+        cols: usize,
+        mut f: impl FnMut(usize, [f32; 3]),
+    ) {
         assert!(
             y < self.height && x0 + cols <= self.width,
             "row segment outside the image"
         );
         let start = y * self.width + x0;
-        match &self.samples {
+        match &*self.samples {
             Samples::Srgb8 { raw, channels } => {
                 for_each_encoded(raw, *channels, start, cols, lut8(), &mut f);
             }
@@ -316,7 +455,8 @@ pub fn colour_planes(image: &DynamicImage) -> ColourPlanes {
     ColourPlanes {
         width,
         height,
-        samples,
+        samples: Arc::new(samples),
+        correction: None,
     }
 }
 

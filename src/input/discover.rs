@@ -74,6 +74,7 @@ pub fn discover_inputs(paths: &[PathBuf]) -> Result<InputSet, InputError> {
             carried: Vec::new(),
             manifest_px_per_mm: None,
             roi: None,
+            chart_box: None,
             problem: None,
         })
         .collect();

@@ -2,7 +2,9 @@
 //!
 //! Column `path` is required (relative to the manifest's folder). `image_id` names the image
 //! (default: the path without extension); `px_per_mm` calibrates it; `roi` (`face` or `full`)
-//! overrides `--roi` for that image. Every other column
+//! overrides `--roi` for that image; `chart_box` (`x,y,w,h` in px, quoted in a comma-separated
+//! manifest: `"120,80,600,400"`) gives the box of a colour chart's 24 patches, which is then
+//! used instead of searching the photo for one (see [`crate::chart`]). Every other column
 //! (`subject`, `visit`, `days_from_baseline`, `side`, `arm`, `needle_depth_mm`, ... or any of the
 //! study's own) is carried through to the outputs unchanged. Manifests as spreadsheets save
 //! them are accepted: a UTF-8 byte-order mark, CRLF line ends, column names in any case, `;`
@@ -24,6 +26,8 @@ pub const COLUMN_PATH: &str = "path";
 pub const COLUMN_IMAGE_ID: &str = "image_id";
 pub const COLUMN_PX_PER_MM: &str = "px_per_mm";
 pub const COLUMN_ROI: &str = "roi";
+/// The colour chart's patch area, `x,y,w,h` in px (see [`super::ChartBox`]).
+pub const COLUMN_CHART_BOX: &str = "chart_box";
 
 /// Carried columns whose values must parse as numbers when present.
 pub const NUMERIC_COLUMNS: &[&str] = &["days_from_baseline", "needle_depth_mm", "session_count"];
@@ -195,14 +199,17 @@ pub fn parse_manifest(
     let id_col = col(COLUMN_IMAGE_ID);
     let cal_col = col(COLUMN_PX_PER_MM);
     let roi_col = col(COLUMN_ROI);
+    let chart_col = col(COLUMN_CHART_BOX);
+    let own = [Some(path_col), id_col, cal_col, roi_col, chart_col];
     let carried_idx: Vec<usize> = (0..names.len())
-        .filter(|&i| Some(i) != id_col && i != path_col && Some(i) != cal_col && Some(i) != roi_col)
+        .filter(|&i| !own.contains(&Some(i)))
         .collect();
     let known = KnownColumns {
         path: path_col,
         id: id_col,
         px_per_mm: cal_col,
         roi: roi_col,
+        chart_box: chart_col,
         dialect,
     };
     for &i in &carried_idx {
@@ -260,6 +267,7 @@ struct KnownColumns {
     id: Option<usize>,
     px_per_mm: Option<usize>,
     roi: Option<usize>,
+    chart_box: Option<usize>,
     dialect: Dialect,
 }
 
@@ -288,6 +296,7 @@ fn parse_row(
     let id_given = known.id.map(&mut field).unwrap_or_default();
     let cal_text = known.px_per_mm.map(&mut field).unwrap_or_default();
     let roi_text = known.roi.map(&mut field).unwrap_or_default();
+    let chart_text = known.chart_box.map(&mut field).unwrap_or_default();
     let mut carried: Vec<String> = carried_idx.iter().map(|&i| field(i)).collect();
     if record.len() != names.len() {
         problems.push(format!(
@@ -304,6 +313,17 @@ fn parse_row(
         if parsed.is_none() {
             problems.push(format!(
                 "column `{COLUMN_ROI}`: `{roi_text}` is not face or full"
+            ));
+        }
+        parsed
+    };
+    let chart_box = if chart_text.is_empty() {
+        None
+    } else {
+        let parsed = super::ChartBox::parse(&chart_text);
+        if parsed.is_none() {
+            problems.push(format!(
+                "column `{COLUMN_CHART_BOX}`: `{chart_text}` is not x,y,w,h in whole px (w, h > 0)"
             ));
         }
         parsed
@@ -357,6 +377,7 @@ fn parse_row(
         carried,
         manifest_px_per_mm,
         roi,
+        chart_box,
         problem: (!problems.is_empty())
             .then(|| format!("manifest line {line}: {}", problems.join("; "))),
     }
@@ -370,6 +391,7 @@ fn error_row(line: usize, carried_columns: &[String], reason: String) -> ImageIn
         carried: vec![String::new(); carried_columns.len()],
         manifest_px_per_mm: None,
         roi: None,
+        chart_box: None,
         problem: Some(reason),
     }
 }
@@ -473,6 +495,34 @@ mod tests {
             p1.contains("line 3") && p1.contains("outside") && p1.contains("px_per_mm"),
             "{p1}"
         );
+    }
+
+    /// `chart_box` is read as `x,y,w,h` (quoted in a comma-separated manifest, bare in a `;`
+    /// one), not carried, and a bad cell is an error row naming the line and column.
+    #[test]
+    fn chart_box_is_parsed_and_checked() {
+        let (_d, path) = manifest(
+            b"path,chart_box,subject\na.jpg,\"10, 20,300,200\",S1\nb.jpg,,S2\nc.jpg,\"1,2,3\",S3\nd.jpg,\"1,2,0,5\",S4\n",
+        );
+        let set = read_manifest(&path, &[]).unwrap();
+        assert_eq!(set.carried_columns, vec!["subject"]);
+        let want = crate::input::ChartBox {
+            x: 10,
+            y: 20,
+            w: 300,
+            h: 200,
+        };
+        assert_eq!(set.images[0].chart_box, Some(want));
+        assert!(set.images[0].problem.is_none());
+        assert_eq!(set.images[1].chart_box, None);
+        assert!(set.images[1].problem.is_none());
+        for (i, line) in [(2, "line 4"), (3, "line 5")] {
+            let p = set.images[i].problem.as_deref().unwrap();
+            assert!(p.contains(line) && p.contains("`chart_box`"), "{p}");
+        }
+        let (_d, path) = manifest(b"path;Chart_Box\na.jpg;10,20,300,200\n");
+        let set = read_manifest(&path, &[]).unwrap();
+        assert_eq!(set.images[0].chart_box, Some(want));
     }
 
     #[test]

@@ -23,9 +23,37 @@ pub struct ImageInput {
     pub manifest_px_per_mm: Option<f64>,
     /// Region of interest from the manifest's `roi` column (overrides `--roi`).
     pub roi: Option<crate::segment::RoiMode>,
+    /// The colour chart's patch area from the manifest's `chart_box` column (the chart is then
+    /// not searched for).
+    pub chart_box: Option<ChartBox>,
     /// A problem found before decoding (bad manifest row, duplicate id, path outside the tree).
     /// The image is reported as an error with this reason.
     pub problem: Option<String>,
+}
+
+/// A box in image pixels (after the EXIF orientation): left column `x`, top row `y`, width
+/// `w` and height `h`, as written in a manifest's `chart_box` cell (`x,y,w,h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+impl ChartBox {
+    /// Parse `x,y,w,h` (whole pixels, `w` and `h` at least 1; spaces allowed around each
+    /// number); `None` when the text is not that.
+    pub fn parse(text: &str) -> Option<Self> {
+        let numbers: Vec<u32> = text
+            .split(',')
+            .map(|part| part.trim().parse::<u32>().ok())
+            .collect::<Option<_>>()?;
+        match numbers[..] {
+            [x, y, w, h] if w > 0 && h > 0 => Some(Self { x, y, w, h }),
+            _ => None,
+        }
+    }
 }
 
 /// All inputs of a run, in output order.

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::input::colour::ColourPlanes;
+use crate::input::colour::{ColourCorrection, ColourPlanes};
 use crate::segment::Zone;
 use height::PseudoHeight;
 
@@ -253,6 +253,7 @@ impl<'a> SpareThreads<'a> {
 pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
     measure_zone_with(
         input.planes,
+        input.planes,
         input.zone,
         input.px_per_mm,
         input.config,
@@ -261,7 +262,9 @@ pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
 }
 
 /// Measure every zone of one image, consuming its colour planes; values equal
-/// [`measure_zone`]'s. On one thread, zones are measured in turn; the fine lines, which need
+/// [`measure_zone`]'s (with tone on the planes read through `tone_correction`, when given:
+/// a colour chart's, see [`crate::chart`]; the relief families always measure the planes as
+/// they are). On one thread, zones are measured in turn; the fine lines, which need
 /// only the pseudo-height and hold the most memory, come last in each zone, and before the
 /// last zone's lines the planes are dropped, so a one-zone photo (a close-up, `--roi full`)
 /// never holds both. With spare threads, zones and the independent families of a zone (tone
@@ -272,12 +275,16 @@ pub fn measure_zones(
     zones: &[Zone],
     px_per_mm: Option<f64>,
     config: &Config,
+    tone_correction: Option<&ColourCorrection>,
     spare: SpareThreads<'_>,
 ) -> Vec<ZoneMeasurement> {
+    // A view of the same samples (nothing copied).
+    let corrected = tone_correction.map(|c| planes.corrected(c));
+    let tone_planes = corrected.as_ref().unwrap_or(&planes);
     if zones.len() > 1 && spare.available() {
         return zones
             .par_iter()
-            .map(|zone| measure_zone_with(&planes, zone, px_per_mm, config, spare))
+            .map(|zone| measure_zone_with(&planes, tone_planes, zone, px_per_mm, config, spare))
             .collect();
     }
     let mut out = Vec::with_capacity(zones.len());
@@ -285,14 +292,36 @@ pub fn measure_zones(
         return out;
     };
     for zone in rest {
-        out.push(measure_zone_with(&planes, zone, px_per_mm, config, spare));
+        out.push(measure_zone_with(
+            &planes,
+            tone_planes,
+            zone,
+            px_per_mm,
+            config,
+            spare,
+        ));
     }
     if spare.available() {
-        out.push(measure_zone_with(&planes, last, px_per_mm, config, spare));
+        out.push(measure_zone_with(
+            &planes,
+            tone_planes,
+            last,
+            px_per_mm,
+            config,
+            spare,
+        ));
     } else {
-        let (tone, height) = prepare(&planes, last, px_per_mm, config, SpareThreads::NONE);
+        let (tone, height) = prepare(
+            &planes,
+            tone_planes,
+            last,
+            px_per_mm,
+            config,
+            SpareThreads::NONE,
+        );
         let (roughness, blobs) =
             relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
+        drop(corrected);
         drop(planes);
         let lines = lines_of(&height, config, SpareThreads::NONE);
         out.push(assemble(roughness, lines, blobs, tone));
@@ -303,12 +332,13 @@ pub fn measure_zones(
 /// One zone, its independent parts on spare threads when there are some.
 fn measure_zone_with(
     planes: &ColourPlanes,
+    tone_planes: &ColourPlanes,
     zone: &Zone,
     px_per_mm: Option<f64>,
     config: &Config,
     spare: SpareThreads<'_>,
 ) -> ZoneMeasurement {
-    let (tone, height) = prepare(planes, zone, px_per_mm, config, spare);
+    let (tone, height) = prepare(planes, tone_planes, zone, px_per_mm, config, spare);
     // On one thread the lines come last, as in `measure_zones`.
     let ((roughness, blobs), lines) = spare.join(
         || relief_but_lines(planes, zone, &height, config, spare),
@@ -320,17 +350,18 @@ fn measure_zone_with(
 /// The pseudo-height every relief family measures on, or why they are all missing.
 type Height<'z> = Result<PseudoHeight<'z>, String>;
 
-/// Tone and the pseudo-height of one zone (the pseudo-height borrows the zone's mask, not the
-/// planes, so the planes can go before the lines are measured).
+/// Tone (on `tone_planes`) and the pseudo-height (on `planes`) of one zone (the pseudo-height
+/// borrows the zone's mask, not the planes, so the planes can go before the lines are measured).
 fn prepare<'z>(
     planes: &ColourPlanes,
+    tone_planes: &ColourPlanes,
     zone: &'z Zone,
     px_per_mm: Option<f64>,
     config: &Config,
     spare: SpareThreads<'_>,
 ) -> ([MetricValue; 8], Height<'z>) {
     spare.join(
-        || tone::measure(planes, zone, &config.tone),
+        || tone::measure(tone_planes, zone, &config.tone),
         || match px_per_mm {
             Some(px_per_mm) if px_per_mm >= config.height.min_px_per_mm => Ok(
                 height::pseudo_height(planes, zone, px_per_mm, config.height.cutoff_mm),
@@ -425,6 +456,61 @@ mod tests {
     use crate::segment::{Mask, full_image_zones};
     use image::DynamicImage;
 
+    /// A tone correction changes tone only: its values are tone's on the corrected planes, and
+    /// every relief family's values and records are those without the correction.
+    #[test]
+    fn tone_correction_reaches_tone_only() {
+        use crate::input::colour::ColourCorrection;
+        let phantom = render_phantom(
+            &PhantomSpec {
+                size_px: 200,
+                ..PhantomSpec::default()
+            },
+            5,
+        );
+        let image = DynamicImage::ImageRgb8(phantom.image);
+        let zones = full_image_zones(200, 200);
+        let config = Config::default();
+        let warm =
+            ColourCorrection::new(1, vec![[1.2, 0.0, 0.0], [0.0, 0.9, 0.0], [0.0, 0.0, 0.6]]);
+        let plain = measure_zones(
+            colour_planes(&image),
+            &zones,
+            Some(20.0),
+            &config,
+            None,
+            SpareThreads::NONE,
+        );
+        let corrected = measure_zones(
+            colour_planes(&image),
+            &zones,
+            Some(20.0),
+            &config,
+            Some(&warm),
+            SpareThreads::NONE,
+        );
+        let tone_at = metric_columns()
+            .iter()
+            .position(|c| c.name.starts_with("tone_"))
+            .unwrap();
+        let want = tone::measure(
+            &colour_planes(&image).corrected(&warm),
+            &zones[0],
+            &config.tone,
+        );
+        assert_eq!(corrected[0].values[tone_at..], want[..]);
+        assert_ne!(corrected[0].values[tone_at..], plain[0].values[tone_at..]);
+        assert_eq!(corrected[0].values[..tone_at], plain[0].values[..tone_at]);
+        assert_eq!(
+            (
+                &corrected[0].lines,
+                &corrected[0].scars,
+                &corrected[0].pores
+            ),
+            (&plain[0].lines, &plain[0].scars, &plain[0].pores)
+        );
+    }
+
     /// Spare threads exist exactly while fewer images are in flight than threads.
     #[test]
     fn spare_threads_while_fewer_images_than_threads() {
@@ -478,7 +564,14 @@ mod tests {
                 .unwrap();
             for spare in [SpareThreads::NONE, SpareThreads::new(&idle, 2)] {
                 let together = pool.install(|| {
-                    measure_zones(colour_planes(&image), &zones, px_per_mm, &config, spare)
+                    measure_zones(
+                        colour_planes(&image),
+                        &zones,
+                        px_per_mm,
+                        &config,
+                        None,
+                        spare,
+                    )
                 });
                 assert_eq!(together, alone);
                 let one = pool.install(|| {
@@ -487,6 +580,7 @@ mod tests {
                         &zones[1..2],
                         px_per_mm,
                         &config,
+                        None,
                         spare,
                     )
                 });

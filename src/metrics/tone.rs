@@ -19,6 +19,12 @@
 //! Res Technol 2008;14:26-34 (doi:10.1111/j.1600-0846.2007.00256.x).
 //! `tone_uniformity` is skintex's own: the RMS colour difference ΔE*ab of the zone's pixels from
 //! their mean colour, mapped to (0, 1]; 1 is a perfectly even zone.
+//!
+//! Input: when the photo holds a ColorChecker Classic (found, or boxed by the manifest's
+//! `chart_box`), tone reads the colour corrected by the chart (`src/chart/mod.rs`; the linear
+//! values go through the fitted correction before L*a*b*, and R̄, Ḡ are then relative to the
+//! chart's white, so the indices compare across set-ups); images.csv says which in
+//! `tone_correction` (`chart` or `none`). Without a chart the photo's colour is read as it is.
 
 use super::{ColumnSpec, MetricValue, Missing, finite_or};
 use crate::config::ToneParams;

@@ -29,7 +29,8 @@ use crate::input::ImageInput;
 
 /// Version of the record and batch file layouts; files of another version are not reused.
 /// 2: metrics rows with the pores family, `pores` rows, scars rows with their audit columns.
-pub const STORE_FORMAT: u32 = 2;
+/// 3: `images` rows with the colour-chart columns.
+pub const STORE_FORMAT: u32 = 3;
 
 /// Folder of the per-image records inside an output folder.
 pub fn records_dir(out: &Path) -> PathBuf {
@@ -91,6 +92,7 @@ pub fn image_key(
             .as_slice(),
     );
     h.field(format!("{:?}", input.roi).as_bytes());
+    h.field(format!("{:?}", input.chart_box).as_bytes());
     h.field(input.problem.as_deref().unwrap_or("").as_bytes());
     match file {
         Some(Ok(bytes)) => {
@@ -338,6 +340,7 @@ mod tests {
             carried: vec![],
             manifest_px_per_mm: None,
             roi: None,
+            chart_box: None,
             problem: None,
         };
         let fp = run_fingerprint(&[b"config-1"]);

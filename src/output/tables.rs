@@ -37,6 +37,19 @@ pub struct FaceSummary {
     pub landmarks: Vec<[f64; 2]>,
 }
 
+/// What the colour chart of one analysed image gave (see [`crate::chart`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartSummary {
+    /// Whether a chart was found (or boxed by the manifest).
+    pub found: bool,
+    /// Mean CIEDE2000 of the 24 patches against the reference, as photographed.
+    pub delta_e00_before: Option<f64>,
+    /// The same after the colour correction.
+    pub delta_e00_after: Option<f64>,
+    /// Whether tone was measured on the corrected colour.
+    pub tone_corrected: bool,
+}
+
 /// The outcome of one image: what is known about it and either its zones or the reason it failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageRecord {
@@ -47,6 +60,8 @@ pub struct ImageRecord {
     pub roi: RoiMode,
     /// Face detection results under `--roi face`.
     pub face: Option<FaceSummary>,
+    /// The colour chart, when the image got as far as looking for one.
+    pub chart: Option<ChartSummary>,
     pub outcome: Result<Vec<ZoneRecord>, String>,
     /// Where the wall-clock time went (written to `timings.csv`, not to the data tables).
     pub timing: StageTimes,
@@ -232,6 +247,26 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
         "1",
         "Number of zones measured (rows of this image in metrics.csv).",
     ),
+    spec(
+        "chart_found",
+        "",
+        "true when a 24-patch ColorChecker Classic was found in the photo (chart.detect) or boxed by the manifest's chart_box column, else false; its area, with a margin of chart.margin_cells patch pitches, is left out of every zone. Empty for images that failed.",
+    ),
+    spec(
+        "chart_delta_e00_before",
+        "DeltaE00",
+        "Mean CIEDE2000 (Sharma 2005) over the 24 patches between their colour in the photo and X-Rite's post-2014 reference (D50 L*a*b*, Bradford-adapted to D65). Empty when chart_found is not true.",
+    ),
+    spec(
+        "chart_delta_e00_after",
+        "DeltaE00",
+        "The same after the colour correction fitted to the chart (chart.root_polynomial_degree; the fit's own residual). Empty when there is no chart or too few unclipped patches to fit one.",
+    ),
+    spec(
+        "tone_correction",
+        "",
+        "chart: the tone_* columns of metrics.csv were measured on colour corrected by the chart; none: on the photo's colour as it is (no chart, or no correction could be fitted). Empty for images that failed.",
+    ),
 ];
 
 /// Columns of `timings.csv` after the key columns. The only output that changes from run to run:
@@ -245,7 +280,7 @@ pub const TIMING_COLUMNS: &[ColumnSpec] = &[
     spec(
         "colour_ms",
         "ms",
-        "Conversion to linear RGB and CIE L*a*b* planes.",
+        "Conversion to linear RGB and CIE L*a*b* planes, and the colour-chart search and fit.",
     ),
     spec(
         "segment_ms",
@@ -612,6 +647,18 @@ fn image_row(rec: &ImageRecord) -> Vec<String> {
         }
         .to_owned(),
         zones,
+    ]);
+    let chart = rec.chart.as_ref();
+    row.extend([
+        chart.map(|c| c.found.to_string()).unwrap_or_default(),
+        optional(chart.and_then(|c| c.delta_e00_before)),
+        optional(chart.and_then(|c| c.delta_e00_after)),
+        match (chart, rec.is_ok()) {
+            (Some(c), true) if c.tone_corrected => "chart",
+            (Some(_), true) => "none",
+            _ => "",
+        }
+        .to_owned(),
     ]);
     row
 }

@@ -157,6 +157,7 @@ mod tests {
                 carried: vec!["007".to_owned(), "14".to_owned()],
                 manifest_px_per_mm: None,
                 roi: None,
+                chart_box: None,
                 problem: None,
             },
             info: Some(ImageInfo {
@@ -174,6 +175,7 @@ mod tests {
             },
             roi: RoiMode::Full,
             face: None,
+            chart: None,
             outcome: outcome
                 .map(|_| {
                     vec![ZoneRecord {

@@ -227,6 +227,7 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
         libm::sin(el),
     ];
 
+    let chart = spec.chart.then(|| super::chart::ChartLayout::new(size));
     let mut planes = [
         vec![0.0f32; size * size],
         vec![0.0f32; size * size],
@@ -258,6 +259,11 @@ pub(crate) fn capture(spec: &PhantomSpec, seed: u64, layout: &Layout, h: &[f32])
                     base[1] * l * (1.0 - red) * (1.0 - spot * (1.0 - SPOT_FACTOR[1])),
                     base[2] * l * (1.0 - 0.7 * red) * (1.0 - spot * (1.0 - SPOT_FACTOR[2])),
                 ];
+                // A chart lies flat on top: lit, but neither shaded nor in a cavity.
+                let (colour, light_k) = match chart.as_ref().and_then(|c| c.reflectance(x, y)) {
+                    Some(reflectance) => (reflectance, illum),
+                    None => (colour, light_k),
+                };
                 rr[x] = (colour[0] * light_k) as f32;
                 rg[x] = (colour[1] * light_k) as f32;
                 rb[x] = (colour[2] * light_k) as f32;

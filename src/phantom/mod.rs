@@ -67,6 +67,7 @@
 //! trip relies on the `image` crate's codecs and is only checked on the build platform).
 
 mod camera;
+mod chart;
 mod hair;
 mod height;
 mod layout;
@@ -181,6 +182,10 @@ pub struct PhantomSpec {
     /// The ranges of the realistic preset's nuisances.
     #[serde(default, skip_serializing_if = "is_default_ranges")]
     pub nuisance: NuisanceRanges,
+    /// Draw a ColorChecker Classic in the bottom-right corner, lit and photographed like the
+    /// skin (classic preset; see `src/phantom/chart.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chart: bool,
 }
 
 fn is_default_ranges(r: &NuisanceRanges) -> bool {
@@ -218,6 +223,7 @@ impl Default for PhantomSpec {
             wrinkle_aspect: None,
             preset: Preset::Classic,
             nuisance: NuisanceRanges::default(),
+            chart: false,
         }
     }
 }
@@ -290,6 +296,9 @@ impl PhantomSpec {
         }
         if self.preset == Preset::Realistic {
             self.nuisance.validate()?;
+            if self.chart {
+                return Err("chart is drawn only with the classic preset".into());
+            }
         }
         Ok(())
     }
@@ -336,6 +345,9 @@ pub struct GroundTruth {
     /// Every hair (realistic preset).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hairs: Vec<HairTruth>,
+    /// The box around the drawn colour chart's 24 patches, `[x, y, w, h]` px (`--chart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart_box_px: Option<[u32; 4]>,
 }
 
 /// One pore (realistic preset).
@@ -456,6 +468,9 @@ pub fn render_phantom(spec: &PhantomSpec, seed: u64) -> Phantom {
             nuisance: None,
             pores: Vec::new(),
             hairs: Vec::new(),
+            chart_box_px: spec
+                .chart
+                .then(|| chart::ChartLayout::new(spec.size_px as usize).patch_box()),
         },
     }
 }
@@ -534,6 +549,7 @@ struct PhantomFile<'a> {
 fn spec_of_args(args: &PhantomArgs, scars: ScarCounts) -> PhantomSpec {
     let base = PhantomSpec {
         wrinkles: args.wrinkles,
+        chart: args.chart,
         icepick: scars.icepick,
         boxcar: scars.boxcar,
         rolling: scars.rolling,
@@ -592,6 +608,9 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
             "--size applies to --preset classic; a realistic phantom's size is --fov-mm times \
              its px/mm (--px-per-mm, else drawn from the realistic range)"
         );
+    }
+    if args.preset == Preset::Realistic && args.chart {
+        bail!("--chart applies to --preset classic");
     }
     let spec = spec_of_args(args, scars);
     spec.validate()

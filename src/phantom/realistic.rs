@@ -135,6 +135,7 @@ pub(crate) fn render(spec: &PhantomSpec, seed: u64) -> Phantom {
             }),
             pores,
             hairs,
+            chart_box_px: None,
         },
     }
 }

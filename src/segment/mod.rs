@@ -122,9 +122,30 @@ pub fn full_image_zones(width: usize, height: usize) -> Vec<Zone> {
     }]
 }
 
+/// Leave the box `[x0, y0, x1, y1)` (image px) out of every zone (a colour chart's area).
+pub fn exclude_box(zones: &mut [Zone], [x0, y0, x1, y1]: [usize; 4]) {
+    for zone in zones {
+        let m = &zone.mask;
+        let bits = Array2::from_shape_fn(m.bits.dim(), |(r, c)| {
+            let (x, y) = (m.x0 + c, m.y0 + r);
+            m.bits[[r, c]] && !((x0..x1).contains(&x) && (y0..y1).contains(&y))
+        });
+        zone.mask = Mask::tight(bits.view(), m.x0, m.y0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excluded_box_leaves_every_zone() {
+        let mut zones = full_image_zones(10, 8);
+        exclude_box(&mut zones, [6, 4, 12, 9]);
+        assert_eq!(zones[0].mask.area_px(), 80 - 4 * 4);
+        exclude_box(&mut zones, [0, 0, 10, 8]);
+        assert_eq!(zones[0].mask.area_px(), 0);
+    }
 
     #[test]
     fn values_inside_bbox_mask() {
