@@ -26,12 +26,13 @@ use crate::input::decode::{DecodeError, DecodedImage, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
+use crate::metrics::capture::{CaptureInput, CaptureQuality, FaceGeometry, measure_capture};
 use crate::metrics::{SpareThreads, measure_zones};
 use crate::output::folder::{
     ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
 };
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
-use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path, write_qc};
+use crate::output::qc::{QcCanvas, QcExtras, capture_caption, draw_qc, qc_jpeg, qc_path, write_qc};
 use crate::output::store::{
     Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
     remove_files_except, run_fingerprint, save_record,
@@ -354,6 +355,7 @@ pub struct RunSummary {
 struct Analysed {
     info: ImageInfo,
     face: Option<FaceSummary>,
+    capture: Option<CaptureQuality>,
     zones: Vec<ZoneRecord>,
     qc: Option<Vec<u8>>,
 }
@@ -481,6 +483,24 @@ fn analyze_decoded(
             source: CalibrationSource::Iris,
         };
     }
+    // Capture quality on the measured skin: the `face` zone, or the single zone of roi full.
+    let capture = zones
+        .iter()
+        .find(|z| z.name == ZONE_FACE)
+        .or(zones.first())
+        .map(|skin| {
+            measure_capture(&CaptureInput {
+                planes: &planes,
+                skin: &skin.mask,
+                zones: &zones,
+                face: face.as_ref().map(|f| FaceGeometry {
+                    landmarks: &f.landmarks,
+                }),
+                px_per_mm: calibration.px_per_mm,
+                params: &settings.config.capture,
+                face_params: &settings.config.face,
+            })
+        });
     // The planes are consumed (see measure_zones for when they are dropped).
     let records: Vec<ZoneRecord> = measure_zones(
         planes,
@@ -505,6 +525,7 @@ fn analyze_decoded(
             calibration: *calibration,
             excluded,
             face_box: face.as_ref().map(|f| f.face_box),
+            capture: capture.as_ref().map(capture_caption),
         };
         // The union zone `face` would outline everything twice; draw the anatomical zones.
         let drawn: Vec<&Zone> = zones
@@ -525,6 +546,7 @@ fn analyze_decoded(
     Ok(Analysed {
         info,
         face: face.as_ref().map(face_summary),
+        capture,
         zones: records,
         qc,
     })
@@ -552,6 +574,7 @@ fn analyze_image(
         calibration,
         roi,
         face: None,
+        capture: None,
         outcome: Err(String::new()),
         timing: StageTimes::default(),
     };
@@ -578,6 +601,7 @@ fn analyze_image(
         Ok(Ok(done)) => {
             record.info = Some(done.info);
             record.face = done.face;
+            record.capture = done.capture;
             record.outcome = Ok(done.zones);
             if let Some(jpeg) = done.qc {
                 let started = Instant::now();

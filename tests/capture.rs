@@ -1,0 +1,213 @@
+//! Capture quality (`capture_*` columns of images.csv) and the comparability of a follow-up with
+//! its baseline, on rendered pairs: the same skin (realistic phantom close-ups) photographed
+//! again with one capture condition changed (defocus, exposure, colour cast, light direction),
+//! against re-takes that differ only by new sensor noise, a 1 deg rotation and a few px shift.
+
+use image::{DynamicImage, Rgb, RgbImage};
+use ndarray::Array2;
+use skintex::config::{CaptureParams, FaceParams};
+use skintex::imgops::gaussian::gaussian_blur;
+use skintex::input::colour::{colour_planes, srgb_to_linear};
+use skintex::metrics::capture::{CaptureInput, CaptureQuality, measure_capture};
+use skintex::phantom::{PhantomSpec, render_phantom};
+use skintex::segment::Mask;
+
+/// Resolution of the rendered close-ups, px/mm.
+const PPM: f64 = 20.0;
+/// Border cut from every rendered photo so that a rotated re-take has no empty corners, px.
+const BORDER: u32 = 24;
+
+/// The realistic preset with every capture nuisance fixed (a clinic's fixed set-up): oblique
+/// light from `azimuth_deg` at 45 deg, blur 0.03 mm, no JPEG, no illumination gradient.
+fn spec(capture_seed: u64, azimuth_deg: f64) -> PhantomSpec {
+    let mut s = PhantomSpec::realistic();
+    let n = &mut s.nuisance;
+    n.px_per_mm = [PPM, PPM];
+    n.fov_mm = 35.0;
+    n.diffuse_light_probability = 0.0;
+    n.cross_polarised_probability = 1.0;
+    n.light_azimuth_deg = [azimuth_deg, azimuth_deg];
+    n.light_elevation_deg = [45.0, 45.0];
+    n.blur_sigma_mm = [0.03, 0.03];
+    n.noise_scale = [1.0, 1.0];
+    n.jpeg_probability = 0.0;
+    n.vignetting = [0.03, 0.03];
+    n.sss_scale = [1.0, 1.0];
+    n.cavity_per_mm = [1.4, 1.4];
+    n.gradient = [0.0, 0.0];
+    s.capture_seed = Some(capture_seed);
+    s
+}
+
+fn render(seed: u64, capture_seed: u64, azimuth_deg: f64) -> RgbImage {
+    render_phantom(&spec(capture_seed, azimuth_deg), seed).image
+}
+
+fn linear(img: &RgbImage) -> [Array2<f32>; 3] {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    std::array::from_fn(|c| {
+        Array2::from_shape_fn((h, w), |(y, x)| {
+            srgb_to_linear(f64::from(img.get_pixel(x as u32, y as u32)[c]) / 255.0) as f32
+        })
+    })
+}
+
+fn encode(c: f32) -> u8 {
+    let c = f64::from(c.clamp(0.0, 1.0));
+    let v = if c <= 0.003_130_8 {
+        12.92 * c
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    };
+    (255.0 * v).round() as u8
+}
+
+fn from_linear(p: &[Array2<f32>; 3]) -> RgbImage {
+    let (h, w) = p[0].dim();
+    RgbImage::from_fn(w as u32, h as u32, |x, y| {
+        let (x, y) = (x as usize, y as usize);
+        Rgb([
+            encode(p[0][[y, x]]),
+            encode(p[1][[y, x]]),
+            encode(p[2][[y, x]]),
+        ])
+    })
+}
+
+/// Per-channel gains in linear light (exposure: equal gains; colour cast: unequal).
+fn gains(img: &RgbImage, g: [f32; 3]) -> RgbImage {
+    let mut p = linear(img);
+    for (c, k) in p.iter_mut().zip(g) {
+        c.mapv_inplace(|v| v * k);
+    }
+    from_linear(&p)
+}
+
+/// Gaussian defocus of `sigma_mm` in linear light.
+fn defocus(img: &RgbImage, sigma_mm: f64) -> RgbImage {
+    let p = linear(img).map(|c| gaussian_blur(c.view(), (sigma_mm * PPM) as f32));
+    from_linear(&p)
+}
+
+/// Additive sensor noise like the phantom's (variance 0.001² + 3e-5 · I, linear light), from
+/// a fixed-seed generator: the same photo taken again has new noise.
+fn noise(img: &RgbImage, seed: u64) -> RgbImage {
+    let mut state = seed;
+    let mut uniform = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut p = linear(img);
+    for c in p.iter_mut() {
+        c.mapv_inplace(|v| {
+            // Irwin-Hall of 4 uniforms: mean 2, variance 1/3.
+            let g = ((0..4).map(|_| uniform()).sum::<f64>() - 2.0) * 3f64.sqrt();
+            let sd = (1e-6 + 3e-5 * f64::from(v)).sqrt();
+            (f64::from(v) + sd * g) as f32
+        });
+    }
+    from_linear(&p)
+}
+
+/// Rotate by `deg` about the centre and shift by `(dx, dy)` px (bilinear, in linear light).
+fn rotate_shift(img: &RgbImage, deg: f64, dx: f64, dy: f64) -> RgbImage {
+    let p = linear(img);
+    let (h, w) = p[0].dim();
+    let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
+    let (s, c) = deg.to_radians().sin_cos();
+    let out = p.map(|plane| {
+        Array2::from_shape_fn((h, w), |(y, x)| {
+            let (u, v) = (x as f64 - cx - dx, y as f64 - cy - dy);
+            let sx = (c * u + s * v + cx).clamp(0.0, w as f64 - 1.001);
+            let sy = (-s * u + c * v + cy).clamp(0.0, h as f64 - 1.001);
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (fx, fy) = ((sx - x0 as f64) as f32, (sy - y0 as f64) as f32);
+            let at = |yy: usize, xx: usize| plane[[yy, xx]];
+            (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
+                + fy * ((1.0 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
+        })
+    });
+    from_linear(&out)
+}
+
+fn crop(img: &RgbImage) -> RgbImage {
+    image::imageops::crop_imm(
+        img,
+        BORDER,
+        BORDER,
+        img.width() - 2 * BORDER,
+        img.height() - 2 * BORDER,
+    )
+    .to_image()
+}
+
+fn quality(img: &RgbImage) -> CaptureQuality {
+    let img = crop(img);
+    let planes = colour_planes(&DynamicImage::ImageRgb8(img.clone()));
+    let skin = Mask::full(img.width() as usize, img.height() as usize);
+    measure_capture(&CaptureInput {
+        planes: &planes,
+        skin: &skin,
+        zones: &[],
+        face: None,
+        px_per_mm: Some(PPM),
+        params: &CaptureParams::default(),
+        face_params: &FaceParams::default(),
+    })
+}
+
+const SHOWN: [&str; 10] = [
+    "capture_sharpness",
+    "capture_l_median",
+    "capture_wb_hue_deg",
+    "capture_wb_r_over_g",
+    "capture_wb_b_over_g",
+    "capture_light_gradient_pct",
+    "capture_light_relief_deg",
+    "capture_light_relief_coherence",
+    "capture_specular_share",
+    "capture_clipped_bright",
+];
+
+#[test]
+#[ignore = "prints the capture measurements of the rendered pairs (threshold choice)"]
+fn print_capture_measurements() {
+    for seed in [11u64, 22, 33, 44, 55] {
+        let photo = render(seed, 1000 + seed, 135.0);
+        let base = noise(&photo, seed);
+        let variants: Vec<(&str, RgbImage)> = vec![
+            ("baseline", base.clone()),
+            (
+                "retake",
+                noise(&rotate_shift(&photo, 1.0, 3.0, -2.0), seed + 100),
+            ),
+            (
+                "retake2",
+                noise(&rotate_shift(&photo, -1.0, -2.0, 4.0), seed + 200),
+            ),
+            ("defocus", defocus(&base, 0.08)),
+            ("defocus04", defocus(&base, 0.04)),
+            ("minus1ev", gains(&base, [0.5; 3])),
+            ("warm", gains(&base, [1.10, 1.0, 0.85])),
+            ("warm_small", gains(&base, [1.04, 1.0, 0.95])),
+            ("light45", noise(&render(seed, 1000 + seed, 45.0), seed)),
+            ("light90", noise(&render(seed, 1000 + seed, 90.0), seed)),
+            ("light315", noise(&render(seed, 1000 + seed, 315.0), seed)),
+        ];
+        for (name, img) in &variants {
+            let q = quality(img);
+            let cells: Vec<String> = SHOWN
+                .iter()
+                .map(|n| q.get(n).map_or("-".into(), |v| format!("{v:.4}")))
+                .collect();
+            println!(
+                "seed {seed} {name:10} {} flags {:?}",
+                cells.join(" "),
+                q.flags
+            );
+        }
+    }
+}
