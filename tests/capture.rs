@@ -11,6 +11,7 @@ use skintex::input::colour::{colour_planes, srgb_to_linear};
 use skintex::metrics::capture::{CaptureInput, CaptureQuality, measure_capture};
 use skintex::phantom::{PhantomSpec, render_phantom};
 use skintex::segment::Mask;
+use skintex::study::comparability::{CaptureRow, ComparabilityLimits, compare};
 
 /// Resolution of the rendered close-ups, px/mm.
 const PPM: f64 = 20.0;
@@ -159,55 +160,83 @@ fn quality(img: &RgbImage) -> CaptureQuality {
     })
 }
 
-const SHOWN: [&str; 10] = [
-    "capture_sharpness",
-    "capture_l_median",
-    "capture_wb_hue_deg",
-    "capture_wb_r_over_g",
-    "capture_wb_b_over_g",
-    "capture_light_gradient_pct",
-    "capture_light_relief_deg",
-    "capture_light_relief_coherence",
-    "capture_specular_share",
-    "capture_clipped_bright",
-];
+/// Seeds of the rendered pairs (five skins: Fitzpatrick types, relief and pores differ).
+const SEEDS: [u64; 5] = [11, 22, 33, 44, 55];
 
+/// The acceptance test of issue 15: follow-ups that differ from their baseline only by capture
+/// (defocus 0.08 mm, -1 EV, a warm cast, light from another direction) are not comparable, for
+/// the right reason alone; re-takes (new sensor noise, +-1 deg rotation, a few px shift) are.
+/// Prints the measured separation of every check (the margins to the default limits).
 #[test]
-#[ignore = "prints the capture measurements of the rendered pairs (threshold choice)"]
-fn print_capture_measurements() {
-    for seed in [11u64, 22, 33, 44, 55] {
+fn capture_changes_break_comparability_and_retakes_do_not() {
+    let lim = ComparabilityLimits::default();
+    let row = |img: &RgbImage| CaptureRow::from_quality(&quality(img), Some(PPM));
+    // Per check: the largest |difference| over the re-takes, the smallest over its changes.
+    let mut retake_max = [0f64; 10];
+    let mut change_min = [f64::INFINITY; 10];
+    let index = |name: &str| {
+        skintex::study::comparability::DIFFERENCE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .unwrap()
+    };
+    for seed in SEEDS {
         let photo = render(seed, 1000 + seed, 135.0);
-        let base = noise(&photo, seed);
-        let variants: Vec<(&str, RgbImage)> = vec![
-            ("baseline", base.clone()),
-            (
-                "retake",
-                noise(&rotate_shift(&photo, 1.0, 3.0, -2.0), seed + 100),
-            ),
-            (
-                "retake2",
-                noise(&rotate_shift(&photo, -1.0, -2.0, 4.0), seed + 200),
-            ),
-            ("defocus", defocus(&base, 0.08)),
-            ("defocus04", defocus(&base, 0.04)),
-            ("minus1ev", gains(&base, [0.5; 3])),
-            ("warm", gains(&base, [1.10, 1.0, 0.85])),
-            ("warm_small", gains(&base, [1.04, 1.0, 0.95])),
-            ("light45", noise(&render(seed, 1000 + seed, 45.0), seed)),
-            ("light90", noise(&render(seed, 1000 + seed, 90.0), seed)),
-            ("light315", noise(&render(seed, 1000 + seed, 315.0), seed)),
+        let base_img = noise(&photo, seed);
+        let base = row(&base_img);
+        let retakes = [
+            noise(&rotate_shift(&photo, 1.0, 3.0, -2.0), seed + 100),
+            noise(&rotate_shift(&photo, -1.0, -2.0, 4.0), seed + 200),
         ];
-        for (name, img) in &variants {
-            let q = quality(img);
-            let cells: Vec<String> = SHOWN
-                .iter()
-                .map(|n| q.get(n).map_or("-".into(), |v| format!("{v:.4}")))
-                .collect();
-            println!(
-                "seed {seed} {name:10} {} flags {:?}",
-                cells.join(" "),
-                q.flags
+        for img in &retakes {
+            let c = compare(&base, &row(img), &lim);
+            assert_eq!(
+                c.comparable,
+                Some(true),
+                "seed {seed} re-take: {}",
+                c.reasons
             );
+            for (m, d) in retake_max.iter_mut().zip(&c.differences) {
+                *m = m.max(d.map_or(0.0, f64::abs));
+            }
         }
+        let changes: [(&str, &str, RgbImage); 4] = [
+            ("sharpness", "d_sharpness_log2", defocus(&base_img, 0.08)),
+            ("exposure", "d_exposure_ev", gains(&base_img, [0.5; 3])),
+            (
+                "white_balance",
+                "d_white_balance",
+                gains(&base_img, [1.10, 1.0, 0.85]),
+            ),
+            (
+                "light_direction",
+                "d_light_relief",
+                noise(&render(seed, 1000 + seed, 45.0), seed),
+            ),
+        ];
+        for (reason, column, img) in &changes {
+            let c = compare(&base, &row(img), &lim);
+            assert_eq!(
+                c.comparable,
+                Some(false),
+                "seed {seed} {reason}: {}",
+                c.reasons
+            );
+            assert_eq!(c.failed, vec![*reason], "seed {seed}: {}", c.reasons);
+            let i = index(column);
+            change_min[i] = change_min[i].min(c.differences[i].unwrap().abs());
+        }
+    }
+    for (name, limit) in [
+        ("d_sharpness_log2", lim.max_sharpness_change),
+        ("d_exposure_ev", lim.max_exposure_change_ev),
+        ("d_white_balance", lim.max_white_balance_change),
+        ("d_light_relief", lim.max_light_change),
+    ] {
+        let i = index(name);
+        println!(
+            "{name}: re-takes at most {:.3}, limit {limit}, capture changes at least {:.3}",
+            retake_max[i], change_min[i]
+        );
     }
 }

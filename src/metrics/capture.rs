@@ -75,7 +75,7 @@ use crate::segment::{Mask, Zone};
 /// Most skin pixels sampled for the colour statistics.
 pub const MAX_SAMPLES: usize = 200_000;
 /// Most skin tiles of the band-pass energies.
-pub const MAX_TILES: usize = 36;
+pub const MAX_TILES: usize = 64;
 /// Coarse scale of the sharpness ratio, in units of the fine scale.
 pub const COARSE_OVER_FINE: f64 = 4.0;
 /// Smallest fine scale, px (a Laplacian of a narrower Gaussian is the pixel grid's).
@@ -458,10 +458,10 @@ fn relief_measures(input: &CaptureInput<'_>) -> [MetricValue; 3] {
     };
     let fine = (input.params.sharpness_scale_mm * ppm).max(MIN_FINE_SIGMA_PX);
     let coarse = COARSE_OVER_FINE * fine;
-    let side = ((12.0 * coarse).ceil() as usize).max(32);
+    let side = ((24.0 * coarse).ceil() as usize).max(64);
     let tiles = skin_tiles(input.skin, side);
     if tiles.is_empty() {
-        let reason = format!("no skin tile of {side} x {side} px (12 x the coarse scale)");
+        let reason = format!("no skin tile of {side} x {side} px (24 x the coarse scale)");
         return std::array::from_fn(|_| Err(Missing::new(reason.clone())));
     }
     let mut e = [0.0; 2];
