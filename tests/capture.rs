@@ -3,6 +3,9 @@
 //! again with one capture condition changed (defocus, exposure, colour cast, light direction),
 //! against re-takes that differ only by new sensor noise, a 1 deg rotation and a few px shift.
 
+mod common;
+
+use common::{cell, read_csv, skintex};
 use image::{DynamicImage, Rgb, RgbImage};
 use ndarray::Array2;
 use skintex::config::{CaptureParams, FaceParams};
@@ -239,4 +242,135 @@ fn capture_changes_break_comparability_and_retakes_do_not() {
             retake_max[i], change_min[i]
         );
     }
+}
+
+/// Through the binary: `analyze --study --exclude-noncomparable` on one subject photographed
+/// three times (baseline, a re-take, -1 EV) marks the pairs in changes.csv and alignment.csv,
+/// leaves the -1 EV visit out of stats.csv and says so in the report; `skintex study` on a
+/// folder whose images.csv has no capture columns (an older skintex) still runs, with
+/// comparability empty and the reason.
+#[test]
+fn study_marks_and_excludes_noncomparable_follow_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = spec(1011, 135.0);
+    s.nuisance.fov_mm = 22.0;
+    let photo = render_phantom(&s, 11).image;
+    let base = noise(&photo, 11);
+    crop(&base).save(dir.path().join("base.png")).unwrap();
+    crop(&noise(&rotate_shift(&photo, 1.0, 3.0, -2.0), 111))
+        .save(dir.path().join("retake.png"))
+        .unwrap();
+    crop(&gains(&base, [0.5; 3]))
+        .save(dir.path().join("dark.png"))
+        .unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(
+        &manifest,
+        "path,subject,visit,days_from_baseline,arm,roi,px_per_mm\n\
+         base.png,A,baseline,0,treated,full,20\n\
+         retake.png,A,week4,28,treated,full,20\n\
+         dark.png,A,week8,56,treated,full,20\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    skintex()
+        .args([
+            "analyze",
+            "--study",
+            "--exclude-noncomparable",
+            "-q",
+            "--no-qc",
+        ])
+        .args(["--jobs", "2", "--manifest"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let (ih, images) = read_csv(&out.join("images.csv"));
+    assert_eq!(images.len(), 3);
+    for r in &images {
+        assert!(!cell(&ih, r, "capture_sharpness").is_empty());
+        assert_eq!(cell(&ih, r, "capture_wb_source"), "skin");
+        assert_eq!(
+            cell(&ih, r, "capture_flags"),
+            "",
+            "{}",
+            cell(&ih, r, "image_id")
+        );
+        assert!(
+            cell(&ih, r, "capture_missing_reasons").contains("capture_yaw_deg"),
+            "close-ups have no face values, with the reason"
+        );
+    }
+    let (ah, align) = read_csv(&out.join("alignment.csv"));
+    assert_eq!(align.len(), 2);
+    let by_visit = |visit: &str| {
+        align
+            .iter()
+            .find(|r| cell(&ah, r, "visit") == visit)
+            .unwrap()
+    };
+    assert_eq!(cell(&ah, by_visit("week4"), "comparable"), "true");
+    let dark = by_visit("week8");
+    assert_eq!(cell(&ah, dark, "comparable"), "false");
+    assert!(cell(&ah, dark, "comparability_reasons").starts_with("exposure:"));
+    let ev: f64 = cell(&ah, dark, "d_exposure_ev").parse().unwrap();
+    assert!((ev + 1.0).abs() < 0.02, "{ev}");
+    let (ch, changes) = read_csv(&out.join("changes.csv"));
+    for r in &changes {
+        let expected = if cell(&ch, r, "visit") == "week8" {
+            "false"
+        } else {
+            "true"
+        };
+        assert_eq!(cell(&ch, r, "comparable"), expected);
+    }
+    let (sh, stats) = read_csv(&out.join("stats.csv"));
+    assert!(stats.iter().any(|r| cell(&sh, r, "visit") == "week4"));
+    assert!(
+        !stats.iter().any(|r| cell(&sh, r, "visit") == "week8"),
+        "the non-comparable visit is left out of stats.csv"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("1 of 2 follow-up photos not comparable with their baseline: excluded")
+    );
+    assert!(report.contains("<td class=\"reason\">exposure (1)</td>"));
+
+    // An older analysis folder: images.csv without the capture columns.
+    let text = std::fs::read_to_string(out.join("images.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !header[i].starts_with("capture_"))
+        .collect();
+    let mut w = csv::Writer::from_path(out.join("images.csv")).unwrap();
+    w.write_record(keep.iter().map(|&i| &header[i])).unwrap();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        w.write_record(keep.iter().map(|&i| &rec[i])).unwrap();
+    }
+    w.flush().unwrap();
+    let old = dir.path().join("old");
+    skintex()
+        .args(["study", "-q", "--exclude-noncomparable", "--manifest"])
+        .arg(&manifest)
+        .arg("--metrics")
+        .arg(out.join("metrics.csv"))
+        .arg("--out")
+        .arg(&old)
+        .assert()
+        .code(0);
+    let (ch, changes) = read_csv(&old.join("changes.csv"));
+    assert!(!changes.is_empty());
+    for r in &changes {
+        assert_eq!(cell(&ch, r, "comparable"), "");
+        assert!(cell(&ch, r, "comparability_reasons").contains("no capture_* columns"));
+    }
+    let (sh, stats) = read_csv(&old.join("stats.csv"));
+    assert!(
+        stats.iter().any(|r| cell(&sh, r, "visit") == "week8"),
+        "unknown comparability is kept"
+    );
 }
