@@ -187,6 +187,89 @@ pub struct StudyOptions {
     )]
     pub max_alignment_mm: f64,
 
+    /// Leave follow-ups that are not comparable with their baseline (`comparable` false in
+    /// changes.csv: capture differs beyond the limits below) out of stats.csv and the report's
+    /// statistics; pairs whose comparability is unknown stay in.
+    #[arg(long)]
+    pub exclude_noncomparable: bool,
+
+    /// Comparability: largest |log2| of the follow-up's capture_sharpness over the baseline's
+    /// (0.5: a defocus of about 0.03 mm).
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "LOG2",
+        allow_negative_numbers = true
+    )]
+    pub max_sharpness_change: f64,
+
+    /// Comparability: largest exposure change of the skin's median luminance, EV (1/3 EV, a
+    /// camera's exposure step).
+    #[arg(
+        long,
+        default_value_t = 0.33,
+        value_name = "EV",
+        allow_negative_numbers = true
+    )]
+    pub max_exposure_change_ev: f64,
+
+    /// Comparability: largest colour cast change, sqrt(dln(R/G)^2 + dln(B/G)^2) of the skin's
+    /// mean linear RGB (0.05: a 5 % channel gain, about dE00 2 on skin).
+    #[arg(
+        long,
+        default_value_t = 0.05,
+        value_name = "LN",
+        allow_negative_numbers = true
+    )]
+    pub max_white_balance_change: f64,
+
+    /// Comparability: largest change of the relief's light axis vector (coherence at twice the
+    /// axis angle), of the face's ln luminance ratios, and of the luminance gradient / 100.
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    pub max_light_change: f64,
+
+    /// Comparability: largest change of the skin's glare share.
+    #[arg(
+        long,
+        default_value_t = 0.03,
+        value_name = "SHARE",
+        allow_negative_numbers = true
+    )]
+    pub max_specular_change: f64,
+
+    /// Comparability: largest change of head yaw or pitch, deg.
+    #[arg(
+        long,
+        default_value_t = 5.0,
+        value_name = "DEG",
+        allow_negative_numbers = true
+    )]
+    pub max_pose_change_deg: f64,
+
+    /// Comparability: largest change of an expression ratio (mouth open, smile, brows raised,
+    /// eye opening).
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    pub max_expression_change: f64,
+
+    /// Comparability: largest relative change of px/mm.
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        value_name = "X",
+        allow_negative_numbers = true
+    )]
+    pub max_scale_change: f64,
+
     /// The report's primary test, whose Holm-adjusted p highlights a result: `t` (paired t test,
     /// the default; Wilcoxon signed-rank is its sensitivity analysis) or `wilcoxon` (the
     /// reverse). stats.csv holds both either way.

@@ -402,6 +402,56 @@ param_section! {
     }
 }
 
+param_section! {
+    /// Capture quality of each photo (`capture_*` columns of images.csv, see
+    /// `src/metrics/capture.rs`): what is measured and the checks that set `capture_flags`.
+    pub struct CaptureParams = "capture" {
+        /// Fine scale of the sharpness ratio (Gaussian sigma), mm; the coarse scale is 4 times
+        /// it. 0.05 mm is the scale of the skin's finest furrows, which defocus blurs first.
+        sharpness_scale_mm: f64 = 0.05, [0.005, 5.0];
+        /// Flag `blurred` below this sharpness. On rendered close-ups at 20 px/mm (five skins,
+        /// tests/capture.rs) sharp photos (blur 0.03 mm) measure 0.22-0.49 and the same photos
+        /// defocused by a further 0.08 mm 0.058-0.086. The value depends on the skin's relief, so
+        /// the study compares each follow-up with its own baseline instead.
+        min_sharpness: f64 = 0.1, [0.0, 100.0];
+        /// Flag `underexposed` below this median L* of the skin (the darkest skin, type VI,
+        /// measures about 28).
+        min_l_median: f64 = 20.0, [0.0, 100.0];
+        /// Flag `overexposed` above this median L* of the skin (the lightest skin, type I,
+        /// measures about 76).
+        max_l_median: f64 = 85.0, [0.0, 100.0];
+        /// Flag `clipped` when more than this share of the skin is clipped at either end.
+        max_clipped_share: f64 = 0.01, [0.0, 1.0];
+        /// Flag `colour_cast` when the skin's hue angle is below this, deg.
+        min_skin_hue_deg: f64 = 25.0, [-180.0, 180.0];
+        /// Flag `colour_cast` when the skin's hue angle is above this, deg.
+        max_skin_hue_deg: f64 = 80.0, [-180.0, 180.0];
+        /// Flag `uneven_light` when the luminance plane changes by more than this from the
+        /// skin's centre to a typical skin point, %.
+        max_light_gradient_pct: f64 = 15.0, [0.0, 1000.0];
+        /// Flag `uneven_light` when the face's left/right or top/bottom luminance ratio is beyond
+        /// this factor either way.
+        max_light_ratio: f64 = 1.3, [1.0, 100.0];
+        /// Flag `specular` above this share of glare on the skin.
+        max_specular_share: f64 = 0.05, [0.0, 1.0];
+        /// Flag `head_turned` beyond this yaw, deg.
+        max_yaw_deg: f64 = 15.0, [0.0, 90.0];
+        /// Flag `head_rolled` beyond this roll, deg.
+        max_roll_deg: f64 = 15.0, [0.0, 180.0];
+        /// Flag `mouth_open` above this inner lip gap / mouth width.
+        max_mouth_open: f64 = 0.15, [0.0, 10.0];
+        /// Flag `smiling` above this mouth width / inter-ocular distance.
+        max_smile: f64 = 1.0, [0.0, 10.0];
+        /// Flag `brows_raised` above this brow-to-eye distance / inter-ocular distance.
+        max_brows_raised: f64 = 0.5, [0.0, 10.0];
+        /// Flag `eyes_closed` below this eye aspect ratio (a blink drops it below about 0.2,
+        /// Soukupová & Čech 2016).
+        min_eye_opening: f64 = 0.15, [0.0, 10.0];
+        /// Flag `small_face` below this face height (forehead top to chin), px.
+        min_face_size_px: f64 = 300.0, [0.0, 100000.0];
+    }
+}
+
 /// Every analysis parameter of a run, as written in full into `run.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -415,6 +465,7 @@ pub struct Config {
     pub face: FaceParams,
     pub tone: ToneParams,
     pub chart: ChartParams,
+    pub capture: CaptureParams,
 }
 
 impl Config {
@@ -448,6 +499,7 @@ impl Config {
         self.face.validate()?;
         self.tone.validate()?;
         self.chart.validate()?;
+        self.capture.validate()?;
         if self.lines.min_width_mm > self.lines.max_width_mm {
             return Err(ConfigError::Inconsistent(
                 "lines.min_width_mm must not exceed lines.max_width_mm".into(),
@@ -456,6 +508,16 @@ impl Config {
         if self.pores.min_diameter_mm > self.pores.max_diameter_mm {
             return Err(ConfigError::Inconsistent(
                 "pores.min_diameter_mm must not exceed pores.max_diameter_mm".into(),
+            ));
+        }
+        if self.capture.min_l_median > self.capture.max_l_median {
+            return Err(ConfigError::Inconsistent(
+                "capture.min_l_median must not exceed capture.max_l_median".into(),
+            ));
+        }
+        if self.capture.min_skin_hue_deg > self.capture.max_skin_hue_deg {
+            return Err(ConfigError::Inconsistent(
+                "capture.min_skin_hue_deg must not exceed capture.max_skin_hue_deg".into(),
             ));
         }
         if self.scars.min_diameter_mm > self.scars.max_diameter_mm {
@@ -481,6 +543,7 @@ impl Config {
         self.face.write_commented_toml(&mut out);
         self.tone.write_commented_toml(&mut out);
         self.chart.write_commented_toml(&mut out);
+        self.capture.write_commented_toml(&mut out);
         out
     }
 }

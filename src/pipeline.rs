@@ -27,12 +27,13 @@ use crate::input::decode::{DecodeError, DecodedImage, ImageInfo, decode_bytes};
 use crate::input::discover::discover_inputs;
 use crate::input::manifest::read_manifest;
 use crate::input::{ImageInput, InputError, InputSet};
+use crate::metrics::capture::{CaptureInput, CaptureQuality, FaceGeometry, measure_capture};
 use crate::metrics::{SpareThreads, measure_zones};
 use crate::output::folder::{
     ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
 };
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
-use crate::output::qc::{QcCanvas, QcExtras, draw_qc, qc_jpeg, qc_path, write_qc};
+use crate::output::qc::{QcCanvas, QcExtras, capture_caption, draw_qc, qc_jpeg, qc_path, write_qc};
 use crate::output::store::{
     Batch, BatchEntry, STORE_FORMAT, Shard, image_key, load_record, prune_records, records_dir,
     remove_files_except, run_fingerprint, save_record,
@@ -356,6 +357,7 @@ struct Analysed {
     info: ImageInfo,
     face: Option<FaceSummary>,
     chart: ChartSummary,
+    capture: Option<CaptureQuality>,
     zones: Vec<ZoneRecord>,
     qc: Option<Vec<u8>>,
 }
@@ -495,6 +497,24 @@ fn analyze_decoded(
             source: CalibrationSource::Iris,
         };
     }
+    // Capture quality on the measured skin: the `face` zone, or the single zone of roi full.
+    let capture = zones
+        .iter()
+        .find(|z| z.name == ZONE_FACE)
+        .or(zones.first())
+        .map(|skin| {
+            measure_capture(&CaptureInput {
+                planes: &planes,
+                skin: &skin.mask,
+                zones: &zones,
+                face: face.as_ref().map(|f| FaceGeometry {
+                    landmarks: &f.landmarks,
+                }),
+                px_per_mm: calibration.px_per_mm,
+                params: &settings.config.capture,
+                face_params: &settings.config.face,
+            })
+        });
     // The planes are consumed (see measure_zones for when they are dropped).
     let records: Vec<ZoneRecord> = measure_zones(
         planes,
@@ -520,6 +540,7 @@ fn analyze_decoded(
             calibration: *calibration,
             excluded,
             face_box: face.as_ref().map(|f| f.face_box),
+            capture: capture.as_ref().map(capture_caption),
         };
         // The union zone `face` would outline everything twice; draw the anatomical zones.
         let drawn: Vec<&Zone> = zones
@@ -546,6 +567,7 @@ fn analyze_decoded(
             delta_e00_after: chart.as_ref().and_then(|c| c.delta_e00_after),
             tone_corrected: tone_correction.is_some(),
         },
+        capture,
         zones: records,
         qc,
     })
@@ -574,6 +596,7 @@ fn analyze_image(
         roi,
         face: None,
         chart: None,
+        capture: None,
         outcome: Err(String::new()),
         timing: StageTimes::default(),
     };
@@ -601,6 +624,7 @@ fn analyze_image(
             record.info = Some(done.info);
             record.face = done.face;
             record.chart = Some(done.chart);
+            record.capture = done.capture;
             record.outcome = Ok(done.zones);
             if let Some(jpeg) = done.qc {
                 let started = Instant::now();

@@ -360,6 +360,7 @@ fn study_input() -> ReportInput<'static> {
             "S02/week12.jpg".to_owned(),
             "decode: unexpected end of JPEG data".to_owned(),
         )],
+        ..Default::default()
     }
 }
 

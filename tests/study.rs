@@ -233,6 +233,18 @@ fn follow_up_portrait_aligns_to_its_baseline() {
     assert!(mm < 1.0, "residual {mm} mm");
     assert!(num(&ah, r, "residual_px") < 3.0);
     assert_eq!(cell(&ah, r, "flag"), "");
+    // Comparability: the follow-up is 1.25x larger (its px/mm too): not comparable for its
+    // scale; the 8 degree in-plane rotation is a roll, which the zones follow (not a pose
+    // change), and the expression is the same face's.
+    assert_eq!(cell(&ah, r, "comparable"), "false");
+    let reasons = cell(&ah, r, "comparability_reasons");
+    assert!(reasons.contains("scale:"), "{reasons}");
+    assert!(
+        !reasons.contains("pose") && !reasons.contains("expression"),
+        "{reasons}"
+    );
+    let roll: f64 = cell(&ah, r, "d_roll_deg").parse().unwrap();
+    assert!((roll.abs() - 8.0).abs() < 1.5, "roll change {roll}");
     // A stricter threshold flags the pair, in alignment.csv and in changes.csv.
     let strict = dir.path().join("strict");
     skintex()

@@ -23,6 +23,7 @@
 //! 5. The data dictionary snapshot (`tests/snapshots/`), the README's output table, and
 //!    validation on phantoms (`src/validation.rs`, `tests/validation_*.rs`).
 
+pub mod capture;
 pub mod height;
 pub mod lines;
 pub mod pores;

@@ -171,6 +171,18 @@ pub struct QcExtras<'a> {
     pub excluded: Option<&'a Mask>,
     /// Face box (x0, y0, x1, y1) in original px.
     pub face_box: Option<[f64; 4]>,
+    /// The capture part of the caption ([`capture_caption`]), after the calibration.
+    pub capture: Option<String>,
+}
+
+/// The capture part of a QC caption: `capture ok`, or `capture: ` and the failed checks
+/// (`capture_flags` of images.csv).
+pub fn capture_caption(q: &crate::metrics::capture::CaptureQuality) -> String {
+    if q.flags.is_empty() {
+        "capture ok".to_owned()
+    } else {
+        format!("capture: {}", q.flags.join(", "))
+    }
 }
 
 /// Pore dots: light cyan, a colour no other detection uses.
@@ -564,7 +576,10 @@ pub fn draw_qc(
     let (w, h) = (canvas.image.width(), canvas.image.height());
 
     // The caption bar: the caption wrapped to the width, then the legend.
-    let parts = caption_parts(&extras.caption, &extras.calibration, records);
+    let mut parts = caption_parts(&extras.caption, &extras.calibration, records);
+    if let Some(capture) = &extras.capture {
+        parts.insert(2.min(parts.len()), capture.clone());
+    }
     let lines = wrap_caption(&parts, w.saturating_sub(12), |t| text_size(size, font, t).0);
     let line_h = (size * 1.25).ceil() as u32;
     let bar_h = (line_h * (lines.len() as u32 + 1) + 6).min(h);

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::calibration::Calibration;
 use crate::input::ImageInput;
 use crate::input::decode::ImageInfo;
+use crate::metrics::capture::{self, CaptureQuality};
 use crate::metrics::{ColumnSpec, ZoneMeasurement, metric_columns};
 use crate::segment::RoiMode;
 
@@ -62,6 +63,8 @@ pub struct ImageRecord {
     pub face: Option<FaceSummary>,
     /// The colour chart, when the image got as far as looking for one.
     pub chart: Option<ChartSummary>,
+    /// Capture quality of an analysed image (`capture_*` columns of images.csv).
+    pub capture: Option<CaptureQuality>,
     pub outcome: Result<Vec<ZoneRecord>, String>,
     /// Where the wall-clock time went (written to `timings.csv`, not to the data tables).
     pub timing: StageTimes,
@@ -327,6 +330,12 @@ pub fn images_columns(carried_columns: &[String]) -> Vec<Column> {
     let mut cols: Vec<Column> = KEY_COLUMNS.iter().map(Column::from).collect();
     cols.extend(carried(carried_columns));
     cols.extend(IMAGE_COLUMNS.iter().map(Column::from));
+    cols.extend(
+        capture::COLUMNS
+            .iter()
+            .chain(capture::TEXT_COLUMNS)
+            .map(Column::from),
+    );
     cols
 }
 
@@ -351,6 +360,8 @@ pub fn reserved_column_names() -> Vec<&'static str> {
         .iter()
         .chain(ZONE_COLUMNS)
         .chain(IMAGE_COLUMNS)
+        .chain(capture::COLUMNS)
+        .chain(capture::TEXT_COLUMNS)
         .map(|c| c.name)
         .collect();
     names.extend(metric_columns().iter().map(|c| c.name));
@@ -660,6 +671,33 @@ fn image_row(rec: &ImageRecord) -> Vec<String> {
         }
         .to_owned(),
     ]);
+    row.extend(capture_cells(rec.capture.as_ref()));
+    row
+}
+
+/// The `capture_*` cells of an images.csv row: the values, `capture_wb_source`,
+/// `capture_flags` and `capture_missing_reasons` (all empty for an image not analysed, whose
+/// `error` says why).
+fn capture_cells(capture: Option<&CaptureQuality>) -> Vec<String> {
+    let Some(q) = capture else {
+        return vec![String::new(); capture::COLUMNS.len() + capture::TEXT_COLUMNS.len()];
+    };
+    let mut reasons: Vec<(&str, String)> = Vec::new();
+    let mut row: Vec<String> = capture::COLUMNS
+        .iter()
+        .zip(&q.values)
+        .map(|(c, v)| match v {
+            Ok(x) => format_number(*x),
+            Err(missing) => {
+                reasons.push((c.name, missing.0.clone()));
+                String::new()
+            }
+        })
+        .collect();
+    let names: Vec<&str> = capture::COLUMNS.iter().map(|c| c.name).collect();
+    row.push(q.wb_source.clone());
+    row.push(q.flags.join(";"));
+    row.push(missing_reasons(&reasons, &names));
     row
 }
 

@@ -150,6 +150,7 @@ mod tests {
             })
             .collect();
         ImageRecord {
+            capture: None,
             input: ImageInput {
                 image_id: image_id.to_owned(),
                 path: format!("{image_id}.png").into(),

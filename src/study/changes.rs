@@ -305,6 +305,8 @@ pub const CHANGE_COLUMNS: &[ColumnSpec] = &[
         "",
         "`poor` when alignment_residual_mm exceeds --max-alignment-mm: pose or expression changed, compare with care.",
     ),
+    super::COMPARABLE,
+    super::COMPARABILITY_REASONS,
     spec("missing_reason", "", "Why change or pct_change is empty."),
 ];
 
@@ -317,6 +319,7 @@ pub fn changes_csv(
     table: &MetricsTable,
     changes: &[Change],
     alignment: &[Option<AlignmentCell>],
+    comparisons: &[Option<super::comparability::Comparison>],
 ) -> Vec<u8> {
     let opt = |v: Option<f64>| v.map(format_number).unwrap_or_default();
     let rows: Vec<Vec<String>> = changes
@@ -329,7 +332,7 @@ pub fn changes_csv(
                 }
                 _ => (String::new(), String::new()),
             };
-            vec![
+            [
                 p.subject.clone(),
                 p.arm.clone(),
                 p.side.label().to_owned(),
@@ -349,8 +352,14 @@ pub fn changes_csv(
                 opt(c.pct_change()),
                 resid,
                 flag,
-                c.missing_reason().to_owned(),
             ]
+            .into_iter()
+            .chain(super::comparison_cells(
+                comparisons.get(c.photo).and_then(Option::as_ref),
+                false,
+            ))
+            .chain([c.missing_reason().to_owned()])
+            .collect()
         })
         .collect();
     let columns: Vec<Column> = CHANGE_COLUMNS.iter().map(Column::from).collect();

@@ -13,6 +13,7 @@
 
 pub mod align;
 pub mod changes;
+pub mod comparability;
 pub mod design;
 pub mod repeatability;
 pub mod report;
@@ -26,6 +27,7 @@ use changes::{
     AlignmentCell, Change, MetricsTable, StatsRow, baseline_of, changes_csv, compute_changes,
     compute_stats, stats_csv,
 };
+use comparability::{ComparabilityLimits, Comparison, compare_photos, read_capture};
 use design::{DesignError, StudyDesign, read_design};
 
 use crate::metrics::{ColumnSpec, spec};
@@ -46,6 +48,10 @@ pub struct StudySettings {
     /// Whether the contrast was asked for explicitly (an unknown arm is then an error).
     pub contrast_explicit: bool,
     pub max_alignment_mm: f64,
+    /// Limits of the comparability checks.
+    pub limits: ComparabilityLimits,
+    /// Leave non-comparable pairs out of the statistics (`--exclude-noncomparable`).
+    pub exclude_noncomparable: bool,
     /// The test whose Holm-adjusted p the report highlights on (`--test`).
     pub primary_test: PrimaryTest,
     pub command_line: Vec<String>,
@@ -69,6 +75,35 @@ impl StudySettings {
                 options.max_alignment_mm
             )));
         }
+        let limits = ComparabilityLimits {
+            max_sharpness_change: options.max_sharpness_change,
+            max_exposure_change_ev: options.max_exposure_change_ev,
+            max_white_balance_change: options.max_white_balance_change,
+            max_light_change: options.max_light_change,
+            max_specular_change: options.max_specular_change,
+            max_pose_change_deg: options.max_pose_change_deg,
+            max_expression_change: options.max_expression_change,
+            max_scale_change: options.max_scale_change,
+        };
+        for (flag, v) in [
+            ("--max-sharpness-change", limits.max_sharpness_change),
+            ("--max-exposure-change-ev", limits.max_exposure_change_ev),
+            (
+                "--max-white-balance-change",
+                limits.max_white_balance_change,
+            ),
+            ("--max-light-change", limits.max_light_change),
+            ("--max-specular-change", limits.max_specular_change),
+            ("--max-pose-change-deg", limits.max_pose_change_deg),
+            ("--max-expression-change", limits.max_expression_change),
+            ("--max-scale-change", limits.max_scale_change),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(StudyError::Input(format!(
+                    "{flag} must be a number >= 0, got {v}"
+                )));
+            }
+        }
         let (contrast, contrast_explicit) = match options.contrast.as_deref() {
             None => (Some(("treated".to_owned(), "control".to_owned())), false),
             Some("none") => (None, true),
@@ -91,6 +126,8 @@ impl StudySettings {
             contrast,
             contrast_explicit,
             max_alignment_mm: options.max_alignment_mm,
+            limits,
+            exclude_noncomparable: options.exclude_noncomparable,
             primary_test: options.test,
             command_line,
         })
@@ -223,7 +260,97 @@ const ALIGNMENT_COLUMNS: &[ColumnSpec] = &[
         "`poor` when residual_mm exceeds --max-alignment-mm.",
     ),
     spec("reason", "", "Why the alignment is empty."),
+    spec(
+        "d_sharpness_log2",
+        "1",
+        "log2 of the follow-up's capture_sharpness over the baseline's (negative: blurrier). Differences are follow-up minus baseline; src/study/comparability.rs defines each.",
+    ),
+    spec(
+        "d_exposure_ev",
+        "EV",
+        "Exposure change: log2 of the luminance of the follow-up's capture_l_median over the baseline's.",
+    ),
+    spec(
+        "d_white_balance",
+        "1",
+        "Colour cast change: sqrt(dln(R/G)^2 + dln(B/G)^2) of capture_wb_r_over_g and capture_wb_b_over_g.",
+    ),
+    spec(
+        "d_light_relief",
+        "1",
+        "Light direction change: distance between the relief light vectors (capture_light_relief_coherence at twice capture_light_relief_deg).",
+    ),
+    spec(
+        "d_light_uniformity",
+        "1",
+        "Distance between the luminance gradient vectors (capture_light_gradient_pct at capture_light_gradient_deg) / 100.",
+    ),
+    spec(
+        "d_light_face",
+        "1",
+        "Face: the larger |ln| change of the left/right and top/bottom luminance ratios.",
+    ),
+    spec("d_specular", "1", "Change of capture_specular_share."),
+    spec("d_yaw_deg", "deg", "Face: change of capture_yaw_deg."),
+    spec("d_pitch_deg", "deg", "Face: change of capture_pitch_deg."),
+    spec(
+        "d_expression",
+        "1",
+        "Face: the largest |change| of capture_mouth_open, capture_smile, capture_brows_raised and capture_eye_opening.",
+    ),
+    spec(
+        "d_roll_deg",
+        "deg",
+        "Face: change of capture_roll_deg (reported; the zones follow an in-plane rotation, so it is not checked).",
+    ),
+    COMPARABLE,
+    COMPARABILITY_REASONS,
 ];
+
+/// `comparable` of changes.csv and alignment.csv.
+pub const COMPARABLE: ColumnSpec = spec(
+    "comparable",
+    "",
+    "`true` when the follow-up was taken like its baseline photo (every capture difference within the limits of skintex study: sharpness, exposure, white balance, light, specular, pose, expression, scale), `false` when not; empty when it cannot be judged (comparability_reasons says why).",
+);
+
+/// `comparability_reasons` of changes.csv and alignment.csv.
+pub const COMPARABILITY_REASONS: ColumnSpec = spec(
+    "comparability_reasons",
+    "",
+    "The failed checks with the difference and its limit (`exposure: exposure change EV -1.0 beyond 0.33`), then `not checked: ...` for checks whose values are missing; or why comparability is unknown.",
+);
+
+/// The comparability cells of a follow-up: with `differences`, every difference of
+/// alignment.csv first; then `comparable` and `comparability_reasons`.
+pub(crate) fn comparison_cells(c: Option<&Comparison>, differences: bool) -> Vec<String> {
+    let f = |v: Option<f64>| v.map(format_number).unwrap_or_default();
+    let mut cells = Vec::new();
+    if differences {
+        match c {
+            Some(c) => {
+                cells.extend(c.differences.iter().map(|v| f(*v)));
+                cells.push(f(c.d_roll_deg));
+            }
+            None => cells.extend(vec![
+                String::new();
+                comparability::DIFFERENCE_NAMES.len() + 1
+            ]),
+        }
+    }
+    match c {
+        Some(c) => {
+            cells.push(match c.comparable {
+                Some(true) => "true".to_owned(),
+                Some(false) => "false".to_owned(),
+                None => String::new(),
+            });
+            cells.push(c.reasons.clone());
+        }
+        None => cells.extend([String::new(), String::new()]),
+    }
+    cells
+}
 
 /// The study tables with their columns, for the data dictionary.
 pub fn study_tables() -> Vec<(&'static str, Vec<Column>)> {
@@ -293,7 +420,40 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         settings.max_alignment_mm,
     );
     let cells = capture_alignments(&design, &aligned);
-    let stats = compute_stats(&design, &table, &changes, contrast);
+    let capture = read_capture(&analysis_dir);
+    let comparisons: Vec<Option<Comparison>> = design
+        .photos
+        .iter()
+        .map(|p| {
+            if p.is_baseline {
+                return None;
+            }
+            let b = &design.photos[baseline_of(&design, p)?];
+            Some(compare_photos(
+                &capture,
+                &b.image_id,
+                &p.image_id,
+                &settings.limits,
+            ))
+        })
+        .collect();
+    let per_change = replicate_comparisons(&design, &comparisons);
+    let noncomparable = |c: &Change| {
+        per_change
+            .get(c.photo)
+            .and_then(Option::as_ref)
+            .is_some_and(|x| x.comparable == Some(false))
+    };
+    let stats = if settings.exclude_noncomparable {
+        let kept: Vec<Change> = changes
+            .iter()
+            .filter(|c| !noncomparable(c))
+            .cloned()
+            .collect();
+        compute_stats(&design, &table, &kept, contrast)
+    } else {
+        compute_stats(&design, &table, &changes, contrast)
+    };
     let repeatability = repeatability::compute_repeatability(&design, &table);
     let failures = failures(&design, &table, &analysis_dir);
 
@@ -301,12 +461,12 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
     let out = &settings.out_dir;
     write_atomic(
         &out.join("changes.csv"),
-        &changes_csv(&design, &table, &changes, &cells),
+        &changes_csv(&design, &table, &changes, &cells, &per_change),
     )?;
     write_atomic(&out.join("stats.csv"), &stats_csv(&stats))?;
     write_atomic(
         &out.join("alignment.csv"),
-        &alignment_csv(&design, &aligned),
+        &alignment_csv(&design, &aligned, &comparisons),
     )?;
     let repeatability_path = out.join("repeatability.csv");
     if repeatability.is_empty() {
@@ -321,7 +481,7 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         )?;
     }
     let generated_at = now_iso8601();
-    let html = report::render_report(&report_input(
+    let mut input = report_input(
         settings,
         &design,
         &table,
@@ -331,7 +491,10 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         &failures,
         &analysis_dir,
         generated_at.clone(),
-    ));
+    );
+    input.comparability = comparability_rows(&design, &comparisons);
+    input.comparability_note = comparability_note(settings, &comparisons);
+    let html = report::render_report(&input);
     write_atomic(&out.join("report.html"), html.as_bytes())?;
     let subjects = design.subjects();
     let summary = StudySummary {
@@ -356,6 +519,21 @@ pub fn run_study(settings: &StudySettings) -> Result<StudySummary, StudyError> {
         "baseline_visit": design.baseline_visits().join(";"),
         "contrast": contrast.map(|(a, b)| format!("{a}-{b}")),
         "max_alignment_mm": settings.max_alignment_mm,
+        "comparability": {
+            "limits": {
+                "max_sharpness_change": settings.limits.max_sharpness_change,
+                "max_exposure_change_ev": settings.limits.max_exposure_change_ev,
+                "max_white_balance_change": settings.limits.max_white_balance_change,
+                "max_light_change": settings.limits.max_light_change,
+                "max_specular_change": settings.limits.max_specular_change,
+                "max_pose_change_deg": settings.limits.max_pose_change_deg,
+                "max_expression_change": settings.limits.max_expression_change,
+                "max_scale_change": settings.limits.max_scale_change,
+            },
+            "exclude_noncomparable": settings.exclude_noncomparable,
+            "noncomparable_photos": comparisons.iter().flatten().filter(|c| c.comparable == Some(false)).count(),
+            "unknown_photos": comparisons.iter().flatten().filter(|c| c.comparable.is_none()).count(),
+        },
         "primary_test": settings.primary_test.name(),
         "bootstrap": {"resamples": changes::BOOTSTRAP_RESAMPLES, "seed": changes::BOOTSTRAP_SEED, "level": 0.95},
         "visits": design.visits,
@@ -413,15 +591,129 @@ fn capture_alignments(
         .collect()
 }
 
+/// The comparability of each photo's change (replicates averaged): not comparable when any of
+/// its replicates is not, comparable when all are, else unknown; the reasons of every replicate
+/// that has some, each after its image id. A photo without replicates keeps its own.
+fn replicate_comparisons(
+    design: &StudyDesign,
+    comparisons: &[Option<Comparison>],
+) -> Vec<Option<Comparison>> {
+    (0..design.photos.len())
+        .map(|i| {
+            let reps = design.replicates_of(i);
+            if reps.len() < 2 {
+                return comparisons[i].clone();
+            }
+            let of: Vec<(usize, &Comparison)> = reps
+                .iter()
+                .filter_map(|&r| comparisons[r].as_ref().map(|c| (r, c)))
+                .collect();
+            let (_, first) = of.first()?;
+            let verdicts: Vec<Option<bool>> = of.iter().map(|(_, c)| c.comparable).collect();
+            let comparable = if verdicts.contains(&Some(false)) {
+                Some(false)
+            } else if verdicts.iter().all(|v| *v == Some(true)) {
+                Some(true)
+            } else {
+                None
+            };
+            let mut failed: Vec<&'static str> = Vec::new();
+            for (_, c) in &of {
+                for f in &c.failed {
+                    if !failed.contains(f) {
+                        failed.push(f);
+                    }
+                }
+            }
+            let reasons = of
+                .iter()
+                .filter(|(_, c)| !c.reasons.is_empty())
+                .map(|(r, c)| format!("{}: {}", design.photos[*r].image_id, c.reasons))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            Some(Comparison {
+                comparable,
+                reasons,
+                failed,
+                ..(*first).clone()
+            })
+        })
+        .collect()
+}
+
+/// Per subject: follow-up photos, comparable, not comparable, unknown, and the failed checks
+/// with their counts (the report's comparability table).
+fn comparability_rows(
+    design: &StudyDesign,
+    comparisons: &[Option<Comparison>],
+) -> Vec<report::ComparabilityRow> {
+    let mut rows: Vec<report::ComparabilityRow> = Vec::new();
+    for (p, c) in design.photos.iter().zip(comparisons) {
+        let Some(c) = c else { continue };
+        let i = match rows.iter().position(|r| r.subject == p.subject) {
+            Some(i) => i,
+            None => {
+                rows.push(report::ComparabilityRow {
+                    subject: p.subject.clone(),
+                    ..Default::default()
+                });
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i];
+        row.pairs += 1;
+        match c.comparable {
+            Some(true) => row.comparable += 1,
+            Some(false) => row.noncomparable += 1,
+            None => {
+                row.unknown += 1;
+                if !row.unknown_reasons.contains(&c.reasons) {
+                    row.unknown_reasons.push(c.reasons.clone());
+                }
+            }
+        }
+        for name in &c.failed {
+            match row.reasons.iter_mut().find(|(n, _)| n == name) {
+                Some((_, k)) => *k += 1,
+                None => row.reasons.push(((*name).to_owned(), 1)),
+            }
+        }
+    }
+    rows
+}
+
+/// The sentence above the comparability table: what was done with non-comparable pairs.
+fn comparability_note(settings: &StudySettings, comparisons: &[Option<Comparison>]) -> String {
+    let n = comparisons
+        .iter()
+        .flatten()
+        .filter(|c| c.comparable == Some(false))
+        .count();
+    let total = comparisons.iter().flatten().count();
+    if settings.exclude_noncomparable {
+        format!(
+            "{n} of {total} follow-up photos not comparable with their baseline: excluded from \
+             stats.csv and the statistics (--exclude-noncomparable)."
+        )
+    } else {
+        format!(
+            "{n} of {total} follow-up photos not comparable with their baseline: kept in the \
+             statistics (exclude them with --exclude-noncomparable); changes.csv marks them."
+        )
+    }
+}
+
 fn alignment_csv(
     design: &StudyDesign,
     aligned: &[Option<(Option<align::Similarity>, AlignmentCell)>],
+    comparisons: &[Option<Comparison>],
 ) -> Vec<u8> {
     let rows: Vec<Vec<String>> = design
         .photos
         .iter()
         .zip(aligned)
-        .filter_map(|(p, a)| {
+        .zip(comparisons)
+        .filter_map(|((p, a), c)| {
             let (fit, cell) = a.as_ref()?;
             let b = &design.photos[baseline_of(design, p)?];
             let f = |v: Option<f64>| v.map(format_number).unwrap_or_default();
@@ -433,20 +725,25 @@ fn alignment_csv(
                 ),
                 Err(r) => (String::new(), "", r.clone()),
             };
-            Some(vec![
-                p.subject.clone(),
-                p.visit.clone(),
-                p.side.label().to_owned(),
-                p.view.clone(),
-                p.image_id.clone(),
-                b.image_id.clone(),
-                f(fit.map(|x| x.scale)),
-                f(fit.map(|x| x.rotation_deg)),
-                f(fit.map(|x| x.rms_px)),
-                mm,
-                flag.to_owned(),
-                reason,
-            ])
+            Some(
+                [
+                    p.subject.clone(),
+                    p.visit.clone(),
+                    p.side.label().to_owned(),
+                    p.view.clone(),
+                    p.image_id.clone(),
+                    b.image_id.clone(),
+                    f(fit.map(|x| x.scale)),
+                    f(fit.map(|x| x.rotation_deg)),
+                    f(fit.map(|x| x.rms_px)),
+                    mm,
+                    flag.to_owned(),
+                    reason,
+                ]
+                .into_iter()
+                .chain(comparison_cells(c.as_ref(), true))
+                .collect(),
+            )
         })
         .collect();
     let columns: Vec<Column> = ALIGNMENT_COLUMNS.iter().map(Column::from).collect();
@@ -762,6 +1059,7 @@ fn report_input<'a>(
         table: table_rows,
         gallery,
         failures,
+        ..Default::default()
     }
 }
 

@@ -72,6 +72,25 @@ pub struct ReportInput<'a> {
     pub gallery: Vec<GallerySubject>,
     /// Images that could not be analysed: (image path or id, reason).
     pub failures: Vec<(String, String)>,
+    /// Per subject: how many follow-ups were comparable with their baseline, and why not.
+    pub comparability: Vec<ComparabilityRow>,
+    /// What was done with the non-comparable pairs (shown above the table).
+    pub comparability_note: String,
+}
+
+/// One subject's comparability of follow-ups with their baseline photos.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComparabilityRow {
+    pub subject: String,
+    /// Follow-up photos with a baseline.
+    pub pairs: usize,
+    pub comparable: usize,
+    pub noncomparable: usize,
+    /// Follow-ups whose comparability is unknown, and why.
+    pub unknown: usize,
+    pub unknown_reasons: Vec<String>,
+    /// Failed checks and how many follow-ups failed each.
+    pub reasons: Vec<(String, usize)>,
 }
 
 /// The change of one metric in one zone over the visits, per arm: one plot.
@@ -376,6 +395,7 @@ pub fn render_report(input: &ReportInput) -> String {
         out.push_str("<a href=\"#repeatability\">Repeatability</a>");
     }
     out.push_str(concat!(
+        "<a href=\"#comparability\">Comparability</a>",
         "<a href=\"#gallery\">QC gallery</a>",
         "<a href=\"#failures\">Failures</a></nav>\n</header>\n<main>\n"
     ));
@@ -385,6 +405,7 @@ pub fn render_report(input: &ReportInput) -> String {
     subjects_section(&mut out, input);
     results_section(&mut out, input);
     repeatability_section(&mut out, input);
+    comparability_section(&mut out, input);
     gallery_section(&mut out, input);
     failures_section(&mut out, input);
     out.push_str("</main>\n<footer>\n");
@@ -835,6 +856,42 @@ fn gallery_section(out: &mut String, input: &ReportInput) {
         out.push_str("</div>\n</div>\n");
     }
     out.push_str("</section>\n");
+}
+
+fn comparability_section(out: &mut String, input: &ReportInput) {
+    out.push_str("<section id=\"comparability\">\n<h2>Comparability</h2>\n");
+    if input.comparability.is_empty() {
+        out.push_str("<p>none</p>\n</section>\n");
+        return;
+    }
+    out.push_str(&format!(
+        "<p class=\"note\">{} Each follow-up photo is compared with its baseline photo's capture \
+         (sharpness, exposure, white balance, light, specular, pose, expression, scale; \
+         alignment.csv gives the differences).</p>\n",
+        escape(&input.comparability_note)
+    ));
+    out.push_str(
+        "<div class=\"table-wrap\"><table>\n<thead><tr><th>subject</th><th>follow-ups</th>\
+         <th>comparable</th><th>not comparable</th><th>unknown</th><th>why</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &input.comparability {
+        let mut why: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|(name, n)| format!("{name} ({n})"))
+            .collect();
+        why.extend(r.unknown_reasons.iter().map(|u| format!("unknown: {u}")));
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>\n",
+            escape(&r.subject),
+            r.pairs,
+            r.comparable,
+            r.noncomparable,
+            r.unknown,
+            escape(&why.join("; "))
+        ));
+    }
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 fn failures_section(out: &mut String, input: &ReportInput) {
@@ -1564,6 +1621,18 @@ mod tests {
                 ],
             }],
             failures: vec![("S01/week4.jpg".to_owned(), "decode failed".to_owned())],
+            comparability: vec![ComparabilityRow {
+                subject: "S01".to_owned(),
+                pairs: 2,
+                comparable: 1,
+                noncomparable: 1,
+                unknown: 0,
+                unknown_reasons: Vec::new(),
+                reasons: vec![("exposure".to_owned(), 1)],
+            }],
+            comparability_note: "1 of 2 follow-up photos not comparable with their baseline: \
+                                 excluded from stats.csv"
+                .to_owned(),
         }
     }
 
@@ -1650,10 +1719,29 @@ mod tests {
     }
 
     #[test]
+    fn comparability_section_counts_pairs_and_reasons_per_subject() {
+        let html = render_report(&sample());
+        let start = html.find("<section id=\"comparability\">").unwrap();
+        let section = &html[start..start + html[start..].find("</section>").unwrap()];
+        assert!(section.contains("excluded from stats.csv"), "{section}");
+        assert!(
+            section.contains("<tr><td>S01</td><td>2</td><td>1</td><td>1</td><td>0</td><td class=\"reason\">exposure (1)</td></tr>"),
+            "{section}"
+        );
+    }
+
+    #[test]
     fn all_sections_present_with_plot_and_no_urls() {
         let html = render_report(&sample());
         for id in [
-            "summary", "methods", "plots", "subjects", "results", "gallery", "failures",
+            "summary",
+            "methods",
+            "plots",
+            "subjects",
+            "results",
+            "comparability",
+            "gallery",
+            "failures",
         ] {
             assert_eq!(
                 html.matches(&format!("<section id=\"{id}\">")).count(),
@@ -1738,7 +1826,13 @@ mod tests {
         // The methods always say how the statistics are made.
         assert!(html.contains("<dt>Primary test</dt><dd>paired t test"));
         for id in [
-            "summary", "plots", "subjects", "results", "gallery", "failures",
+            "summary",
+            "plots",
+            "subjects",
+            "results",
+            "comparability",
+            "gallery",
+            "failures",
         ] {
             let start = html.find(&format!("<section id=\"{id}\">")).expect(id);
             let section = &html[start..start + html[start..].find("</section>").unwrap()];
