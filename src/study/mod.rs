@@ -1343,4 +1343,58 @@ mod tests {
         // The report in another folder (skintex study --out): up, then across; a space encoded.
         assert_eq!(relative_href(&study, &qc), "../run%201/qc/S01-week%234.jpg");
     }
+
+    /// With replicates, a change is not comparable when any replicate is, comparable when all
+    /// are, unknown otherwise; each replicate's reasons are named by its image id. A photo
+    /// without replicates keeps its own comparison.
+    #[test]
+    fn replicate_comparisons_combine_the_replicates_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.png", "b.png", "c.png", "d.png", "e.png"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let m = dir.path().join("study.csv");
+        std::fs::write(
+            &m,
+            "path,subject,visit,days_from_baseline,replicate\n\
+             a.png,S1,baseline,0,1\n\
+             b.png,S1,week4,28,1\n\
+             c.png,S1,week4,28,2\n\
+             d.png,S2,baseline,0,1\n\
+             e.png,S2,week4,28,1\n",
+        )
+        .unwrap();
+        let design = read_design(&m, "baseline").unwrap();
+        let verdict = |comparable: Option<bool>, reasons: &str, failed: &[&'static str]| {
+            Some(Comparison {
+                comparable,
+                reasons: reasons.to_owned(),
+                failed: failed.to_vec(),
+                ..Comparison::default()
+            })
+        };
+        let index = |id: &str| design.photos.iter().position(|p| p.image_id == id).unwrap();
+        let mut per_photo = vec![None; design.photos.len()];
+        per_photo[index("b")] = verdict(Some(true), "", &[]);
+        per_photo[index("c")] = verdict(Some(false), "exposure 1.0 EV > 0.33", &["exposure"]);
+        per_photo[index("e")] = verdict(None, "not checked: no capture values", &[]);
+        let combined = replicate_comparisons(&design, &per_photo);
+        for id in ["b", "c"] {
+            let c = combined[index(id)].as_ref().unwrap();
+            assert_eq!(c.comparable, Some(false));
+            assert_eq!(c.reasons, "c: exposure 1.0 EV > 0.33");
+            assert_eq!(c.failed, ["exposure"]);
+        }
+        assert_eq!(combined[index("e")], per_photo[index("e")]);
+        assert_eq!(combined[index("a")], None);
+        per_photo[index("c")] = verdict(Some(true), "", &[]);
+        let all_true = replicate_comparisons(&design, &per_photo);
+        assert_eq!(
+            all_true[index("b")].as_ref().unwrap().comparable,
+            Some(true)
+        );
+        per_photo[index("c")] = verdict(None, "not checked: no capture values", &[]);
+        let unknown = replicate_comparisons(&design, &per_photo);
+        assert_eq!(unknown[index("b")].as_ref().unwrap().comparable, None);
+    }
 }
