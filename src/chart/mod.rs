@@ -22,7 +22,7 @@
 //!    matrix in linear RGB, the default; 2 or 3 after Finlayson et al. 2015), fitted by least
 //!    squares to the reference linear sRGB of the patches ([`fit`]). The reference is X-Rite's
 //!    post-November-2014 CIE L*a*b* (D50) of the ColorChecker Classic, adapted to D65 by the
-//!    Bradford transform ([`reference`]).
+//!    Bradford transform ([`mod@reference`]).
 //! 5. **Report.** `chart_delta_e00_before`: mean CIEDE2000 ([`delta_e`], Sharma 2005) over the
 //!    24 patches between the measured colour and the reference, both L*a*b* D65;
 //!    `chart_delta_e00_after`: the same after the correction (the fit's own residual, so it is
