@@ -123,6 +123,13 @@ impl MetricsTable {
     pub(crate) fn zones_of<'a>(&'a self, image_id: &'a str) -> impl Iterator<Item = &'a MetricRow> {
         self.rows.iter().filter(move |r| r.image_id == image_id)
     }
+
+    /// Metric `m` of one image's zone, `None` when missing or not measured.
+    pub(crate) fn value(&self, image_id: &str, zone: &str, m: usize) -> Option<f64> {
+        self.zones_of(image_id)
+            .find(|r| r.zone == zone)
+            .and_then(|r| r.values[m])
+    }
 }
 
 /// One follow-up value against its baseline.
@@ -213,12 +220,7 @@ pub fn compute_changes(design: &StudyDesign, table: &MetricsTable) -> Vec<Change
             let values_of = |photos: &[usize], m: usize| -> Vec<Option<f64>> {
                 photos
                     .iter()
-                    .map(|&p| {
-                        table
-                            .zones_of(&design.photos[p].image_id)
-                            .find(|r| r.zone == zone)
-                            .and_then(|r| r.values[m])
-                    })
+                    .map(|&p| table.value(&design.photos[p].image_id, zone, m))
                     .collect()
             };
             for m in 0..table.metrics.len() {

@@ -184,12 +184,7 @@ pub fn compute_repeatability(design: &StudyDesign, table: &MetricsTable) -> Vec<
                     .map(|t| {
                         t.photos
                             .iter()
-                            .map(|&p| {
-                                table
-                                    .zones_of(&design.photos[p].image_id)
-                                    .find(|r| r.zone == zone)
-                                    .and_then(|r| r.values[m])
-                            })
+                            .map(|&p| table.value(&design.photos[p].image_id, zone, m))
                             .collect()
                     })
                     .collect();

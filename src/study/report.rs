@@ -599,6 +599,13 @@ fn subjects_section(out: &mut String, input: &ReportInput) {
     out.push_str("</div>\n</section>\n");
 }
 
+/// `lead <a href="HREF">NAME</a>.` when the table has a link, else nothing.
+fn csv_link(lead: &str, href: Option<&str>, name: &str) -> String {
+    href.map_or_else(String::new, |href| {
+        format!("{lead} <a href=\"{}\">{name}</a>.", escape(href))
+    })
+}
+
 fn results_section(out: &mut String, input: &ReportInput) {
     out.push_str("<section id=\"results\">\n<h2>Results</h2>\n");
     if input.table.is_empty() {
@@ -607,13 +614,11 @@ fn results_section(out: &mut String, input: &ReportInput) {
     }
     let primary = input.primary_test;
     let other = primary.other();
-    let stats_link = match &input.stats_csv {
-        Some(href) => format!(
-            " Every metric, zone and visit, with the test statistics: <a href=\"{}\">stats.csv</a>.",
-            escape(href)
-        ),
-        None => String::new(),
-    };
+    let stats_link = csv_link(
+        " Every metric, zone and visit, with the test statistics:",
+        input.stats_csv.as_deref(),
+        "stats.csv",
+    );
     out.push_str(&format!(
         concat!(
             "<p class=\"note\">Change from baseline per arm, zone, metric and visit; for a ",
@@ -725,13 +730,11 @@ fn repeatability_section(out: &mut String, input: &ReportInput) {
         return;
     }
     out.push_str("<section id=\"repeatability\">\n<h2>Repeatability</h2>\n");
-    let link = match &input.repeatability_csv {
-        Some(href) => format!(
-            " Every metric and zone: <a href=\"{}\">repeatability.csv</a>.",
-            escape(href)
-        ),
-        None => String::new(),
-    };
+    let link = csv_link(
+        " Every metric and zone:",
+        input.repeatability_csv.as_deref(),
+        "repeatability.csv",
+    );
     out.push_str(&format!(
         concat!(
             "<p class=\"note\">Agreement of replicate photos of the same subject, visit, side ",
