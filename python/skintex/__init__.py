@@ -397,7 +397,8 @@ def study(
     ----------
     metrics
         The analysis of the study's photos: its output folder, its ``metrics.csv``, or the
-        metrics DataFrame (then without alignment: the landmarks are in the folder).
+        metrics DataFrame (then without alignment and comparability: the landmarks and the
+        capture values are in the folder, so ``comparable`` is empty with the reason).
     manifest
         The study manifest (``path``, ``subject``, ``visit``/``days_from_baseline``, ``side``,
         ``arm``, ...).
