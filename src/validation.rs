@@ -581,15 +581,6 @@ fn ratio(pairs: impl Iterator<Item = (usize, usize)>) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(0.5 * (v[(n - 1) / 2] + v[n / 2]))
-}
-
 impl StratumScores {
     pub fn of(results: &[&CaseResult]) -> Self {
         let feat: Vec<&&CaseResult> = results.iter().filter(|r| !r.clean).collect();
@@ -604,7 +595,7 @@ impl StratumScores {
         });
         let scars_f1 = (found + truth > 0).then(|| 2.0 * tp as f64 / (found + truth) as f64);
         let scars_type_accuracy = (tp > 0).then(|| typed as f64 / tp as f64);
-        let errors: Vec<f64> = feat
+        let mut errors: Vec<f64> = feat
             .iter()
             .filter_map(|r| r.length_error().map(f64::abs))
             .collect();
@@ -620,7 +611,7 @@ impl StratumScores {
             clean: clean.len(),
             scars_f1,
             scars_type_accuracy,
-            lines_median_abs_length_error: median(errors),
+            lines_median_abs_length_error: crate::metrics::median(&mut errors),
             lines_count_within_one: (!feat.is_empty()).then(|| within as f64 / feat.len() as f64),
             hair_as_line: (hair_mm > 0.0).then(|| hair_line / hair_mm),
             clean_false_scars_per_10cm2: (clean_area > 0.0).then(|| {

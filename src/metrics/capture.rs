@@ -73,7 +73,7 @@ use ndarray::Array2;
 use crate::config::{CaptureParams, FaceParams};
 use crate::imgops::gaussian::gaussian_blur;
 use crate::input::colour::ColourPlanes;
-use crate::metrics::{ColumnSpec, MetricValue, Missing, spec};
+use crate::metrics::{ColumnSpec, MetricValue, Missing, median, spec};
 use crate::segment::{Mask, Zone};
 
 /// Most skin pixels sampled for the colour statistics.
@@ -318,20 +318,6 @@ fn skin_samples(planes: &ColourPlanes, mask: &Mask) -> Vec<Sample> {
         }
     }
     out
-}
-
-/// Median of `v` (reordered); `None` when empty.
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
 }
 
 /// Median luminance of `mask`'s decimated pixels.

@@ -84,6 +84,17 @@ pub fn finite_or(value: f64, reason: &str) -> MetricValue {
     }
 }
 
+/// Median of `v` (reordered: sorted), the mean of the two middle values when `v.len()` is
+/// even; `None` when empty.
+pub(crate) fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(0.5 * (v[(n - 1) / 2] + v[n / 2]))
+}
+
 /// `n` copies of the same missing value.
 pub fn all_missing(n: usize, reason: &str) -> Vec<MetricValue> {
     vec![Err(Missing::new(reason)); n]
