@@ -11,9 +11,9 @@
 //! [1.6, 3.2)` level pixels (blur to 1 px accumulated σ, keep every second sample). Candidates
 //! are local maxima of R over the 3 × 3 neighbourhood and the two neighbouring scales with
 //! `R ≥ max(min_response, min_snr · σ_R)` (σ_R: the robust standard deviation, 1.4826 × MAD, of
-//! that scale's R over the mask; `min_snr` 0 leaves it out) and Hessian roundness `λ_small / λ_large ≥ min_roundness`; then, in
-//! decreasing R, a candidate is dropped when an accepted one lies within `max(r_a, r_b)`,
-//! `r = √2·σ`.
+//! that scale's R over the mask; `min_snr` 0 leaves it out) and Hessian roundness
+//! `λ_small / λ_large ≥ min_roundness`; then, in decreasing R, a candidate is dropped when an
+//! accepted one lies within `max(r_a, r_b)`, `r = √2·σ`.
 
 use ndarray::{Array2, ArrayView2};
 
