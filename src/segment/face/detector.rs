@@ -17,6 +17,27 @@
 //! 270 degrees the letterbox is also sampled rotated by those angles and the orientation with the
 //! highest detection score wins (so a photo rotated by a multiple of 90 degrees gives the same
 //! face).
+//!
+//! **Small faces: the tile pass.** Letterboxed whole, a face is found when its box is at least
+//! about [`DETECTOR_MIN_FACE`] (0.2) of the image's long side `L`; smaller faces are missed or
+//! found with boxes up to 1.5 x too large. When the whole image gives no face of that size,
+//! overlapping square tiles are searched (an image pyramid), so that a face of box side
+//! `b >= f L` (`f` = `face.min_face_fraction`, 0.08 by default) is at least 0.2 of some tile:
+//!
+//! ```text
+//! T_1 = max(L/2, 5 f L),  T_(k+1) = max(T_k/2, 5 f L)    while 0.2 T_k > f L
+//! tiles of side T_k overlap by >= T_k/2: a face box <= T_k/2 lies whole inside one of them
+//! ```
+//!
+//! (`f = 0.08`: two levels, `T = 0.5 L` and `0.4 L`; 14 tiles on a 16:9 photo.) The tiles are
+//! cut from the letterbox block-averaged once to `128 L / T_min` px, so the pass costs about one
+//! detector run per tile whatever the resolution. Detections whose box comes within 1 % of a tile
+//! edge are dropped (a face cut by the edge is whole in an overlapping tile); the rest, mapped to
+//! image px, are merged across tiles and levels by the same weighted NMS. The tiles are searched
+//! in the orientation of the whole image's small faces, or in all four when it found none (the
+//! highest score wins). When the whole image finds a face of 0.2 L or more, no tiles are
+//! searched: that face is the largest, the one measured, and `faces_found` counts the faces the
+//! whole image sees (smaller faces beside a large one are not counted).
 
 use image::RgbImage;
 
@@ -109,7 +130,7 @@ fn decode(
     nms_iou: f64,
 ) -> Vec<Candidate> {
     let scale = DETECTOR_SIZE as f32;
-    let mut cands: Vec<Candidate> = anchors()
+    let cands: Vec<Candidate> = anchors()
         .iter()
         .enumerate()
         .filter_map(|(i, a)| {
@@ -134,7 +155,12 @@ fn decode(
             })
         })
         .collect();
-    // Stable sort by descending score: ties keep anchor order (deterministic).
+    weighted_nms(cands, nms_iou)
+}
+
+/// Weighted non-maximum suppression (see the module doc) of candidates in one coordinate frame;
+/// best score first. The sort is stable, so ties keep the input order (deterministic).
+fn weighted_nms(mut cands: Vec<Candidate>, nms_iou: f64) -> Vec<Candidate> {
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out = Vec::new();
     while !cands.is_empty() {
@@ -182,6 +208,49 @@ pub fn letterbox(width: u32, height: u32, quarter_turns: u32) -> Roi {
     }
 }
 
+/// A candidate in the normalised coordinates of `frame`, as an image-px detection.
+fn to_detection(c: &Candidate, frame: Roi) -> Detection {
+    let centre = frame.to_image(
+        f64::from(c.bbox[0] + c.bbox[2]) / 2.0,
+        f64::from(c.bbox[1] + c.bbox[3]) / 2.0,
+    );
+    let mut keypoints = [[0.0; 2]; 6];
+    for (k, kp) in keypoints.iter_mut().enumerate() {
+        *kp = frame.to_image(f64::from(c.keypoints[k][0]), f64::from(c.keypoints[k][1]));
+    }
+    Detection {
+        cx: centre[0],
+        cy: centre[1],
+        width: f64::from(c.bbox[2] - c.bbox[0]) * frame.size,
+        height: f64::from(c.bbox[3] - c.bbox[1]) * frame.size,
+        keypoints,
+        score: f64::from(c.score),
+        frame,
+    }
+}
+
+/// An image-px detection as a candidate in the normalised coordinates of `frame` (which must be
+/// turned by the same multiple of 90 degrees as the detection's own frame).
+fn to_candidate(d: &Detection, frame: &Roi) -> Candidate {
+    let [cx, cy] = frame.to_crop(d.cx, d.cy);
+    let (hw, hh) = (d.width / frame.size / 2.0, d.height / frame.size / 2.0);
+    let mut keypoints = [[0.0f32; 2]; 6];
+    for (kp, p) in keypoints.iter_mut().zip(&d.keypoints) {
+        let q = frame.to_crop(p[0], p[1]);
+        *kp = [q[0] as f32, q[1] as f32];
+    }
+    Candidate {
+        bbox: [
+            (cx - hw) as f32,
+            (cy - hh) as f32,
+            (cx + hw) as f32,
+            (cy + hh) as f32,
+        ],
+        keypoints,
+        score: d.score as f32,
+    }
+}
+
 /// Detect faces in one letterbox frame; image-px detections, best score first.
 pub fn detect_in_frame(
     image: &RgbImage,
@@ -193,32 +262,166 @@ pub fn detect_in_frame(
 ) -> Result<Vec<Detection>, ModelError> {
     let (regressors, logits) = models.run_detector(detector_input(image, &frame, antialias))?;
     let cands = decode(&regressors, &logits, score_threshold, nms_iou);
-    Ok(cands
+    Ok(cands.iter().map(|c| to_detection(c, frame)).collect())
+}
+
+/// Smallest face box side, as a fraction of the detector's input side, that the short-range
+/// detector finds reliably (measured on the astronaut face scaled on a grey canvas: score >= 0.75
+/// from 0.12, >= 0.9 from 0.18; nothing below 0.1).
+pub const DETECTOR_MIN_FACE: f64 = 0.2;
+
+/// Tile sides (image px) of the tile pass, coarsest first, for an image of long side
+/// `long_side_px` and faces down to `min_face_fraction` of it (see the module doc). Empty when the
+/// whole-image pass already covers `min_face_fraction`.
+pub fn tile_sides(long_side_px: f64, min_face_fraction: f64) -> Vec<f64> {
+    let smallest = min_face_fraction * long_side_px;
+    let finest = smallest / DETECTOR_MIN_FACE;
+    let mut sides = Vec::new();
+    let mut side = long_side_px;
+    // Each level finds faces down to DETECTOR_MIN_FACE of its side; 1e-9 absorbs rounding.
+    while DETECTOR_MIN_FACE * side > smallest * (1.0 + 1e-9) && side > finest {
+        side = (side / 2.0).max(finest);
+        sides.push(side);
+    }
+    sides
+}
+
+/// Start offsets (px) of tiles of side `side` along an axis of `len` px: overlapping by at least
+/// half a tile, the first at 0 and the last ending at `len`; one centred tile when `side >= len`.
+fn tile_starts(len: f64, side: f64) -> Vec<f64> {
+    if side >= len {
+        return vec![(len - side) / 2.0];
+    }
+    let n = ((len - side) / (side / 2.0)).ceil() as usize + 1;
+    (0..n)
+        .map(|i| i as f64 * (len - side) / (n - 1) as f64)
+        .collect()
+}
+
+/// The square tiles (image px, turned by `quarter_turns` x 90 degrees) of the tile pass.
+pub fn tiles(width: u32, height: u32, sides: &[f64], quarter_turns: u32) -> Vec<Roi> {
+    let rotation = f64::from(quarter_turns % 4) * std::f64::consts::FRAC_PI_2;
+    let mut out = Vec::new();
+    for &side in sides {
+        for y in tile_starts(f64::from(height), side) {
+            for x in tile_starts(f64::from(width), side) {
+                out.push(Roi {
+                    cx: x + side / 2.0,
+                    cy: y + side / 2.0,
+                    size: side,
+                    rotation,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The image the tile pass samples: the whole image, or its letterbox downscaled once (block
+/// averaged) so that the finest tile spans about one detector input, which keeps the pass's cost
+/// independent of the photo's resolution. Working px = (image px - origin) x scale.
+struct TileSource {
+    image: Option<RgbImage>,
+    origin: [f64; 2],
+    scale: f64,
+}
+
+impl TileSource {
+    fn new(image: &RgbImage, finest_side_px: f64, antialias: bool) -> Self {
+        let frame = letterbox(image.width(), image.height(), 0);
+        let n = (frame.size * DETECTOR_SIZE as f64 / finest_side_px).ceil();
+        if !antialias || n * 2.0 > frame.size {
+            return Self {
+                image: None,
+                origin: [0.0, 0.0],
+                scale: 1.0,
+            };
+        }
+        let side = n as usize;
+        let raw = crop_rgb(image, &frame, side, Border::Zero, true);
+        let small = RgbImage::from_raw(side as u32, side as u32, raw);
+        Self {
+            image: small,
+            origin: [frame.cx - frame.size / 2.0, frame.cy - frame.size / 2.0],
+            scale: n / frame.size,
+        }
+    }
+
+    /// `roi` (image px) in working px.
+    fn to_working(&self, roi: &Roi) -> Roi {
+        Roi {
+            cx: (roi.cx - self.origin[0]) * self.scale,
+            cy: (roi.cy - self.origin[1]) * self.scale,
+            size: roi.size * self.scale,
+            rotation: roi.rotation,
+        }
+    }
+}
+
+/// Margin (fraction of the tile side) a tile detection's box must keep from the tile's edges: a
+/// face cut by a tile edge is found whole in an overlapping tile, its cut copy is dropped.
+const TILE_EDGE_MARGIN: f64 = 0.01;
+
+/// Faces in the overlapping tiles of one orientation, merged by weighted NMS in the orientation's
+/// letterbox frame; image-px detections (with that letterbox as frame), best score first.
+#[allow(clippy::too_many_arguments)]
+fn detect_in_tiles(
+    image: &RgbImage,
+    source: &TileSource,
+    sides: &[f64],
+    quarter_turns: u32,
+    models: &FaceModels,
+    score_threshold: f64,
+    nms_iou: f64,
+    antialias: bool,
+) -> Result<Vec<Detection>, ModelError> {
+    let frame = letterbox(image.width(), image.height(), quarter_turns);
+    let sampled = source.image.as_ref().unwrap_or(image);
+    let mut cands = Vec::new();
+    for tile in tiles(image.width(), image.height(), sides, quarter_turns) {
+        let work = source.to_working(&tile);
+        for d in detect_in_frame(sampled, work, models, score_threshold, nms_iou, antialias)? {
+            let c = to_candidate(&d, &work);
+            let inside = c
+                .bbox
+                .iter()
+                .all(|&v| (TILE_EDGE_MARGIN..=1.0 - TILE_EDGE_MARGIN).contains(&f64::from(v)));
+            if !inside {
+                continue;
+            }
+            // Back to image px through the tile, then into the letterbox frame.
+            cands.push(to_candidate(&to_detection(&c, tile), &frame));
+        }
+    }
+    Ok(weighted_nms(cands, nms_iou)
         .iter()
-        .map(|c| {
-            let centre = frame.to_image(
-                f64::from(c.bbox[0] + c.bbox[2]) / 2.0,
-                f64::from(c.bbox[1] + c.bbox[3]) / 2.0,
-            );
-            let mut keypoints = [[0.0; 2]; 6];
-            for (k, kp) in keypoints.iter_mut().enumerate() {
-                *kp = frame.to_image(f64::from(c.keypoints[k][0]), f64::from(c.keypoints[k][1]));
-            }
-            Detection {
-                cx: centre[0],
-                cy: centre[1],
-                width: f64::from(c.bbox[2] - c.bbox[0]) * frame.size,
-                height: f64::from(c.bbox[3] - c.bbox[1]) * frame.size,
-                keypoints,
-                score: f64::from(c.score),
-                frame,
-            }
-        })
+        .map(|c| to_detection(c, frame))
         .collect())
 }
 
-/// Detect faces in the four 90-degree orientations and keep the orientation whose best detection
-/// scores highest (the first one on ties). Returns that orientation's detections, best first.
+/// The multiple of 90 degrees a letterbox or tile frame is turned by.
+fn quarter_turns_of(frame: &Roi) -> u32 {
+    (frame.rotation / std::f64::consts::FRAC_PI_2)
+        .round()
+        .rem_euclid(4.0) as u32
+}
+
+/// Replace `best` by `dets` when their best score is higher.
+fn keep_best(best: &mut Vec<Detection>, dets: Vec<Detection>) {
+    let top = dets.first().map_or(f64::NEG_INFINITY, |d| d.score);
+    let cur = best.first().map_or(f64::NEG_INFINITY, |d| d.score);
+    if top > cur {
+        *best = dets;
+    }
+}
+
+/// Detect faces: the whole image in the four 90-degree orientations (or upright only), keeping
+/// the orientation whose best detection scores highest (the first one on ties). When that finds
+/// no face of box side >= [`DETECTOR_MIN_FACE`] of the long side (nothing, or only small faces,
+/// whose whole-image boxes are unreliable: they come out up to 1.5 x too large) and
+/// `min_face_fraction` is below it, the tile pass (module doc) runs in the orientation of the
+/// small faces, or in every orientation when there were none (by the same rule), and its
+/// detections replace the whole image's when it finds any. Returns detections best first.
 pub fn detect_faces(
     image: &RgbImage,
     models: &FaceModels,
@@ -226,16 +429,48 @@ pub fn detect_faces(
     nms_iou: f64,
     all_orientations: bool,
     antialias: bool,
+    min_face_fraction: f64,
 ) -> Result<Vec<Detection>, ModelError> {
     let turns = if all_orientations { 4 } else { 1 };
     let mut best: Vec<Detection> = Vec::new();
     for q in 0..turns {
         let frame = letterbox(image.width(), image.height(), q);
-        let dets = detect_in_frame(image, frame, models, score_threshold, nms_iou, antialias)?;
-        let top = dets.first().map_or(f64::NEG_INFINITY, |d| d.score);
-        let cur = best.first().map_or(f64::NEG_INFINITY, |d| d.score);
-        if top > cur {
-            best = dets;
+        keep_best(
+            &mut best,
+            detect_in_frame(image, frame, models, score_threshold, nms_iou, antialias)?,
+        );
+    }
+    let long_side = f64::from(image.width().max(image.height()));
+    let sides = tile_sides(long_side, min_face_fraction);
+    let largest = best
+        .iter()
+        .map(|d| d.width.max(d.height))
+        .fold(0.0, f64::max);
+    if !sides.is_empty() && largest < DETECTOR_MIN_FACE * long_side {
+        // The whole-image orientation when it found a (small) face, else all of them.
+        let turns: Vec<u32> = match best.first() {
+            Some(d) => vec![quarter_turns_of(&d.frame)],
+            None => (0..turns).collect(),
+        };
+        let source = TileSource::new(image, sides[sides.len() - 1], antialias);
+        let mut tiled = Vec::new();
+        for q in turns {
+            keep_best(
+                &mut tiled,
+                detect_in_tiles(
+                    image,
+                    &source,
+                    &sides,
+                    q,
+                    models,
+                    score_threshold,
+                    nms_iou,
+                    antialias,
+                )?,
+            );
+        }
+        if !tiled.is_empty() {
+            best = tiled;
         }
     }
     Ok(best)

@@ -5,8 +5,10 @@
 //!
 //! 1. [`detector`]: BlazeFace on the whole image letterboxed to 128 x 128 (block-averaged first
 //!    when the image is larger, so a 24 MP photo neither aliases nor costs more than one pass),
-//!    in the four 90-degree orientations; the orientation with the best score wins; several
-//!    faces: the largest box is analysed and `faces_found` counts them all.
+//!    in the four 90-degree orientations; the orientation with the best score wins. When that
+//!    finds nothing, overlapping tiles at one or two finer scales find faces down to
+//!    `face.min_face_fraction` of the long side (group photos, faces far from the camera).
+//!    Several faces: the largest box is analysed and `faces_found` counts them all.
 //! 2. [`mesh`]: a square crop (1.5 x the box, rotated to level the eyes) sampled at 192 x 192
 //!    from the full-resolution image, 468 landmarks mapped back to image px; then
 //!    `mesh_refine_passes` more passes on a crop re-derived from the landmarks.
@@ -134,6 +136,7 @@ pub fn face_landmarks(
         params.nms_iou,
         options.all_orientations,
         options.antialias,
+        params.min_face_fraction,
     )?;
     let area = |d: &detector::Detection| d.width * d.height;
     // Largest box; ties keep the higher-scored (earlier) detection.
