@@ -371,9 +371,9 @@ param_section! {
         /// Weighted non-maximum suppression merges detections whose IoU exceeds this.
         nms_iou: f64 = 0.3, [0.05, 0.95];
         /// Smallest face searched for: detector box side as a fraction of the image's long side
-        /// (the width of a landscape photo). The whole image finds faces from about 0.2; when it
-        /// finds none, overlapping tiles at one or two finer scales look down to this (0.2 or
-        /// more: no tiles).
+        /// (the width of a landscape photo). The whole image finds faces from about 0.15; when it
+        /// finds none that large, overlapping tiles at one or two finer scales look down to this
+        /// (0.15 or more: no tiles).
         min_face_fraction: f64 = 0.08, [0.05, 1.0];
         /// Side of the square mesh crop as a multiple of the face box's long side (MediaPipe: 1.5).
         crop_scale: f64 = 1.5, [1.0, 3.0];

@@ -18,14 +18,17 @@
 //! highest detection score wins (so a photo rotated by a multiple of 90 degrees gives the same
 //! face).
 //!
-//! **Small faces: the tile pass.** Letterboxed whole, a face is found when its box is at least
-//! about [`DETECTOR_MIN_FACE`] (0.2) of the image's long side `L`; smaller faces are missed or
-//! found with boxes up to 1.5 x too large. When the whole image gives no face of that size,
+//! **Small faces: the tile pass.** Letterboxed whole, a face is found reliably when its box is at
+//! least [`WHOLE_IMAGE_MIN_FACE`] (0.15) of the image's long side `L`; smaller faces are missed or
+//! found with low scores and boxes up to 1.5 x too large. When the whole image gives no face of
+//! that size scored at least [`WHOLE_IMAGE_MIN_SCORE`] (0.85) (nor one too large for any tile),
 //! overlapping square tiles are searched (an image pyramid), so that a face of box side
-//! `b >= f L` (`f` = `face.min_face_fraction`, 0.08 by default) is at least 0.2 of some tile:
+//! `b >= f L` (`f` = `face.min_face_fraction`, 0.08 by default) is at least [`TILE_MIN_FACE`]
+//! (0.2) of some tile:
 //!
 //! ```text
-//! T_1 = max(L/2, 5 f L),  T_(k+1) = max(T_k/2, 5 f L)    while 0.2 T_k > f L
+//! T_1 = max(L/2, 5 f L),  T_(k+1) = max(T_k/2, 5 f L),  while the smallest face covered so
+//! far (0.15 L by the whole image, then 0.2 T_k) is larger than f L
 //! tiles of side T_k overlap by >= T_k/2: a face box <= T_k/2 lies whole inside one of them
 //! ```
 //!
@@ -34,10 +37,12 @@
 //! detector run per tile whatever the resolution. Detections whose box comes within 1 % of a tile
 //! edge are dropped (a face cut by the edge is whole in an overlapping tile); the rest, mapped to
 //! image px, are merged across tiles and levels by the same weighted NMS. The tiles are searched
-//! in the orientation of the whole image's small faces, or in all four when it found none (the
-//! highest score wins). When the whole image finds a face of 0.2 L or more, no tiles are
-//! searched: that face is the largest, the one measured, and `faces_found` counts the faces the
-//! whole image sees (smaller faces beside a large one are not counted).
+//! in the same orientations as the whole image, by the same rule (the highest score wins), but
+//! the others are skipped when the upright tiles score at least [`WHOLE_IMAGE_MIN_SCORE`]. (The
+//! orientation of the whole image's low-scored small faces is no guide: on a group photo it was
+//! often a sideways one, with keypoints far off.) When the whole image finds such a face, no tiles are searched: that face
+//! is the largest, the one measured, and `faces_found` counts the faces the whole image sees
+//! (smaller faces beside a large one are not counted).
 
 use image::RgbImage;
 
@@ -265,23 +270,29 @@ pub fn detect_in_frame(
     Ok(cands.iter().map(|c| to_detection(c, frame)).collect())
 }
 
-/// Smallest face box side, as a fraction of the detector's input side, that the short-range
-/// detector finds reliably (measured on the astronaut face scaled on a grey canvas: score >= 0.75
-/// from 0.12, >= 0.9 from 0.18; nothing below 0.1).
-pub const DETECTOR_MIN_FACE: f64 = 0.2;
+/// Smallest face box side, as a fraction of the image's long side, that the whole-image pass
+/// finds reliably (the astronaut face scaled on a grey canvas: score >= 0.8 and the box within
+/// 2 % from 0.15; below it boxes come out up to 1.5 x too large, and nothing below 0.1).
+pub const WHOLE_IMAGE_MIN_FACE: f64 = 0.15;
+
+/// Smallest face box side, as a fraction of the tile side, that the tile pass is sized for
+/// (a margin above the 0.15 the detector needs).
+pub const TILE_MIN_FACE: f64 = 0.2;
 
 /// Tile sides (image px) of the tile pass, coarsest first, for an image of long side
 /// `long_side_px` and faces down to `min_face_fraction` of it (see the module doc). Empty when the
 /// whole-image pass already covers `min_face_fraction`.
 pub fn tile_sides(long_side_px: f64, min_face_fraction: f64) -> Vec<f64> {
     let smallest = min_face_fraction * long_side_px;
-    let finest = smallest / DETECTOR_MIN_FACE;
+    let finest = smallest / TILE_MIN_FACE;
     let mut sides = Vec::new();
     let mut side = long_side_px;
-    // Each level finds faces down to DETECTOR_MIN_FACE of its side; 1e-9 absorbs rounding.
-    while DETECTOR_MIN_FACE * side > smallest * (1.0 + 1e-9) && side > finest {
+    let mut covered = WHOLE_IMAGE_MIN_FACE * long_side_px;
+    // 1e-9 absorbs rounding.
+    while covered > smallest * (1.0 + 1e-9) && side > finest {
         side = (side / 2.0).max(finest);
         sides.push(side);
+        covered = TILE_MIN_FACE * side;
     }
     sides
 }
@@ -292,7 +303,8 @@ fn tile_starts(len: f64, side: f64) -> Vec<f64> {
     if side >= len {
         return vec![(len - side) / 2.0];
     }
-    let n = ((len - side) / (side / 2.0)).ceil() as usize + 1;
+    // 1e-9: a length that is a whole number of half tiles up to rounding needs no extra tile.
+    let n = ((len - side) / (side / 2.0) - 1e-9).ceil() as usize + 1;
     (0..n)
         .map(|i| i as f64 * (len - side) / (n - 1) as f64)
         .collect()
@@ -399,11 +411,20 @@ fn detect_in_tiles(
         .collect())
 }
 
-/// The multiple of 90 degrees a letterbox or tile frame is turned by.
-fn quarter_turns_of(frame: &Roi) -> u32 {
-    (frame.rotation / std::f64::consts::FRAC_PI_2)
-        .round()
-        .rem_euclid(4.0) as u32
+/// Smallest detector score of a whole-image face of [`WHOLE_IMAGE_MIN_FACE`] or more that makes
+/// the tile pass unnecessary (the astronaut face scaled on a grey canvas scored 0.55 at 0.10 of
+/// the long side, with a box of 0.15, 0.75 at 0.12 and 0.9 from 0.18; the demo portrait 0.91).
+pub const WHOLE_IMAGE_MIN_SCORE: f64 = 0.85;
+
+/// Whether the whole-image detections stand without the tile pass: a face box of at least
+/// [`WHOLE_IMAGE_MIN_FACE`] of the long side scored at least [`WHOLE_IMAGE_MIN_SCORE`], or a box
+/// larger than half the coarsest tile (no tile could hold that face whole).
+fn trusted_whole_image(dets: &[Detection], long_side_px: f64, coarsest_tile_px: f64) -> bool {
+    dets.iter().any(|d| {
+        let side = d.width.max(d.height);
+        (side >= WHOLE_IMAGE_MIN_FACE * long_side_px && d.score >= WHOLE_IMAGE_MIN_SCORE)
+            || side > coarsest_tile_px / 2.0
+    })
 }
 
 /// Replace `best` by `dets` when their best score is higher.
@@ -416,12 +437,12 @@ fn keep_best(best: &mut Vec<Detection>, dets: Vec<Detection>) {
 }
 
 /// Detect faces: the whole image in the four 90-degree orientations (or upright only), keeping
-/// the orientation whose best detection scores highest (the first one on ties). When that finds
-/// no face of box side >= [`DETECTOR_MIN_FACE`] of the long side (nothing, or only small faces,
-/// whose whole-image boxes are unreliable: they come out up to 1.5 x too large) and
-/// `min_face_fraction` is below it, the tile pass (module doc) runs in the orientation of the
-/// small faces, or in every orientation when there were none (by the same rule), and its
-/// detections replace the whole image's when it finds any. Returns detections best first.
+/// the orientation whose best detection scores highest (the first one on ties). When these do not
+/// stand on their own (nothing, or only small or low-scored faces, whose whole-image boxes are
+/// unreliable: they come out up to 1.5 x too large; see `trusted_whole_image`) and
+/// `min_face_fraction` is below [`WHOLE_IMAGE_MIN_FACE`], the tile pass (module doc) runs, upright
+/// first, and its detections replace the whole image's when it finds any. Returns detections
+/// best first.
 pub fn detect_faces(
     image: &RgbImage,
     models: &FaceModels,
@@ -442,19 +463,18 @@ pub fn detect_faces(
     }
     let long_side = f64::from(image.width().max(image.height()));
     let sides = tile_sides(long_side, min_face_fraction);
-    let largest = best
-        .iter()
-        .map(|d| d.width.max(d.height))
-        .fold(0.0, f64::max);
-    if !sides.is_empty() && largest < DETECTOR_MIN_FACE * long_side {
-        // The whole-image orientation when it found a (small) face, else all of them.
-        let turns: Vec<u32> = match best.first() {
-            Some(d) => vec![quarter_turns_of(&d.frame)],
-            None => (0..turns).collect(),
-        };
+    if !sides.is_empty() && !trusted_whole_image(&best, long_side, sides[0]) {
         let source = TileSource::new(image, sides[sides.len() - 1], antialias);
         let mut tiled = Vec::new();
-        for q in turns {
+        for q in 0..turns {
+            // Upright tiles that score this well settle it: the other orientations are not
+            // tried (the pass then costs a quarter as much).
+            if tiled
+                .first()
+                .is_some_and(|d: &Detection| d.score >= WHOLE_IMAGE_MIN_SCORE)
+            {
+                break;
+            }
             keep_best(
                 &mut tiled,
                 detect_in_tiles(
