@@ -431,6 +431,10 @@ param_section! {
         min_skin_hue_deg: f64 = 25.0, [-180.0, 180.0];
         /// Flag `colour_cast` when the skin's hue angle is above this, deg.
         max_skin_hue_deg: f64 = 80.0, [-180.0, 180.0];
+        /// With a colour chart: flag `colour_cast` when the neutral patches' channel gains
+        /// depart from a neutral capture by more than this, sqrt(ln(R/G)² + ln(B/G)²) (0.1 is
+        /// a 10 % gain, about ΔE00 4 on skin).
+        max_neutral_cast: f64 = 0.1, [0.0, 5.0];
         /// Flag `uneven_light` when the luminance plane changes by more than this from the
         /// skin's centre to a typical skin point, %.
         max_light_gradient_pct: f64 = 15.0, [0.0, 1000.0];
