@@ -665,7 +665,8 @@ fn background(kind: usize, w: u32, h: u32) -> RgbImage {
         }),
         1 => RgbImage::from_fn(w, h, |x, y| {
             // Hash noise (splitmix-style), blurred by quantising to 4 px cells.
-            let mut v = u64::from(x / 4) * 0x9E37_79B9_7F4A_7C15 ^ u64::from(y / 4) * 0xBF58_476D;
+            let mut v = u64::from(x / 4).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ u64::from(y / 4).wrapping_mul(0xBF58_476D);
             v ^= v >> 29;
             v = v.wrapping_mul(0x94D0_49BB_1331_11EB);
             let n = (v >> 56) as u8 / 3;

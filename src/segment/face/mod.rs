@@ -150,8 +150,8 @@ pub fn face_landmarks(
     let area = |d: &detector::Detection| d.width * d.height;
     let mut order: Vec<&detector::Detection> = dets.iter().collect();
     order.sort_by(|a, b| area(b).total_cmp(&area(a)));
-    let mut rejected = 0;
-    for det in order.into_iter().take(MESH_TRIES) {
+    // Every detection tried before the confirmed one was rejected by the mesh.
+    for (rejected, det) in order.into_iter().take(MESH_TRIES).enumerate() {
         let mut result = mesh::run_mesh(
             image,
             mesh::roi_from_detection(det, params.crop_scale),
@@ -168,7 +168,6 @@ pub fn face_landmarks(
         if result.presence >= params.min_face_presence {
             return Ok((det.clone(), dets.len() - rejected, result));
         }
-        rejected += 1;
     }
     Err(FaceError::NoFace)
 }
