@@ -377,6 +377,11 @@ param_section! {
         detector_score_threshold: f64 = 0.5, [0.05, 0.99];
         /// Weighted non-maximum suppression merges detections whose IoU exceeds this.
         nms_iou: f64 = 0.3, [0.05, 0.95];
+        /// Smallest face searched for: detector box side as a fraction of the image's long side
+        /// (the width of a landscape photo). The whole image finds faces from about 0.15; when it
+        /// finds none that large, overlapping tiles at one or two finer scales look down to this
+        /// (0.15 or more: no tiles).
+        min_face_fraction: f64 = 0.08, [0.05, 1.0];
         /// Side of the square mesh crop as a multiple of the face box's long side (MediaPipe: 1.5).
         crop_scale: f64 = 1.5, [1.0, 3.0];
         /// Extra mesh passes, each on a crop re-centred on the previous pass's landmarks.
@@ -433,6 +438,10 @@ param_section! {
         min_skin_hue_deg: f64 = 25.0, [-180.0, 180.0];
         /// Flag `colour_cast` when the skin's hue angle is above this, deg.
         max_skin_hue_deg: f64 = 80.0, [-180.0, 180.0];
+        /// With a colour chart: flag `colour_cast` when the neutral patches' channel gains
+        /// depart from a neutral capture by more than this, sqrt(ln(R/G)² + ln(B/G)²) (0.1 is
+        /// a 10 % gain, about ΔE00 4 on skin).
+        max_neutral_cast: f64 = 0.1, [0.0, 5.0];
         /// Flag `uneven_light` when the luminance plane changes by more than this from the
         /// skin's centre to a typical skin point, %.
         max_light_gradient_pct: f64 = 15.0, [0.0, 1000.0];

@@ -513,6 +513,7 @@ fn analyze_decoded(
                 px_per_mm: calibration.px_per_mm,
                 params: &settings.config.capture,
                 face_params: &settings.config.face,
+                chart_neutrals: chart.as_ref().map(|c| c.neutrals),
             })
         });
     // The planes are consumed (see measure_zones for when they are dropped).

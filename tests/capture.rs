@@ -160,6 +160,7 @@ fn quality(img: &RgbImage) -> CaptureQuality {
         px_per_mm: Some(PPM),
         params: &CaptureParams::default(),
         face_params: &FaceParams::default(),
+        chart_neutrals: None,
     })
 }
 

@@ -387,3 +387,54 @@ fn root_polynomial_corrections_fit_the_cast_chart() {
         assert!(d <= 3.0, "degree {degree}: {d}");
     }
 }
+
+/// White balance from the chart's neutral patches: `capture_wb_source` = `chart`, channel gains
+/// 1 on the neutral rendering and the cast's own gain ratios under a warm cast (0.86 on G, 0.62
+/// on B, so R/G = 1/0.86 and B/G = 0.62/0.86), where `colour_cast` is flagged; without a chart
+/// the skin is the source.
+#[test]
+fn white_balance_comes_from_the_chart_neutrals() {
+    let (neutral, _) = phantom(true);
+    let warm = cast(&neutral, WARM_07);
+    let q = |img: &RgbImage| analyse(img, Config::default()).capture.unwrap();
+    let (qn, qw) = (q(&neutral), q(&warm));
+    for (name, qq) in [("neutral", &qn), ("warm", &qw)] {
+        println!(
+            "{name}: source {}, R/G {:.4}, B/G {:.4}, hue {:.1} deg, flags {:?}",
+            qq.wb_source,
+            qq.get("capture_wb_r_over_g").unwrap(),
+            qq.get("capture_wb_b_over_g").unwrap(),
+            qq.get("capture_wb_hue_deg").unwrap(),
+            qq.flags
+        );
+        assert_eq!(qq.wb_source, "chart");
+    }
+    let close = |v: f64, want: f64, tol: f64| (v - want).abs() <= tol;
+    assert!(close(qn.get("capture_wb_r_over_g").unwrap(), 1.0, 0.02));
+    assert!(close(qn.get("capture_wb_b_over_g").unwrap(), 1.0, 0.02));
+    assert!(
+        !qn.flags.iter().any(|f| f == "colour_cast"),
+        "{:?}",
+        qn.flags
+    );
+    assert!(close(
+        qw.get("capture_wb_r_over_g").unwrap(),
+        1.0 / 0.86,
+        0.03
+    ));
+    assert!(close(
+        qw.get("capture_wb_b_over_g").unwrap(),
+        0.62 / 0.86,
+        0.03
+    ));
+    assert!(
+        qw.flags.iter().any(|f| f == "colour_cast"),
+        "{:?}",
+        qw.flags
+    );
+    // The warm neutrals' hue is yellow-orange (b* > 0 beyond a*).
+    let hue = qw.get("capture_wb_hue_deg").unwrap();
+    assert!((45.0..110.0).contains(&hue), "{hue}");
+    let (plain, _) = phantom(false);
+    assert_eq!(q(&plain).wb_source, "skin");
+}

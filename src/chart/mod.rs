@@ -72,7 +72,16 @@ pub struct ChartFit {
     pub delta_e00_after: Option<f64>,
     /// The fitted correction, or why none could be fitted.
     pub correction: Result<ColourCorrection, String>,
+    /// Mean linear RGB of the six neutral patches (the bottom row, white to black) as
+    /// photographed: the white balance of the photo (`src/metrics/capture.rs`).
+    pub neutrals: [[f64; 3]; NEUTRALS],
 }
+
+/// Number of neutral patches (the chart's bottom row).
+pub const NEUTRALS: usize = COLUMNS;
+
+/// Index of the first neutral patch in reading order.
+pub const FIRST_NEUTRAL: usize = (ROWS - 1) * COLUMNS;
 
 /// For each orientation of a grid of `cols` x `rows`: its clockwise rotation and, for each
 /// patch in reading order of the upright chart, the index of its cell (row-major).
@@ -189,7 +198,9 @@ pub fn chart_fit(
         let corrected: Vec<[f64; 3]> = measured.iter().map(|m| c.apply(*m)).collect();
         mean_delta_e00(&corrected, &reference_lab)
     });
+    let neutrals = std::array::from_fn(|k| measured[FIRST_NEUTRAL + k]);
     Ok(Some(ChartFit {
+        neutrals,
         source,
         grid,
         exclusion: grid.exclusion(params.margin_cells, width, height),

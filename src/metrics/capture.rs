@@ -66,13 +66,30 @@
 //! (`capture_wb_source` = `skin`). It moves with a colour cast of the light or camera (a warm
 //! cast raises b* more than a*) and also with a true change of skin colour (erythema lowers the
 //! hue angle), so the study's limit on its change is wider than the hue change of erythema
-//! after microneedling. A chart, when one is found, is the better source (`chart`).
+//! after microneedling. A chart, when one is found, is the better source (`chart`): its six
+//! neutral patches (the bottom row, white to black; patches with a channel clipped at either end
+//! left out) give
+//!
+//! ```text
+//! g_c          = Σ m_c / Σ r_c       m the patches' mean linear RGB as photographed (src/chart/),
+//!                                    r the published linear sRGB of the same patches
+//! wb_r_over_g  = g_R / g_G           1 for a neutral capture of the chart
+//! wb_b_over_g  = g_B / g_G           a warm cast lowers it
+//! wb_hue_deg   = atan2(b*, a*) of the neutrals' mean RGB as photographed (noisy when the
+//!                capture is neutral: a* and b* are then near 0)
+//! ```
+//!
+//! and `colour_cast` is flagged when sqrt(ln² wb_r_over_g + ln² wb_b_over_g) exceeds
+//! `capture.max_neutral_cast` (the skin hue range does not apply to a grey patch). The study
+//! compares white balance only between photos with the same source (`src/study/comparability.rs`).
 
 use ndarray::Array2;
 
+use crate::chart::reference::reference_linear_rgb;
+use crate::chart::{FIRST_NEUTRAL, NEUTRALS};
 use crate::config::{CaptureParams, FaceParams};
 use crate::imgops::gaussian::gaussian_blur;
-use crate::input::colour::ColourPlanes;
+use crate::input::colour::{ColourPlanes, linear_rgb_to_lab};
 use crate::metrics::{ColumnSpec, MetricValue, Missing, median, spec};
 use crate::segment::{Mask, Zone};
 
@@ -115,17 +132,17 @@ pub const COLUMNS: &[ColumnSpec] = &[
     spec(
         "capture_wb_hue_deg",
         "deg",
-        "White balance estimate: hue angle atan2(b*, a*) of the skin's median a*, b* (capture_wb_source says from what); flag `colour_cast` outside capture.min_skin_hue_deg ..= capture.max_skin_hue_deg.",
+        "White balance estimate, by capture_wb_source: `skin`: hue angle atan2(b*, a*) of the skin's median a*, b*, flag `colour_cast` outside capture.min_skin_hue_deg ..= capture.max_skin_hue_deg; `chart`: the hue angle of the chart's neutral patches as photographed (near 0 chroma when neutral, so noisy), `colour_cast` from their channel gains (capture.max_neutral_cast).",
     ),
     spec(
         "capture_wb_r_over_g",
         "1",
-        "White balance estimate, exposure-free: mean linear R / mean linear G of the skin (a colour cast of the light or camera multiplies it by the cast's R/G gain; the study compares it with the baseline's).",
+        "White balance estimate, exposure-free: `skin`: mean linear R / mean linear G of the skin (a colour cast of the light or camera multiplies it by the cast's R/G gain); `chart`: the R/G gain of the chart's neutral patches against their published colour (1 = neutral capture). The study compares it with the baseline's when both have the same capture_wb_source.",
     ),
     spec(
         "capture_wb_b_over_g",
         "1",
-        "Mean linear B / mean linear G of the skin (a warm cast lowers it).",
+        "Mean linear B / mean linear G of the skin, or the B/G gain of the chart's neutral patches (capture_wb_source `chart`); a warm cast lowers it.",
     ),
     spec(
         "capture_light_gradient_pct",
@@ -209,7 +226,7 @@ pub const TEXT_COLUMNS: &[ColumnSpec] = &[
     spec(
         "capture_wb_source",
         "",
-        "Source of the white balance estimate: `skin` (the skin's hue angle, no chart); `chart` when a colour chart is measured.",
+        "Source of the white balance estimate: `skin` (the skin's colour, no chart); `chart` (the colour chart's neutral patches, when a chart is found or given by chart_box).",
     ),
     spec(
         "capture_flags",
@@ -252,6 +269,48 @@ pub struct CaptureInput<'a> {
     pub px_per_mm: Option<f64>,
     pub params: &'a CaptureParams,
     pub face_params: &'a FaceParams,
+    /// Mean linear RGB of a colour chart's neutral patches, white to black, when the photo has
+    /// a chart (`crate::chart::ChartFit::neutrals`): the white balance then comes from them.
+    pub chart_neutrals: Option<[[f64; 3]; NEUTRALS]>,
+}
+
+/// `capture_wb_source` when the white balance comes from the skin.
+pub const WB_SOURCE_SKIN: &str = "skin";
+/// `capture_wb_source` when the white balance comes from a colour chart's neutral patches.
+pub const WB_SOURCE_CHART: &str = "chart";
+
+/// White balance from a colour chart's neutral patches (see the module doc):
+/// `[hue_deg, r_over_g, b_over_g]`. Patches with a channel clipped at either end are left out.
+///
+/// # Errors
+/// Missing when every neutral patch is clipped.
+pub fn neutral_white_balance(neutrals: &[[f64; 3]; NEUTRALS]) -> Result<[f64; 3], Missing> {
+    let reference = reference_linear_rgb();
+    let (mut measured, mut published) = ([0.0f64; 3], [0.0f64; 3]);
+    let mut n = 0usize;
+    for (k, patch) in neutrals.iter().enumerate() {
+        let clipped = patch.iter().any(|&v| {
+            v <= f64::from(CLIP_LOW_LINEAR) || v >= f64::from(CLIP_HIGH_LINEAR) || !v.is_finite()
+        });
+        if clipped {
+            continue;
+        }
+        for c in 0..3 {
+            measured[c] += patch[c];
+            published[c] += reference[FIRST_NEUTRAL + k][c];
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(Missing::new("every neutral patch of the chart is clipped"));
+    }
+    let gain: [f64; 3] = std::array::from_fn(|c| measured[c] / published[c]);
+    let lab = linear_rgb_to_lab(measured.map(|v| v / n as f64));
+    Ok([
+        lab[2].atan2(lab[1]).to_degrees(),
+        gain[0] / gain[1],
+        gain[2] / gain[1],
+    ])
 }
 
 /// The capture quality of one photo.
@@ -645,6 +704,21 @@ pub fn measure_capture(input: &CaptureInput<'_>) -> CaptureQuality {
             .iter()
             .for_each(|n| set(n, Err(Missing::new("no face (close-up)")))),
     }
+    let wb_source = match &input.chart_neutrals {
+        Some(neutrals) => {
+            let wb = neutral_white_balance(neutrals);
+            let names = [
+                "capture_wb_hue_deg",
+                "capture_wb_r_over_g",
+                "capture_wb_b_over_g",
+            ];
+            for (k, name) in names.iter().enumerate() {
+                set(name, wb.as_ref().map(|v| v[k]).map_err(Clone::clone));
+            }
+            WB_SOURCE_CHART
+        }
+        None => WB_SOURCE_SKIN,
+    };
     let values: Vec<MetricValue> = values
         .into_iter()
         .map(|v| match v {
@@ -654,7 +728,7 @@ pub fn measure_capture(input: &CaptureInput<'_>) -> CaptureQuality {
         .collect();
     let mut quality = CaptureQuality {
         values,
-        wb_source: "skin".to_owned(),
+        wb_source: wb_source.to_owned(),
         flags: Vec::new(),
     };
     quality.flags = capture_flags(&quality, input.params);
@@ -669,16 +743,21 @@ pub fn capture_flags(q: &CaptureQuality, p: &CaptureParams) -> Vec<String> {
     let beyond_ratio = |name: &str| v(name).is_some_and(|x| x.ln().abs() > p.max_light_ratio.ln());
     let clipped =
         v("capture_clipped_dark").unwrap_or(0.0) + v("capture_clipped_bright").unwrap_or(0.0);
+    let colour_cast = if q.wb_source == WB_SOURCE_CHART {
+        match (v("capture_wb_r_over_g"), v("capture_wb_b_over_g")) {
+            (Some(r), Some(b)) if r > 0.0 && b > 0.0 => r.ln().hypot(b.ln()) > p.max_neutral_cast,
+            _ => false,
+        }
+    } else {
+        below("capture_wb_hue_deg", p.min_skin_hue_deg)
+            || above("capture_wb_hue_deg", p.max_skin_hue_deg)
+    };
     let checks: [(&str, bool); 14] = [
         ("blurred", below("capture_sharpness", p.min_sharpness)),
         ("underexposed", below("capture_l_median", p.min_l_median)),
         ("overexposed", above("capture_l_median", p.max_l_median)),
         ("clipped", clipped > p.max_clipped_share),
-        (
-            "colour_cast",
-            below("capture_wb_hue_deg", p.min_skin_hue_deg)
-                || above("capture_wb_hue_deg", p.max_skin_hue_deg),
-        ),
+        ("colour_cast", colour_cast),
         (
             "uneven_light",
             above("capture_light_gradient_pct", p.max_light_gradient_pct)

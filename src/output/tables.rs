@@ -218,7 +218,7 @@ pub const IMAGE_COLUMNS: &[ColumnSpec] = &[
     spec(
         "faces_found",
         "1",
-        "Faces found by the detector (roi face); the largest was analysed. 0 = no face.",
+        "Faces found by the detector (roi face; from face.min_face_fraction of the long side up, in any 90-degree orientation), less those the face mesh rejected; the largest the mesh confirmed was analysed. 0 = no face.",
     ),
     spec(
         "face_score",

@@ -34,6 +34,11 @@
 //! elevation alone, beyond its effect on the coherence). Face pose and expression changes move
 //! the zones against the skin.
 //!
+//! White balance is compared only between photos whose `capture_wb_source` is the same (both
+//! `skin` or both `chart`): a chart's neutral patches and the skin's colour are different
+//! measures, so a pair with one of each gets no white-balance verdict, and the reasons say
+//! `white_balance: not compared, from the skin in the baseline and the chart in the follow-up`.
+//!
 //! A check whose values are missing in either photo is not made and is named in the reasons
 //! (`not checked: sharpness`); face checks apply only when both photos have face values. When
 //! `images.csv` has no capture columns (a folder analysed by an older skintex) or lacks a photo,
@@ -77,6 +82,8 @@ impl Default for ComparabilityLimits {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaptureRow {
     pub values: BTreeMap<String, f64>,
+    /// `capture_wb_source` (`skin` or `chart`), `None` when empty or not in the table.
+    pub wb_source: Option<String>,
 }
 
 impl CaptureRow {
@@ -88,7 +95,10 @@ impl CaptureRow {
             .filter_map(|(c, v)| Some((c.name.to_owned(), *v.as_ref().ok()?)))
             .chain(px_per_mm.map(|p| ("px_per_mm".to_owned(), p)))
             .collect();
-        Self { values }
+        Self {
+            values,
+            wb_source: Some(q.wb_source.clone()),
+        }
     }
 
     fn get(&self, name: &str) -> Option<f64> {
@@ -125,8 +135,13 @@ pub fn read_capture(analysis_dir: &Path) -> CaptureTable {
                 .to_owned(),
         );
     }
+    let c_wb_source = col("capture_wb_source");
     let mut out = BTreeMap::new();
     for rec in reader.records().flatten() {
+        let wb_source = c_wb_source
+            .and_then(|i| rec.get(i))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
         let values = numeric
             .iter()
             .filter_map(|&(i, n)| {
@@ -136,7 +151,7 @@ pub fn read_capture(analysis_dir: &Path) -> CaptureTable {
             .collect();
         out.insert(
             rec.get(c_id).unwrap_or("").to_owned(),
-            CaptureRow { values },
+            CaptureRow { values, wb_source },
         );
     }
     Ok(out)
@@ -203,11 +218,16 @@ pub fn compare(b: &CaptureRow, f: &CaptureRow, lim: &ComparabilityLimits) -> Com
             .filter(|(x, y)| *x > 0.0 && *y > 0.0)
             .map(|(x, y)| (y / x).ln())
     };
+    // White balance from the skin and from a chart measure different things: not compared.
+    let wb_sources_differ = match (&b.wb_source, &f.wb_source) {
+        (Some(x), Some(y)) => x != y,
+        _ => false,
+    };
     let wb = match (
         ln_ratio("capture_wb_r_over_g"),
         ln_ratio("capture_wb_b_over_g"),
     ) {
-        (Some(r), Some(bb)) => Some(r.hypot(bb)),
+        (Some(r), Some(bb)) if !wb_sources_differ => Some(r.hypot(bb)),
         _ => None,
     };
     let vector = |len: &str, deg: &str, doubled: bool| {
@@ -292,12 +312,14 @@ pub fn compare(b: &CaptureRow, f: &CaptureRow, lim: &ComparabilityLimits) -> Com
         lim.max_exposure_change_ev,
         "exposure change EV",
     );
-    check(
-        "white_balance",
-        wb,
-        lim.max_white_balance_change,
-        "channel gain change",
-    );
+    if !wb_sources_differ {
+        check(
+            "white_balance",
+            wb,
+            lim.max_white_balance_change,
+            "channel gain change",
+        );
+    }
     check(
         "light_direction",
         relief,
@@ -345,6 +367,13 @@ pub fn compare(b: &CaptureRow, f: &CaptureRow, lim: &ComparabilityLimits) -> Com
         "px/mm change (ln)",
     );
     let mut text = reasons;
+    if wb_sources_differ {
+        text.push(format!(
+            "white_balance: not compared, from the {} in the baseline and the {} in the follow-up",
+            b.wb_source.as_deref().unwrap_or(""),
+            f.wb_source.as_deref().unwrap_or("")
+        ));
+    }
     if !unchecked.is_empty() {
         text.push(format!("not checked: {}", unchecked.join(", ")));
     }
@@ -389,7 +418,42 @@ mod tests {
     fn row(pairs: &[(&str, f64)]) -> CaptureRow {
         CaptureRow {
             values: pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            wb_source: None,
         }
+    }
+
+    #[test]
+    fn white_balance_is_compared_only_from_the_same_source() {
+        let lim = ComparabilityLimits::default();
+        let wb = |r: f64, source: &str| CaptureRow {
+            wb_source: Some(source.to_owned()),
+            ..row(&[("capture_wb_r_over_g", r), ("capture_wb_b_over_g", 0.8)])
+        };
+        // A 20 % R/G change from the same source fails the check ...
+        for source in ["skin", "chart"] {
+            let c = compare(&wb(1.0, source), &wb(1.2, source), &lim);
+            assert_eq!(c.comparable, Some(false), "{source}");
+            assert_eq!(c.failed, vec!["white_balance"]);
+            assert!((c.differences[2].unwrap() - 1.2f64.ln()).abs() < 1e-12);
+        }
+        // ... but between a skin and a chart estimate there is no verdict, and the reason says why.
+        let c = compare(&wb(1.0, "skin"), &wb(1.2, "chart"), &lim);
+        assert_eq!(c.differences[2], None);
+        assert!(c.failed.is_empty());
+        assert_eq!(c.comparable, None);
+        assert!(
+            c.reasons.contains(
+                "white_balance: not compared, from the skin in the baseline and the chart in the \
+                 follow-up"
+            ),
+            "{}",
+            c.reasons
+        );
+        assert!(
+            !c.reasons.contains("not checked: white_balance"),
+            "{}",
+            c.reasons
+        );
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //!
 //! 1. [`detector`]: BlazeFace on the whole image letterboxed to 128 x 128 (block-averaged first
 //!    when the image is larger, so a 24 MP photo neither aliases nor costs more than one pass),
-//!    in the four 90-degree orientations; the orientation with the best score wins; several
-//!    faces: the largest box is analysed and `faces_found` counts them all.
+//!    in the four 90-degree orientations; the orientation with the best score wins. When that
+//!    finds no face of 0.15 of the long side or more, overlapping tiles at one or two finer scales find faces down to
+//!    `face.min_face_fraction` of the long side (group photos, faces far from the camera).
+//!    Several faces: the largest box the mesh confirms is analysed (a detection whose mesh
+//!    face presence is below `min_face_presence` is passed over, at most [`MESH_TRIES`] are
+//!    tried) and `faces_found` counts them all, less those the mesh rejected.
 //! 2. [`mesh`]: a square crop (1.5 x the box, rotated to level the eyes) sampled at 192 x 192
 //!    from the full-resolution image, 468 landmarks mapped back to image px; then
 //!    `mesh_refine_passes` more passes on a crop re-derived from the landmarks.
@@ -54,7 +58,8 @@ pub struct FaceSegmentation {
     /// The nine zones of [`ZONE_NAMES`] then `face` (their union), in that order. A zone may be
     /// empty (area 0) when it lies outside the image or is all non-skin.
     pub zones: Vec<Zone>,
-    /// Number of faces the detector found (after NMS); the largest was analysed.
+    /// Number of faces the detector found (after NMS), less those the mesh rejected; the largest
+    /// the mesh confirmed was analysed.
     pub faces_found: usize,
     /// Detection box of the analysed face, `[x0, y0, x1, y1]`.
     pub face_box: [f64; 4],
@@ -117,7 +122,12 @@ pub fn segment_face(
     segment_face_with(image, planes, models, params, PipelineOptions::default())
 }
 
-/// The landmarks of the largest face: `(detection, all detections count, final mesh)`.
+/// At most this many detections, largest first, are tried by the mesh before "no face found".
+pub const MESH_TRIES: usize = 4;
+
+/// The landmarks of the largest face the mesh confirms (face presence >= `min_face_presence`;
+/// detections are tried largest first, at most [`MESH_TRIES`] of them): `(detection, faces
+/// found, final mesh)`, where faces found counts the detections less those the mesh rejected.
 pub fn face_landmarks(
     image: &RgbImage,
     models: &FaceModels,
@@ -134,35 +144,32 @@ pub fn face_landmarks(
         params.nms_iou,
         options.all_orientations,
         options.antialias,
+        params.min_face_fraction,
     )?;
+    // Largest box first; ties keep the higher-scored (earlier) detection.
     let area = |d: &detector::Detection| d.width * d.height;
-    // Largest box; ties keep the higher-scored (earlier) detection.
-    let Some(det) = dets
-        .iter()
-        .fold(None::<&detector::Detection>, |best, d| match best {
-            Some(b) if area(b) >= area(d) => Some(b),
-            _ => Some(d),
-        })
-    else {
-        return Err(FaceError::NoFace);
-    };
-    let mut result = mesh::run_mesh(
-        image,
-        mesh::roi_from_detection(det, params.crop_scale),
-        models,
-        options.antialias,
-    )?;
-    for _ in 0..params.mesh_refine_passes {
-        if result.presence < params.min_face_presence {
-            break;
+    let mut order: Vec<&detector::Detection> = dets.iter().collect();
+    order.sort_by(|a, b| area(b).total_cmp(&area(a)));
+    // Every detection tried before the confirmed one was rejected by the mesh.
+    for (rejected, det) in order.into_iter().take(MESH_TRIES).enumerate() {
+        let mut result = mesh::run_mesh(
+            image,
+            mesh::roi_from_detection(det, params.crop_scale),
+            models,
+            options.antialias,
+        )?;
+        for _ in 0..params.mesh_refine_passes {
+            if result.presence < params.min_face_presence {
+                break;
+            }
+            let roi = mesh::roi_from_landmarks(&result.landmarks, params.crop_scale);
+            result = mesh::run_mesh(image, roi, models, options.antialias)?;
         }
-        let roi = mesh::roi_from_landmarks(&result.landmarks, params.crop_scale);
-        result = mesh::run_mesh(image, roi, models, options.antialias)?;
+        if result.presence >= params.min_face_presence {
+            return Ok((det.clone(), dets.len() - rejected, result));
+        }
     }
-    if result.presence < params.min_face_presence {
-        return Err(FaceError::NoFace);
-    }
-    Ok((det.clone(), dets.len(), result))
+    Err(FaceError::NoFace)
 }
 
 /// [`segment_face`] with explicit [`PipelineOptions`].
