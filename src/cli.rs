@@ -129,14 +129,20 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub no_qc: bool,
 
+    /// Also write the analysis masks: `masks/<image_id>_lines.png` (255 on the width band of
+    /// every detected line) and `masks/<image_id>_zones.png` (the zone index of each pixel; see
+    /// the data dictionary), for `skintex agree` or any image viewer.
+    #[arg(long)]
+    pub save_masks: bool,
+
     /// Skip images already finished in --out by a run with the same settings (same file bytes,
-    /// config, models and options); the outputs equal those of an uninterrupted run. Records
-    /// and QC pictures of other images or settings in --out are replaced (and counted on
+    /// config, models and options); the outputs equal those of an uninterrupted run. Records,
+    /// QC pictures and masks of other images or settings in --out are replaced (and counted on
     /// stderr).
     #[arg(long)]
     pub resume: bool,
 
-    /// Clear the skintex outputs already in --out (tables, records/, qc/, study files) before
+    /// Clear the skintex outputs already in --out (tables, records/, qc/, masks/, study files) before
     /// the run. Without it (or --resume), a folder holding the outputs of another run is
     /// refused.
     #[arg(long, conflicts_with = "resume")]

@@ -110,6 +110,7 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
     let study = crate::study::study_tables();
     for (i, (table, columns)) in tables(carried_columns).into_iter().chain(study).enumerate() {
         if i == tables(carried_columns).len() {
+            out.push_str(&masks_markdown());
             out.push_str(
                 "\n# Study outputs (`skintex study`, `skintex analyze --study`)\n\n\
                  ## Study manifest\n\nOne row per photo; other columns are carried by \
@@ -135,6 +136,21 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
         }
     }
     out
+}
+
+/// The section on the masks of `skintex analyze --save-masks`, with the zone legend.
+fn masks_markdown() -> String {
+    format!(
+        "\n## masks/ (`skintex analyze --save-masks`)\n\n\
+         Two 8-bit greyscale PNGs per analysed image, of the image's size:\n\n\
+         | file | pixel value |\n|---|---|\n\
+         | `masks/<image_id>_lines.png` | 255 on the width band of every detected line (the \
+         disks of radius width / 2 around its skeleton pixels; the skeleton alone when \
+         uncalibrated), 0 elsewhere |\n\
+         | `masks/<image_id>_zones.png` | the zone index: {}; the union zone `face` is every \
+         nonzero pixel of a face |\n",
+        super::masks::zone_legend_text()
+    )
 }
 
 /// The module documentation (`//!` lines) of a Rust source, as Markdown for a page: headings
