@@ -394,6 +394,12 @@ pub struct PhantomArgs {
     /// photographed like the skin (classic preset); its patch box is `chart_box_px` in the JSON.
     #[arg(long)]
     pub chart: bool,
+
+    /// Also write the ground truth as expert annotations into this folder, as `skintex agree`
+    /// reads them: `<image_id>.png` (255 on each wrinkle's FWHM band) and `scars.csv`
+    /// (image_id,x_px,y_px,diameter_mm,type).
+    #[arg(long, value_name = "DIR")]
+    pub annotations: Option<PathBuf>,
 }
 
 /// A number that is at least 0 (for an option whose negative values clap would otherwise take
