@@ -108,7 +108,22 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
          luminance, not heights in micrometres.\n",
     );
     let study = crate::study::study_tables();
-    for (i, (table, columns)) in tables(carried_columns).into_iter().chain(study).enumerate() {
+    let n_study = study.len();
+    let agree = crate::agree::agree_tables();
+    for (i, (table, columns)) in tables(carried_columns)
+        .into_iter()
+        .chain(study)
+        .chain(agree)
+        .enumerate()
+    {
+        if i == tables(carried_columns).len() + n_study {
+            out.push_str(
+                "\n# Agreement outputs (`skintex agree`)\n\n\
+                 skintex scored against expert annotations (and a second expert against the \
+                 first): one row per image, zone and comparison in `agreement.csv`, their \
+                 summary per comparison and zone in `summary.csv`.\n",
+            );
+        }
         if i == tables(carried_columns).len() {
             out.push_str(&masks_markdown());
             out.push_str(
