@@ -22,7 +22,7 @@
 //! | [`within_subject`] | repeatability of replicates: pooled within-subject SD and CV | one-way ANOVA residual of `pingouin.anova`; numpy |
 //! | [`icc_consistency`] | ICC(3,1) with its 95 % CI, SEM and MDC95 of a complete subjects × replicates table | `pingouin.intraclass_corr` (`ICC(C,1)`, CI unrounded), error MS of `pingouin.rm_anova` |
 //! | [`bland_altman`] | bias and 95 % limits of agreement of two methods | numpy |
-//! | [`icc_agreement`] | ICC(2,1), absolute agreement of raters (skintex vs an expert, expert vs expert), with its 95 % CI | `pingouin.intraclass_corr` (`ICC2`, CI unrounded) |
+//! | [`icc_agreement`] | ICC(2,1), absolute agreement of raters (skintex vs an expert, expert vs expert), with its 95 % CI | `pingouin.intraclass_corr` (`ICC(A,1)`, CI unrounded) |
 //!
 //! Every function is pure and deterministic (no I/O, no threads, no global RNG): the same input
 //! gives the same bits. Inputs are expected to be finite; a value that cannot be computed (too few
@@ -834,7 +834,7 @@ pub struct IccAgreement {
 ///   upper = n (F** MS_R − MS_E) / (k MS_C + (k n − k − n) MS_E + n F** MS_R)
 /// ```
 /// v (Satterthwaite's degrees of freedom) need not be an integer. Reference values:
-/// `pingouin.intraclass_corr` row `ICC2` (`tests/fixtures/reference/agreement.json`).
+/// `pingouin.intraclass_corr` row `ICC(A,1)` (`tests/fixtures/reference/agreement.json`).
 ///
 /// # Errors
 /// As [`icc_consistency`].

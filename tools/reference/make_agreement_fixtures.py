@@ -6,7 +6,7 @@ Writes tests/fixtures/reference/agreement.json.
 
 For each dataset (a subjects x raters table, e.g. line length in mm by skintex and an expert):
 - pingouin.intraclass_corr(data, targets='subject', raters='rater', ratings='value') row
-  "ICC2" (= ICC(2,1), two-way random effects, absolute agreement, single rater; Shrout &
+  "ICC(A,1)" (= ICC(2,1), two-way random effects, absolute agreement, single rater; Shrout &
   Fleiss 1979; "ICC(A,1)" of McGraw & Wong 1996): ICC, F, df1, df2 and its 95 % CI, with
   pingouin's CI rounding switched off (pingouin.options['round.column.CI95'] = None).
 - For two-rater tables, the Bland-Altman bias (mean of rater 2 - rater 1) and 95 % limits of
@@ -58,7 +58,7 @@ def main():
         "provenance": provenance(__file__, ["numpy", "scipy", "pandas", "pingouin"]),
         "definitions": {
             "table": "rows = subjects (images x zones), columns = raters.",
-            "icc": "pingouin.intraclass_corr(...) Type 'ICC2' = ICC(2,1).",
+            "icc": "pingouin.intraclass_corr(...) Type 'ICC(A,1)' = ICC(2,1).",
             "icc_ci": "its CI95, unrounded.",
             "F, df1, df2": "of that row (F = MS_rows / MS_error).",
             "ba_bias": "two raters: mean(rater 2 - rater 1), numpy.",
@@ -68,7 +68,7 @@ def main():
     }
     for note, table in DATASETS:
         res = pingouin.intraclass_corr(long_form(table), targets="subject", raters="rater", ratings="value")
-        row = res.set_index("Type").loc["ICC2"]
+        row = res.set_index("Type").loc["ICC(A,1)"]
         entry = {
             "note": note,
             "table": [[float(v) for v in r] for r in table],
@@ -84,7 +84,7 @@ def main():
             entry["ba_bias"] = bias
             entry["ba_loa"] = [bias - 1.96 * sd, bias + 1.96 * sd]
         out["datasets"].append(entry)
-        log(f"{note}: ICC2 {entry['icc']:.4f} CI {entry['icc_ci']}")
+        log(f"{note}: ICC(A,1) {entry['icc']:.4f} CI {entry['icc_ci']}")
     write_json(FIXTURE_DIR / "agreement.json", out)
 
 
