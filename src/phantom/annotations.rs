@@ -94,8 +94,6 @@ mod tests {
         let truth = render_phantom(&spec, 3).truth;
         assert!(!truth.wrinkles.is_empty());
         let mask = wrinkle_annotation(&truth);
-        let w = &truth.wrinkles[0];
-        let half = 0.5 * w.width_mm * truth.px_per_mm;
         let near = |x: u32, y: u32| {
             truth.wrinkles.iter().any(|w| {
                 w.polyline_px.windows(2).any(|s| {
@@ -109,8 +107,12 @@ mod tests {
             assert_eq!(p[0] == 255, near(x, y), "({x}, {y})");
             on += usize::from(p[0] == 255);
         }
-        // About length × width.
-        let expect = truth.total_wrinkle_length_mm * truth.px_per_mm * 2.0 * half;
+        // About Σ length × width.
+        let expect: f64 = truth
+            .wrinkles
+            .iter()
+            .map(|w| w.length_mm * w.width_mm * truth.px_per_mm.powi(2))
+            .sum();
         assert!((on as f64 / expect - 1.0).abs() < 0.3, "{on} vs {expect}");
         let rows = scar_annotation_rows("p", &truth);
         assert_eq!(rows.len(), truth.scars.len());
