@@ -401,7 +401,7 @@ pub fn read_analysis(results: &Path) -> anyhow::Result<Vec<AnalysedImage>> {
 ///
 /// # Errors
 /// A missing file, a missing column or a cell that is not a number.
-pub fn read_scar_marks(path: &Path) -> anyhow::Result<HashMap<(String, String), Vec<ScarMark>>> {
+pub fn read_scar_marks(path: &Path) -> anyhow::Result<MarksByImage> {
     let (header, rows) = read_csv(path)?;
     let id = column(&header, "image_id", path)?;
     let x = column(&header, "x_px", path)?;
@@ -409,7 +409,7 @@ pub fn read_scar_marks(path: &Path) -> anyhow::Result<HashMap<(String, String), 
     let zone = header.iter().position(|h| h == "zone");
     let diameter = header.iter().position(|h| h == "diameter_mm");
     let kind = header.iter().position(|h| h == "type");
-    let mut out: HashMap<(String, String), Vec<ScarMark>> = HashMap::new();
+    let mut out: MarksByImage = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         let line = i + 2;
         let cell = |c: Option<usize>| c.and_then(|c| r.get(c)).unwrap_or_default();
@@ -469,11 +469,18 @@ fn slot(s: Source) -> usize {
     }
 }
 
+/// Scar marks keyed by image id and zone (an empty zone for an expert's marks).
+pub type MarksByImage = HashMap<(String, String), Vec<ScarMark>>;
+
+/// One image's overlay inputs: the zone map, the line masks and the whole-image zone's scar marks
+/// by source (skintex, rater A, rater B).
+pub(crate) type Overlay = (GrayImage, [Option<LineMask>; 3], [Vec<ScarMark>; 3]);
+
 /// Every input of a run, read once.
 pub struct AgreeInputs {
     pub images: Vec<AnalysedImage>,
-    detected_scars: HashMap<(String, String), Vec<ScarMark>>,
-    rater_scars: [Option<HashMap<(String, String), Vec<ScarMark>>>; 2],
+    detected_scars: MarksByImage,
+    rater_scars: [Option<MarksByImage>; 2],
 }
 
 impl AgreeInputs {
@@ -595,7 +602,7 @@ fn image_data(
             detected.insert(zone.clone(), m.clone());
         }
     }
-    let by_centre = |marks: &Option<HashMap<(String, String), Vec<ScarMark>>>, who: &str| {
+    let by_centre = |marks: &Option<MarksByImage>, who: &str| {
         let Some(marks) = marks else {
             return Err(format!("no scar marks of {who} given"));
         };
@@ -794,7 +801,7 @@ pub(crate) fn overlay_masks(
     settings: &AgreeSettings,
     inputs: &AgreeInputs,
     image: &AnalysedImage,
-) -> Option<(GrayImage, [Option<LineMask>; 3], [Vec<ScarMark>; 3])> {
+) -> Option<Overlay> {
     let d = image_data(settings, inputs, image).ok()?;
     let whole = whole_zone(image)?.to_owned();
     let marks = std::array::from_fn(|i| {
