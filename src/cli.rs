@@ -80,7 +80,8 @@ pub struct AgreeArgs {
     pub out: PathBuf,
 
     /// Rater A's wrinkle masks: `DIR/<image_id>.png`, nonzero = wrinkle, the photo's size
-    /// (FFHQ-Wrinkle's mask files work as they are).
+    /// (FFHQ-Wrinkle's mask files work as they are). Without it, the analysis manifest's column
+    /// `lines_mask` (a mask file per photo, relative to the manifest's folder) is used.
     #[arg(long, value_name = "DIR")]
     pub lines_masks: Option<PathBuf>,
 

@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::skintex;
 use image::{GrayImage, Luma};
@@ -190,10 +190,10 @@ fn save_png(img: &GrayImage, path: &Path) {
 ///   bias −0.5, SD √0.5, limits −0.5 ∓ 1.96 √0.5
 ///   ICC(2,1): MS_R = 6.25, MS_C = 0.25, MS_E = 0.25 -> 6 / 6.5
 /// ```
-#[test]
-fn two_simulated_raters_give_the_hand_computed_agreement() {
-    let dir = tempfile::tempdir().unwrap();
-    let res = dir.path().join("res");
+/// The hand-made analysis and raters of [`two_simulated_raters_give_the_hand_computed_agreement`]
+/// in `dir`: the results folder, rater A's folder and rater B's folder.
+fn simulated_analysis(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let res = dir.join("res");
     std::fs::create_dir_all(&res).unwrap();
     std::fs::write(
         res.join("images.csv"),
@@ -224,7 +224,7 @@ fn two_simulated_raters_give_the_hand_computed_agreement() {
     line(&mut rater_b, 10, 15, 24);
     line(&mut detected, 10, 5, 14);
     let empty = GrayImage::new(60, 60);
-    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let (a_dir, b_dir) = (dir.join("a"), dir.join("b"));
     for (id, t, b, d) in [
         ("img1", &truth, &rater_b, &detected),
         ("img2", &empty, &empty, &empty),
@@ -245,6 +245,13 @@ fn two_simulated_raters_give_the_hand_computed_agreement() {
         "image_id,x_px,y_px,diameter_mm,type\nimg1,30,30,1,boxcar\nimg1,45,45,,rolling\n",
     )
     .unwrap();
+    (res, a_dir, b_dir)
+}
+
+#[test]
+fn two_simulated_raters_give_the_hand_computed_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let (res, a_dir, b_dir) = simulated_analysis(dir.path());
     let out = dir.path().join("agree");
     skintex()
         .arg("agree")
@@ -416,4 +423,51 @@ fn two_simulated_raters_give_the_hand_computed_agreement() {
             "{name} differs between two runs"
         );
     }
+}
+
+/// Rater A's wrinkle masks named by the analysis manifest's column `lines_mask` (relative to the
+/// manifest's folder, carried into images.csv) instead of `--lines-masks`; without any
+/// annotation the command refuses with exit 2.
+#[test]
+fn manifest_column_names_rater_a_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (res, _, _) = simulated_analysis(dir.path());
+    let out = dir.path().join("agree");
+    let refused = skintex()
+        .arg("agree")
+        .arg("--results")
+        .arg(&res)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("lines_mask"));
+    let study = dir.path().join("study");
+    std::fs::create_dir_all(&study).unwrap();
+    let manifest = study.join("manifest.csv");
+    std::fs::write(
+        res.join("run.json"),
+        serde_json::json!({ "manifest": manifest.display().to_string() }).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        res.join("images.csv"),
+        "image_id,path,lines_mask,status,px_per_mm\nimg1,img1.png,../a/img1.png,ok,10\n\
+         img2,img2.png,../a/img2.png,ok,10\n",
+    )
+    .unwrap();
+    skintex()
+        .arg("agree")
+        .arg("--results")
+        .arg(&res)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = read_rows(&out.join("agreement.csv"));
+    assert_eq!(rows.len(), 2);
+    close("dice", num(&rows[0], "lines_dice"), 22.0 / 30.0, 5e-7);
+    assert_eq!(rows[0]["scars_f1"], "");
+    assert!(rows[0]["missing_reasons"].contains("no scar marks of rater A given"));
 }

@@ -5,8 +5,10 @@
 //! --results OUT   an analysis made with `skintex analyze --save-masks`: images.csv (size,
 //!                 calibration), metrics.csv (zones), scars.csv (detected scars) and
 //!                 masks/<image_id>_lines.png, masks/<image_id>_zones.png
-//! rater A         --lines-masks DIR (DIR/<image_id>.png, nonzero = wrinkle) and/or
-//!                 --scars FILE.csv (image_id,x_px,y_px[,diameter_mm][,type])
+//! rater A         --lines-masks DIR (DIR/<image_id>.png, nonzero = wrinkle), or else the
+//!                 analysis manifest's column lines_mask (a file per photo, relative to the
+//!                 manifest's folder), and/or --scars FILE.csv
+//!                 (image_id,x_px,y_px[,diameter_mm][,type])
 //! rater B         --rater-b-lines-masks DIR, --rater-b-scars FILE.csv (optional)
 //!   -> agreement.csv  per image × zone × comparison (lines::LineCounts, scars::ScarCounts)
 //!   -> summary.csv    per comparison × zone × metric (summary)
@@ -70,9 +72,6 @@ impl AgreeSettings {
     /// # Errors
     /// No annotation at all, rater B options without rater A's, or a bad number.
     pub fn from_args(args: &crate::cli::AgreeArgs) -> anyhow::Result<Self> {
-        if args.lines_masks.is_none() && args.scars.is_none() {
-            bail!("give rater A's annotations: --lines-masks DIR and/or --scars FILE.csv");
-        }
         if !(args.tolerance_px.is_finite() && args.tolerance_px >= 0.0) {
             bail!(
                 "--tolerance-px must be a number >= 0, got {}",
@@ -142,6 +141,9 @@ pub struct AnalysedImage {
     pub px_per_mm: Option<f64>,
     /// Zones measured, in metrics.csv order.
     pub zones: Vec<String>,
+    /// Rater A's wrinkle mask from the manifest column `lines_mask` (carried into images.csv),
+    /// resolved against the manifest's folder (run.json's `manifest`).
+    pub lines_mask: Option<PathBuf>,
 }
 
 /// One row of `agreement.csv`.
@@ -354,6 +356,28 @@ fn number_cell(cell: &str, what: &str, path: &Path, line: usize) -> anyhow::Resu
     Ok(Some(v))
 }
 
+/// The manifest column of rater A's wrinkle masks (a path relative to the manifest's folder).
+pub const LINES_MASK_COLUMN: &str = "lines_mask";
+
+/// The folder of the manifest the analysis in `results` was made from (run.json's `manifest`).
+fn manifest_folder(results: &Path) -> anyhow::Result<PathBuf> {
+    let path = results.join("run.json");
+    let run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
+    let manifest = run["manifest"].as_str().with_context(|| {
+        format!(
+            "images.csv has a {LINES_MASK_COLUMN} column but {} names no manifest",
+            path.display()
+        )
+    })?;
+    Ok(Path::new(manifest)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default())
+}
+
 /// The images analysed successfully in `results`, with their zones, in images.csv order.
 ///
 /// # Errors
@@ -364,16 +388,28 @@ pub fn read_analysis(results: &Path) -> anyhow::Result<Vec<AnalysedImage>> {
     let [id, p, status, ppm] =
         ["image_id", "path", "status", "px_per_mm"].map(|c| column(&header, c, &path));
     let (id, p, status, ppm) = (id?, p?, status?, ppm?);
+    let mask_column = header.iter().position(|h| h == LINES_MASK_COLUMN);
+    let manifest_folder = mask_column.map(|_| manifest_folder(results)).transpose()?;
     let mut images = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         if r.get(status) != Some("ok") {
             continue;
         }
+        let lines_mask = mask_column
+            .and_then(|c| r.get(c))
+            .filter(|cell| !cell.trim().is_empty())
+            .map(|cell| {
+                manifest_folder
+                    .clone()
+                    .unwrap_or_default()
+                    .join(cell.trim())
+            });
         images.push(AnalysedImage {
             image_id: r.get(id).unwrap_or_default().to_owned(),
             path: r.get(p).unwrap_or_default().to_owned(),
             px_per_mm: number_cell(r.get(ppm).unwrap_or_default(), "px_per_mm", &path, i + 2)?,
             zones: Vec::new(),
+            lines_mask,
         });
     }
     let path = results.join("metrics.csv");
@@ -576,15 +612,22 @@ fn image_data(
         MaskKind::Lines,
     ))
     .and_then(|m| sized(m, "the lines mask"));
-    let rater_lines = |r: Option<&Rater>, who: &str| match r.and_then(|r| r.lines_masks.as_ref()) {
-        None => Err(format!("no line masks of {who} given")),
-        Some(dir) => read_mask(&dir.join(format!("{}.png", image.image_id)))
-            .and_then(|m| sized(m, &format!("{who}'s line mask"))),
+    let rater_lines = |r: Option<&Rater>, column: Option<&PathBuf>, who: &str| {
+        let file = match (r.and_then(|r| r.lines_masks.as_ref()), column) {
+            (Some(dir), _) => dir.join(format!("{}.png", image.image_id)),
+            (None, Some(file)) => file.clone(),
+            (None, None) => return Err(format!("no line masks of {who} given")),
+        };
+        read_mask(&file).and_then(|m| sized(m, &format!("{who}'s line mask")))
     };
     let lines = [
         skintex_lines,
-        rater_lines(Some(&settings.rater_a), "rater A"),
-        rater_lines(settings.rater_b.as_ref(), "rater B"),
+        rater_lines(
+            Some(&settings.rater_a),
+            image.lines_mask.as_ref(),
+            "rater A",
+        ),
+        rater_lines(settings.rater_b.as_ref(), None, "rater B"),
     ];
     let near = std::array::from_fn(|i| {
         lines[i]
@@ -762,6 +805,15 @@ pub struct AgreeOutcome {
 pub fn compute(settings: &AgreeSettings) -> anyhow::Result<(AgreeInputs, AgreeOutcome)> {
     use rayon::prelude::*;
     let inputs = AgreeInputs::read(settings)?;
+    if settings.rater_a.lines_masks.is_none()
+        && settings.rater_a.scars.is_none()
+        && inputs.images.iter().all(|i| i.lines_mask.is_none())
+    {
+        bail!(
+            "give rater A's annotations: --lines-masks DIR, --scars FILE.csv, or a manifest \
+             column {LINES_MASK_COLUMN} (carried into images.csv)"
+        );
+    }
     let rows: Vec<AgreementRow> = inputs
         .images
         .par_iter()
