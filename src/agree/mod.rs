@@ -826,13 +826,25 @@ pub fn compute(settings: &AgreeSettings) -> anyhow::Result<(AgreeInputs, AgreeOu
     Ok((inputs, AgreeOutcome { rows, summary }))
 }
 
-/// `skintex agree`: compute, then write agreement.csv, summary.csv and agreement.html into
-/// `settings.out`.
+/// `skintex agree`: [`compute`], then [`write_outputs`].
 ///
 /// # Errors
 /// A missing or malformed input, or an unwritable output folder.
 pub fn run_agree(settings: &AgreeSettings) -> anyhow::Result<AgreeOutcome> {
     let (inputs, outcome) = compute(settings)?;
+    write_outputs(settings, &inputs, &outcome)?;
+    Ok(outcome)
+}
+
+/// Write agreement.csv, summary.csv and agreement.html into `settings.out`, each atomically.
+///
+/// # Errors
+/// An unwritable output folder or file.
+pub fn write_outputs(
+    settings: &AgreeSettings,
+    inputs: &AgreeInputs,
+    outcome: &AgreeOutcome,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.out)
         .with_context(|| format!("creating {}", settings.out.display()))?;
     crate::output::write_atomic(
@@ -843,9 +855,9 @@ pub fn run_agree(settings: &AgreeSettings) -> anyhow::Result<AgreeOutcome> {
         &settings.out.join("summary.csv"),
         &summary::summary_csv(&outcome.summary),
     )?;
-    let html = report::agreement_html(settings, &inputs, &outcome);
+    let html = report::agreement_html(settings, inputs, outcome);
     crate::output::write_atomic(&settings.out.join("agreement.html"), html.as_bytes())?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// Overlay data for the report: one image's masks (by source) and zone map, loaded again.
