@@ -31,6 +31,9 @@ pub enum Command {
     /// Render a synthetic split-face study (close-ups of a treated and a control cheek per subject
     /// and visit, the treated side's wrinkles shortening by a known fraction) with its manifest.
     PhantomStudy(PhantomStudyArgs),
+    /// Score skintex against expert annotations of your own photos (wrinkle masks, scar marks),
+    /// and two experts against each other: agreement.csv, summary.csv, agreement.html.
+    Agree(AgreeArgs),
     /// Measure skintex's accuracy on the fixed set of realistic randomised phantoms (lines, scars,
     /// pores against their ground truth, per stratum of light, skin tone, pores, furrows, hairs
     /// and resolution) and write the report (docs/VALIDATION.md).
@@ -64,6 +67,57 @@ pub struct ValidateArgs {
     /// the validation set.
     #[arg(long)]
     pub training: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgreeArgs {
+    /// Output folder of `skintex analyze --save-masks` on the annotated photos.
+    #[arg(long, value_name = "OUT")]
+    pub results: PathBuf,
+
+    /// Folder for agreement.csv, summary.csv and agreement.html.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Rater A's wrinkle masks: `DIR/<image_id>.png`, nonzero = wrinkle, the photo's size
+    /// (FFHQ-Wrinkle's mask files work as they are). Without it, the analysis manifest's column
+    /// `lines_mask` (a mask file per photo, relative to the manifest's folder) is used.
+    #[arg(long, value_name = "DIR")]
+    pub lines_masks: Option<PathBuf>,
+
+    /// Rater A's scar marks: CSV with columns image_id, x_px, y_px and optionally diameter_mm
+    /// and type.
+    #[arg(long, value_name = "FILE.csv")]
+    pub scars: Option<PathBuf>,
+
+    /// Rater B's wrinkle masks (as --lines-masks), to report rater B against rater A beside
+    /// skintex against each rater.
+    #[arg(long, value_name = "DIR")]
+    pub rater_b_lines_masks: Option<PathBuf>,
+
+    /// Rater B's scar marks (as --scars).
+    #[arg(long, value_name = "FILE.csv")]
+    pub rater_b_scars: Option<PathBuf>,
+
+    /// A line pixel counts as found when within this many px of a line pixel of the other side
+    /// (the relaxed Dice of the wrinkle literature); 0 is the plain Dice.
+    #[arg(
+        long,
+        default_value_t = 2.0,
+        value_name = "T",
+        allow_negative_numbers = true
+    )]
+    pub tolerance_px: f64,
+
+    /// A scar matches an annotated one when the centres are within the annotated diameter / 2
+    /// plus this many mm (this alone without a diameter), one-to-one.
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "M",
+        allow_negative_numbers = true
+    )]
+    pub match_mm: f64,
 }
 
 pub use crate::segment::RoiMode;
@@ -129,14 +183,20 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub no_qc: bool,
 
+    /// Also write the analysis masks: `masks/<image_id>_lines.png` (255 on the width band of
+    /// every detected line) and `masks/<image_id>_zones.png` (the zone index of each pixel; see
+    /// the data dictionary), for `skintex agree` or any image viewer.
+    #[arg(long)]
+    pub save_masks: bool,
+
     /// Skip images already finished in --out by a run with the same settings (same file bytes,
-    /// config, models and options); the outputs equal those of an uninterrupted run. Records
-    /// and QC pictures of other images or settings in --out are replaced (and counted on
+    /// config, models and options); the outputs equal those of an uninterrupted run. Records,
+    /// QC pictures and masks of other images or settings in --out are replaced (and counted on
     /// stderr).
     #[arg(long)]
     pub resume: bool,
 
-    /// Clear the skintex outputs already in --out (tables, records/, qc/, study files) before
+    /// Clear the skintex outputs already in --out (tables, records/, qc/, masks/, study files) before
     /// the run. Without it (or --resume), a folder holding the outputs of another run is
     /// refused.
     #[arg(long, conflicts_with = "resume")]
@@ -388,6 +448,12 @@ pub struct PhantomArgs {
     /// photographed like the skin (classic preset); its patch box is `chart_box_px` in the JSON.
     #[arg(long)]
     pub chart: bool,
+
+    /// Also write the ground truth as expert annotations into this folder, as `skintex agree`
+    /// reads them: `<image_id>.png` (255 on each wrinkle's FWHM band) and `scars.csv`
+    /// (image_id,x_px,y_px,diameter_mm,type).
+    #[arg(long, value_name = "DIR")]
+    pub annotations: Option<PathBuf>,
 }
 
 /// A number that is at least 0 (for an option whose negative values clap would otherwise take

@@ -13,6 +13,7 @@
 //! [`pipeline`] drives a batch through those stages; [`config`] holds every analysis parameter.
 //! Generic image operations that `imageproc` lacks live in [`imgops`].
 
+pub mod agree;
 pub mod calibration;
 pub mod chart;
 pub mod cli;

@@ -135,6 +135,22 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(format!("{e:#}"), 2),
         },
+        Command::Agree(args) => {
+            init_logging(false, 0);
+            match skintex::agree::AgreeSettings::from_args(&args)
+                .and_then(|settings| skintex::agree::run_agree(&settings).map(|o| (settings, o)))
+            {
+                Ok((settings, outcome)) => {
+                    eprintln!(
+                        "skintex agree: {} rows; agreement.csv, summary.csv and agreement.html in {}",
+                        outcome.rows.len(),
+                        settings.out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("{e:#}"), 2),
+            }
+        }
         Command::Validate(args) => match skintex::validation::run_validate_command(&args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),

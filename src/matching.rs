@@ -96,6 +96,29 @@ pub fn optimal_matches(
     pairs
 }
 
+/// The scar matching rule of skintex's validation and of `skintex agree`: detected scar `d`
+/// (centre, px) may match annotated scar `a` (centre, px; rim diameter, mm, when known) when
+///
+/// ```text
+/// |centre_d − centre_a| / px_per_mm ≤ diameter_a / 2 + match_mm    (match_mm alone without
+///                                                                   a diameter)
+/// ```
+///
+/// one-to-one, by [`optimal_matches`] on the centre distance. Returns the pairs
+/// `(detected, annotated)`, sorted by detected index.
+pub fn scar_matches(
+    detected: &[[f64; 2]],
+    annotated: &[([f64; 2], Option<f64>)],
+    px_per_mm: f64,
+    match_mm: f64,
+) -> Vec<(usize, usize)> {
+    optimal_matches(detected.len(), annotated.len(), |d, a| {
+        let ([x, y], diameter_mm) = annotated[a];
+        let dist_mm = (detected[d][0] - x).hypot(detected[d][1] - y) / px_per_mm;
+        (dist_mm <= 0.5 * diameter_mm.unwrap_or(0.0) + match_mm).then_some(dist_mm)
+    })
+}
+
 /// [`optimal_matches`] for a sparse set of allowed pairs `(row, col, cost)`, as between
 /// thousands of pores: the matching decomposes into the connected components of the allowed
 /// pairs, each solved on its own (the same optimum, at the cost of the components' sizes).
@@ -231,6 +254,17 @@ mod tests {
         let pairs = optimal_matches(2, 2, |r, c| d[r][c]);
         assert_eq!(pairs, vec![(0, 1), (1, 0)]);
         assert!(optimal_matches(0, 3, |_, _| Some(1.0)).is_empty());
+    }
+
+    /// 10 px/mm, match 0.5 mm: a scar of 1 mm reaches 1 mm = 10 px, one without a diameter 5 px.
+    #[test]
+    fn scar_rule_reaches_half_the_diameter_plus_the_margin() {
+        let annotated = [([0.0, 0.0], Some(1.0)), ([100.0, 0.0], None)];
+        let pairs = |d: [f64; 2]| scar_matches(&[d], &annotated, 10.0, 0.5);
+        assert_eq!(pairs([10.0, 0.0]), vec![(0, 0)]);
+        assert!(pairs([10.1, 0.0]).is_empty());
+        assert_eq!(pairs([105.0, 0.0]), vec![(0, 1)]);
+        assert!(pairs([105.1, 0.0]).is_empty());
     }
 
     /// The sparse form gives the dense form's pairs.

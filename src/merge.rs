@@ -5,7 +5,7 @@
 //! shards belong together (same inputs, same settings, every shard of 1..N present once), then
 //! rebuilds every table from the records in input order, so `metrics.csv`, `images.csv`,
 //! `lines.csv`, `scars.csv`, `columns.csv` and `DATA_DICTIONARY.md` are byte-identical to those
-//! of a single unsharded run. QC pictures and records are copied; `run.json` is the shards'
+//! of a single unsharded run. QC pictures, masks and records are copied; `run.json` is the shards'
 //! provenance with the merge's command line, times, counts and `merged_from`.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::output::folder::{
     Existing, MERGE_CHOICES, OccupiedError, check_out_folder, clear_outputs,
 };
+use crate::output::masks::{MaskKind, mask_path};
 use crate::output::provenance::{ImageCounts, now_iso8601};
 use crate::output::qc::qc_path;
 use crate::output::store::{Batch, STORE_FORMAT, load_record, record_path, records_dir};
@@ -180,6 +181,16 @@ pub fn merge(
                 std::fs::create_dir_all(parent)?;
             }
             std::fs::copy(&qc, &target)?;
+        }
+        for kind in [MaskKind::Lines, MaskKind::Zones] {
+            let mask = mask_path(dir, &entry.image_id, kind);
+            if record.ok && mask.is_file() {
+                let target = mask_path(out, &entry.image_id, kind);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::copy(&mask, &target)?;
+            }
         }
         rows.push(record);
         keys.push(Some((*key).to_owned()));

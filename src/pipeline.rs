@@ -32,6 +32,10 @@ use crate::metrics::{SpareThreads, measure_zones};
 use crate::output::folder::{
     ANALYZE_CHOICES, Existing, OccupiedError, check_out_folder, clear_outputs,
 };
+use crate::output::masks::{
+    MaskKind, MaskPngs, lines_mask, mask_path, mask_png, masks_dir, masks_exist, write_masks,
+    zones_mask,
+};
 use crate::output::provenance::{ImageCounts, ModelRecord, RunRecord, now_iso8601};
 use crate::output::qc::{QcCanvas, QcExtras, capture_caption, draw_qc, qc_jpeg, qc_path, write_qc};
 use crate::output::store::{
@@ -106,6 +110,9 @@ pub struct AnalyzeSettings {
     pub show_progress: bool,
     /// Write `qc/<image_id>.jpg` for every analysed image.
     pub write_qc: bool,
+    /// Write `masks/<image_id>_lines.png` and `masks/<image_id>_zones.png` for every analysed
+    /// image ([`crate::output::masks`]).
+    pub save_masks: bool,
     /// The face models, loaded once when any image is analysed with `roi face`.
     pub face_models: Option<Arc<FaceModels>>,
     /// The `--segmentation-model` face parser, applied to the face zones.
@@ -191,6 +198,7 @@ impl AnalyzeSettings {
             command_line,
             show_progress: !args.quiet && std::io::stderr().is_terminal(),
             write_qc: !args.no_qc,
+            save_masks: args.save_masks,
             face_models,
             segmentation,
             existing: if args.resume {
@@ -248,6 +256,7 @@ impl AnalyzeSettings {
             command_line: Vec::new(),
             show_progress: false,
             write_qc: false,
+            save_masks: false,
             face_models,
             segmentation: None,
             existing: Existing::Refuse,
@@ -316,14 +325,19 @@ impl AnalyzeSettings {
             .collect::<Vec<_>>()
             .join(",");
         let qc: &[u8] = if self.write_qc { b"qc" } else { b"no-qc" };
-        run_fingerprint(&[
+        let mut parts: Vec<&[u8]> = vec![
             &config,
             roi.as_bytes(),
             &ppm,
             runtime.as_bytes(),
             models.as_bytes(),
             qc,
-        ])
+        ];
+        // Only when on, so that the fingerprints of runs without masks stay as they were.
+        if self.save_masks {
+            parts.push(b"masks");
+        }
+        run_fingerprint(&parts)
     }
 }
 
@@ -360,6 +374,7 @@ struct Analysed {
     capture: Option<CaptureQuality>,
     zones: Vec<ZoneRecord>,
     qc: Option<Vec<u8>>,
+    masks: Option<MaskPngs>,
 }
 
 /// A failed image: what was learnt before the failure, and why.
@@ -424,6 +439,7 @@ fn analyze_decoded(
     lap(&mut timing.decode_ms);
     let info = decoded.info.clone();
     let planes = colour_planes(&decoded.image);
+    let (width, height) = (planes.width(), planes.height());
     lap(&mut timing.colour_ms);
     let chart = chart_fit(&planes, input.chart_box, &settings.config.chart)
         .map_err(|e| fail(Some(info.clone()), None, e))?;
@@ -559,6 +575,23 @@ fn analyze_decoded(
         })?);
         lap(&mut timing.qc_ms);
     }
+    let masks = if settings.save_masks {
+        let png = |mask: &image::GrayImage| {
+            mask_png(mask).map_err(|e| {
+                fail(
+                    Some(info.clone()),
+                    face.as_ref().map(face_summary),
+                    format!("cannot encode its masks: {e}"),
+                )
+            })
+        };
+        Some(MaskPngs {
+            lines: png(&lines_mask(width, height, &records, calibration.px_per_mm))?,
+            zones: png(&zones_mask(width, height, &zones))?,
+        })
+    } else {
+        None
+    };
     Ok(Analysed {
         info,
         face: face.as_ref().map(face_summary),
@@ -571,6 +604,7 @@ fn analyze_decoded(
         capture,
         zones: records,
         qc,
+        masks,
     })
 }
 
@@ -638,6 +672,16 @@ fn analyze_image(
                 }
                 timing.qc_ms += started.elapsed().as_secs_f64() * 1e3;
             }
+            if let Some(masks) = done.masks
+                && storable
+                && let Err(e) = write_masks(&settings.out_dir, &input.image_id, &masks)
+            {
+                record.outcome = Err(format!(
+                    "{}: cannot write its masks: {e}",
+                    input.display_path
+                ));
+                storable = false;
+            }
         }
         Ok(Err(failure)) => {
             record.info = failure.info;
@@ -682,6 +726,7 @@ fn finish_image(
     if settings.existing == Existing::Resume
         && let Some(rows) = load_record(&settings.out_dir, &key)
         && (!settings.write_qc || !rows.ok || qc_path(&settings.out_dir, &input.image_id).is_file())
+        && (!settings.save_masks || !rows.ok || masks_exist(&settings.out_dir, &input.image_id))
     {
         stored();
         return (key, rows, true);
@@ -762,13 +807,22 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
     // The folders the images are stored in, before the first image: one that cannot be
     // created (a file of that name, no permission) stops the run here, not image by image.
     let qc_dir = settings.write_qc.then(|| out.join("qc"));
-    for dir in std::iter::once(records_dir(out)).chain(qc_dir) {
+    let masks_folder = settings.save_masks.then(|| masks_dir(out));
+    for dir in std::iter::once(records_dir(out))
+        .chain(qc_dir)
+        .chain(masks_folder)
+    {
         std::fs::create_dir_all(&dir).map_err(|source| RunError::OutDir {
             path: dir.display().to_string(),
             source,
         })?;
     }
-    for dir in [out.clone(), records_dir(out), out.join("qc")] {
+    for dir in [
+        out.clone(),
+        records_dir(out),
+        out.join("qc"),
+        masks_dir(out),
+    ] {
         remove_stale_temps(&dir);
     }
     let bar = progress_bar(selected.len(), settings.show_progress);
@@ -833,12 +887,23 @@ pub fn run_analysis(settings: &AnalyzeSettings) -> Result<RunSummary, RunError> 
         .map(|r| qc_path(out, &r.image_id))
         .collect();
     let removed_qc = remove_files_except(&out.join("qc"), &|path| pictures.contains(path));
-    if removed_records + removed_qc > 0 {
+    let masks: HashSet<PathBuf> = rows
+        .iter()
+        .filter(|r| r.ok && settings.save_masks)
+        .flat_map(|r| [MaskKind::Lines, MaskKind::Zones].map(|k| mask_path(out, &r.image_id, k)))
+        .collect();
+    let removed_masks = remove_files_except(&masks_dir(out), &|path| masks.contains(path));
+    if removed_records + removed_qc + removed_masks > 0 {
+        let masks_part = if removed_masks > 0 {
+            format!(", {}", crate::plural(removed_masks, "mask"))
+        } else {
+            String::new()
+        };
         tracing::warn!(
-            "{}: removed {} and {} of images or settings not in this run",
+            "{}: removed {}{masks_part} and {} of images or settings not in this run",
             out.display(),
             crate::plural(removed_records, "record"),
-            crate::plural(removed_qc, "QC picture")
+            crate::plural(removed_qc, "QC picture"),
         );
     }
     let record = RunRecord {

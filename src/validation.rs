@@ -41,9 +41,11 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::input::colour::colour_planes;
-use crate::matching::{optimal_matches, optimal_matches_sparse};
+use crate::matching::{optimal_matches_sparse, scar_matches};
 use crate::metrics::{ZoneInput, measure_zone, metric_columns};
-use crate::phantom::{GroundTruth, Nuisance, NuisanceRanges, PhantomSpec, render_phantom};
+use crate::phantom::{
+    GroundTruth, Nuisance, NuisanceRanges, PhantomSpec, polyline_band_mask, render_phantom,
+};
 use crate::segment::full_image_zones;
 
 /// Extra match distance of a detected scar beyond the true scar's radius, mm.
@@ -267,30 +269,6 @@ impl CaseResult {
     }
 }
 
-/// Pixels within `radius_px(i)` of polyline `i`, as a row-major mask of a `size × size` image.
-fn band_mask(lines: &[(&[[f64; 2]], f64)], size: usize) -> Vec<bool> {
-    let mut mask = vec![false; size * size];
-    let last = size as f64 - 1.0;
-    for &(line, radius) in lines {
-        for seg in line.windows(2) {
-            let (a, b) = (seg[0], seg[1]);
-            let x0 = (a[0].min(b[0]) - radius).floor().clamp(0.0, last) as usize;
-            let y0 = (a[1].min(b[1]) - radius).floor().clamp(0.0, last) as usize;
-            let x1 = (a[0].max(b[0]) + radius).ceil().clamp(0.0, last) as usize;
-            let y1 = (a[1].max(b[1]) + radius).ceil().clamp(0.0, last) as usize;
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let p = [x as f64, y as f64];
-                    if crate::phantom::point_segment_distance(p, a, b) <= radius {
-                        mask[y * size + x] = true;
-                    }
-                }
-            }
-        }
-    }
-    mask
-}
-
 /// Render and measure one phantom (full-image zone, calibration from the truth).
 pub fn measure_case(
     case: &Case,
@@ -332,18 +310,23 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
     let area_cm2 = (size as f64 / ppm).powi(2) / 100.0;
 
     // Scars.
-    let pairs = optimal_matches(m.scars.len(), truth.scars.len(), |d, t| {
-        let (ds, ts) = (&m.scars[d], &truth.scars[t]);
-        let dist_mm = (ds.x_px - ts.x_px).hypot(ds.y_px - ts.y_px) / ppm;
-        (dist_mm <= 0.5 * ts.diameter_mm + SCAR_MATCH_MM).then_some(dist_mm)
-    });
+    let pairs = scar_matches(
+        &m.scars.iter().map(|s| [s.x_px, s.y_px]).collect::<Vec<_>>(),
+        &truth
+            .scars
+            .iter()
+            .map(|s| ([s.x_px, s.y_px], Some(s.diameter_mm)))
+            .collect::<Vec<_>>(),
+        ppm,
+        SCAR_MATCH_MM,
+    );
     let scars_type_correct = pairs
         .iter()
         .filter(|&&(d, t)| m.scars[d].kind.label() == truth.scars[t].kind)
         .count();
 
     // Lines: where the skeleton lies.
-    let wrinkle_band = band_mask(
+    let wrinkle_band = polyline_band_mask(
         &truth
             .wrinkles
             .iter()
@@ -351,7 +334,7 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
             .collect::<Vec<_>>(),
         size,
     );
-    let hair_band = band_mask(
+    let hair_band = polyline_band_mask(
         &truth
             .hairs
             .iter()

@@ -8,7 +8,10 @@
 //! (ICC(3,1) with its CI, SEM, MDC95, within-subject SD and CV) against
 //! `tests/fixtures/reference/repeatability.json`, made by
 //! `tools/reference/make_repeatability_fixtures.py` with pingouin 0.7.0 (`intraclass_corr`,
-//! `rm_anova`, `anova`), scipy 1.17.1 and numpy 2.4.6.
+//! `rm_anova`, `anova`), scipy 1.17.1 and numpy 2.4.6. The agreement statistics of `skintex
+//! agree` (ICC(2,1) with its CI, Bland-Altman bias and limits) against
+//! `tests/fixtures/reference/agreement.json`, made by `tools/reference/make_agreement_fixtures.py`
+//! with pingouin 0.7.0 (`intraclass_corr`, row `ICC(A,1)`) and numpy 2.4.6.
 //!
 //! Every value must equal the reference within 1e-6 relative; for reference values below 1e-9 in
 //! magnitude (zero statistics) within 1e-12 absolute. p values are compared relatively however
@@ -19,8 +22,9 @@ mod common;
 use common::reference::{self, floats};
 use serde_json::Value;
 use skintex::study::stats::{
-    Wilcoxon, bootstrap_ci_mean, hedges_correction, hedges_g, hedges_g_independent, holm,
-    icc_consistency, paired_t, percentile_linear, summary, wilcoxon_signed_rank, within_subject,
+    Wilcoxon, bland_altman, bootstrap_ci_mean, hedges_correction, hedges_g, hedges_g_independent,
+    holm, icc_agreement, icc_consistency, paired_t, percentile_linear, summary,
+    wilcoxon_signed_rank, within_subject,
 };
 
 const REL_TOL: f64 = 1e-6;
@@ -426,6 +430,45 @@ fn icc_sem_mdc_and_within_subject_match_pingouin() {
         close(&format!("{name} cv_pct"), w.cv_pct.unwrap(), want("cv_pct"));
         close(&format!("{name} mean"), w.mean, want("mean"));
     }
+}
+
+#[test]
+fn icc_agreement_and_bland_altman_match_pingouin_and_numpy() {
+    let fx = reference::json("agreement.json");
+    let sets = fx["datasets"].as_array().unwrap();
+    assert!(sets.len() >= 6);
+    for ds in sets {
+        let name = ds["note"].as_str().unwrap();
+        let table: Vec<Vec<f64>> = ds["table"].as_array().unwrap().iter().map(floats).collect();
+        let icc = icc_agreement(&table).unwrap();
+        close(&format!("{name} icc"), icc.icc, ds["icc"].as_f64().unwrap());
+        let ci = floats(&ds["icc_ci"]);
+        let (lo, hi) = icc.ci.unwrap();
+        close(&format!("{name} icc ci low"), lo, ci[0]);
+        close(&format!("{name} icc ci high"), hi, ci[1]);
+        close(
+            &format!("{name} F"),
+            icc.ms_rows / icc.ms_error,
+            ds["F"].as_f64().unwrap(),
+        );
+        if let Some(bias) = ds["ba_bias"].as_f64() {
+            let a: Vec<f64> = table.iter().map(|r| r[0]).collect();
+            let b: Vec<f64> = table.iter().map(|r| r[1]).collect();
+            let ba = bland_altman(&a, &b).unwrap();
+            close(&format!("{name} bias"), ba.bias, bias);
+            let loa = floats(&ds["ba_loa"]);
+            close(&format!("{name} loa low"), ba.loa.0, loa[0]);
+            close(&format!("{name} loa high"), ba.loa.1, loa[1]);
+        }
+    }
+    // ICC(2,1) counts a systematic difference between raters against agreement; ICC(3,1) not.
+    let shifted: Vec<Vec<f64>> = (0..6)
+        .map(|i| vec![f64::from(i), f64::from(i) + 2.0])
+        .collect();
+    assert!((icc_consistency(&shifted).unwrap().icc - 1.0).abs() < 1e-12);
+    assert!(icc_agreement(&shifted).unwrap().icc < 0.8);
+    assert!(bland_altman(&[1.0], &[2.0]).is_err(), "one pair");
+    assert!(icc_agreement(&[vec![1.0, 2.0]]).is_err(), "one subject");
 }
 
 #[test]

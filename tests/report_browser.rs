@@ -696,3 +696,107 @@ fn demo_study_report_names_the_tests_and_highlights_the_split_face_effect() {
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Issue 19: `agreement.html` of `skintex agree` loads in Chromium like the study report:
+/// every section, one Bland-Altman SVG per comparison and amount, one decoded overlay per
+/// image, no console output, no request, nothing wider than the window. The analysis is made by
+/// hand (two 60 x 60 px photos, zone `full`, a line and scars on each side).
+#[test]
+fn agreement_report_loads_in_chromium_without_errors_or_network() {
+    use image::{GrayImage, Luma};
+    use skintex::agree::{AgreeSettings, Rater, run_agree};
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (res, ann) = (dir.path().join("res"), dir.path().join("ann"));
+    std::fs::create_dir_all(res.join("masks")).unwrap();
+    std::fs::create_dir_all(&ann).unwrap();
+    let mut images = String::from("image_id,path,status,px_per_mm\n");
+    let mut metrics = String::from("image_id,zone\n");
+    let mut scars = String::from("image_id,zone,x_px,y_px,diameter_mm,type\n");
+    let mut marks = String::from("image_id,x_px,y_px,diameter_mm,type\n");
+    for (i, id) in ["p1", "p2"].into_iter().enumerate() {
+        let photo = res.join(format!("{id}.png"));
+        skin_image(60, 60, i as u32).save(&photo).unwrap();
+        images.push_str(&format!("{id},{},ok,10\n", photo.display()));
+        metrics.push_str(&format!("{id},full\n"));
+        scars.push_str(&format!("{id},full,20,40,1,boxcar\n"));
+        marks.push_str(&format!("{id},21,40,1,boxcar\n{id},45,45,1,icepick\n"));
+        let mut detected = GrayImage::new(60, 60);
+        let mut annotated = GrayImage::new(60, 60);
+        for x in 5..(30 + 10 * i as u32) {
+            detected.put_pixel(x, 10, Luma([255]));
+            annotated.put_pixel(x + 3, 11, Luma([255]));
+        }
+        GrayImage::from_pixel(60, 60, Luma([10]))
+            .save(res.join("masks").join(format!("{id}_zones.png")))
+            .unwrap();
+        detected
+            .save(res.join("masks").join(format!("{id}_lines.png")))
+            .unwrap();
+        annotated.save(ann.join(format!("{id}.png"))).unwrap();
+    }
+    std::fs::write(res.join("images.csv"), images).unwrap();
+    std::fs::write(res.join("metrics.csv"), metrics).unwrap();
+    std::fs::write(res.join("scars.csv"), scars).unwrap();
+    std::fs::write(ann.join("scars.csv"), marks).unwrap();
+    let out = dir.path().join("agree");
+    let settings = AgreeSettings {
+        results: res.clone(),
+        out: out.clone(),
+        rater_a: Rater {
+            lines_masks: Some(ann.clone()),
+            scars: Some(ann.join("scars.csv")),
+        },
+        rater_b: None,
+        tolerance_px: 2.0,
+        match_mm: 0.5,
+    };
+    run_agree(&settings).expect("agree");
+    let path = out.join("agreement.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    for forbidden in ["http://", "https://", "<script", "<link", "url(", "@import"] {
+        assert!(!html.contains(forbidden), "report contains {forbidden:?}");
+    }
+    for (i, _) in html.match_indices(" src=\"") {
+        assert!(
+            html[i + 6..].starts_with("data:image/png;base64,"),
+            "non-data src at byte {i}"
+        );
+    }
+    let run = load_in_chromium(&chromium, &path, &dir.path().join("profile"));
+    for id in ["settings", "summary", "bland-altman", "images"] {
+        assert!(
+            run.dom.contains(&format!("<section id=\"{id}\">")),
+            "section {id} missing from DOM"
+        );
+    }
+    assert_eq!(run.dom.matches("<svg ").count(), 2, "lines and scars plots");
+    assert_eq!(run.dom.matches("src=\"data:image/png;base64,").count(), 2);
+    let problems = console_problems(&run.log);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let probe = html.replace(
+        "</body>",
+        concat!(
+            "<script>window.addEventListener('load', () => {",
+            "const imgs = [...document.images];",
+            "const svgs = [...document.querySelectorAll('svg')];",
+            "console.log('PROBE ' + JSON.stringify({",
+            "images: imgs.length,",
+            "decoded: imgs.filter(i => i.complete && i.naturalWidth === 60).length,",
+            "svgs: svgs.length,",
+            "sized: svgs.filter(s => s.getBoundingClientRect().width > 300 && s.getBoundingClientRect().height > 180).length,",
+            "overflow: document.documentElement.scrollWidth > window.innerWidth}));",
+            "});</script></body>"
+        ),
+    );
+    let probe_path = dir.path().join("probe.html");
+    std::fs::write(&probe_path, probe).expect("write probe");
+    let run = load_in_chromium(&chromium, &probe_path, &dir.path().join("profile-probe"));
+    let seen = probe_json(&run.log);
+    assert_eq!(
+        seen,
+        serde_json::json!({"images": 2, "decoded": 2, "svgs": 2, "sized": 2, "overflow": false}),
+        "{seen}"
+    );
+}

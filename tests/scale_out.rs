@@ -49,9 +49,11 @@ fn phantoms(dir: &Path, count: u32, size: u32) -> PathBuf {
     images
 }
 
+/// `skintex analyze --roi full -q --save-masks IMAGES --out OUT EXTRA` (with `--jobs 2` and
+/// `--px-per-mm 20` unless EXTRA sets them).
 fn analyze(images: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     skintex()
-        .args(["analyze", "--roi", "full", "-q"])
+        .args(["analyze", "--roi", "full", "-q", "--save-masks"])
         .arg(images)
         .arg("--out")
         .arg(out)
@@ -81,8 +83,8 @@ fn assert_same_outputs(a: &Path, b: &Path) {
             b.display()
         );
     }
-    let qc = |d: &Path| {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d.join("qc"))
+    let files = |d: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
             .unwrap()
             .map(|e| {
                 let p = e.unwrap().path();
@@ -95,7 +97,18 @@ fn assert_same_outputs(a: &Path, b: &Path) {
         v.sort();
         v
     };
-    assert!(qc(a) == qc(b), "QC pictures differ");
+    assert!(
+        files(&a.join("qc")) == files(&b.join("qc")),
+        "QC pictures differ"
+    );
+    // Issue 19: the masks of `--save-masks` (two per analysed image) are outputs too.
+    let masks = files(&a.join("masks"));
+    assert!(
+        !masks.is_empty() && masks.len() % 2 == 0,
+        "{} masks",
+        masks.len()
+    );
+    assert!(masks == files(&b.join("masks")), "masks differ");
 }
 
 fn run_json(out: &Path) -> serde_json::Value {
@@ -243,7 +256,8 @@ fn wait_for_records(records: &Path, n: usize) {
     }
 }
 
-/// `skintex analyze IMAGES --roi full --px-per-mm 20 --jobs 1 --out OUT ARGS`, started.
+/// `skintex analyze IMAGES --roi full --px-per-mm 20 --jobs 1 --save-masks --out OUT ARGS`,
+/// started.
 fn spawn_analyze(images: &Path, out: &Path, args: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("skintex"))
         .args([
@@ -254,6 +268,7 @@ fn spawn_analyze(images: &Path, out: &Path, args: &[&str]) -> std::process::Chil
             "20",
             "--jobs",
             "1",
+            "--save-masks",
         ])
         .args(args)
         .arg(images)

@@ -44,6 +44,7 @@ __all__ = [
     "StudyError",
     "UsageError",
     "__version__",
+    "agree",
     "analyze",
     "analyze_image",
     "metric_columns",
@@ -158,6 +159,7 @@ def analyze(
     jobs: Optional[int] = None,
     progress: bool = True,
     qc: Optional[bool] = None,
+    save_masks: bool = False,
     resume: bool = False,
     overwrite: bool = False,
     return_images: bool = False,
@@ -193,6 +195,9 @@ def analyze(
         Show a progress bar (tqdm when installed) in a terminal or a notebook.
     qc
         Write QC pictures (``qc/<image_id>.jpg``); default: when ``out`` is given.
+    save_masks
+        As ``--save-masks``: also write ``masks/<image_id>_lines.png`` and
+        ``masks/<image_id>_zones.png`` into ``out`` (for :func:`agree`).
     resume, overwrite
         As ``--resume`` and ``--overwrite``: reuse the images already finished in ``out``, or
         clear the skintex outputs already there. Without either, an ``out`` holding another
@@ -238,6 +243,8 @@ def analyze(
             argv += ["--jobs", str(int(jobs))]
         if not (qc if qc is not None else out is not None):
             argv.append("--no-qc")
+        if save_masks:
+            argv.append("--save-masks")
         if resume:
             argv.append("--resume")
         if overwrite:
@@ -442,6 +449,69 @@ def study(
         _native.take_messages()
         try:
             return _frames(_native.study(argv))
+        finally:
+            _warn_messages()
+
+
+def agree(
+    results: PathLike,
+    *,
+    lines_masks: Optional[PathLike] = None,
+    scars: Optional[PathLike] = None,
+    rater_b_lines_masks: Optional[PathLike] = None,
+    rater_b_scars: Optional[PathLike] = None,
+    tolerance_px: float = 2.0,
+    match_mm: float = 0.5,
+    out: Optional[PathLike] = None,
+) -> Dict[str, pd.DataFrame]:
+    """skintex scored against expert annotations (and a second expert against the first), as
+    ``skintex agree`` computes it.
+
+    Parameters
+    ----------
+    results
+        Output folder of an analysis made with ``save_masks``/``--save-masks``.
+    lines_masks, scars
+        Rater A's wrinkle masks (``DIR/<image_id>.png``, nonzero = wrinkle; without it the
+        analysis manifest's column ``lines_mask``) and scar marks (CSV ``image_id,x_px,y_px``
+        with optional ``diameter_mm`` and ``type``).
+    rater_b_lines_masks, rater_b_scars
+        The same from a second rater: adds skintex against rater B and rater B against rater A.
+    tolerance_px, match_mm
+        As ``--tolerance-px`` (0 gives the plain Dice) and ``--match-mm``.
+    out
+        Folder for ``agreement.csv``, ``summary.csv`` and ``agreement.html``; without it a
+        temporary folder, deleted afterwards.
+
+    Returns
+    -------
+    dict
+        ``agreement`` (per image x zone x comparison) and ``summary`` (per comparison, zone and
+        metric: means with bootstrap intervals, Bland-Altman, ICC(2,1)), by name; empty values
+        are NaN, their reasons in ``missing_reasons``.
+
+    Raises
+    ------
+    UsageError
+        No annotation, a bad number, or an input that cannot be read.
+    OutputError
+        The outputs could not be written.
+    """
+    with tempfile.TemporaryDirectory(prefix="skintex-agree-") as scratch:
+        folder = os.fspath(out) if out is not None else scratch
+        argv = ["skintex", "agree", "--results", os.fspath(results), "--out", folder]
+        argv += ["--tolerance-px", repr(float(tolerance_px)), "--match-mm", repr(float(match_mm))]
+        for flag, value in [
+            ("--lines-masks", lines_masks),
+            ("--scars", scars),
+            ("--rater-b-lines-masks", rater_b_lines_masks),
+            ("--rater-b-scars", rater_b_scars),
+        ]:
+            if value is not None:
+                argv += [flag, os.fspath(value)]
+        _native.take_messages()
+        try:
+            return _frames(_native.agree(argv))
         finally:
             _warn_messages()
 

@@ -23,7 +23,9 @@ use skintex::cli::{Cli, Command};
 use skintex::config::Config;
 use skintex::input::decode::{decode_file, pixels_image};
 use skintex::output::tables::ImageRows;
-use skintex::output::typed::{ColumnValues, TypedTable, image_tables, read_typed_tables};
+use skintex::output::typed::{
+    ColumnValues, TypedTable, image_tables, read_typed_tables, typed_table,
+};
 use skintex::pipeline::{
     AnalyzeSettings, Progress, RunError, RunSummary, analyze_pixels as pipeline_pixels,
     run_analysis,
@@ -451,6 +453,35 @@ fn study(py: Python<'_>, argv: Vec<OsString>) -> PyResult<Vec<Bound<'_, PyTuple>
     tables_to_python(py, tables)
 }
 
+/// Run `skintex agree` with these arguments (`argv[0]` is `skintex`) and return the tables it
+/// wrote into its `--out` folder (`agreement`, `summary`).
+#[pyfunction]
+fn agree(py: Python<'_>, argv: Vec<OsString>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
+    let (Command::Agree(args), _) = parse_command(argv)? else {
+        return Err(PyValueError::new_err("not an agree command"));
+    };
+    let settings = skintex::agree::AgreeSettings::from_args(&args)
+        .map_err(|e| UsageError::new_err(format!("{e:#}")))?;
+    let tables = py.detach(|| -> PyResult<Vec<TypedTable>> {
+        let (inputs, outcome) = skintex::agree::compute(&settings)
+            .map_err(|e| UsageError::new_err(format!("{e:#}")))?;
+        skintex::agree::write_outputs(&settings, &inputs, &outcome)
+            .map_err(|e| OutputError::new_err(format!("{e:#}")))?;
+        ["agreement.csv", "summary.csv"]
+            .into_iter()
+            .map(|name| {
+                let path = settings.out.join(name);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    OutputError::new_err(format!("cannot read {}: {e}", path.display()))
+                })?;
+                typed_table(name, &bytes)
+                    .map_err(|e| OutputError::new_err(format!("{}: {e}", path.display())))
+            })
+            .collect()
+    })?;
+    tables_to_python(py, tables)
+}
+
 /// Run `skintex phantom` with these arguments (`argv[0]` is `skintex`): the images and their
 /// ground truth are written into its `--out` folder.
 #[pyfunction]
@@ -505,6 +536,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
     m.add_function(wrap_pyfunction!(study, m)?)?;
     m.add_function(wrap_pyfunction!(phantom, m)?)?;
+    m.add_function(wrap_pyfunction!(agree, m)?)?;
     m.add_function(wrap_pyfunction!(config_toml, m)?)?;
     m.add_function(wrap_pyfunction!(metric_columns, m)?)?;
     m.add_function(wrap_pyfunction!(take_messages, m)?)?;

@@ -108,8 +108,24 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
          luminance, not heights in micrometres.\n",
     );
     let study = crate::study::study_tables();
-    for (i, (table, columns)) in tables(carried_columns).into_iter().chain(study).enumerate() {
+    let n_study = study.len();
+    let agree = crate::agree::agree_tables();
+    for (i, (table, columns)) in tables(carried_columns)
+        .into_iter()
+        .chain(study)
+        .chain(agree)
+        .enumerate()
+    {
+        if i == tables(carried_columns).len() + n_study {
+            out.push_str(
+                "\n# Agreement outputs (`skintex agree`)\n\n\
+                 skintex scored against expert annotations (and a second expert against the \
+                 first): one row per image, zone and comparison in `agreement.csv`, their \
+                 summary per comparison and zone in `summary.csv`.\n",
+            );
+        }
         if i == tables(carried_columns).len() {
+            out.push_str(&masks_markdown());
             out.push_str(
                 "\n# Study outputs (`skintex study`, `skintex analyze --study`)\n\n\
                  ## Study manifest\n\nOne row per photo; other columns are carried by \
@@ -135,6 +151,21 @@ pub fn data_dictionary_markdown(carried_columns: &[String]) -> String {
         }
     }
     out
+}
+
+/// The section on the masks of `skintex analyze --save-masks`, with the zone legend.
+fn masks_markdown() -> String {
+    format!(
+        "\n## masks/ (`skintex analyze --save-masks`)\n\n\
+         Two 8-bit greyscale PNGs per analysed image, of the image's size:\n\n\
+         | file | pixel value |\n|---|---|\n\
+         | `masks/<image_id>_lines.png` | 255 on the width band of every detected line (the \
+         disks of radius width / 2 around its skeleton pixels; the skeleton alone when \
+         uncalibrated), 0 elsewhere |\n\
+         | `masks/<image_id>_zones.png` | the zone index: {}; the union zone `face` is every \
+         nonzero pixel of a face |\n",
+        super::masks::zone_legend_text()
+    )
 }
 
 /// The module documentation (`//!` lines) of a Rust source, as Markdown for a page: headings

@@ -33,6 +33,7 @@ pub const OUTPUT_NAMES: &[&str] = &[
     "run.json",
     "records/",
     "qc/",
+    "masks/",
     "changes.csv",
     "stats.csv",
     "alignment.csv",

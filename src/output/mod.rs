@@ -6,6 +6,7 @@
 
 pub mod dictionary;
 pub mod folder;
+pub mod masks;
 pub mod provenance;
 pub mod qc;
 pub mod store;

@@ -683,6 +683,14 @@ pub fn write_qc(out_dir: &std::path::Path, image_id: &str, jpeg: &[u8]) -> std::
 
 /// Where the QC picture of `image_id` goes: `OUT/qc/<image_id>.jpg`.
 pub fn qc_path(out_dir: &std::path::Path, image_id: &str) -> std::path::PathBuf {
+    out_dir
+        .join("qc")
+        .join(format!("{}.jpg", safe_file_stem(image_id)))
+}
+
+/// `image_id` made safe as a file name stem inside an output folder: characters other than
+/// letters, digits and `-_./` become `_`, and `..` becomes `_` (sub-folders stay sub-folders).
+pub fn safe_file_stem(image_id: &str) -> String {
     let safe: String = image_id
         .chars()
         .map(|c| {
@@ -693,8 +701,7 @@ pub fn qc_path(out_dir: &std::path::Path, image_id: &str) -> std::path::PathBuf 
             }
         })
         .collect();
-    let safe = safe.replace("..", "_");
-    out_dir.join("qc").join(format!("{safe}.jpg"))
+    safe.replace("..", "_")
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The output tables as typed columns, for data frames (the Python package).
+//! The output tables as typed columns, for data frames (the Python package), including those
+//! of `skintex agree`.
 //!
 //! A column is a number column when the data dictionary gives it a unit (`1` for unitless
 //! numbers), or when it is one of the manifest's numeric columns carried into the tables
@@ -38,6 +39,7 @@ fn number_columns(file: &str) -> HashSet<String> {
     tables(&[])
         .into_iter()
         .chain(crate::study::study_tables())
+        .chain(crate::agree::agree_tables())
         .filter(|(name, _)| *name == file)
         .flat_map(|(_, columns)| columns)
         .filter(|c| !c.unit.is_empty())

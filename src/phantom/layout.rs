@@ -54,6 +54,31 @@ pub fn point_segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     (ex * ex + ey * ey).sqrt()
 }
 
+/// Pixels within `radius_px(i)` of polyline `i` (pixel `(x, y)` at point `(x, y)`), as a
+/// row-major mask of a `size × size` image.
+pub fn polyline_band_mask(lines: &[(&[[f64; 2]], f64)], size: usize) -> Vec<bool> {
+    let mut mask = vec![false; size * size];
+    let last = size as f64 - 1.0;
+    for &(line, radius) in lines {
+        for seg in line.windows(2) {
+            let (a, b) = (seg[0], seg[1]);
+            let x0 = (a[0].min(b[0]) - radius).floor().clamp(0.0, last) as usize;
+            let y0 = (a[1].min(b[1]) - radius).floor().clamp(0.0, last) as usize;
+            let x1 = (a[0].max(b[0]) + radius).ceil().clamp(0.0, last) as usize;
+            let y1 = (a[1].max(b[1]) + radius).ceil().clamp(0.0, last) as usize;
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let p = [x as f64, y as f64];
+                    if point_segment_distance(p, a, b) <= radius {
+                        mask[y * size + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    mask
+}
+
 /// Distance from point `p` to a polyline.
 pub(crate) fn point_polyline_distance(p: [f64; 2], line: &[[f64; 2]]) -> f64 {
     if line.len() == 1 {

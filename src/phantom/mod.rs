@@ -66,6 +66,7 @@
 //! spec and seed give the same bytes on every platform, run and thread count (the JPEG round
 //! trip relies on the `image` crate's codecs and is only checked on the build platform).
 
+pub mod annotations;
 mod camera;
 mod chart;
 mod hair;
@@ -87,8 +88,8 @@ use serde::{Deserialize, Serialize};
 use crate::cli::PhantomArgs;
 
 pub use camera::{SKIN_SRGB, SPOT_FACTOR};
-pub use layout::point_segment_distance;
 pub use layout::{BOXCAR_DIAMETER_MM, ICEPICK_DIAMETER_MM, ROLLING_DIAMETER_MM, SPOT_DIAMETER_MM};
+pub use layout::{point_segment_distance, polyline_band_mask};
 pub use nuisance::{Nuisance, NuisanceRanges};
 
 /// A well-mixed 64-bit hash of a seed (SplitMix64's finaliser), for deriving per-seed choices.
@@ -594,7 +595,8 @@ fn spec_of_args(args: &PhantomArgs, scars: ScarCounts) -> PhantomSpec {
 /// Phantom `phantom-NNN` (NNN = 001, 002, ...) uses seed `args.seed + NNN − 1` (wrapping), so
 /// `phantom-001` is rendered with `--seed` itself and any phantom can be rebuilt alone. Each
 /// image is written as `phantom-NNN.png` with its ground truth `phantom-NNN.json` (the
-/// [`GroundTruth`] fields at the top level, plus `spec`, `image` and `skintex_version`).
+/// [`GroundTruth`] fields at the top level, plus `spec`, `image` and `skintex_version`). With
+/// `--annotations DIR`, the truth is also written as annotations ([`annotations`]).
 ///
 /// # Errors
 /// Bad arguments or an unwritable output folder.
@@ -622,6 +624,7 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
     } else {
         3
     };
+    let mut truths: Vec<(String, GroundTruth)> = Vec::new();
     for i in 1..=args.count {
         let seed = args.seed.wrapping_add(u64::from(i - 1));
         let name = format!("phantom-{i:0digits$}");
@@ -642,6 +645,14 @@ pub fn run_phantom_command(args: &PhantomArgs) -> anyhow::Result<()> {
         let mut json = serde_json::to_vec_pretty(&file).context("serialising ground truth")?;
         json.push(b'\n');
         write_file(&args.out.join(format!("{name}.json")), &json)?;
+        if args.annotations.is_some() {
+            truths.push((name, phantom.truth));
+        }
+    }
+    if let Some(dir) = &args.annotations {
+        let refs: Vec<(String, &GroundTruth)> =
+            truths.iter().map(|(n, t)| (n.clone(), t)).collect();
+        annotations::write_annotations(dir, &refs)?;
     }
     let last = args.seed.wrapping_add(u64::from(args.count - 1));
     let scale = match spec.preset {

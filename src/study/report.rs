@@ -285,7 +285,7 @@ pub struct GalleryImage {
 pub const SIGNIFICANCE_ALPHA: f64 = 0.05;
 
 /// Plot size in SVG user units (CSS scales it to the page width).
-const PLOT_SIZE: (u32, u32) = (640, 400);
+pub(crate) const PLOT_SIZE: (u32, u32) = (640, 400);
 
 /// Colour-blind safe palette (Okabe & Ito, 2008), cycled over arms.
 const PALETTE: [(u8, u8, u8); 7] = [
@@ -300,7 +300,7 @@ const PALETTE: [(u8, u8, u8); 7] = [
 
 const MISSING_STAT: &str = "missing: not computed (too few paired values or test not applicable)";
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root { --fg: #1d232a; --muted: #5b6570; --line: #d6dbe0; --bg: #ffffff; --band: #f5f7f9;
   --sig: #fff3c4; --accent: #0072b2; }
 * { box-sizing: border-box; }
@@ -938,7 +938,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// An em dash whose `title` explains why the value is missing.
-fn missing(reason: &str) -> String {
+pub(crate) fn missing(reason: &str) -> String {
     format!(
         "<span class=\"missing\" title=\"{}\">\u{2014}</span>",
         escape(reason)
@@ -966,7 +966,7 @@ fn number_or_missing(value: Option<f64>, format: impl Fn(f64) -> String) -> Stri
 }
 
 /// Four significant digits without exponent for 0.001 <= |x| < 10000, else scientific.
-fn format_number(x: f64) -> String {
+pub(crate) fn format_number(x: f64) -> String {
     let magnitude = x.abs();
     if magnitude == 0.0 {
         return "0".to_owned();
@@ -1042,7 +1042,7 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 
 /// Puts a plotters SVG document inline: drops the XML namespace declaration (implied for `<svg>`
 /// in HTML, and the page must not contain any URL) and the fixed size (CSS scales it).
-fn inline_svg(svg: &str, label: &str) -> String {
+pub(crate) fn inline_svg(svg: &str, label: &str) -> String {
     let (w, h) = PLOT_SIZE;
     let fixed = format!(
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">"
@@ -1089,7 +1089,7 @@ fn merged_order<'a>(sequences: impl Iterator<Item = Vec<&'a str>>) -> Vec<&'a st
     order
 }
 
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+pub(crate) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// The x axis of a plot over visits: days since baseline when every point has them, else the
 /// visit order 0, 1, 2, ... (integer ticks labelled with the visit names).
@@ -1168,7 +1168,7 @@ impl<'a> VisitAxis<'a> {
 
 /// The y range of `values` (and 0 when `with_zero`), padded by 8 %; a single value gets
 /// ±max(10 % of it, 1) first.
-fn padded_y_range(values: &[f64], with_zero: bool) -> std::ops::Range<f64> {
+pub(crate) fn padded_y_range(values: &[f64], with_zero: bool) -> std::ops::Range<f64> {
     let start = if with_zero {
         (0.0, 0.0)
     } else {

@@ -21,6 +21,8 @@
 //! | [`holm`] | family-wise adjusted p values when many metrics/zones are tested | `statsmodels` `multipletests(method='holm')` |
 //! | [`within_subject`] | repeatability of replicates: pooled within-subject SD and CV | one-way ANOVA residual of `pingouin.anova`; numpy |
 //! | [`icc_consistency`] | ICC(3,1) with its 95 % CI, SEM and MDC95 of a complete subjects × replicates table | `pingouin.intraclass_corr` (`ICC(C,1)`, CI unrounded), error MS of `pingouin.rm_anova` |
+//! | [`bland_altman`] | bias and 95 % limits of agreement of two methods | numpy |
+//! | [`icc_agreement`] | ICC(2,1), absolute agreement of raters (skintex vs an expert, expert vs expert), with its 95 % CI | `pingouin.intraclass_corr` (`ICC(A,1)`, CI unrounded) |
 //!
 //! Every function is pure and deterministic (no I/O, no threads, no global RNG): the same input
 //! gives the same bits. Inputs are expected to be finite; a value that cannot be computed (too few
@@ -770,6 +772,157 @@ pub struct Icc {
 /// [`Missing`] with fewer than 2 subjects or 2 replicates, rows of different lengths, a value
 /// that is not finite, or no variation at all (MS_R = MS_E = 0).
 pub fn icc_consistency(rows: &[Vec<f64>]) -> Result<Icc, Missing> {
+    let a = two_way_anova(rows)?;
+    let (nf, kf) = (a.n as f64, a.k as f64);
+    let (df1, df2) = (nf - 1.0, (nf - 1.0) * (kf - 1.0));
+    let (ms_rows, ms_error) = (a.ms_rows, a.ms_error);
+    let icc = (ms_rows - ms_error) / (ms_rows + (kf - 1.0) * ms_error);
+    let ci = (ms_error > 0.0).then(|| {
+        let f = ms_rows / ms_error;
+        let f_low = f / f_quantile(0.975, df1, df2);
+        let f_high = f * f_quantile(0.975, df2, df1);
+        (
+            (f_low - 1.0) / (f_low + kf - 1.0),
+            (f_high - 1.0) / (f_high + kf - 1.0),
+        )
+    });
+    let sem = ms_error.sqrt();
+    Ok(Icc {
+        n: a.n,
+        k: a.k,
+        icc,
+        ci,
+        ms_rows,
+        ms_error,
+        sem,
+        mdc95: 1.96 * std::f64::consts::SQRT_2 * sem,
+    })
+}
+
+/// ICC(2,1) of a subjects × raters table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IccAgreement {
+    /// Subjects (rows).
+    pub n: usize,
+    /// Raters (columns).
+    pub k: usize,
+    pub icc: f64,
+    /// 95 % confidence interval of the ICC; `None` when it is not defined (MS_E = 0 or
+    /// ICC = 1).
+    pub ci: Option<(f64, f64)>,
+    /// Between-subject (rows), between-rater (columns) and residual mean squares.
+    pub ms_rows: f64,
+    pub ms_cols: f64,
+    pub ms_error: f64,
+}
+
+/// ICC(2,1) (two-way random effects, absolute agreement, single rater; Shrout & Fleiss 1979,
+/// doi:10.1037/0033-2909.86.2.420; "ICC(A,1)" of McGraw & Wong 1996,
+/// doi:10.1037/1082-989X.1.1.30) of `rows`: one row per subject, one column per rater (or
+/// method: skintex and an expert), every row the same length k. Unlike ICC(3,1), a systematic
+/// difference between the raters lowers it.
+///
+/// ```text
+/// the two-way ANOVA of icc_consistency, plus c_j column means:
+/// MS_C = n Σ_j (c_j − x̄)² / (k − 1)
+/// ICC(2,1) = (MS_R − MS_E) / (MS_R + (k − 1) MS_E + k (MS_C − MS_E) / n)
+/// 95 % CI (McGraw & Wong 1996, Table 7, case 2A):
+///   a = k·ICC / (n (1 − ICC)),   b = 1 + k·ICC (n − 1) / (n (1 − ICC))
+///   v = (a MS_C + b MS_E)² / ((a MS_C)² / (k − 1) + (b MS_E)² / ((n − 1)(k − 1)))
+///   F* = F_{0.975}(n − 1, v),   F** = F_{0.975}(v, n − 1)
+///   lower = n (MS_R − F* MS_E) / (F* (k MS_C + (k n − k − n) MS_E) + n MS_R)
+///   upper = n (F** MS_R − MS_E) / (k MS_C + (k n − k − n) MS_E + n F** MS_R)
+/// ```
+/// v (Satterthwaite's degrees of freedom) need not be an integer. Reference values:
+/// `pingouin.intraclass_corr` row `ICC(A,1)` (`tests/fixtures/reference/agreement.json`).
+///
+/// # Errors
+/// As [`icc_consistency`].
+pub fn icc_agreement(rows: &[Vec<f64>]) -> Result<IccAgreement, Missing> {
+    let an = two_way_anova(rows)?;
+    let (nf, kf) = (an.n as f64, an.k as f64);
+    let (msr, msc, mse) = (an.ms_rows, an.ms_cols, an.ms_error);
+    let icc = (msr - mse) / (msr + (kf - 1.0) * mse + kf * (msc - mse) / nf);
+    let ci = (mse > 0.0 && icc < 1.0).then(|| {
+        let a = kf * icc / (nf * (1.0 - icc));
+        let b = 1.0 + kf * icc * (nf - 1.0) / (nf * (1.0 - icc));
+        let v = (a * msc + b * mse).powi(2)
+            / ((a * msc).powi(2) / (kf - 1.0) + (b * mse).powi(2) / ((nf - 1.0) * (kf - 1.0)));
+        let f_star = f_quantile(0.975, nf - 1.0, v);
+        let f_star2 = f_quantile(0.975, v, nf - 1.0);
+        let spread = kf * msc + (kf * nf - kf - nf) * mse;
+        (
+            nf * (msr - f_star * mse) / (f_star * spread + nf * msr),
+            nf * (f_star2 * msr - mse) / (spread + nf * f_star2 * msr),
+        )
+    });
+    Ok(IccAgreement {
+        n: an.n,
+        k: an.k,
+        icc,
+        ci: ci.filter(|(lo, hi)| lo.is_finite() && hi.is_finite()),
+        ms_rows: msr,
+        ms_cols: msc,
+        ms_error: mse,
+    })
+}
+
+/// Bland-Altman agreement of two methods on the same subjects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlandAltman {
+    pub n: usize,
+    /// Mean difference (method b − method a).
+    pub bias: f64,
+    /// SD (n − 1) of the differences.
+    pub sd: f64,
+    /// 95 % limits of agreement, bias ∓ 1.96 SD.
+    pub loa: (f64, f64),
+}
+
+/// Bland-Altman bias and 95 % limits of agreement of `b` against `a` (paired values).
+///
+/// ```text
+/// d_i = b_i − a_i;   bias = mean(d);   SD = sd(d) (n − 1);   LoA = bias ∓ 1.96 · SD
+/// ```
+/// Reference: J. M. Bland, D. G. Altman, Lancet 327 (1986) 307-310,
+/// doi:10.1016/S0140-6736(86)90837-8; numpy in `tests/fixtures/reference/agreement.json`.
+///
+/// # Errors
+/// [`Missing`] with fewer than 2 pairs, lengths that differ or a value that is not finite.
+pub fn bland_altman(a: &[f64], b: &[f64]) -> Result<BlandAltman, Missing> {
+    if a.len() != b.len() {
+        return Err(Missing::new(
+            "the two methods have different numbers of values",
+        ));
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    let s = summary(&d);
+    match (s.mean, s.sd) {
+        (Some(bias), Some(sd)) => Ok(BlandAltman {
+            n: s.n,
+            bias,
+            sd,
+            loa: (bias - 1.96 * sd, bias + 1.96 * sd),
+        }),
+        _ if s.n < 2 => Err(Missing::new(format!(
+            "Bland-Altman needs at least 2 pairs, got {}",
+            s.n
+        ))),
+        _ => Err(Missing::new("a value is not finite")),
+    }
+}
+
+/// The mean squares of a two-way ANOVA without interaction (subjects × raters).
+struct TwoWayAnova {
+    n: usize,
+    k: usize,
+    ms_rows: f64,
+    ms_cols: f64,
+    ms_error: f64,
+}
+
+/// [`TwoWayAnova`] of a complete table (see [`icc_consistency`] for the formulas and errors).
+fn two_way_anova(rows: &[Vec<f64>]) -> Result<TwoWayAnova, Missing> {
     let n = rows.len();
     let k = rows.first().map_or(0, Vec::len);
     if n < 2 {
@@ -793,38 +946,24 @@ pub fn icc_consistency(rows: &[Vec<f64>]) -> Result<Icc, Missing> {
         .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / nf)
         .collect();
     let ss_rows = kf * row_means.iter().map(|r| (r - grand).powi(2)).sum::<f64>();
+    let ss_cols = nf * col_means.iter().map(|c| (c - grand).powi(2)).sum::<f64>();
     let mut ss_error = 0.0;
     for (r, m) in rows.iter().zip(&row_means) {
         for (x, c) in r.iter().zip(&col_means) {
             ss_error += (x - m - c + grand).powi(2);
         }
     }
-    let (df1, df2) = (nf - 1.0, (nf - 1.0) * (kf - 1.0));
-    let ms_rows = ss_rows / df1;
-    let ms_error = ss_error / df2;
+    let ms_rows = ss_rows / (nf - 1.0);
+    let ms_error = ss_error / ((nf - 1.0) * (kf - 1.0));
     if ms_rows == 0.0 && ms_error == 0.0 {
         return Err(Missing::new("no variation between or within subjects"));
     }
-    let icc = (ms_rows - ms_error) / (ms_rows + (kf - 1.0) * ms_error);
-    let ci = (ms_error > 0.0).then(|| {
-        let f = ms_rows / ms_error;
-        let f_low = f / f_quantile(0.975, df1, df2);
-        let f_high = f * f_quantile(0.975, df2, df1);
-        (
-            (f_low - 1.0) / (f_low + kf - 1.0),
-            (f_high - 1.0) / (f_high + kf - 1.0),
-        )
-    });
-    let sem = ms_error.sqrt();
-    Ok(Icc {
+    Ok(TwoWayAnova {
         n,
         k,
-        icc,
-        ci,
         ms_rows,
+        ms_cols: ss_cols / (kf - 1.0),
         ms_error,
-        sem,
-        mdc95: 1.96 * std::f64::consts::SQRT_2 * sem,
     })
 }
 
