@@ -5,7 +5,7 @@
 //! OUT/masks/<image_id>_lines.png   8-bit grey, image size: 255 on every pixel of a detected
 //!                                  line's width band, 0 elsewhere
 //! OUT/masks/<image_id>_zones.png   8-bit grey, image size: the zone index of the pixel
-//!                                  (ZONE_LEGEND), 0 outside every zone
+//!                                  (zone_legend), 0 outside every zone
 //! ```
 //!
 //! A line's width band is the union of the disks of radius w / 2 around its skeleton pixels,
@@ -24,43 +24,29 @@ use image::GrayImage;
 
 use super::tables::ZoneRecord;
 use crate::segment::Zone;
+use crate::segment::face::ZONE_NAMES;
 
-/// The zone of each index of `<image_id>_zones.png`: index 0 is outside every zone, 1-9 the
-/// face zones, 10 the whole image of `--roi full`.
-pub const ZONE_LEGEND: [&str; 11] = [
-    "",
-    "forehead",
-    "glabella",
-    "periorbital_left",
-    "periorbital_right",
-    "cheek_left",
-    "cheek_right",
-    "nose",
-    "perioral",
-    "chin",
-    crate::segment::ZONE_FULL,
-];
+/// The zone of each index of `<image_id>_zones.png`: 1-9 the face zones of
+/// [`ZONE_NAMES`] in their order, 10 the whole image of `--roi full` (0 is outside every zone).
+pub fn zone_legend() -> impl Iterator<Item = (u8, &'static str)> {
+    (1u8..).zip(
+        ZONE_NAMES
+            .iter()
+            .copied()
+            .chain([crate::segment::ZONE_FULL]),
+    )
+}
 
 /// The index of zone `name` in the zone mask (`None` for the union zone `face` and for names
-/// not in [`ZONE_LEGEND`]).
+/// not in [`zone_legend`]).
 pub fn zone_index(name: &str) -> Option<u8> {
-    ZONE_LEGEND
-        .iter()
-        .skip(1)
-        .position(|z| *z == name)
-        .map(|i| (i + 1) as u8)
+    zone_legend().find(|&(_, z)| z == name).map(|(i, _)| i)
 }
 
 /// The data dictionary's legend of the zone mask, one `index = zone` item per zone.
 pub fn zone_legend_text() -> String {
     let mut items = vec!["0 = outside every zone".to_owned()];
-    items.extend(
-        ZONE_LEGEND
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, z)| format!("{i} = {z}")),
-    );
+    items.extend(zone_legend().map(|(i, z)| format!("{i} = {z}")));
     items.join(", ")
 }
 
