@@ -254,10 +254,9 @@ param_section! {
         /// this many mm).
         min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
         /// Least significance of a line, in standard errors: the median SNR along its skeleton
-        /// must exceed the median SNR of the zone's pixels that hysteresis could grow into
-        /// (SNR >= snr_low) outside every detected region (spread 1.4826 x MAD) by this many
-        /// standard errors of a median of
-        /// its independent samples (length / 2 sqrt(pi) sigma*). The 3-sigma limit
+        /// must exceed the median SNR of the zone's texture pixels that hysteresis could grow
+        /// into (SNR >= snr_low, outside every candidate) by this many standard errors of a
+        /// median of its independent samples (length / 2 sqrt(pi) sigma*). The 3-sigma limit
         /// of detection, as pores.min_snr: short pieces of texture that pass the path test by
         /// chance are not lines. 0 = off.
         min_significance: f64 = 3.0, [0.0, 100.0];

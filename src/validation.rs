@@ -99,7 +99,7 @@ impl Floors {
     pub const REGRESSION: Floors = Floors {
         scars_f1: 0.5,
         scars_type_accuracy: 0.8,
-        lines_median_abs_length_error: 0.4,
+        lines_median_abs_length_error: 0.35,
         lines_count_within_one: 0.55,
         hair_as_line: 0.05,
         clean_false_scars_per_10cm2: 1.5,

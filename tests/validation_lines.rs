@@ -106,16 +106,14 @@ fn length_and_count_tally(seeds: std::ops::RangeInclusive<u64>) -> (usize, usize
 /// The classic preset (the phantoms of issue 4, which the old detector was tuned on) as a
 /// regression floor of the general methods of issue 14. Issue 4's tuned detector reached 16/20
 /// lengths within 15 % and 19/20 counts within +-1 on seeds 1-20; the texture-normalised
-/// detector measured 13/20 and 16/20 (median |length error| 11.6 %), and with the significance
-/// test of a line 11/20 and 17/20 (11.8 %, 2026-12-05): it misses part of the classic preset's
-/// shallowest wide wrinkles (0.03-0.05 mm deep, 0.7-1.0 mm wide: seeds 2, 9, 12, 18), whose
-/// strength barely stands above the texture's, and finds fewer short fragments beside deep
-/// ones. The realistic randomised set
+/// detector measures 13/20 and 16/20 (median |length error| 11.6 %, 2026-12-05): it misses part of the classic preset's
+/// shallowest wide wrinkles (0.03-0.05 mm deep, 0.7-1.0 mm wide: seeds 2, 9, 10) and finds a
+/// few short fragments beside deep ones. The realistic randomised set
 /// (`tests/validation_randomised.rs`) is the measure of record.
 #[test]
 fn classic_preset_length_and_count_regression_floor() {
     let (length_ok, count_ok) = length_and_count_tally(1..=20);
-    assert!(length_ok >= 10, "length within 15 % on {length_ok}/20");
+    assert!(length_ok >= 12, "length within 15 % on {length_ok}/20");
     assert!(count_ok >= 15, "count within +-1 on {count_ok}/20");
 }
 
@@ -170,11 +168,11 @@ fn severity_sweep_is_monotone() {
 }
 
 /// The significance test of a line (`lines.min_significance`, the 3-sigma limit against the
-/// zone's own texture background) on realistic phantoms of the training set (seeds the methods
-/// may be tuned on), each rendered twice with new sensor noise: it removes part of the length
+/// zone's own texture candidates) on realistic phantoms of the training set (seeds the methods
+/// may be tuned on), each rendered twice with new sensor noise: it removes most of the length
 /// found off every wrinkle and hair (texture pieces that passed the path test by chance) and
 /// keeps the wrinkles. Measured 2026-12-05 on these 24 renders: length off wrinkles and hairs
-/// 132.0 -> 117.3 mm, length on wrinkles 576.4 -> 572.8 mm.
+/// 124.3 -> 34.5 mm, length on wrinkles 576.4 -> 572.8 mm.
 #[test]
 fn the_significance_test_removes_texture_pieces_and_keeps_wrinkles() {
     use skintex::phantom::PhantomSpec;

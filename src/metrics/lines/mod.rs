@@ -28,9 +28,8 @@
 //!    span is at least `min_aspect_ratio` widths, measured across (`profile.rs`): width (FWHM)
 //!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
 //! 5. **Significance**: a line is kept only when the median SNR along its skeleton exceeds the
-//!    median SNR of the zone's candidate pixels outside every detected region (SNR ≥
-//!    `snr_low`, where hysteresis can grow: the texture's background) by `min_significance`
-//!    standard errors, the error of a median of n_eff independent
+//!    median SNR of the zone's candidate pixels (SNR ≥ `snr_low`, where hysteresis can grow)
+//!    by `min_significance` standard errors, the error of a median of n_eff independent
 //!    samples, n_eff = length / (2√π σ*) (the correlation length of a Gaussian-smoothed
 //!    field). Hysteresis seeds on single pixels, and a zone has thousands of texture pixels
 //!    above `snr_high` by chance; a short piece of texture that also passes the path test has
@@ -269,10 +268,9 @@ const CORRELATION_LENGTH_PER_SIGMA: f64 = 3.544_907_701_811_032;
 const MEDIAN_SE_FACTOR: f64 = 1.253_314_137_315_500_3;
 
 /// The SNR a line candidate's skeleton would have on texture alone: median and robust SD
-/// (1.4826 × MAD) of the zone's SNR over the pixels at or above `snr_low` (the pixels hysteresis
-/// can grow into) that are not in any candidate region (`regions`: the hysteresis regions,
-/// before their ends are trimmed). The background is measured where nothing was detected, as
-/// in source extraction, so that a zone full of wrinkles does not raise its own bar.
+/// (1.4826 × MAD) of the zone's SNR over the pixels at or above `snr_low`, the pixels hysteresis
+/// can grow a candidate into. Lines are a small share of them, so the median and MAD describe
+/// the texture's own candidates (and lean, if anything, towards stricter).
 #[derive(Debug, Clone, Copy)]
 struct CandidateNull {
     median: f64,
@@ -280,18 +278,12 @@ struct CandidateNull {
 }
 
 impl CandidateNull {
-    fn of(
-        snr: &Array2<f32>,
-        mask: &Array2<bool>,
-        regions: &Array2<bool>,
-        low: f32,
-    ) -> Option<Self> {
+    fn of(snr: &Array2<f32>, mask: &Array2<bool>, low: f32) -> Option<Self> {
         let mut tail: Vec<f64> =
             ndarray::Zip::from(snr)
                 .and(mask)
-                .and(regions)
-                .fold(Vec::new(), |mut v, &s, &m, &r| {
-                    if m && !r && s >= low {
+                .fold(Vec::new(), |mut v, &s, &m| {
+                    if m && s >= low {
                         v.push(f64::from(s));
                     }
                     v
@@ -360,7 +352,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
     let low = params.snr_low.min(params.snr_high) as f32;
     let high = params.snr_high as f32;
     let mut region = hysteresis(&supported, low, high);
-    let null = CandidateNull::of(&vs.snr, &gmask, &region, low);
+    let null = CandidateNull::of(&vs.snr, &gmask, low);
     trim_below_own_level(&mut region, &supported, params.line_end_fraction as f32);
     drop(supported);
     fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
