@@ -253,13 +253,6 @@ param_section! {
         /// smooth path through the pixel, mm (a line at twice the texture level must run on for
         /// this many mm).
         min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
-        /// Least significance of a line, in standard errors: the median SNR along its skeleton
-        /// must exceed the median SNR of the zone's texture pixels that hysteresis could grow
-        /// into (SNR >= snr_low, outside every candidate) by this many standard errors of a
-        /// median of its independent samples (length / 2 sqrt(pi) sigma*). The 3-sigma limit
-        /// of detection, as pores.min_snr: short pieces of texture that pass the path test by
-        /// chance are not lines. 0 = off.
-        min_significance: f64 = 3.0, [0.0, 100.0];
         /// Longest gap bridged between the skeleton end points of two detected pieces that face
         /// each other (outward directions within 30 degrees of the gap), mm. The pieces become
         /// one line and the gap length is counted. 0 = no bridging.

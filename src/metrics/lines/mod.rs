@@ -27,17 +27,6 @@
 //! 4. **Lines**: skeletons whose length and end-to-end span reach `min_length_mm`, and whose
 //!    span is at least `min_aspect_ratio` widths, measured across (`profile.rs`): width (FWHM)
 //!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
-//! 5. **Significance**: a line is kept only when the median SNR along its skeleton exceeds the
-//!    median SNR of the zone's candidate pixels (SNR ≥ `snr_low`, where hysteresis can grow)
-//!    by `min_significance` standard errors, the error of a median of n_eff independent
-//!    samples, n_eff = length / (2√π σ*) (the correlation length of a Gaussian-smoothed
-//!    field). Hysteresis seeds on single pixels, and a zone has thousands of texture pixels
-//!    above `snr_high` by chance; a short piece of texture that also passes the path test has
-//!    the texture's own median SNR, a wrinkle stands above it along its length. The null is
-//!    measured on the zone itself (median and 1.4826 × MAD), as the pores' detection limit,
-//!    and 3 is the conventional 3-sigma limit (Currie 1968, doi:10.1021/ac60259a007; the
-//!    a-contrario view of line detection: Desolneux, Moisan & Morel 2000,
-//!    doi:10.1023/A:1008129309578).
 //!
 //! ```text
 //! length   = Σ over skeleton pixels 1/max(|cos θ|, |sin θ|) px (+ bridged gaps)
@@ -82,9 +71,8 @@ pub const COLUMNS: &[ColumnSpec] = &[
          (lines.min_width_mm to lines.max_width_mm) whose multi-scale Hessian strength, divided \
          by the zone's own texture level at each scale, is collected over at least \
          lines.min_path_evidence_mm along a smooth path (excluding the furrow network and \
-         short pieces), thinned to skeletons at least lines.min_length_mm long whose median \
-         strength stands lines.min_significance standard errors above the zone's texture \
-         candidates; narrow dark lines (hairs: at most lines.hair_max_width_mm wide at half depth and at least \
+         short pieces), thinned to skeletons at least lines.min_length_mm long; narrow dark \
+         lines (hairs: at most lines.hair_max_width_mm wide at half depth and at least \
          lines.hair_min_contrast deep) are not counted. 0 when none is found.",
     ),
     spec(
@@ -184,11 +172,6 @@ struct LineAcc {
     scale_widths: Vec<f64>,
     /// Cross-section FWHM (image px) and contrast at skeleton pixels that are not hair-like.
     profiles: Vec<(f64, f64)>,
-    /// SNR at the skeleton's grid samples (bridged gaps excluded).
-    snrs: Vec<f64>,
-    /// Effective number of independent SNR samples along the skeleton (see
-    /// [`significance`]).
-    independent: f64,
 }
 
 impl LineAcc {
@@ -201,8 +184,6 @@ impl LineAcc {
         self.skeleton.extend(other.skeleton);
         self.scale_widths.extend(other.scale_widths);
         self.profiles.extend(other.profiles);
-        self.snrs.extend(other.snrs);
-        self.independent += other.independent;
     }
 }
 
@@ -261,58 +242,6 @@ fn trim_below_own_level(region: &mut Array2<bool>, snr: &Array2<f32>, fraction: 
     });
 }
 
-/// Correlation length of the valley strength along a line, in units of its scale σ: the integral
-/// scale ∫ρ(d) dd = 2√π σ of a field smoothed by a Gaussian of SD σ (ρ(d) = exp(−d²/4σ²)).
-const CORRELATION_LENGTH_PER_SIGMA: f64 = 3.544_907_701_811_032;
-/// Asymptotic standard error of a sample median in units of σ/√n (√(π/2), normal samples).
-const MEDIAN_SE_FACTOR: f64 = 1.253_314_137_315_500_3;
-
-/// The SNR a line candidate's skeleton would have on texture alone: median and robust SD
-/// (1.4826 × MAD) of the zone's SNR over the pixels at or above `snr_low`, the pixels hysteresis
-/// can grow a candidate into. Lines are a small share of them, so the median and MAD describe
-/// the texture's own candidates (and lean, if anything, towards stricter).
-#[derive(Debug, Clone, Copy)]
-struct CandidateNull {
-    median: f64,
-    sd: f64,
-}
-
-impl CandidateNull {
-    fn of(snr: &Array2<f32>, mask: &Array2<bool>, low: f32) -> Option<Self> {
-        let mut tail: Vec<f64> =
-            ndarray::Zip::from(snr)
-                .and(mask)
-                .fold(Vec::new(), |mut v, &s, &m| {
-                    if m && s >= low {
-                        v.push(f64::from(s));
-                    }
-                    v
-                });
-        let median = super::median(&mut tail)?;
-        let mut deviations: Vec<f64> = tail.iter().map(|v| (v - median).abs()).collect();
-        let sd = 1.4826 * super::median(&mut deviations)?;
-        Some(Self { median, sd })
-    }
-}
-
-/// Significance of a line: how many standard errors the median SNR along its skeleton lies
-/// above the texture's candidate level ([`CandidateNull`]),
-/// `z = (median(snr) − m0) / (√(π/2) · s0 / √n_eff)`, with n_eff the number of independent
-/// samples along the skeleton (its length over the correlation length 2√π σ* of the valley
-/// strength, each sample counting at most 1). Infinite when the zone has no texture tail to
-/// compare with (nothing but the line rises above snr_low) or its spread is 0.
-fn significance(snrs: &mut [f64], independent: f64, null: Option<CandidateNull>) -> f64 {
-    let Some(m) = super::median(snrs) else {
-        return f64::NEG_INFINITY;
-    };
-    match null {
-        Some(n) if n.sd > 0.0 && independent > 0.0 => {
-            (m - n.median) / (MEDIAN_SE_FACTOR * n.sd / independent.sqrt())
-        }
-        _ => f64::INFINITY,
-    }
-}
-
 /// Detect the fine lines of one zone (see the module documentation).
 pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetection {
     let px_per_mm = height.px_per_mm;
@@ -352,7 +281,6 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
     let low = params.snr_low.min(params.snr_high) as f32;
     let high = params.snr_high as f32;
     let mut region = hysteresis(&supported, low, high);
-    let null = CandidateNull::of(&vs.snr, &gmask, low);
     trim_below_own_level(&mut region, &supported, params.line_end_fraction as f32);
     drop(supported);
     fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
@@ -460,10 +388,6 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         if let Some(p) = profile_at(i as usize) {
             a.profiles.push(p);
         }
-        a.snrs.push(f64::from(vs.snr[(r, c)]));
-        if sigma.is_finite() && sigma > 0.0 {
-            a.independent += (w / (CORRELATION_LENGTH_PER_SIGMA * sigma)).min(1.0);
-        }
         a.length_px += w;
         a.skeleton
             .push(((ci + height.x0) as u32, (ri + height.y0) as u32));
@@ -555,7 +479,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         cos2: 0.0,
         sin2: 0.0,
     };
-    for mut a in acc.into_iter().skip(1) {
+    for a in acc.into_iter().skip(1) {
         if a.length_px < min_length_px || a.length_px <= 0.0 {
             continue;
         }
@@ -572,9 +496,6 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
             median_profile(&a.scale_widths.iter().map(|&w| (w, 0.0)).collect::<Vec<_>>()).0
         };
         if width_px.is_finite() && span < params.min_aspect_ratio * width_px {
-            continue;
-        }
-        if significance(&mut a.snrs, a.independent, null) < params.min_significance {
             continue;
         }
         let (orientation_deg, _) = doubled_angle_mean(a.cos2, a.sin2, a.length_px);

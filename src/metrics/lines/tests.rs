@@ -290,23 +290,3 @@ fn hooked_end_is_trimmed_at_its_tip() {
     trim_end_hooks(&mut straight, |p| sigma[p], |p| direction[p], 1.0, 10.0);
     assert_eq!(straight, copy);
 }
-
-#[test]
-fn significance_weighs_the_median_by_the_independent_samples() {
-    let null = Some(CandidateNull {
-        median: 1.8,
-        sd: 0.6,
-    });
-    // Median 2.3, half an SD above the texture's candidates: chance over 4 independent samples
-    // (z = 0.5 / (1.2533 · 0.6 / 2) = 1.33), significant over 36 (z = 3.99).
-    let mut piece = vec![2.1, 2.3, 2.5, 2.2, 2.4];
-    let short = significance(&mut piece, 4.0, null);
-    let long = significance(&mut piece, 36.0, null);
-    assert!((short - 1.3298).abs() < 1e-3, "{short}");
-    assert!((long - 3.9894).abs() < 1e-3, "{long}");
-    // Below the texture's level it is never significant, however long.
-    assert!(significance(&mut [1.5, 1.6, 1.7], 1000.0, null) < 0.0);
-    // No texture to compare with: nothing to reject; no samples: nothing to keep.
-    assert_eq!(significance(&mut [1.3], 1.0, None), f64::INFINITY);
-    assert_eq!(significance(&mut [], 10.0, null), f64::NEG_INFINITY);
-}
