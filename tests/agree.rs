@@ -252,23 +252,27 @@ fn simulated_analysis(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 fn two_simulated_raters_give_the_hand_computed_agreement() {
     let dir = tempfile::tempdir().unwrap();
     let (res, a_dir, b_dir) = simulated_analysis(dir.path());
+    // skintex vs rater A, rater B beside it, into `out`.
+    let agree = |out: &std::path::Path| {
+        skintex()
+            .arg("agree")
+            .arg("--results")
+            .arg(&res)
+            .arg("--lines-masks")
+            .arg(&a_dir)
+            .arg("--scars")
+            .arg(a_dir.join("scars.csv"))
+            .arg("--rater-b-lines-masks")
+            .arg(&b_dir)
+            .arg("--rater-b-scars")
+            .arg(b_dir.join("scars.csv"))
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    };
     let out = dir.path().join("agree");
-    skintex()
-        .arg("agree")
-        .arg("--results")
-        .arg(&res)
-        .arg("--lines-masks")
-        .arg(&a_dir)
-        .arg("--scars")
-        .arg(a_dir.join("scars.csv"))
-        .arg("--rater-b-lines-masks")
-        .arg(&b_dir)
-        .arg("--rater-b-scars")
-        .arg(b_dir.join("scars.csv"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    agree(&out);
     let rows = read_rows(&out.join("agreement.csv"));
     assert_eq!(
         rows.len(),
@@ -401,22 +405,7 @@ fn two_simulated_raters_give_the_hand_computed_agreement() {
     assert!(dice["missing_reasons"].contains("at least 2 values"));
     // Deterministic: a second run writes the same bytes.
     let again = dir.path().join("again");
-    skintex()
-        .arg("agree")
-        .arg("--results")
-        .arg(&res)
-        .arg("--lines-masks")
-        .arg(&a_dir)
-        .arg("--scars")
-        .arg(a_dir.join("scars.csv"))
-        .arg("--rater-b-lines-masks")
-        .arg(&b_dir)
-        .arg("--rater-b-scars")
-        .arg(b_dir.join("scars.csv"))
-        .arg("--out")
-        .arg(&again)
-        .assert()
-        .success();
+    agree(&again);
     for name in ["agreement.csv", "summary.csv", "agreement.html"] {
         assert!(
             std::fs::read(out.join(name)).unwrap() == std::fs::read(again.join(name)).unwrap(),
