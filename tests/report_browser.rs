@@ -414,21 +414,7 @@ fn report_loads_in_chromium_without_errors_or_network() {
 
     // Layout probe, run on a copy with a script appended: every picture decodes, every plot has
     // a size, nothing overflows the window horizontally.
-    let probe = html.replace(
-        "</body>",
-        concat!(
-            "<script>window.addEventListener('load', () => {",
-            "const imgs = [...document.images];",
-            "const svgs = [...document.querySelectorAll('svg')];",
-            "console.log('PROBE ' + JSON.stringify({",
-            "images: imgs.length,",
-            "decoded: imgs.filter(i => i.complete && i.naturalWidth === 320).length,",
-            "svgs: svgs.length,",
-            "sized: svgs.filter(s => s.getBoundingClientRect().width > 300 && s.getBoundingClientRect().height > 180).length,",
-            "overflow: document.documentElement.scrollWidth > window.innerWidth}));",
-            "});</script></body>"
-        ),
-    );
+    let probe = with_layout_probe(&html, 320);
     let probe_path = dir.path().join("probe.html");
     std::fs::write(&probe_path, probe).expect("write probe");
     let run = load_in_chromium(&chromium, &probe_path, &dir.path().join("profile-probe"));
@@ -489,6 +475,28 @@ fn detector_flags_deliberate_console_errors() {
         "uncaught exception not detected in:\n{}",
         run.log
     );
+}
+
+/// `html` with a script appended that logs, once loaded, `PROBE {json}`: the number of pictures,
+/// how many decoded at `image_width` px, the number of SVG plots, how many have a size (over
+/// 300 x 180 px), and whether the page overflows the window horizontally.
+fn with_layout_probe(html: &str, image_width: u32) -> String {
+    let script = format!(
+        concat!(
+            "<script>window.addEventListener('load', () => {{",
+            "const imgs = [...document.images];",
+            "const svgs = [...document.querySelectorAll('svg')];",
+            "console.log('PROBE ' + JSON.stringify({{",
+            "images: imgs.length,",
+            "decoded: imgs.filter(i => i.complete && i.naturalWidth === {}).length,",
+            "svgs: svgs.length,",
+            "sized: svgs.filter(s => s.getBoundingClientRect().width > 300 && s.getBoundingClientRect().height > 180).length,",
+            "overflow: document.documentElement.scrollWidth > window.innerWidth}}));",
+            "}});</script></body>"
+        ),
+        image_width
+    );
+    html.replace("</body>", &script)
 }
 
 /// The JSON a probe script logged as `PROBE {...}` (Chromium may escape its quotes).
@@ -775,21 +783,7 @@ fn agreement_report_loads_in_chromium_without_errors_or_network() {
     let problems = console_problems(&run.log);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
-    let probe = html.replace(
-        "</body>",
-        concat!(
-            "<script>window.addEventListener('load', () => {",
-            "const imgs = [...document.images];",
-            "const svgs = [...document.querySelectorAll('svg')];",
-            "console.log('PROBE ' + JSON.stringify({",
-            "images: imgs.length,",
-            "decoded: imgs.filter(i => i.complete && i.naturalWidth === 60).length,",
-            "svgs: svgs.length,",
-            "sized: svgs.filter(s => s.getBoundingClientRect().width > 300 && s.getBoundingClientRect().height > 180).length,",
-            "overflow: document.documentElement.scrollWidth > window.innerWidth}));",
-            "});</script></body>"
-        ),
-    );
+    let probe = with_layout_probe(&html, 60);
     let probe_path = dir.path().join("probe.html");
     std::fs::write(&probe_path, probe).expect("write probe");
     let run = load_in_chromium(&chromium, &probe_path, &dir.path().join("profile-probe"));
