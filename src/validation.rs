@@ -97,7 +97,7 @@ impl Floors {
     /// `tests/validation_randomised.rs` fails when a change makes any stratum worse than this.
     /// Raise it as the methods improve; the gap to [`Floors::TARGET`] is in docs/VALIDATION.md.
     pub const REGRESSION: Floors = Floors {
-        scars_f1: 0.5,
+        scars_f1: 0.6,
         scars_type_accuracy: 0.8,
         lines_median_abs_length_error: 0.35,
         lines_count_within_one: 0.55,

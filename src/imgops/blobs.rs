@@ -63,7 +63,9 @@ pub fn log_scales(s_min: f64, s_max: f64, per_octave: f64) -> Vec<f64> {
 }
 
 /// Scale-normalised LoG candidates over `sigmas` (base px), strongest first, after
-/// non-maximum suppression across space and scale.
+/// non-maximum suppression across space and scale between candidates whose σ differ by at
+/// most `nms_scale_ratio` (∞: every pair; 2: within one octave, so that a broad weak blob is
+/// not suppressed by a small strong one inside it, e.g. a pore inside a rolling scar).
 pub fn log_blobs(
     z: &Array2<f32>,
     mask: &Array2<bool>,
@@ -71,6 +73,7 @@ pub fn log_blobs(
     min_response: f32,
     min_roundness: f32,
     min_snr: f32,
+    nms_scale_ratio: f64,
 ) -> Vec<Blob> {
     let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
     let max_level = sigmas.iter().map(|&s| level_of(s)).max().unwrap_or(0);
@@ -189,7 +192,7 @@ pub fn log_blobs(
             .total_cmp(&a.response)
             .then((a.y, a.x).cmp(&(b.y, b.x)))
     });
-    suppress_non_maxima(cands, mask.dim())
+    suppress_non_maxima(cands, mask.dim(), nms_scale_ratio)
 }
 
 /// Robust standard deviation (1.4826 × median absolute deviation from the median) of a level's
@@ -220,13 +223,14 @@ fn robust_sd(r: ArrayView2<f32>, mask: &Array2<bool>, step: usize) -> f32 {
 const ROBUST_SD_STRIDE: usize = 2;
 
 /// Greedy non-maximum suppression of `cands` (already in decreasing response): a candidate is
-/// dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`, base px.
+/// dropped when an accepted one whose σ is within a factor `scale_ratio` of its own lies within
+/// `max(r_a, r_b)`, `r = √2·σ`, base px.
 ///
 /// Accepted candidates are bucketed on a grid of cells as large as the largest radius, so each
 /// candidate is compared with the accepted ones of its 3 × 3 cells only (O(N) instead of
 /// O(N·K)); distances are compared squared ([`sqrt_below`]), with the same decisions as
 /// `sqrt(d²) < r`.
-fn suppress_non_maxima(cands: Vec<Blob>, (h, w): (usize, usize)) -> Vec<Blob> {
+fn suppress_non_maxima(cands: Vec<Blob>, (h, w): (usize, usize), scale_ratio: f64) -> Vec<Blob> {
     let radius = |c: &Blob| std::f64::consts::SQRT_2 * c.sigma;
     let r_max = cands.iter().map(radius).fold(1.0, f64::max);
     let cell = r_max.ceil() as usize;
@@ -240,6 +244,9 @@ fn suppress_non_maxima(cands: Vec<Blob>, (h, w): (usize, usize)) -> Vec<Blob> {
             (gx.saturating_sub(1)..(gx + 2).min(gw)).any(|x| {
                 grid[y * gw + x].iter().any(|&i| {
                     let k = &kept[i as usize];
+                    if c.sigma.max(k.sigma) > scale_ratio * c.sigma.min(k.sigma) {
+                        return false;
+                    }
                     let dx = c.x as f64 - k.x as f64;
                     let dy = c.y as f64 - k.y as f64;
                     sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
@@ -458,25 +465,58 @@ mod tests {
                 .total_cmp(&a.response)
                 .then((a.y, a.x).cmp(&(b.y, b.x)))
         });
-        let mut naive: Vec<Blob> = Vec::new();
-        for c in &cands {
-            let r_c = std::f64::consts::SQRT_2 * c.sigma;
-            let suppressed = naive.iter().any(|k| {
-                let r_k = std::f64::consts::SQRT_2 * k.sigma;
-                let (dx, dy) = (c.x as f64 - k.x as f64, c.y as f64 - k.y as f64);
-                (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
-            });
-            if !suppressed {
-                naive.push(*c);
+        for ratio in [f64::INFINITY, 2.0] {
+            let mut naive: Vec<Blob> = Vec::new();
+            for c in &cands {
+                let r_c = std::f64::consts::SQRT_2 * c.sigma;
+                let suppressed = naive.iter().any(|k| {
+                    let r_k = std::f64::consts::SQRT_2 * k.sigma;
+                    let (dx, dy) = (c.x as f64 - k.x as f64, c.y as f64 - k.y as f64);
+                    c.sigma.max(k.sigma) <= ratio * c.sigma.min(k.sigma)
+                        && (dx * dx + dy * dy).sqrt() < r_c.max(r_k)
+                });
+                if !suppressed {
+                    naive.push(*c);
+                }
             }
+            let fast = suppress_non_maxima(cands.clone(), (h, w), ratio);
+            assert!(naive.len() > 50, "{}", naive.len());
+            let key = |c: &Blob| (c.x, c.y, c.sigma.to_bits(), c.response.to_bits());
+            assert_eq!(
+                fast.iter().map(key).collect::<Vec<_>>(),
+                naive.iter().map(key).collect::<Vec<_>>(),
+                "scale ratio {ratio}"
+            );
         }
-        let fast = suppress_non_maxima(cands, (h, w));
-        assert!(naive.len() > 50, "{}", naive.len());
-        let key = |c: &Blob| (c.x, c.y, c.sigma.to_bits(), c.response.to_bits());
-        assert_eq!(
-            fast.iter().map(key).collect::<Vec<_>>(),
-            naive.iter().map(key).collect::<Vec<_>>()
-        );
+    }
+
+    /// A strong small blob inside a broad weak one (a pore inside a rolling scar) suppresses it
+    /// when every scale competes, and not when only scales within one octave do.
+    #[test]
+    fn small_strong_blob_keeps_a_broad_one_beyond_an_octave() {
+        let pore = Blob {
+            x: 50,
+            y: 50,
+            sigma: 1.6,
+            response: 0.4,
+        };
+        let scar = Blob {
+            x: 52,
+            y: 49,
+            sigma: 12.0,
+            response: 0.1,
+        };
+        let near_scale = Blob {
+            x: 51,
+            y: 50,
+            sigma: 3.0,
+            response: 0.2,
+        };
+        let all = suppress_non_maxima(vec![pore, near_scale, scar], (100, 100), f64::INFINITY);
+        assert_eq!(all.len(), 1);
+        let octave = suppress_non_maxima(vec![pore, near_scale, scar], (100, 100), 2.0);
+        let sigmas: Vec<f64> = octave.iter().map(|b| b.sigma).collect();
+        assert_eq!(sigmas, vec![1.6, 12.0]);
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod components;
 pub mod gaussian;
 /// Scale-normalised Hessian eigenvalues and line orientation.
 pub mod hessian;
+/// Grey-scale closing with a flat square (van Herk / Gil-Werman running extremes).
+pub mod morphology;
 /// Curvilinear path evidence: oriented strength collected along smooth paths (CUSUM by dynamic
 /// programming over orientations).
 pub mod paths;

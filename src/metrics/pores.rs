@@ -158,6 +158,7 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         (0.5 * params.min_contrast) as f32,
         params.min_roundness as f32,
         params.min_snr as f32,
+        f64::INFINITY,
     );
     let mut pores: Vec<PoreRecord> = Vec::new();
     let mut accepted: Vec<(f64, f64, f64)> = Vec::new();

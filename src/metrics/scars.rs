@@ -23,13 +23,24 @@
 //! `t = d² / (4σ²)`, largest (0.736 c) at `σ = d / (2√2)`. Each σ is computed on the pyramid
 //! level where `σ / 2^m ∈ [1.6, 3.2)` level pixels (pyramid: blur to 1 px accumulated σ, keep
 //! every second sample), derivatives by central differences. Candidates are local maxima of R over
-//! the 3 × 3 neighbourhood and the two neighbouring scales with `R ≥ scars.min_response` and
-//! Hessian roundness `λ_small / λ_large ≥ scars.min_roundness` (λ eigenvalues of σ²·H; a line has
-//! λ_small ≈ 0). Non-maximum suppression across space and scale: candidates in decreasing R; a
-//! candidate is dropped when an accepted one lies within `max(r_a, r_b)`, `r = √2·σ`.
+//! the 3 × 3 neighbourhood and the two neighbouring scales with
+//! `R ≥ max(scars.min_response, scars.min_snr · s_σ)` and Hessian roundness
+//! `λ_small / λ_large ≥ scars.min_roundness` (λ eigenvalues of σ²·H; a line has λ_small ≈ 0).
+//! `s_σ` is the robust standard deviation (1.4826 · MAD) of R over the zone at that scale: the
+//! skin's own texture (pores, furrows, relief) at the scar's scale, so a scar must stand 3 of
+//! them out of it (the 3-sigma limit of detection, Currie 1968). Non-maximum suppression across
+//! space and scale: candidates in decreasing R; a candidate is dropped when an accepted one
+//! whose σ is within a factor 2 (one octave) of its own lies within `max(r_a, r_b)`,
+//! `r = √2·σ`. Blobs more than an octave apart are different structures (a pore inside a
+//! rolling scar is often darker than the scar; it must not suppress it).
 //!
 //! # Segment and profile
-//! In a window of radius `3r` around a candidate, `z_s = G_{0.2 r} ∗ z`:
+//! In a window of radius `3r` around a candidate, `z_c = z • B_{r/4}` (grey-scale closing with a
+//! flat square of half-width `⌊r/4⌋` px, see [`crate::imgops::morphology`]: it fills dark
+//! texture narrower than half the candidate's radius, pores, furrows and hairs in and around
+//! it, which would otherwise pull the floor down to a pore and let the half-depth segment leak
+//! from pore to pore; a flat floor is unchanged, a cone keeps ≥ 3/4 of its depth) and
+//! `z_s = G_{0.2 r} ∗ z_c`:
 //! ```text
 //! S  = median of z_s over the ring 1.5 r ≤ ρ ≤ 2.5 r             surround level
 //! F  = min of z_s within ρ ≤ 0.5 r                                floor
@@ -38,7 +49,7 @@
 //! depth   = S − mean_segment(z_s)                                 mean depression contrast
 //! flatness  = |{ z_s ≤ F + D/4 } ∩ segment| / |segment|            floor flatness (reported)
 //! steepness = mean_rim |∇z_s| · sqrt(|segment| / π) / D            wall steepness
-//! P(ρ) = mean of z over the ring of radius ρ about the segment centroid (bins of 0.5 px)
+//! P(ρ) = mean of z_c over the ring of radius ρ about the segment centroid (bins of 0.5 px)
 //! R_rim = smallest ρ with P(ρ) ≥ S − 0.15 D (linear interpolation between bins)
 //! d = 2 · R_rim   [mm]                                            rim diameter
 //! OD_c = ln(mean_ring(c) / mean_segment(c)), c ∈ {R, B} linear     optical density
@@ -60,9 +71,14 @@
 //! pores cannot be told from them by shading; `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
 //! `d > 1.25 · max_diameter_mm`; a segment touching its window or with axis ratio
 //! `sqrt(μ_major / μ_minor) > scars.max_elongation` (second central moments; fine lines);
-//! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R`: melanin absorbs blue several
-//! times more than red (a pigmented spot rendered as linear RGB × (0.85, 0.75, 0.6) has
-//! OD_B / OD_R = 3.1), while shading darkens every channel by the same factor (OD_B = OD_R).
+//! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R` with too little shading in it,
+//! `g < scars.min_shading_od`: melanin absorbs blue several times more than red
+//! (μa ∝ λ^−3.48, Jacques 2013: `k_R / k_B = (460/620)^3.48 = 0.353`, OD_B / OD_R = 2.8), while
+//! shading darkens every channel by the same factor (OD_B = OD_R). Splitting
+//! `OD_c = g + m·k_c` into a grey part and a melanin part,
+//! `g = (k_B·OD_R − k_R·OD_B) / (k_B − k_R)`: a flat spot has g ≈ 0; a depression keeps a
+//! large g even when its shadow is reddened (subsurface scattering fills a narrow pit's shadow
+//! with red light, raising OD_B / OD_R to 2 on dark skin) or the scar is pigmented.
 //! Candidates are segmented strongest first; one whose centre falls inside an accepted scar's
 //! rim disk is a duplicate.
 //!
@@ -85,7 +101,9 @@
 //! With no scar, counts and area fraction are measured zeros; mean diameter and depth are
 //! missing. An empty zone makes every value missing.
 //!
-//! References: T. Lindeberg, "Feature detection with automatic scale selection", IJCV 30 (1998)
+//! References: S. L. Jacques, "Optical properties of biological tissues: a review", Phys. Med.
+//! Biol. 58 (2013) R37-R61, doi:10.1088/0031-9155/58/11/R37. L. A. Currie, "Limits for qualitative detection and quantitative determination",
+//! Anal. Chem. 40 (1968) 586-593, doi:10.1021/ac60259a007. T. Lindeberg, "Feature detection with automatic scale selection", IJCV 30 (1998)
 //! 79-116, doi:10.1023/A:1008045108935. C. I. Jacob, J. S. Dover, M. S. Kaminer, "Acne scarring:
 //! a classification system and review of treatment options", J Am Acad Dermatol 45 (2001) 109-117,
 //! doi:10.1067/mjd.2001.113451.
@@ -98,6 +116,7 @@ use super::{ColumnSpec, MetricValue, Missing, all_missing};
 use crate::config::ScarsParams;
 use crate::imgops::blobs::{Blob as Candidate, MIN_LEVEL_SIGMA, SqrtBound, log_blobs, log_scales};
 use crate::imgops::gaussian::gaussian_blur;
+use crate::imgops::morphology::closing_square;
 use crate::imgops::radial::{closed_on_every_side, profile_crossing, radial_profile};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
@@ -114,7 +133,7 @@ pub const COLUMNS: &[ColumnSpec] = &[
          scars.max_diameter_mm, default 0.5-6 mm), after rejecting pores (< 0.8 x min diameter, \
          or narrower than scars.pore_overlap_mm at half depth and no darker than the zone's own \
          pores), depressions not closed on every side (wrinkle ends, grooves), elongated shapes \
-         (fine lines) and chromatic darkening (pigmented spots).",
+         (fine lines) and chromatic darkening without shading (pigmented spots).",
     ),
     spec(
         "scars_density_per_cm2",
@@ -206,6 +225,9 @@ pub struct ScarRecord {
     pub elongation: f64,
     /// OD_B / OD_R of the darkening (NaN when not defined).
     pub chroma_ratio: f64,
+    /// Grey (shading) part of the darkening's optical density, `(k_B·OD_R − k_R·OD_B) /
+    /// (k_B − k_R)` (NaN when not defined).
+    pub shading_od: f64,
     /// Contrast a pore-sized depression had to exceed in this zone (NaN without a pore
     /// population).
     pub pore_level: f64,
@@ -225,6 +247,12 @@ const PROFILE_BIN_PX: f64 = 0.5;
 const RIM_FRACTION: f64 = 0.15;
 /// Fewest pores for a zone to have a pore population to compare small depressions with.
 const MIN_PORE_POPULATION: usize = 10;
+/// Candidates suppress each other only within one octave of σ: a rolling scar holding pores
+/// (smaller, often darker blobs) is a structure of its own scale.
+const NMS_SCALE_RATIO: f64 = 2.0;
+/// Texture narrower than this fraction of a candidate's radius (pores, furrows, hairs inside
+/// or beside it) is closed away before the candidate is segmented and profiled.
+const CLOSING_FRACTION: f64 = 0.25;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
 
@@ -306,7 +334,8 @@ pub fn detect_scars(
         &sigmas,
         params.min_response as f32,
         params.min_roundness as f32,
-        0.0,
+        params.min_snr as f32,
+        NMS_SCALE_RATIO,
     );
     let pore_level = pore_population_level(pores, params);
 
@@ -330,8 +359,8 @@ pub fn detect_scars(
         if seg.fwhm_mm < params.pore_overlap_mm && pore_level.is_some_and(|l| seg.contrast < l) {
             continue;
         }
-        let chroma = chroma_ratio(planes, zone, f0, &seg);
-        if chroma.is_some_and(|q| q > params.max_chroma_ratio) {
+        let darkening = Darkening::of(planes, zone, f0, &seg);
+        if darkening.is_some_and(|d| d.is_pigment(params)) {
             continue;
         }
         paint_disk(&mut covered, seg.cx, seg.cy, seg.rim_px);
@@ -350,7 +379,8 @@ pub fn detect_scars(
             fwhm_mm: seg.fwhm_mm,
             contrast: seg.contrast,
             elongation: seg.elongation,
-            chroma_ratio: chroma.unwrap_or(f64::NAN),
+            chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
+            shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
             pore_level: pore_level.unwrap_or(f64::NAN),
         });
     }
@@ -506,7 +536,13 @@ fn segment_candidate(
     let half_win = (3.0 * r).ceil() as usize + 2;
     let (r0, r1) = (c.y.saturating_sub(half_win), (c.y + half_win + 1).min(h));
     let (c0, c1) = (c.x.saturating_sub(half_win), (c.x + half_win + 1).min(w));
-    let win = z.slice(s![r0..r1, c0..c1]);
+    // Dark texture much narrower than the candidate (pores, furrows, hairs) would let the
+    // half-depth segment leak into its neighbours and pull the floor down: close it away.
+    let win = closing_square(
+        z.slice(s![r0..r1, c0..c1]),
+        (CLOSING_FRACTION * r).floor() as usize,
+    );
+    let win = win.view();
     let zs = gaussian_blur(win, (0.2 * r).max(0.5) as f32);
     let wmask = mask.slice(s![r0..r1, c0..c1]);
     let (cy, cx) = ((c.y - r0) as f64, (c.x - c0) as f64);
@@ -693,39 +729,74 @@ fn segment_candidate(
     })
 }
 
-/// The chromatic ratio `OD_B / OD_R` of the darkening of `seg`, with
-/// `OD_c = ln(mean_ring(c) / mean_segment(c))` on linear R, B: about 1 for shading, 2-3 for
-/// melanin. None when the red darkening is not positive or a mean is not positive.
-fn chroma_ratio(planes: &ColourPlanes, zone: &Zone, f0: usize, seg: &Segment) -> Option<f64> {
-    let (h, w) = (planes.height(), planes.width());
-    let mean_rb = |pix: &[(usize, usize)]| {
-        let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
-        for &(i, j) in pix {
-            let y_start = zone.mask.y0 + i * f0;
-            let x_start = zone.mask.x0 + j * f0;
-            for y in y_start..(y_start + f0).min(h) {
-                for x in x_start..(x_start + f0).min(w) {
-                    let [red, _, blue] = planes.linear_at(y, x);
-                    sr += f64::from(red);
-                    sb += f64::from(blue);
-                    n += 1;
+/// Melanin's absorption relative to blue at the red channel: μa ∝ λ^−3.48 (Jacques 2013) at
+/// 620 and 460 nm, `(460 / 620)^3.48`.
+const MELANIN_RED_PER_BLUE: f64 = 0.353;
+
+/// The darkening of a segment against its ring, as optical densities
+/// `OD_c = ln(mean_ring(c) / mean_segment(c))` of linear red and blue.
+#[derive(Debug, Clone, Copy)]
+struct Darkening {
+    od_r: f64,
+    od_b: f64,
+}
+
+impl Darkening {
+    /// The darkening of `seg`; None when a mean is not positive.
+    fn of(planes: &ColourPlanes, zone: &Zone, f0: usize, seg: &Segment) -> Option<Self> {
+        let (h, w) = (planes.height(), planes.width());
+        let mean_rb = |pix: &[(usize, usize)]| {
+            let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
+            for &(i, j) in pix {
+                let y_start = zone.mask.y0 + i * f0;
+                let x_start = zone.mask.x0 + j * f0;
+                for y in y_start..(y_start + f0).min(h) {
+                    for x in x_start..(x_start + f0).min(w) {
+                        let [red, _, blue] = planes.linear_at(y, x);
+                        sr += f64::from(red);
+                        sb += f64::from(blue);
+                        n += 1;
+                    }
                 }
             }
+            (sr / n.max(1) as f64, sb / n.max(1) as f64)
+        };
+        let (r_in, b_in) = mean_rb(&seg.pixels);
+        let (r_out, b_out) = mean_rb(&seg.ring);
+        if r_in <= 0.0 || b_in <= 0.0 || r_out <= 0.0 || b_out <= 0.0 {
+            return None;
         }
-        (sr / n.max(1) as f64, sb / n.max(1) as f64)
-    };
-    let (r_in, b_in) = mean_rb(&seg.pixels);
-    let (r_out, b_out) = mean_rb(&seg.ring);
-    if r_in <= 0.0 || b_in <= 0.0 || r_out <= 0.0 || b_out <= 0.0 {
-        return None;
+        Some(Darkening {
+            od_r: (r_out / r_in).ln(),
+            od_b: (b_out / b_in).ln(),
+        })
     }
-    let od_r = (r_out / r_in).ln();
-    let od_b = (b_out / b_in).ln();
-    if od_r <= 0.0 {
-        // Blue darkens while red does not: pigment, whatever the ratio.
-        return (od_b > 0.0).then_some(f64::INFINITY);
+
+    /// `OD_B / OD_R`: about 1 for shading, 2.8 for melanin; ∞ when blue darkens and red does
+    /// not (pigment), NaN when neither darkens.
+    fn chroma_ratio(self) -> f64 {
+        if self.od_r > 0.0 {
+            self.od_b / self.od_r
+        } else if self.od_b > 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
     }
-    Some(od_b / od_r)
+
+    /// The grey part `g` of `OD_c = g + m·k_c` (shading darkens every channel alike, melanin in
+    /// proportion to its absorption `k`, `k_B = 1`, `k_R` = [`MELANIN_RED_PER_BLUE`]).
+    fn shading_od(self) -> f64 {
+        let k = MELANIN_RED_PER_BLUE;
+        (self.od_r - k * self.od_b) / (1.0 - k)
+    }
+
+    /// A flat pigmented spot: chromatic (`OD_B / OD_R > scars.max_chroma_ratio`) and with too
+    /// little shading in it (`g < scars.min_shading_od`) to be a depression.
+    fn is_pigment(self, params: &ScarsParams) -> bool {
+        let q = self.chroma_ratio();
+        q > params.max_chroma_ratio && self.shading_od() < params.min_shading_od
+    }
 }
 
 /// The contrast a pore-sized depression must exceed to be a scar: `scars.pore_contrast_factor`
@@ -744,6 +815,54 @@ fn pore_population_level(pores: &[PoreRecord], params: &ScarsParams) -> Option<f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Melanin alone has no grey part and is pigment; grey shading is all grey; a shadow
+    /// reddened by subsurface scattering (OD_B / OD_R = 2) keeps enough grey to be a depression,
+    /// a weak one of the same colour does not.
+    #[test]
+    fn darkening_splits_into_grey_and_melanin() {
+        let p = ScarsParams::default();
+        let melanin = Darkening {
+            od_r: 0.3 * MELANIN_RED_PER_BLUE,
+            od_b: 0.3,
+        };
+        assert!(melanin.shading_od().abs() < 1e-12);
+        assert!(melanin.is_pigment(&p));
+        let grey = Darkening {
+            od_r: 0.25,
+            od_b: 0.25,
+        };
+        assert!((grey.shading_od() - 0.25).abs() < 1e-12);
+        assert!(!grey.is_pigment(&p));
+        let reddened = Darkening {
+            od_r: 0.5,
+            od_b: 1.0,
+        };
+        assert!((reddened.chroma_ratio() - 2.0).abs() < 1e-12);
+        assert!(reddened.shading_od() > p.min_shading_od);
+        assert!(!reddened.is_pigment(&p));
+        let faint = Darkening {
+            od_r: 0.1,
+            od_b: 0.2,
+        };
+        assert!(faint.is_pigment(&p));
+        // Blue darkens, red does not: pigment whatever the grey part says.
+        assert!(
+            Darkening {
+                od_r: -0.01,
+                od_b: 0.2
+            }
+            .is_pigment(&p)
+        );
+        assert!(
+            Darkening {
+                od_r: -0.01,
+                od_b: -0.01
+            }
+            .chroma_ratio()
+            .is_nan()
+        );
+    }
 
     #[test]
     fn classification_rules() {

@@ -796,6 +796,15 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
          blue much more than red, shading darkens both alike. Empty when not defined.",
     ),
     spec(
+        "shading_od",
+        "1",
+        "What decided it (audit): grey (shading) part of the darkening's optical density once \
+         melanin's share is taken out, (k_B OD_R - k_R OD_B) / (k_B - k_R) with k_R / k_B = \
+         0.353 (melanin absorption ~ wavelength^-3.48 at 620 and 460 nm); a chromatic \
+         darkening (chroma_ratio > scars.max_chroma_ratio) is kept as a scar only when this \
+         is at least scars.min_shading_od. Empty when not defined.",
+    ),
+    spec(
         "pore_level",
         "1",
         "What decided it (audit): contrast a pore-sized depression had to exceed in this zone \
@@ -923,6 +932,7 @@ fn scars_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
                 format_number(scar.steepness),
                 format_number(scar.elongation),
                 format_number(scar.chroma_ratio),
+                format_number(scar.shading_od),
                 format_number(scar.pore_level),
             ]
         },
