@@ -557,6 +557,7 @@ fn analyze_decoded(
             calibration: *calibration,
             excluded,
             face_box: face.as_ref().map(|f| f.face_box),
+            chart_box: chart.as_ref().map(|c| c.exclusion),
             capture: capture.as_ref().map(capture_caption),
         };
         // The union zone `face` would outline everything twice; draw the anatomical zones.

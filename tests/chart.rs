@@ -438,3 +438,71 @@ fn white_balance_comes_from_the_chart_neutrals() {
     let (plain, _) = phantom(false);
     assert_eq!(q(&plain).wb_source, "skin");
 }
+
+/// The QC picture outlines the chart's area (left out of every zone) in its own colour: many
+/// chart-green pixels along the chart's box, few anywhere else, few on a photo without a chart.
+#[test]
+fn qc_picture_outlines_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    // Chart-green pixels of `qc` within `near` (x0, y0, x1, y1 in QC px; None: everywhere).
+    let green = |qc: &RgbImage, near: Option<[f64; 4]>| {
+        qc.enumerate_pixels()
+            .filter(|(x, y, p)| {
+                let in_band = near.is_none_or(|[x0, y0, x1, y1]| {
+                    let (x, y) = (f64::from(*x), f64::from(*y));
+                    x >= x0 && x <= x1 && y >= y0 && y <= y1
+                });
+                in_band && p[1] > 200 && p[0] < 150 && p[2] < 190
+            })
+            .count()
+    };
+    let mut counts = Vec::new();
+    for chart in [true, false] {
+        let (img, truth_box) = phantom(chart);
+        let name = if chart { "chart" } else { "plain" };
+        img.save(dir.path().join(format!("{name}.png"))).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let run = skintex()
+            .arg("analyze")
+            .arg(dir.path().join(format!("{name}.png")))
+            .args(["--roi", "full", "--px-per-mm", "20", "--quiet", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let qc = image::open(out.join("qc").join(format!("{name}.jpg")))
+            .unwrap()
+            .to_rgb8();
+        let s = f64::from(qc.width()) / f64::from(img.width());
+        let band = truth_box.map(|[x, y, w, h]| {
+            let m = 150.0; // 7.5 mm at 20 px/mm: the chart's margin (chart.margin_cells) and the outline
+            [
+                (f64::from(x) - m) * s,
+                (f64::from(y) - m) * s,
+                (f64::from(x + w) + m) * s,
+                (f64::from(y + h) + m) * s,
+            ]
+        });
+        let perimeter = truth_box.map_or(0.0, |[_, _, w, h]| 2.0 * f64::from(w + h) * s);
+        counts.push((green(&qc, band), green(&qc, None), perimeter));
+    }
+    // The chart sits in a corner: its box runs off the picture on two sides (and under the
+    // caption bar), so about half of each outline shows, less what JPEG blurs away.
+    let (near, all, perimeter) = counts[0];
+    assert!(
+        near as f64 >= 0.3 * perimeter,
+        "{near} chart-green px along a chart of perimeter {perimeter:.0} px"
+    );
+    // Elsewhere only JPEG's chroma bleeding around the 1 px cyan pore dots turns greenish, as
+    // much with a chart as without one.
+    let plain = counts[1].1;
+    assert!(
+        (all - near) * 10 < near && plain * 10 < near,
+        "{near} chart-green px along the chart, {} away from it, {plain} without a chart",
+        all - near
+    );
+}

@@ -171,6 +171,9 @@ pub struct QcExtras<'a> {
     pub excluded: Option<&'a Mask>,
     /// Face box (x0, y0, x1, y1) in original px.
     pub face_box: Option<[f64; 4]>,
+    /// The colour chart's area `[x0, y0, x1)` × `[y0, y1)` in original px (with its margin), left
+    /// out of every zone; outlined and labelled `colour chart`.
+    pub chart_box: Option<[usize; 4]>,
     /// The capture part of the caption ([`capture_caption`]), after the calibration.
     pub capture: Option<String>,
 }
@@ -189,6 +192,10 @@ pub fn capture_caption(q: &crate::metrics::capture::CaptureQuality) -> String {
 const PORE_COLOUR: [u8; 3] = [120, 230, 255];
 /// Fine line skeletons: yellow.
 const LINE_COLOUR: [u8; 3] = [255, 255, 0];
+/// Outline and label of the colour chart's area.
+const CHART_COLOUR: [u8; 3] = [90, 255, 130];
+/// The label of the colour chart's outline.
+const CHART_LABEL: &str = "colour chart";
 /// Scar rings: icepick red, boxcar orange, rolling magenta.
 const ICEPICK_COLOUR: [u8; 3] = [255, 40, 40];
 const BOXCAR_COLOUR: [u8; 3] = [255, 150, 0];
@@ -546,6 +553,28 @@ pub fn draw_qc(
             Rgb([255, 255, 255]),
         );
     }
+    if let Some([x0, y0, x1, y1]) = extras.chart_box {
+        // Two nested outlines, so the box shows on a busy chart.
+        for inset in [0, 1] {
+            let (a, b) = (
+                (
+                    (x0 as f64 * canvas.scale) as i32 + inset,
+                    (y0 as f64 * canvas.scale) as i32 + inset,
+                ),
+                (
+                    (x1 as f64 * canvas.scale) as i32 - inset,
+                    (y1 as f64 * canvas.scale) as i32 - inset,
+                ),
+            );
+            if b.0 > a.0 && b.1 > a.1 {
+                imageproc::drawing::draw_hollow_rect_mut(
+                    &mut canvas.image,
+                    Rect::at(a.0, a.1).of_size((b.0 - a.0) as u32, (b.1 - a.1) as u32),
+                    Rgb(CHART_COLOUR),
+                );
+            }
+        }
+    }
     for record in records {
         for pore in &record.measurement.pores {
             canvas.dot(pore.x_px, pore.y_px, 1, PORE_COLOUR);
@@ -598,6 +627,22 @@ pub fn draw_qc(
 
     // The scale bar above the caption bar, its label kept inside the picture.
     let mut taken = Vec::new();
+    if let Some([x0, y0, ..]) = extras.chart_box {
+        let (tw, th) = text_size(size * 0.8, font, CHART_LABEL);
+        let x = ((x0 as f64 * canvas.scale) as i32 + 4)
+            .min(w as i32 - tw as i32 - 1)
+            .max(0);
+        let y = ((y0 as f64 * canvas.scale) as i32 + 4)
+            .min(bar_top as i32 - th as i32 - 1)
+            .max(0);
+        canvas.text(font, x, y, size * 0.8, CHART_COLOUR, CHART_LABEL);
+        taken.push(LabelBox {
+            x,
+            y,
+            w: tw + 1,
+            h: th + 1,
+        });
+    }
     if let Some(p) = extras.calibration.px_per_mm {
         let len = (10.0 * p * canvas.scale) as u32;
         let label_size = text_size(size * 0.8, font, "10 mm");
