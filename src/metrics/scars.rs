@@ -39,7 +39,8 @@
 //! flat square of half-width `⌊r/4⌋` px, see [`crate::imgops::morphology`]: it fills dark
 //! texture narrower than half the candidate's radius, pores, furrows and hairs in and around
 //! it, which would otherwise pull the floor down to a pore and let the half-depth segment leak
-//! from pore to pore; a flat floor is unchanged, a cone keeps ≥ 3/4 of its depth) and
+//! from pore to pore; a flat floor is unchanged, a cone keeps about 2/3 of its depth: the
+//! square's corners reach 0.35 r from its tip) and
 //! `z_s = G_{0.2 r} ∗ z_c`:
 //! ```text
 //! S  = median of z_s over the ring 1.5 r ≤ ρ ≤ 2.5 r             surround level
@@ -250,8 +251,9 @@ const MIN_PORE_POPULATION: usize = 10;
 /// Candidates suppress each other only within one octave of σ: a rolling scar holding pores
 /// (smaller, often darker blobs) is a structure of its own scale.
 const NMS_SCALE_RATIO: f64 = 2.0;
-/// Texture narrower than this fraction of a candidate's radius (pores, furrows, hairs inside
-/// or beside it) is closed away before the candidate is segmented and profiled.
+/// Half-width of the closing's square as a fraction of a candidate's radius r: dark texture
+/// narrower than about r/2 (pores, furrows, hairs inside or beside it) is closed away before
+/// the candidate is segmented and profiled.
 const CLOSING_FRACTION: f64 = 0.25;
 /// Measured diameters above this multiple of `max_diameter_mm` are not scars.
 const OVERSIZE_FACTOR: f64 = 1.25;
