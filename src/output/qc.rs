@@ -122,6 +122,21 @@ impl QcCanvas {
         }
     }
 
+    /// Outline the box `[x0, y0, x1, y1]` (original px), `inset` QC px inside it.
+    pub fn box_outline(&mut self, [x0, y0, x1, y1]: [f64; 4], inset: u32, colour: [u8; 3]) {
+        let s = self.scale;
+        let d = f64::from(inset);
+        let rect = Rect::at(
+            (x0 * s) as i32 + inset as i32,
+            (y0 * s) as i32 + inset as i32,
+        )
+        .of_size(
+            ((x1 - x0) * s - 2.0 * d).max(1.0) as u32,
+            ((y1 - y0) * s - 2.0 * d).max(1.0) as u32,
+        );
+        imageproc::drawing::draw_hollow_rect_mut(&mut self.image, rect, Rgb(colour));
+    }
+
     /// Outline a zone: its mask pixels with a neighbour outside.
     pub fn outline(&mut self, mask: &Mask, colour: [u8; 3]) {
         let (h, w) = mask.bits.dim();
@@ -539,40 +554,13 @@ pub fn draw_qc(
     for (i, zone) in zones.iter().enumerate() {
         canvas.outline(&zone.mask, ZONE_COLOURS[i % ZONE_COLOURS.len()]);
     }
-    if let Some([x0, y0, x1, y1]) = extras.face_box {
-        let s = canvas.scale;
-        let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
-            Rect::at((x0 * s) as i32, (y0 * s) as i32).of_size(
-                ((x1 - x0) * s).max(1.0) as u32,
-                ((y1 - y0) * s).max(1.0) as u32,
-            )
-        };
-        imageproc::drawing::draw_hollow_rect_mut(
-            &mut canvas.image,
-            rect(x0, y0, x1, y1),
-            Rgb([255, 255, 255]),
-        );
+    if let Some(face_box) = extras.face_box {
+        canvas.box_outline(face_box, 0, [255, 255, 255]);
     }
-    if let Some([x0, y0, x1, y1]) = extras.chart_box {
+    if let Some(chart_box) = extras.chart_box {
         // Two nested outlines, so the box shows on a busy chart.
         for inset in [0, 1] {
-            let (a, b) = (
-                (
-                    (x0 as f64 * canvas.scale) as i32 + inset,
-                    (y0 as f64 * canvas.scale) as i32 + inset,
-                ),
-                (
-                    (x1 as f64 * canvas.scale) as i32 - inset,
-                    (y1 as f64 * canvas.scale) as i32 - inset,
-                ),
-            );
-            if b.0 > a.0 && b.1 > a.1 {
-                imageproc::drawing::draw_hollow_rect_mut(
-                    &mut canvas.image,
-                    Rect::at(a.0, a.1).of_size((b.0 - a.0) as u32, (b.1 - a.1) as u32),
-                    Rgb(CHART_COLOUR),
-                );
-            }
+            canvas.box_outline(chart_box.map(|v| v as f64), inset, CHART_COLOUR);
         }
     }
     for record in records {
