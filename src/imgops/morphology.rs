@@ -21,7 +21,8 @@
 use ndarray::{Array2, ArrayView2, Axis};
 
 /// Running maximum (`max = true`) or minimum over the window `[i − k, i + k]` of `src`
-/// (clipped to the slice), written to `out`. `g` and `h` are scratch buffers of length ≥ n.
+/// (clipped to the slice), written to `out` (as long as `src`). `g` and `h` are scratch
+/// buffers, refilled here.
 fn running_extreme(
     src: &[f32],
     out: &mut [f32],
@@ -48,13 +49,14 @@ fn running_extreme(
             h[i] = pick(h[i + 1], src[i]);
         }
     }
-    for (i, o) in out.iter_mut().enumerate().take(n) {
+    for (i, o) in out.iter_mut().enumerate() {
         let lo = i.saturating_sub(k);
         let hi = (i + k).min(n - 1);
-        // The window [lo, hi] spans at most two blocks: suffix of the first, prefix of the
-        // second (or it lies in one block, where either covers it when it starts or ends there).
+        // The window [lo, hi] is at most w long, so it spans at most two blocks: the suffix of
+        // the first and the prefix of the second.
         *o = if lo / w == hi / w {
-            // One block: fall back on a direct scan (only near the ends, or when w > n).
+            // Inside one block (a window starting on a block boundary, a window clipped at an
+            // end, or w > n): a direct scan, at most w samples for one window in w.
             src[lo..=hi].iter().copied().fold(src[lo], pick)
         } else {
             pick(h[lo], g[hi])

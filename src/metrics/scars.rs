@@ -103,9 +103,10 @@
 //! missing. An empty zone makes every value missing.
 //!
 //! References: S. L. Jacques, "Optical properties of biological tissues: a review", Phys. Med.
-//! Biol. 58 (2013) R37-R61, doi:10.1088/0031-9155/58/11/R37. L. A. Currie, "Limits for qualitative detection and quantitative determination",
-//! Anal. Chem. 40 (1968) 586-593, doi:10.1021/ac60259a007. T. Lindeberg, "Feature detection with automatic scale selection", IJCV 30 (1998)
-//! 79-116, doi:10.1023/A:1008045108935. C. I. Jacob, J. S. Dover, M. S. Kaminer, "Acne scarring:
+//! Biol. 58 (2013) R37-R61, doi:10.1088/0031-9155/58/11/R37. L. A. Currie, "Limits for
+//! qualitative detection and quantitative determination", Anal. Chem. 40 (1968) 586-593,
+//! doi:10.1021/ac60259a007. T. Lindeberg, "Feature detection with automatic scale selection",
+//! IJCV 30 (1998) 79-116, doi:10.1023/A:1008045108935. C. I. Jacob, J. S. Dover, M. S. Kaminer, "Acne scarring:
 //! a classification system and review of treatment options", J Am Acad Dermatol 45 (2001) 109-117,
 //! doi:10.1067/mjd.2001.113451.
 
