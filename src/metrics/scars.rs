@@ -67,9 +67,11 @@
 //! the profile depth: a wrinkle's end or a groove stays low along its length);
 //! a width at half depth below `scars.min_fwhm_mm`, or below `scars.pore_overlap_mm` (1 mm: a
 //! pore or a cluster of touching enlarged pores, 0.25-0.4 mm each, widened by blur) with a peak
-//! contrast below `scars.pore_contrast_factor` × the 90th percentile of the zone's pore
+//! contrast below `scars.pore_contrast_factor` × the 99th percentile of the zone's pore
 //! contrasts (when the zone has at least 10 pores): a depression no darker than the zone's own
-//! pores cannot be told from them by shading; `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
+//! pores cannot be told from them by shading, and the 99th percentile is the population's own
+//! extreme (a multiple of the 90th assumes the shape of its tail: zones of deep, enlarged pores
+//! have a long one); `d < 0.8 · min_diameter_mm` (pores, < 0.3 mm) or
 //! `d > 1.25 · max_diameter_mm`; a segment touching its window or with axis ratio
 //! `sqrt(μ_major / μ_minor) > scars.max_elongation` (second central moments; fine lines);
 //! chromatic darkening `OD_B > scars.max_chroma_ratio · OD_R` with too little shading in it,
@@ -803,21 +805,54 @@ impl Darkening {
 }
 
 /// The contrast a pore-sized depression must exceed to be a scar: `scars.pore_contrast_factor`
-/// times the 90th percentile of the zone's pore contrasts, when the zone has at least
-/// `MIN_PORE_POPULATION` pores (else None: no population to compare with).
+/// times the 99th percentile of the zone's pore contrasts (the population's own extreme,
+/// whatever the shape of its tail), when the zone has at least `MIN_PORE_POPULATION` pores
+/// (else None: no population to compare with).
 fn pore_population_level(pores: &[PoreRecord], params: &ScarsParams) -> Option<f64> {
     if pores.len() < MIN_PORE_POPULATION {
         return None;
     }
     let mut d: Vec<f64> = pores.iter().map(|p| p.depth).collect();
     d.sort_by(f64::total_cmp);
-    let q90 = d[(d.len() - 1) * 9 / 10];
-    Some(params.pore_contrast_factor * q90)
+    let q99 = d[(d.len() - 1) * 99 / 100];
+    Some(params.pore_contrast_factor * q99)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pore level follows the population's own extreme (its 99th percentile), not one
+    /// outlier; fewer than `MIN_PORE_POPULATION` pores give no level.
+    #[test]
+    fn pore_level_is_a_multiple_of_the_populations_99th_percentile() {
+        let p = ScarsParams::default();
+        let pores = |depths: &[f64]| -> Vec<PoreRecord> {
+            depths
+                .iter()
+                .map(|&depth| PoreRecord {
+                    x_px: 0.0,
+                    y_px: 0.0,
+                    diameter_mm: 0.2,
+                    depth,
+                })
+                .collect()
+        };
+        let even: Vec<f64> = (1..=100).map(|k| f64::from(k) / 100.0).collect();
+        let level = pore_population_level(&pores(&even), &p).unwrap();
+        assert!(
+            (level - p.pore_contrast_factor * 0.99).abs() < 1e-12,
+            "{level}"
+        );
+        let mut tail = vec![0.1; 99];
+        tail.push(0.5);
+        let level = pore_population_level(&pores(&tail), &p).unwrap();
+        assert!(
+            (level - p.pore_contrast_factor * 0.1).abs() < 1e-12,
+            "{level}"
+        );
+        assert!(pore_population_level(&pores(&even[..MIN_PORE_POPULATION - 1]), &p).is_none());
+    }
 
     /// Melanin alone has no grey part and is pigment; grey shading is all grey; a shadow
     /// reddened by subsurface scattering (OD_B / OD_R = 2) keeps enough grey to be a depression,

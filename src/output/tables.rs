@@ -808,7 +808,7 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
         "pore_level",
         "1",
         "What decided it (audit): contrast a pore-sized depression had to exceed in this zone \
-         (scars.pore_contrast_factor x the 90th percentile of the zone's pore contrasts). \
+         (scars.pore_contrast_factor x the 99th percentile of the zone's pore contrasts). \
          Empty when the zone has fewer than 10 pores.",
     ),
 ];
