@@ -617,19 +617,22 @@ pub fn draw_qc(
     let mut taken = Vec::new();
     if let Some([x0, y0, ..]) = extras.chart_box {
         let (tw, th) = text_size(size * 0.8, font, CHART_LABEL);
-        let x = ((x0 as f64 * canvas.scale) as i32 + 4)
-            .min(w as i32 - tw as i32 - 1)
-            .max(0);
-        let y = ((y0 as f64 * canvas.scale) as i32 + 4)
-            .min(bar_top as i32 - th as i32 - 1)
-            .max(0);
-        canvas.text(font, x, y, size * 0.8, CHART_COLOUR, CHART_LABEL);
-        taken.push(LabelBox {
-            x,
-            y,
+        let label = LabelBox {
+            x: (x0 as f64 * canvas.scale) as i32 + 4,
+            y: (y0 as f64 * canvas.scale) as i32 + 4,
             w: tw + 1,
             h: th + 1,
-        });
+        }
+        .clamped(w, bar_top);
+        canvas.text(
+            font,
+            label.x,
+            label.y,
+            size * 0.8,
+            CHART_COLOUR,
+            CHART_LABEL,
+        );
+        taken.push(label);
     }
     if let Some(p) = extras.calibration.px_per_mm {
         let len = (10.0 * p * canvas.scale) as u32;
