@@ -241,12 +241,15 @@ param_section! {
         /// and 2.5 at their 90th percentile) seeds fewer pieces that come and go with the
         /// sensor noise (re-takes of 12 realistic phantoms: lines_length_mm CV 12.6 % -> 7.2 %,
         /// new noise alone 11.5 % -> 1.8 %), but about 4 % of the true wrinkle length, the
-        /// faintest wrinkles, is lost (validation set; median length error 14.3 % -> 16.6 %).
+        /// faintest wrinkles, is lost (validation set; median length error 14.3 % -> 16.6 %;
+        /// measured 2026-12-05, before lines were trimmed at their ends only).
         snr_high: f64 = 2.5, [0.0, 100.0];
         /// Hysteresis growth threshold on the SNR (a value above snr_high acts as snr_high).
         snr_low: f64 = 1.2, [0.0, 100.0];
-        /// A line ends where its SNR has fallen below this fraction of its own median SNR (the
-        /// valley has faded to that fraction of the line's depth).
+        /// A line ends where its SNR has fallen below this fraction of its own level (the 90th
+        /// percentile of its SNR, the level of its centre line: the valley has faded to that
+        /// fraction of the line's depth). Only ends are trimmed: a weaker section between two
+        /// pieces that are lines on their own (at least min_length_mm) keeps them one line.
         line_end_fraction: f64 = 0.5, [0.0, 1.0];
         /// Path evidence: SNRs above this count as this, so that one very dark spot cannot carry
         /// a path.

@@ -20,7 +20,9 @@
 //!    belongs to a line only where it is at least `min_path_evidence_mm`: the furrow network,
 //!    short pieces and spurs collect little, a wrinkle collects all along its length.
 //! 3. **Regions and skeletons**: hysteresis on the SNR of those pixels (`snr_low`/`snr_high`,
-//!    Canny 1986), holes under 1 mm² filled, Guo-Hall thinning, spurs shorter than the local
+//!    Canny 1986), each region trimmed where its SNR falls below `line_end_fraction` of its
+//!    own level (its ends, not a weaker section between two pieces that are lines on their
+//!    own), holes under 1 mm² filled, Guo-Hall thinning, spurs shorter than the local
 //!    width or 0.5 mm pruned, hooked ends trimmed; pieces whose ends face each other across at
 //!    most `bridge_gap_mm` (directions within 30°, mean SNR on the gap ≥
 //!    `bridge_strength_fraction · snr_low`) joined (`skeleton.rs`).
@@ -233,13 +235,28 @@ fn grid_mask(mask: &Array2<bool>, step: usize, dim: (usize, usize)) -> Array2<bo
 }
 
 /// Remove from each 8-connected region the pixels whose SNR is below `fraction` of the region's
-/// 90th percentile (the level of its centre line): a line ends where its valley has faded to that fraction of its own depth, not where
-/// it reaches the texture level (a deep line would otherwise run on through the blur of its
-/// tapered end).
-fn trim_below_own_level(region: &mut Array2<bool>, snr: &Array2<f32>, fraction: f32) {
+/// 90th percentile (the level of its centre line): a line ends where its valley has faded to
+/// that fraction of its own depth, not where it reaches the texture level (a deep line would
+/// otherwise run on through the blur of its tapered end).
+///
+/// Lines are trimmed at their ends, not cut in two: a weaker section between two stronger ones
+/// is still the line (a wrinkle along the edge of a darker patch of skin is a one-sided valley
+/// there; its shading changes with its direction under oblique light), not two faded ends. So
+/// the centre line of the untrimmed region (its thinning) is put back wherever a run of it that
+/// was trimmed joins two kept pieces that each span at least `min_piece_px` (the shortest line
+/// counted, `lines.min_length_mm`): two lines become one, and no line is made of fragments
+/// that would not count on their own. Runs that touch one such piece only (ends, side
+/// branches) and the flanks of the region stay trimmed.
+fn trim_below_own_level(
+    region: &mut Array2<bool>,
+    snr: &Array2<f32>,
+    fraction: f32,
+    min_piece_px: f64,
+) {
     if fraction <= 0.0 {
         return;
     }
+    let centre_line = thin(region);
     let cols = region.ncols();
     let mut unvisited = region.as_slice().expect("fresh array").to_vec();
     let values = snr.as_slice().expect("fresh array");
@@ -251,6 +268,47 @@ fn trim_below_own_level(region: &mut Array2<bool>, snr: &Array2<f32>, fraction: 
         for &i in pixels {
             if values[i as usize] < fraction * level {
                 out[i as usize] = false;
+            }
+        }
+    });
+    // Label the kept pieces, then restore the trimmed runs of the centre line that join two.
+    let mut piece = vec![0u32; out.len()];
+    let mut unvisited = out.to_vec();
+    let mut n = 0u32;
+    drain_components(&mut unvisited, cols, Connectivity::Eight, |pixels| {
+        let (mut r0, mut r1, mut c0, mut c1) = (usize::MAX, 0, usize::MAX, 0);
+        for &i in pixels {
+            let (r, c) = (i as usize / cols, i as usize % cols);
+            (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+        }
+        if ((r1 - r0) as f64).hypot((c1 - c0) as f64) < min_piece_px {
+            return;
+        }
+        n += 1;
+        for &i in pixels {
+            piece[i as usize] = n;
+        }
+    });
+    let rows = out.len() / cols;
+    let mut runs: Vec<bool> = centre_line
+        .iter()
+        .zip(out.iter())
+        .map(|(&c, &kept)| c && !kept)
+        .collect();
+    drain_components(&mut runs, cols, Connectivity::Eight, |pixels| {
+        let mut touched: Option<u32> = None;
+        let joins = pixels.iter().any(|&i| {
+            let (r, c) = (i as usize / cols, i as usize % cols);
+            (r.saturating_sub(1)..=(r + 1).min(rows - 1)).any(|rr| {
+                (c.saturating_sub(1)..=(c + 1).min(cols - 1)).any(|cc| {
+                    let p = piece[rr * cols + cc];
+                    p > 0 && *touched.get_or_insert(p) != p
+                })
+            })
+        });
+        if joins {
+            for &i in pixels {
+                out[i as usize] = true;
             }
         }
     });
@@ -295,7 +353,12 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
     let low = params.snr_low.min(params.snr_high) as f32;
     let high = params.snr_high as f32;
     let mut region = hysteresis(&supported, low, high);
-    trim_below_own_level(&mut region, &supported, params.line_end_fraction as f32);
+    trim_below_own_level(
+        &mut region,
+        &supported,
+        params.line_end_fraction as f32,
+        params.min_length_mm * grid_per_mm,
+    );
     drop(supported);
     fill_small_holes(&mut region, HOLE_MAX_MM2 * grid_per_mm * grid_per_mm);
     let mut skeleton = thin(&region);

@@ -4,6 +4,7 @@ use ndarray::Array2;
 
 use super::skeleton::{skeleton_span_px, trim_end_hooks};
 use super::*;
+use crate::imgops::components::{Connectivity, drain_components};
 
 const PX_PER_MM: f64 = 20.0;
 /// Valley depth of the synthetic lines (z units), well above the default thresholds.
@@ -160,13 +161,15 @@ fn mask_edge_is_not_a_line() {
 
 #[test]
 fn broken_line_is_bridged_into_one() {
-    // A 14 mm line, 0.4 mm wide, whose valley fades to a fifth of its depth over 1 mm in the
-    // middle (a stretch the line's own level cuts): bridging joins the halves and counts the gap.
+    const GAP_HALF_MM: f64 = 0.6;
+    // A 14 mm line, 0.4 mm wide, whose valley is gone over 1.2 mm in the middle (the
+    // hysteresis region breaks there; over 1 mm the weak stretch holds it together and the end
+    // trimming keeps it one line): bridging joins the halves and counts the gap.
     let mut h = line_height(400, 14.0, 0.4, DEPTH, 20.0);
     let (dx, dy) = (20f64.to_radians().cos(), -20f64.to_radians().sin());
     for ((r, c), v) in h.z.indexed_iter_mut() {
         let t = (c as f64 - 200.0) * dx + (r as f64 - 200.0) * dy;
-        if t.abs() < 0.5 * PX_PER_MM {
+        if t.abs() < GAP_HALF_MM * PX_PER_MM {
             *v = 0.0;
         }
     }
@@ -183,6 +186,70 @@ fn broken_line_is_bridged_into_one() {
     let (values, _) = measure(&h, &no_bridge, SpareThreads::NONE);
     assert_eq!(value(&values, "lines_count"), Ok(2.0));
     assert!(value(&values, "lines_length_mm").unwrap() < length - 0.5);
+}
+
+/// The end trimming on a band of known SNR: two strong stretches (SNR 10, 70 px each) joined by
+/// a weak one (SNR 3, below half their level), a weak end and weak flanks. The weak stretch's
+/// centre line is put back (one line, not two), the end and the flanks stay trimmed; pieces
+/// shorter than `min_piece_px` are not joined.
+#[test]
+fn trimming_cuts_ends_not_the_middle() {
+    let (rows, cols) = (9, 220);
+    let snr = Array2::from_shape_fn((rows, cols), |(r, c)| {
+        if !(2..=6).contains(&r) || !(10..200).contains(&c) {
+            0.0
+        } else if (80..120).contains(&c) || c >= 190 {
+            3.0
+        } else if r == 2 || r == 6 {
+            4.0
+        } else {
+            10.0
+        }
+    });
+    let region0 = snr.mapv(|v| v > 0.0);
+    let mut region = region0.clone();
+    trim_below_own_level(&mut region, &snr, 0.5, 60.0);
+    // One piece from the first strong stretch to the last, through the weak middle.
+    let mut unvisited = region.as_slice().unwrap().to_vec();
+    let mut pieces = 0;
+    drain_components(&mut unvisited, cols, Connectivity::Eight, |_| pieces += 1);
+    assert_eq!(pieces, 1);
+    assert!(
+        (80..120).all(|c| region[(4, c)]),
+        "centre line of the middle put back"
+    );
+    assert!(
+        (80..120).all(|c| !region[(2, c)] && !region[(6, c)]),
+        "flanks stay trimmed"
+    );
+    assert!(
+        (190..200).all(|c| (0..rows).all(|r| !region[(r, c)])),
+        "weak end trimmed"
+    );
+    assert!(
+        (10..80).all(|c| !region[(2, c)] && region[(3, c)]),
+        "strong flank trimmed"
+    );
+    // Pieces that would not count as lines are not joined.
+    let mut region = region0;
+    trim_below_own_level(&mut region, &snr, 0.5, 100.0);
+    assert!((80..120).all(|c| !region[(4, c)]));
+}
+
+/// A 16 mm line whose middle 4 mm fade to 0.3 of its depth (a wrinkle along the edge of a
+/// darker patch): one line of about its full length, not two pieces.
+#[test]
+fn line_weaker_in_the_middle_stays_one_line() {
+    let mut h = line_height(440, 16.0, 0.4, DEPTH, 0.0);
+    for ((_, c), v) in h.z.indexed_iter_mut() {
+        if (c as f64 - 220.0).abs() < 2.0 * PX_PER_MM {
+            *v *= 0.3;
+        }
+    }
+    let (values, _) = measure(&h, &LinesParams::default(), SpareThreads::NONE);
+    let length = value(&values, "lines_length_mm").unwrap();
+    assert_eq!(value(&values, "lines_count"), Ok(1.0), "length {length}");
+    assert!((length / 16.0 - 1.0).abs() <= 0.08, "length {length}");
 }
 
 #[test]
