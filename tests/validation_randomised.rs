@@ -19,6 +19,19 @@ fn every_stratum_holds_the_regression_floors() {
     assert!(cases.iter().filter(|c| c.clean).count() >= 15);
     let results = evaluate_all(&cases, &Config::default());
     eprintln!("{}", strata_table(&results));
+    // The per-type counts of the "Scars by type" table account for every true scar and every
+    // detection.
+    for r in &results {
+        let truth: usize = r.scars_by_kind.iter().map(|k| k.truth).sum();
+        let found: usize = r.scars_by_kind.iter().map(|k| k.found).sum();
+        let unmatched: usize = r.scars_unmatched_by_kind.iter().sum();
+        assert_eq!(
+            (truth, found, unmatched),
+            (r.scars_true, r.scars_tp, r.scars_found - r.scars_tp),
+            "seed {}",
+            r.seed
+        );
+    }
     let mut regressions = Vec::new();
     let mut strata_seen = 0;
     for st in strata(&results) {
