@@ -168,7 +168,7 @@ pub const FAMILIES: &[Family] = &[
         name: "roughness",
         columns: roughness::COLUMNS,
         input: Input::Relief,
-        module: module_source!("roughness.rs"),
+        module: module_source!("roughness/mod.rs"),
     },
     Family {
         name: "lines",
