@@ -207,7 +207,9 @@ pub const COLUMNS: &[ColumnSpec] = &[
         "scars_rolling",
         "1",
         "Number of rolling scars (Jacob 2001): rim diameter > 5 mm, or >= 2 mm with sloped, \
-         smooth walls (wall steepness < scars.min_boxcar_steepness).",
+         smooth walls (wall steepness < scars.min_boxcar_steepness). A shallow rolling scar \
+         barely shades under diffuse (ring-flash) light and is often missed there: see \
+         the table Scars by type in docs/VALIDATION.md for the recall measured per light.",
     ),
     spec(
         "scars_mean_depth",
