@@ -42,6 +42,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::input::colour::colour_planes;
 use crate::matching::{optimal_matches_sparse, scar_matches};
+use crate::metrics::scars::ScarKind;
 use crate::metrics::{ZoneInput, measure_zone, metric_columns};
 use crate::phantom::{
     GroundTruth, Nuisance, NuisanceRanges, PhantomSpec, polyline_band_mask, render_phantom,
@@ -234,9 +235,6 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     cov / (vx * vy).sqrt()
 }
 
-/// Scar types in the order of the per-type counts.
-pub const SCAR_KINDS: [&str; 3] = ["icepick", "boxcar", "rolling"];
-
 /// True scars of one type and how many of them a detection matched.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScarKindCount {
@@ -255,9 +253,9 @@ pub struct CaseResult {
     pub scars_found: usize,
     pub scars_tp: usize,
     pub scars_type_correct: usize,
-    /// Per true scar type ([`SCAR_KINDS`] order): true scars and how many were found.
+    /// Per true scar type ([`ScarKind::ALL`] order): true scars and how many were found.
     pub scars_by_kind: [ScarKindCount; 3],
-    /// Per detected type ([`SCAR_KINDS`] order): detections matching no true scar.
+    /// Per detected type ([`ScarKind::ALL`] order): detections matching no true scar.
     pub scars_unmatched_by_kind: [usize; 3],
     pub lines_true_count: usize,
     pub lines_true_mm: f64,
@@ -338,7 +336,7 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
         .iter()
         .filter(|&&(d, t)| m.scars[d].kind.label() == truth.scars[t].kind)
         .count();
-    let kind_index = |label: &str| SCAR_KINDS.iter().position(|k| *k == label);
+    let kind_index = |label: &str| ScarKind::ALL.iter().position(|k| k.label() == label);
     let mut scars_by_kind = [ScarKindCount::default(); 3];
     for (t, scar) in truth.scars.iter().enumerate() {
         if let Some(k) = kind_index(&scar.kind) {

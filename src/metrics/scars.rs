@@ -131,12 +131,12 @@
 //! against 0.784); linear shape from shading (Pentland 1990: z integrated along the light
 //! azimuth, Fourier-regularised) before the LoG (SNR at the true centres of two steep-walled
 //! pits 5.8 and 8.2 against 5.5 and 12.0 on z, of two icepicks 11.4 and 12.6 against 17.9 and
-//! 17.0: the 1/ω integration amplifies low-frequency texture; integrating over 4σ only, or the first
-//! Gaussian derivative along the light, is weaker than the LoG of z at the true centres of 100
-//! and 93 of the 104 scars under oblique light); a dichromatic fit of the darkening (a surface term chosen so that
-//! the three channels' optical densities are collinear in melanin's absorption) takes every
-//! naevus below `min_shading_od` but 35 of 75 icepicks too (their reddened shadows are not
-//! collinear either).
+//! 17.0: the 1/ω integration amplifies low-frequency texture; integrating over 4σ only, or the
+//! first Gaussian derivative along the light, is weaker than the LoG of z at the true centres of
+//! 100 and 93 of the 104 scars under oblique light); a dichromatic fit of the darkening (a
+//! surface term chosen so that the three channels' optical densities are collinear in melanin's
+//! absorption) takes every naevus below `min_shading_od` but 35 of 75 icepicks too (their
+//! reddened shadows are not collinear either).
 //!
 //! References: S. L. Jacques, "Optical properties of biological tissues: a review", Phys. Med.
 //! Biol. 58 (2013) R37-R61, doi:10.1088/0031-9155/58/11/R37. L. A. Currie, "Limits for
@@ -230,6 +230,9 @@ pub enum ScarKind {
 }
 
 impl ScarKind {
+    /// Every type, in the order of the `scars_icepick` … `scars_rolling` columns.
+    pub const ALL: [ScarKind; 3] = [Self::Icepick, Self::Boxcar, Self::Rolling];
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Icepick => "icepick",
