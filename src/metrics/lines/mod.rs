@@ -29,6 +29,11 @@
 //! 4. **Lines**: skeletons whose length and end-to-end span reach `min_length_mm`, and whose
 //!    span is at least `min_aspect_ratio` widths, measured across (`profile.rs`): width (FWHM)
 //!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
+//! 5. **One valley, counted once** ([`skeleton::other_walls`]): a wide wrinkle under coaxial
+//!    light shows both its walls as dark lines, its floor lit between them. A line that runs,
+//!    for most of its pixels, beside a longer one (within the sum of their widths, across it,
+//!    directions within 20°) is that valley's other wall and is not counted. A line that only
+//!    touches another over part of its length (a crossing, a piece continuing it) is kept.
 //!
 //! ```text
 //! length   = Σ over skeleton pixels 1/max(|cos θ|, |sin θ|) px (+ bridged gaps)
@@ -68,6 +73,15 @@
 //!   blurs red more than blue, which rings around fine structures. It needs its own texture
 //!   calibration and hair test before it can replace the luminance.
 //!
+//! - **Removing only the pixels of a line that lie beside a longer one** (step 5), keeping
+//!   the rest when it still spans `min_length_mm`: also removes the overlap of pieces that
+//!   continue a wrinkle with a sideways offset, so that the continuation falls below the
+//!   minimum length and is lost (training phantom 5037: a 12.8 mm wrinkle measured 7.9 mm
+//!   instead of 12.6 mm; training median length error 24.2 % against 25.8 %). Re-takes
+//!   repeat a little better with it (CV of `lines_length_mm` 9.9 % against 10.1 %), not
+//!   enough for the loss. A fixed reach of `max_width_mm` instead of the sum of the two
+//!   widths changes nothing on the training set and the re-take CV by 0.1 point.
+//!
 //! References: Frangi, Niessen, Vincken & Viergever, MICCAI 1998, doi:10.1007/BFb0056195
 //! (blobness); Lindeberg, IJCV 30(2), 1998, doi:10.1023/A:1008045108935 (σ² normalisation);
 //! Page, Biometrika 41 (1954), doi:10.1093/biomet/41.1-2.100 (CUSUM); Canny 1986,
@@ -88,8 +102,8 @@ use crate::imgops::paths::{PathParams, path_evidence};
 use crate::imgops::thinning::thin;
 use profile::{cross_profile, median_profile, sample_inside};
 use skeleton::{
-    bridge_gaps, end_extensions, fill_small_holes, find_root, prune_spurs, skeleton_span_px,
-    trim_end_hooks,
+    TwinLine, bridge_gaps, end_extensions, fill_small_holes, find_root, other_walls, prune_spurs,
+    skeleton_span_px, trim_end_hooks,
 };
 pub use strength::{GAUSSIAN_PEAK_RESPONSE, TextureLevel, WIDTH_PER_SIGMA, detection_step};
 
@@ -571,7 +585,9 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         cos2: 0.0,
         sin2: 0.0,
     };
-    for a in acc.into_iter().skip(1) {
+    // Lines that pass on their own, with their width (image px).
+    let mut candidates: Vec<(LineAcc, f64)> = Vec::new();
+    for mut a in acc.into_iter().skip(1) {
         if a.length_px < min_length_px || a.length_px <= 0.0 {
             continue;
         }
@@ -590,10 +606,56 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
         if width_px.is_finite() && span < params.min_aspect_ratio * width_px {
             continue;
         }
+        a.skeleton.sort_unstable_by_key(|&(x, y)| (y, x));
+        a.skeleton.dedup();
+        candidates.push((a, width_px));
+    }
+    // The walls of one valley, counted once: longest lines first (ties in raster order).
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&i, &j| {
+        candidates[j]
+            .0
+            .length_px
+            .total_cmp(&candidates[i].0.length_px)
+    });
+    let thetas: Vec<Vec<f64>> = order
+        .iter()
+        .map(|&i| {
+            candidates[i]
+                .0
+                .skeleton
+                .iter()
+                .map(|&(x, y)| {
+                    let r = ((y as usize - height.y0) / step).min(grows - 1);
+                    let c = ((x as usize - height.x0) / step).min(gcols - 1);
+                    f64::from(vs.direction[(r, c)])
+                })
+                .collect()
+        })
+        .collect();
+    let twins: Vec<TwinLine> = order
+        .iter()
+        .zip(&thetas)
+        .map(|(&i, theta)| TwinLine {
+            pixels: &candidates[i].0.skeleton,
+            theta,
+            width_px: if candidates[i].1.is_finite() {
+                candidates[i].1
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    let mut keep = vec![false; candidates.len()];
+    for (&i, k) in order.iter().zip(other_walls(&twins)) {
+        keep[i] = k;
+    }
+    drop(twins);
+    for ((a, width_px), kept) in candidates.into_iter().zip(keep) {
+        if !kept {
+            continue;
+        }
         let (orientation_deg, _) = doubled_angle_mean(a.cos2, a.sin2, a.length_px);
-        let mut skeleton = a.skeleton;
-        skeleton.sort_unstable_by_key(|&(x, y)| (y, x));
-        skeleton.dedup();
         let record = LineRecord {
             length_mm: a.length_px / px_per_mm,
             width_mm: width_px / px_per_mm,
@@ -603,7 +665,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
                 f64::NAN
             },
             orientation_deg,
-            skeleton,
+            skeleton: a.skeleton,
         };
         out.area_px += record.length_mm * record.width_mm * px_per_mm * px_per_mm;
         out.cos2 += a.cos2;

@@ -412,3 +412,79 @@ pub(super) fn end_extensions(
         })
         .collect()
 }
+
+/// The greatest angle between two lines' local directions for one to run beside the other, deg.
+const TWIN_MAX_ANGLE_DEG: f64 = 20.0;
+
+/// One line for [`other_walls`]: its skeleton pixels (image px), the local direction at each
+/// (radians, counter-clockwise on screen) and its width (cross-section FWHM, image px).
+pub(super) struct TwinLine<'a> {
+    pub pixels: &'a [(u32, u32)],
+    pub theta: &'a [f64],
+    pub width_px: f64,
+}
+
+/// The walls of one valley, counted once: which lines are the other wall of an earlier line.
+///
+/// Lines are taken in the given order (the caller puts the longest first). A pixel lies
+/// *beside* an earlier kept line when a pixel of that line is within the sum of the two widths
+/// (the two valleys' profiles overlap: the skin between them does not return to its own
+/// level), in a direction within 45° of that line's normal (across it, not along it), with
+/// local directions within `TWIN_MAX_ANGLE_DEG`. A line with most of its pixels beside kept
+/// lines runs along one of them, within its reach, all the way: it is the same valley seen
+/// twice (a wide wrinkle under coaxial light shows both its walls as dark lines, with its lit
+/// floor between them) and is not kept (`false`). A line that only touches another over part
+/// of its length (a crossing, a piece continuing it with an offset) is kept whole.
+pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
+    let reach = 2.0 * lines.iter().map(|l| l.width_px).fold(0.0, f64::max);
+    if lines.is_empty() || reach.is_nan() || reach <= 0.0 {
+        return vec![true; lines.len()];
+    }
+    // Kept pixels, bucketed on a grid of `reach`-sized cells: (x, y, theta, width).
+    let cell = reach.ceil() as i64;
+    type Kept = Vec<(f64, f64, f64, f64)>;
+    let mut buckets: std::collections::HashMap<(i64, i64), Kept> = Default::default();
+    let bucket = |x: u32, y: u32| (i64::from(x) / cell, i64::from(y) / cell);
+    let cos_max = TWIN_MAX_ANGLE_DEG.to_radians().cos();
+    let across = std::f64::consts::FRAC_1_SQRT_2;
+    let mut keep = Vec::with_capacity(lines.len());
+    for line in lines {
+        let beside = line
+            .pixels
+            .iter()
+            .zip(line.theta)
+            .filter(|&(&(x, y), &t)| {
+                let (xf, yf) = (f64::from(x), f64::from(y));
+                let (bx, by) = bucket(x, y);
+                (-1..=1).any(|dy| {
+                    (-1..=1).any(|dx| {
+                        buckets.get(&(bx + dx, by + dy)).is_some_and(|kept| {
+                            kept.iter().any(|&(qx, qy, qt, qw)| {
+                                let (ox, oy) = (xf - qx, yf - qy);
+                                let d = ox.hypot(oy);
+                                // The kept line's direction on screen is (cos θ, −sin θ).
+                                let along = (ox * qt.cos() - oy * qt.sin()).abs();
+                                d <= line.width_px + qw
+                                    && along <= across * d
+                                    && (t - qt).cos().abs() >= cos_max
+                            })
+                        })
+                    })
+                })
+            })
+            .count();
+        let twin = 2 * beside > line.pixels.len();
+        keep.push(!twin);
+        if !twin {
+            for (&(x, y), &t) in line.pixels.iter().zip(line.theta) {
+                buckets.entry(bucket(x, y)).or_default().push((
+                    f64::from(x),
+                    f64::from(y),
+                    t,
+                    line.width_px,
+                ));
+            }
+        }
+    }
+    keep
+}

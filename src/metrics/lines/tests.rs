@@ -357,3 +357,36 @@ fn hooked_end_is_trimmed_at_its_tip() {
     trim_end_hooks(&mut straight, |p| sigma[p], |p| direction[p], 1.0, 10.0);
     assert_eq!(straight, copy);
 }
+
+/// `other_walls` on hand-made skeletons (width 4 px, so within 8 px counts as beside): a line
+/// beside a longer one all along is dropped; a crossing line, a piece continuing a line end to
+/// end with a small offset, and a parallel line 12 px away are kept.
+#[test]
+fn other_wall_is_beside_all_along_not_at_a_crossing_or_continuation() {
+    use super::skeleton::{TwinLine, other_walls};
+    let horizontal = |x0: u32, x1: u32, y: u32| (x0..x1).map(|x| (x, y)).collect::<Vec<_>>();
+    let long = horizontal(0, 100, 50);
+    let beside = horizontal(10, 70, 56);
+    let far = horizontal(10, 70, 62);
+    let continuing = horizontal(100, 160, 53);
+    let crossing: Vec<(u32, u32)> = (20..80).map(|y| (50, y)).collect();
+    let steep = std::f64::consts::FRAC_PI_2;
+    let skeletons = [
+        (long, 0.0),
+        (continuing, 0.0),
+        (crossing, steep),
+        (beside, 0.0),
+        (far, 0.0),
+    ];
+    let thetas: Vec<Vec<f64>> = skeletons.iter().map(|(p, t)| vec![*t; p.len()]).collect();
+    let lines: Vec<TwinLine> = skeletons
+        .iter()
+        .zip(&thetas)
+        .map(|((pixels, _), theta)| TwinLine {
+            pixels,
+            theta,
+            width_px: 4.0,
+        })
+        .collect();
+    assert_eq!(other_walls(&lines), vec![true, true, true, false, true]);
+}
