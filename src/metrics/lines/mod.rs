@@ -29,7 +29,7 @@
 //! 4. **Lines**: skeletons whose length and end-to-end span reach `min_length_mm`, and whose
 //!    span is at least `min_aspect_ratio` widths, measured across (`profile.rs`): width (FWHM)
 //!    and contrast of the cross-section. Narrow, dark lines are hairs, not fine lines.
-//! 5. **One valley, counted once** ([`skeleton::other_walls`]): a wide wrinkle under coaxial
+//! 5. **One valley, counted once** (`skeleton.rs`): a wide wrinkle under coaxial
 //!    light shows both its walls as dark lines, its floor lit between them. A line that runs,
 //!    for most of its pixels, beside a longer one (within the sum of their widths, across it,
 //!    directions within 20°) is that valley's other wall and is not counted. A line that only
