@@ -335,8 +335,8 @@ pub fn measure_zones(
             relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
         drop(corrected);
         drop(planes);
-        let lines = lines_of(&height, config, SpareThreads::NONE);
-        out.push(assemble(roughness, lines, blobs, tone));
+        let lines = lines_of(&height, config);
+        out.push(assemble(&height, roughness, lines, blobs, tone));
     }
     out
 }
@@ -354,9 +354,9 @@ fn measure_zone_with(
     // On one thread the lines come last, as in `measure_zones`.
     let ((roughness, blobs), lines) = spare.join(
         || relief_but_lines(planes, zone, &height, config, spare),
-        || lines_of(&height, config, spare),
+        || lines_of(&height, config),
     );
-    assemble(roughness, lines, blobs, tone)
+    assemble(&height, roughness, lines, blobs, tone)
 }
 
 /// The pseudo-height every relief family measures on, or why they are all missing.
@@ -420,22 +420,20 @@ fn relief_but_lines(
     }
 }
 
-/// The fine lines of one zone (values and records).
-fn lines_of(
-    height: &Height<'_>,
-    config: &Config,
-    spare: SpareThreads<'_>,
-) -> (Vec<MetricValue>, Vec<LineRecord>) {
+/// The fine lines of one zone, before the pits are known, or why they are all missing.
+fn lines_of(height: &Height<'_>, config: &Config) -> Result<lines::LineDetection, Missing> {
     match height {
-        Ok(height) => lines::measure(height, &config.lines, spare),
-        Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
+        Ok(height) => lines::detect(height, &config.lines),
+        Err(reason) => Err(Missing::new(reason.as_str())),
     }
 }
 
-/// The families' values in the order of [`FAMILIES`], with the detection records.
+/// The families' values in the order of [`FAMILIES`], with the detection records. The lines
+/// that are the walls of detected scars are dropped here, once both are known.
 fn assemble(
+    height: &Height<'_>,
     roughness: Vec<MetricValue>,
-    (line_values, lines): (Vec<MetricValue>, Vec<LineRecord>),
+    lines: Result<lines::LineDetection, Missing>,
     blobs: Blobs,
     tone: [MetricValue; 8],
 ) -> ZoneMeasurement {
@@ -443,6 +441,20 @@ fn assemble(
         scars: (scar_values, scars),
         pores: (pore_values, pores),
     } = blobs;
+    let (line_values, lines) = match height {
+        Ok(height) => {
+            let pits: Vec<(f64, f64, f64)> = scars
+                .iter()
+                .map(|s| (s.x_px, s.y_px, 0.5 * s.diameter_mm * height.px_per_mm))
+                .collect();
+            let lines = lines.map(|mut det| {
+                det.drop_pit_walls(&pits, height.px_per_mm);
+                det
+            });
+            lines::summarise(height, lines)
+        }
+        Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
+    };
     let values = [
         roughness,
         line_values,

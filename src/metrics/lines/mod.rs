@@ -34,6 +34,10 @@
 //!    for most of its pixels, beside a longer one (within the sum of their widths, across it,
 //!    directions within 20°) is that valley's other wall and is not counted. A line that only
 //!    touches another over part of its length (a crossing, a piece continuing it) is kept.
+//! 6. **Pit walls** ([`LineDetection::drop_pit_walls`], once the zone's scars are known): a
+//!    line with most of its skeleton within a detected scar's radius plus half the line's
+//!    width is the pit's wall (a steep wall under oblique light is a dark crescent), not a
+//!    wrinkle. A wrinkle passing by or through a scar keeps its whole length.
 //!
 //! ```text
 //! length   = Σ over skeleton pixels 1/max(|cos θ|, |sin θ|) px (+ bridged gaps)
@@ -125,7 +129,9 @@ pub const COLUMNS: &[ColumnSpec] = &[
          lines.min_path_evidence_mm along a smooth path (excluding the furrow network and \
          short pieces), thinned to skeletons at least lines.min_length_mm long; narrow dark \
          lines (hairs: at most lines.hair_max_width_mm wide at half depth and at least \
-         lines.hair_min_contrast deep) are not counted. 0 when none is found.",
+         lines.hair_min_contrast deep) are not counted, nor is a line lying beside a longer \
+         one all along (the other wall of one wide valley) or mostly inside a detected scar \
+         (the scar's wall). 0 when none is found.",
     ),
     spec(
         "lines_length_mm",
@@ -253,11 +259,49 @@ pub struct LineDetection {
     pub lines: Vec<LineRecord>,
     /// Skeleton pixels taken for hairs (image coordinates; not counted).
     pub hair_skeleton: Vec<(u32, u32)>,
+    /// Per line (aligned with `lines`): length-weighted doubled-angle sums over its skeleton
+    /// pixels, (Σ w cos 2θ, Σ w sin 2θ), px.
+    orientation_sums: Vec<(f64, f64)>,
+}
+
+impl LineDetection {
     /// Area of the kept lines, Σ length × width, px².
-    pub area_px: f64,
-    /// Length-weighted doubled-angle sums over all kept skeleton pixels.
-    cos2: f64,
-    sin2: f64,
+    pub fn area_px(&self, px_per_mm: f64) -> f64 {
+        self.lines
+            .iter()
+            .map(|l| l.length_mm * l.width_mm * px_per_mm * px_per_mm)
+            .sum()
+    }
+
+    /// Drop the lines that are the wall of a detected pit, not a wrinkle: a line with most of
+    /// its skeleton within a pit's radius plus half the line's width (its band reaches into the
+    /// pit) is the pit's rim seen as a valley (an oblique steep wall is a dark crescent), not a
+    /// fine line. A wrinkle passing by or through a pit keeps its whole length. `pits`: centre
+    /// (image px) and radius (px) of each.
+    pub fn drop_pit_walls(&mut self, pits: &[(f64, f64, f64)], px_per_mm: f64) {
+        if pits.is_empty() {
+            return;
+        }
+        let inside = |line: &LineRecord| {
+            let reach = 0.5 * line.width_mm * px_per_mm;
+            let n = line
+                .skeleton
+                .iter()
+                .filter(|&&(x, y)| {
+                    pits.iter().any(|&(px, py, r)| {
+                        (f64::from(x) - px).hypot(f64::from(y) - py) <= r + reach
+                    })
+                })
+                .count();
+            2 * n > line.skeleton.len()
+        };
+        let keep: Vec<bool> = self.lines.iter().map(|l| !inside(l)).collect();
+        let mut flags = keep.iter();
+        self.lines.retain(|_| *flags.next().unwrap_or(&true));
+        let mut flags = keep.iter();
+        self.orientation_sums
+            .retain(|_| *flags.next().unwrap_or(&true));
+    }
 }
 
 /// The detection grid's zone mask: grid sample (r, c) is image pixel (r·step, c·step).
@@ -588,9 +632,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
     let mut out = LineDetection {
         lines: Vec::new(),
         hair_skeleton,
-        area_px: 0.0,
-        cos2: 0.0,
-        sin2: 0.0,
+        orientation_sums: Vec::new(),
     };
     // Lines that pass on their own, with their width (image px).
     let mut candidates: Vec<(LineAcc, f64)> = Vec::new();
@@ -674,9 +716,7 @@ pub fn detect_lines(height: &PseudoHeight, params: &LinesParams) -> LineDetectio
             orientation_deg,
             skeleton: a.skeleton,
         };
-        out.area_px += record.length_mm * record.width_mm * px_per_mm * px_per_mm;
-        out.cos2 += a.cos2;
-        out.sin2 += a.sin2;
+        out.orientation_sums.push((a.cos2, a.sin2));
         out.lines.push(record);
     }
     out
@@ -689,17 +729,33 @@ pub fn measure(
     params: &LinesParams,
     _spare: SpareThreads<'_>,
 ) -> (Vec<MetricValue>, Vec<LineRecord>) {
-    let area_px = height.area_px();
-    if area_px == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
-        return (all_missing(COLUMNS.len(), "empty zone"), Vec::new());
+    summarise(height, detect(height, params))
+}
+
+/// The lines of a zone, or why they cannot be measured (an empty zone, no calibration).
+pub fn detect(height: &PseudoHeight, params: &LinesParams) -> Result<LineDetection, Missing> {
+    if height.area_px() == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
+        return Err(Missing::new("empty zone"));
     }
-    let det = detect_lines(height, params);
+    Ok(detect_lines(height, params))
+}
+
+/// The lines family's values (aligned with [`COLUMNS`]) and records of a detection.
+pub fn summarise(
+    height: &PseudoHeight,
+    detection: Result<LineDetection, Missing>,
+) -> (Vec<MetricValue>, Vec<LineRecord>) {
+    let det = match detection {
+        Ok(det) => det,
+        Err(missing) => return (all_missing(COLUMNS.len(), &missing.0), Vec::new()),
+    };
+    let area_px = height.area_px();
     let area_cm2 = area_px as f64 / (height.px_per_mm * height.px_per_mm) / 100.0;
     let length_mm: f64 = det.lines.iter().map(|l| l.length_mm).sum();
     let count = Ok(det.lines.len() as f64);
     let length = Ok(length_mm);
     let density = finite_or(length_mm / area_cm2, "zero zone area");
-    let area_fraction = Ok((det.area_px / area_px as f64).min(1.0));
+    let area_fraction = Ok((det.area_px(height.px_per_mm) / area_px as f64).min(1.0));
     if det.lines.is_empty() {
         let none = || Err(Missing::new("no lines detected"));
         let values = vec![
@@ -729,7 +785,11 @@ pub fn measure(
             (s + l.length_mm * l.depth, w + l.length_mm)
         });
     let length_px = length_mm * height.px_per_mm;
-    let (orientation, anisotropy) = doubled_angle_mean(det.cos2, det.sin2, length_px);
+    let (cos2, sin2) = det
+        .orientation_sums
+        .iter()
+        .fold((0.0, 0.0), |(c, s), &(a, b)| (c + a, s + b));
+    let (orientation, anisotropy) = doubled_angle_mean(cos2, sin2, length_px);
     values.push(finite_or(width, "no line width measured"));
     values.push(if depth_w > 0.0 {
         finite_or(depth_sum / depth_w, "no depth samples")

@@ -390,3 +390,46 @@ fn other_wall_is_beside_all_along_not_at_a_crossing_or_continuation() {
         .collect();
     assert_eq!(other_walls(&lines), vec![true, true, true, false, true]);
 }
+
+/// A 4 mm line with most of its length inside a detected pit (radius 1.5 mm) is the pit's
+/// wall and is dropped; a 10 mm line through a pit of the same size keeps its whole length,
+/// and the columns are summed over what remains.
+#[test]
+fn line_mostly_inside_a_pit_is_its_wall() {
+    let long = line_height(400, 10.0, 0.3, DEPTH, 0.0);
+    let short = line_height(400, 4.0, 0.3, DEPTH, 90.0);
+    // The short, vertical line 7.5 mm right of the centre, clear of the long one's end.
+    let shift = 150;
+    let mut z = long.z.clone();
+    for ((r, c), v) in short.z.indexed_iter() {
+        if c + shift < 400 {
+            z[(r, c + shift)] = z[(r, c + shift)].min(*v);
+        }
+    }
+    let height = height_from(z);
+    let params = LinesParams::default();
+    let mut det = detect(&height, &params).unwrap();
+    assert_eq!(det.lines.len(), 2);
+    let (x0, y0) = (height.x0 as f64, height.y0 as f64);
+    let pit_radius = 1.5 * PX_PER_MM;
+    det.drop_pit_walls(
+        &[
+            (200.0 + x0, 200.0 + y0, pit_radius),
+            (350.0 + x0, 200.0 + y0, pit_radius),
+        ],
+        PX_PER_MM,
+    );
+    assert_eq!(det.lines.len(), 1);
+    let (values, lines) = summarise(&height, Ok(det));
+    assert_eq!(value(&values, "lines_count"), Ok(1.0));
+    let length = value(&values, "lines_length_mm").unwrap();
+    assert!((length - 10.0).abs() < 1.0, "{length}");
+    assert!(
+        (lines[0]
+            .orientation_deg
+            .min(180.0 - lines[0].orientation_deg))
+            < 2.0
+    );
+    let (untouched, _) = summarise(&height, detect(&height, &params));
+    assert_eq!(value(&untouched, "lines_count"), Ok(2.0));
+}
