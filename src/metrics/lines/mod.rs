@@ -738,7 +738,8 @@ pub fn measure(
 
 /// The lines of a zone, or why they cannot be measured (an empty zone, no calibration).
 pub fn detect(height: &PseudoHeight, params: &LinesParams) -> Result<LineDetection, Missing> {
-    if height.area_px() == 0 || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
+    // Whether the zone has any pixel (`summarise` counts them; no need to count twice).
+    if !height.mask.iter().any(|&m| m) || height.px_per_mm.is_nan() || height.px_per_mm <= 0.0 {
         return Err(Missing::new("empty zone"));
     }
     Ok(detect_lines(height, params))
