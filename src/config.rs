@@ -286,6 +286,14 @@ param_section! {
         hair_max_width_px: f64 = 2.5, [0.0, 100.0];
         /// See hair_max_width_mm (pseudo-height contrast: 0.15 = 15 % darker than its sides).
         hair_min_contrast: f64 = 0.15, [0.0, 10.0];
+        /// Lines are detected on the pseudo-height resampled (area mean) to this many pixels per
+        /// mm when the photo is finer, so that what counts as texture, how sharply a path may
+        /// turn per mm and where lines end do not depend on the camera's resolution (the same
+        /// skin at 20 and 36 px/mm: line length differs by a median 2.3 % of the true length,
+        /// 11.8 % at the photo's own resolution). 12 keeps the narrowest wrinkle (0.15 mm,
+        /// sigma 0.09 mm) at one grid pixel sigma. Width and the hair test are measured on the
+        /// photo's own pixels. 0 = at the photo's own resolution.
+        working_px_per_mm: f64 = 12.0, [0.0, 1000.0];
     }
 }
 

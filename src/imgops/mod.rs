@@ -15,6 +15,8 @@ pub mod morphology;
 pub mod paths;
 /// Angular-mean radial profiles about a point and where they rise back to a level.
 pub mod radial;
+/// Area resampling of a masked plane to a coarser grid by a real factor.
+pub mod resample;
 /// Vector-unit dispatch and branch-free elementary functions for vectorised loops.
 pub mod simd;
 /// Skeleton component lengths (axial 1, diagonal √2 links).
