@@ -513,3 +513,16 @@ fn finer_photos_are_measured_on_the_working_grid() {
     assert!(det.lines.is_empty(), "{} lines", det.lines.len());
     assert!(det.hair_skeleton.len() > 100, "{}", det.hair_skeleton.len());
 }
+
+/// A zone thinner than one working-grid pixel (here a 1 px wide strip at 40 px/mm, 0.025 mm)
+/// has no grid cell half inside it: no line fits, and the family is measured (0 lines), not
+/// missing and not a panic on the empty grid.
+#[test]
+fn sliver_thinner_than_the_working_grid_has_no_line() {
+    let mut h = line_height_at(40.0, 200, 3.0, 0.3, DEPTH, 0.0);
+    h.mask = std::borrow::Cow::Owned(Array2::from_shape_fn((200, 200), |(r, _)| r == 100));
+    let det = detect(&h, &LinesParams::default()).expect("measured");
+    assert!(det.lines.is_empty());
+    let (values, _) = summarise(&h, Ok(det));
+    assert_eq!(value(&values, "lines_count"), Ok(0.0));
+}
