@@ -28,10 +28,10 @@ fn box_weights(n_in: usize, factor: f64) -> Vec<Vec<(usize, f32)>> {
         .collect()
 }
 
-/// Shape of the output of [`area_downsample`] for an input of `dim` and `factor`.
-pub fn downsampled_dim(dim: (usize, usize), factor: f64) -> (usize, usize) {
-    let n = |d: usize| (d as f64 / factor).ceil().max(1.0) as usize;
-    (n(dim.0), n(dim.1))
+/// Position, in input pixels (pixel centres at integers), of the centre of output pixel
+/// `coarse` (may be fractional) of [`area_downsample`] by `factor`: `(coarse + ½)·f − ½`.
+pub fn fine_position(coarse: f64, factor: f64) -> f64 {
+    (coarse + 0.5) * factor - 0.5
 }
 
 /// Masked area-mean of `values` on a grid `factor` (≥ 1) times coarser, and the coarse mask (at
@@ -66,12 +66,13 @@ pub fn area_downsample(
             sum_m[(r, oc)] = sm;
         }
     }
+    let extent = |ws: &Vec<(usize, f32)>| ws.iter().map(|&(_, w)| w).sum::<f32>();
+    let col_extents: Vec<f32> = wc.iter().map(extent).collect();
     let mut out = Array2::<f32>::zeros((orows, ocols));
     let mut out_mask = Array2::<bool>::from_elem((orows, ocols), false);
     for (or, ws) in wr.iter().enumerate() {
-        let row_extent: f32 = ws.iter().map(|&(_, w)| w).sum();
-        for (oc, wsc) in wc.iter().enumerate() {
-            let col_extent: f32 = wsc.iter().map(|&(_, w)| w).sum();
+        let row_extent = extent(ws);
+        for (oc, &col_extent) in col_extents.iter().enumerate() {
             let (mut sv, mut sm) = (0.0f32, 0.0f32);
             for &(r, w) in ws {
                 sv += w * sum_v[(r, oc)];

@@ -138,7 +138,7 @@ use super::{ColumnSpec, MetricValue, Missing, SpareThreads, all_missing, finite_
 use crate::config::LinesParams;
 use crate::imgops::components::{Connectivity, drain_components, hysteresis};
 use crate::imgops::paths::{PathParams, path_evidence};
-use crate::imgops::resample::area_downsample;
+use crate::imgops::resample::{area_downsample, fine_position};
 use crate::imgops::thinning::thin;
 use profile::{cross_profile, median_profile, sample_inside};
 use skeleton::{
@@ -436,7 +436,7 @@ fn detect_lines(
     let px_per_mm = height.px_per_mm;
     let (profile_z, factor) = native.unwrap_or((height, 1.0));
     // Detection-grid pixel (row, col) of `height` → position in `profile_z`'s pixels.
-    let to_profile = |r: f64, c: f64| ((r + 0.5) * factor - 0.5, (c + 0.5) * factor - 0.5);
+    let to_profile = |r: f64, c: f64| (fine_position(r, factor), fine_position(c, factor));
     let sigmas = line_scales_px(params, px_per_mm);
     let vs = strength::valley_strength(
         height.z.view(),
@@ -820,7 +820,7 @@ fn coarse_to_image(
 ) -> Vec<(u32, u32)> {
     let (rows, cols) = dim;
     let centre = |v: u32, n: usize| {
-        (((f64::from(v) + 0.5) * factor - 0.5).round().max(0.0) as usize).min(n - 1)
+        (fine_position(f64::from(v), factor).round().max(0.0) as usize).min(n - 1)
     };
     let map = |(x, y): (u32, u32)| (centre(x, cols), centre(y, rows));
     let mut sorted = pixels.to_vec();
