@@ -1,8 +1,11 @@
-//! Per-stage timings of the per-image pipeline at 3, 12 and 24 megapixels (issue 6).
+//! Per-stage timings of the per-image pipeline at 3, 12 and 24 megapixels (issues 6 and 16).
 //!
 //! `cargo bench --bench stages` (all sizes); `SKINTEX_BENCH_MP=12 cargo bench --bench stages` renders
-//! and times one size only (a criterion filter such as `-- colour_planes` picks stages). Inputs are deterministic: one rendered phantom per size (fixed seed, 20 px/mm, square
-//! side √(MP·10⁶)), encoded in memory as JPEG (quality 92) and PNG for the decode stage. Every
+//! and times one size only (a criterion filter such as `-- colour_planes` picks stages). Inputs
+//! are deterministic: one realistic phantom per size (`PhantomSpec::realistic`, seed 7, every
+//! nuisance drawn from the realistic ranges but the resolution, 20 px/mm, square side
+//! √(MP·10⁶)), encoded in memory as JPEG (quality 92) and PNG for the decode stage. The stage
+//! budget these give is in `benches/README.md`. Every
 //! metric stage runs on the whole image as one zone, as `--roi full` does. Each stage is timed on
 //! one core (the code under test is serial; `lines` is called as is, not optimised here).
 //!
@@ -21,7 +24,7 @@ use skintex::config::Config;
 use skintex::input::colour::colour_planes;
 use skintex::input::decode::decode_bytes;
 use skintex::metrics::{SpareThreads, height, lines, pores, roughness, scars, tone};
-use skintex::phantom::{PhantomSpec, render_phantom};
+use skintex::phantom::{NuisanceRanges, PhantomSpec, render_phantom};
 use skintex::segment::full_image_zones;
 
 const PX_PER_MM: f64 = 20.0;
@@ -104,14 +107,19 @@ fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
     };
     for mp in sizes {
         let side = side_px(mp);
+        // A realistic close-up (pores, furrow network, hairs, pigment, light, tone and camera
+        // drawn for the seed) at exactly 20 px/mm and `side` px.
         let spec = PhantomSpec {
-            size_px: side,
-            px_per_mm: PX_PER_MM,
             wrinkles: 12,
             icepick: 6,
             boxcar: 6,
             rolling: 3,
-            ..PhantomSpec::default()
+            nuisance: NuisanceRanges {
+                px_per_mm: [PX_PER_MM, PX_PER_MM],
+                fov_mm: f64::from(side) / PX_PER_MM,
+                ..NuisanceRanges::default()
+            },
+            ..PhantomSpec::realistic()
         };
         let image = DynamicImage::ImageRgb8(render_phantom(&spec, 7).image);
         let zone = full_image_zones(side as usize, side as usize).remove(0);

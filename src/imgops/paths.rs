@@ -61,64 +61,70 @@ fn by_columns(k: usize) -> bool {
     libm::cos(phi).abs() >= libm::sin(phi).abs() - 1e-12
 }
 
-/// Weight of a pixel whose line runs at `theta` for orientation `phi`: max(0, cos 2(θ − φ)).
-#[inline]
-fn agreement(theta: f32, phi: f32) -> f32 {
-    (2.0 * (theta - phi)).cos().max(0.0)
+/// One sweep group's inputs in line-major layout (`[line][pos]`, contiguous): `line` runs along
+/// the sweep (image columns for the orientations within 45° of horizontal, rows for the others)
+/// and `pos` across it, so that every pass reads memory in order.
+struct Planes {
+    lines: usize,
+    across: usize,
+    /// min(S, cap)·cos 2θ and min(S, cap)·sin 2θ where S > 0, else 0: the direction weight of
+    /// orientation φ is then max(0, sc·cos 2φ + ss·sin 2φ) = S·max(0, cos 2(θ − φ)) without a
+    /// cosine per pixel and orientation.
+    sc: Vec<f32>,
+    ss: Vec<f32>,
+    mask: Vec<bool>,
 }
 
-/// Linear interpolation of `line` at fractional position `t`; 0 outside.
-#[inline]
-fn interp(line: &[f32], t: f32) -> f32 {
-    if t < 0.0 || t > (line.len() - 1) as f32 {
-        return 0.0;
-    }
-    let i = t.floor() as usize;
-    let f = t - i as f32;
-    if i + 1 < line.len() {
-        line[i] + f * (line[i + 1] - line[i])
-    } else {
-        line[i]
-    }
-}
-
-/// Per-orientation evidence of one sweep direction for the orientations `ks` (all swept the same
-/// way), in the layout `[k][line][pos]` where `line` runs along the sweep (columns or rows) and
-/// `pos` across it. `forward` sweeps towards increasing line index.
-struct Sweep<'a> {
-    strength: ArrayView2<'a, f32>,
-    direction: ArrayView2<'a, f32>,
-    mask: ArrayView2<'a, bool>,
-    params: PathParams,
-    columns: bool,
-}
-
-impl Sweep<'_> {
-    /// Lines along the sweep and positions across it.
-    fn dims(&self) -> (usize, usize) {
-        let (rows, cols) = self.strength.dim();
-        if self.columns {
-            (cols, rows)
-        } else {
-            (rows, cols)
+impl Planes {
+    fn new(
+        strength: ArrayView2<'_, f32>,
+        direction: ArrayView2<'_, f32>,
+        mask: ArrayView2<'_, bool>,
+        cap: f32,
+        columns: bool,
+    ) -> Self {
+        let (rows, cols) = strength.dim();
+        let (lines, across) = if columns { (cols, rows) } else { (rows, cols) };
+        let n = rows * cols;
+        let (mut sc, mut ss, mut m) = (vec![0.0f32; n], vec![0.0f32; n], vec![false; n]);
+        for ((r, c), &s) in strength.indexed_iter() {
+            let i = if columns { c * rows + r } else { r * cols + c };
+            m[i] = mask[(r, c)];
+            if s > 0.0 {
+                let s = s.min(cap);
+                let t = 2.0 * direction[(r, c)];
+                sc[i] = s * t.cos();
+                ss[i] = s * t.sin();
+            }
+        }
+        Planes {
+            lines,
+            across,
+            sc,
+            ss,
+            mask: m,
         }
     }
+}
 
-    fn at(&self, line: usize, pos: usize) -> (usize, usize) {
-        if self.columns {
-            (pos, line)
-        } else {
-            (line, pos)
-        }
-    }
+/// One orientation's constants in a sweep: its direction weight (cos 2φ, sin 2φ), the
+/// predecessor's position one line back (`pos + shift + frac`, `shift` integer, 0 ≤ `frac` < 1)
+/// and the step length.
+#[derive(Clone, Copy)]
+struct Step {
+    cos2: f32,
+    sin2: f32,
+    shift: isize,
+    frac: f32,
+    len: f32,
+}
 
-    /// Offset across the sweep of the predecessor one line back, and the step length, for
-    /// orientation k.
-    fn geometry(&self, k: usize, forward: bool) -> (f32, f32) {
+impl Step {
+    fn new(k: usize, columns: bool, forward: bool, length_per_px: f32) -> Self {
         let phi = orientation_angle(k);
         let (c, s) = (libm::cos(phi), libm::sin(phi));
         // Direction (cos φ, −sin φ) in (x, y) with y down.
-        let (offset, len) = if self.columns {
+        let (offset, len) = if columns {
             // One column right: dy = −tan φ; the predecessor (one column left) is at y + tan φ.
             (s / c, 1.0 / c.abs())
         } else {
@@ -126,74 +132,123 @@ impl Sweep<'_> {
             (c / s, 1.0 / s.abs())
         };
         let offset = if forward { offset } else { -offset };
-        (offset as f32, len as f32 * self.params.length_per_px)
-    }
-
-    /// Evidence increment at (line, pos) for orientation k.
-    fn increment(&self, k: usize, line: usize, pos: usize, len: f32) -> f32 {
-        let (r, c) = self.at(line, pos);
-        let s = self.strength[(r, c)].min(self.params.strength_cap);
-        let w = if s > 0.0 {
-            s * agreement(self.direction[(r, c)], orientation_angle(k) as f32)
-        } else {
-            0.0
-        };
-        (w - self.params.bias) * len
-    }
-
-    /// Run the sweep for orientations `ks`; `emit(k_index, line, values_across)` receives each
-    /// line's evidence.
-    fn run(&self, ks: &[usize], forward: bool, mut emit: impl FnMut(usize, usize, &[f32], &[f32])) {
-        let (lines, across) = self.dims();
-        let geo: Vec<(f32, f32)> = ks.iter().map(|&k| self.geometry(k, forward)).collect();
-        // Neighbouring orientations (k ± 1 modulo K) swept the same way.
-        let turns: Vec<Vec<usize>> = ks
-            .iter()
-            .map(|&k| {
-                [
-                    (k + ORIENTATIONS - 1) % ORIENTATIONS,
-                    (k + 1) % ORIENTATIONS,
-                ]
-                .iter()
-                .filter_map(|n| ks.iter().position(|&q| q == *n))
-                .collect()
-            })
-            .collect();
-        let mut prev = vec![vec![0.0f32; across]; ks.len()];
-        let mut cur = vec![vec![0.0f32; across]; ks.len()];
-        let mut inc = vec![vec![0.0f32; across]; ks.len()];
-        let order: Box<dyn Iterator<Item = usize>> = if forward {
-            Box::new(0..lines)
-        } else {
-            Box::new((0..lines).rev())
-        };
-        let penalty = self.params.turn_penalty;
-        for line in order {
-            for (j, &k) in ks.iter().enumerate() {
-                let (offset, len) = geo[j];
-                for pos in 0..across {
-                    let (r, c) = self.at(line, pos);
-                    if !self.mask[(r, c)] {
-                        cur[j][pos] = 0.0;
-                        inc[j][pos] = -1.0;
-                        continue;
-                    }
-                    let i = self.increment(k, line, pos, len);
-                    let t = pos as f32 + offset;
-                    let mut best = interp(&prev[j], t);
-                    for &jj in &turns[j] {
-                        let (o2, _) = geo[jj];
-                        best = best.max(interp(&prev[jj], pos as f32 + o2) - penalty);
-                    }
-                    cur[j][pos] = (i + best).max(0.0);
-                    inc[j][pos] = i;
-                }
-            }
-            for j in 0..ks.len() {
-                emit(j, line, &cur[j], &inc[j]);
-            }
-            std::mem::swap(&mut prev, &mut cur);
+        let shift = offset.floor();
+        Step {
+            cos2: libm::cos(2.0 * phi) as f32,
+            sin2: libm::sin(2.0 * phi) as f32,
+            shift: shift as isize,
+            frac: (offset - shift) as f32,
+            len: len as f32 * length_per_px,
         }
+    }
+
+    /// `out[pos] = max(out[pos], predecessor(prev, pos) − penalty)` for every pos, or plain
+    /// assignment when `first`. The interior (both neighbours inside the line) runs without
+    /// branches so that it vectorises; the ends go through [`Step::predecessor`].
+    fn predecessors_into(&self, out: &mut [f32], prev: &[f32], penalty: f32, first: bool) {
+        let n = out.len() as isize;
+        let last = prev.len() as isize - 1;
+        // pos with 0 ≤ pos + shift and pos + shift + 1 ≤ last.
+        let lo = (-self.shift).clamp(0, n) as usize;
+        let hi = (last - self.shift).clamp(lo as isize, n) as usize;
+        let put = |o: &mut f32, v: f32| *o = if first { v } else { o.max(v) };
+        for pos in (0..lo).chain(hi..out.len()) {
+            put(&mut out[pos], self.predecessor(prev, pos) - penalty);
+        }
+        if lo < hi {
+            let start = (lo as isize + self.shift) as usize;
+            let a = &prev[start..start + (hi - lo)];
+            let b = &prev[start + 1..start + 1 + (hi - lo)];
+            let f = self.frac;
+            for ((o, &x), &y) in out[lo..hi].iter_mut().zip(a).zip(b) {
+                put(o, (x + f * (y - x)) - penalty);
+            }
+        }
+    }
+
+    /// The previous line's value at this orientation's predecessor of `pos`, linearly
+    /// interpolated; 0 when the predecessor lies outside the line.
+    #[inline]
+    fn predecessor(&self, prev: &[f32], pos: usize) -> f32 {
+        let i = pos as isize + self.shift;
+        let last = prev.len() as isize - 1;
+        if i < 0 || i > last || (i == last && self.frac > 0.0) {
+            return 0.0;
+        }
+        let i = i as usize;
+        if i as isize == last {
+            prev[i]
+        } else {
+            prev[i] + self.frac * (prev[i + 1] - prev[i])
+        }
+    }
+}
+
+/// Run one sweep over `planes` for orientations `ks` (all swept the same way), towards
+/// increasing line index when `forward`; `emit(k_index, line, evidence, increments)` receives
+/// each line's values (increment −1 outside the mask).
+fn sweep(
+    planes: &Planes,
+    ks: &[usize],
+    columns: bool,
+    forward: bool,
+    params: PathParams,
+    mut emit: impl FnMut(usize, usize, &[f32], &[f32]),
+) {
+    let (lines, across) = (planes.lines, planes.across);
+    let steps: Vec<Step> = ks
+        .iter()
+        .map(|&k| Step::new(k, columns, forward, params.length_per_px))
+        .collect();
+    // Neighbouring orientations (k ± 1 modulo K) swept the same way.
+    let turns: Vec<Vec<usize>> = ks
+        .iter()
+        .map(|&k| {
+            [
+                (k + ORIENTATIONS - 1) % ORIENTATIONS,
+                (k + 1) % ORIENTATIONS,
+            ]
+            .iter()
+            .filter_map(|n| ks.iter().position(|&q| q == *n))
+            .collect()
+        })
+        .collect();
+    let mut prev = vec![vec![0.0f32; across]; ks.len()];
+    let mut cur = vec![vec![0.0f32; across]; ks.len()];
+    let mut inc = vec![vec![0.0f32; across]; ks.len()];
+    let penalty = params.turn_penalty;
+    let bias = params.bias;
+    for n in 0..lines {
+        let line = if forward { n } else { lines - 1 - n };
+        let span = line * across..(line + 1) * across;
+        let (sc, ss, mask) = (
+            &planes.sc[span.clone()],
+            &planes.ss[span.clone()],
+            &planes.mask[span],
+        );
+        for (j, step) in steps.iter().enumerate() {
+            let (cur_j, inc_j) = (&mut cur[j], &mut inc[j]);
+            // The best predecessor (straight on, or turned at a cost) into cur_j first.
+            step.predecessors_into(cur_j, &prev[j], 0.0, true);
+            for &jj in &turns[j] {
+                steps[jj].predecessors_into(cur_j, &prev[jj], penalty, false);
+            }
+            for pos in 0..across {
+                let w = (sc[pos] * step.cos2 + ss[pos] * step.sin2).max(0.0);
+                let i = (w - bias) * step.len;
+                let inside = mask[pos];
+                cur_j[pos] = if inside {
+                    (i + cur_j[pos]).max(0.0)
+                } else {
+                    0.0
+                };
+                inc_j[pos] = if inside { i } else { -1.0 };
+            }
+        }
+        for j in 0..ks.len() {
+            emit(j, line, &cur[j], &inc[j]);
+        }
+        std::mem::swap(&mut prev, &mut cur);
     }
 }
 
@@ -210,47 +265,66 @@ pub fn path_evidence<'a>(
         (0..ORIENTATIONS).filter(|&k| by_columns(k)).collect(),
         (0..ORIENTATIONS).filter(|&k| !by_columns(k)).collect(),
     ];
-    // Each group: forward evidence stored per orientation, then the backward sweep combines.
+    // Each group: forward evidence stored per orientation, then the backward sweep combines;
+    // both in the group's line-major layout, turned back to (row, col) at the end.
     let partial: Vec<(Array2<f32>, Array2<u8>)> = groups
         .par_iter()
         .enumerate()
         .map(|(g, ks)| {
-            let sweep = Sweep {
-                strength,
-                direction,
-                mask,
+            let columns = g == 0;
+            let planes = Planes::new(strength, direction, mask, params.strength_cap, columns);
+            let across = planes.across;
+            let n = planes.lines * across;
+            let mut fwd = vec![vec![0.0f32; n]; ks.len()];
+            sweep(&planes, ks, columns, true, params, |j, line, vals, _| {
+                fwd[j][line * across..(line + 1) * across].copy_from_slice(vals);
+            });
+            let mut best = vec![0.0f32; n];
+            let mut best_k = vec![0u8; n];
+            sweep(
+                &planes,
+                ks,
+                columns,
+                false,
                 params,
-                columns: g == 0,
-            };
-            let mut fwd = vec![Array2::<f32>::zeros(dim); ks.len()];
-            sweep.run(ks, true, |j, line, vals, _| {
-                for (pos, &v) in vals.iter().enumerate() {
-                    fwd[j][sweep.at(line, pos)] = v;
-                }
-            });
-            let mut best = Array2::<f32>::zeros(dim);
-            let mut best_k = Array2::<u8>::zeros(dim);
-            sweep.run(ks, false, |j, line, vals, incs| {
-                for (pos, (&b, &i)) in vals.iter().zip(incs).enumerate() {
-                    let p = sweep.at(line, pos);
-                    let f = fwd[j][p];
-                    // Only pixels that themselves add evidence are on a path: a pixel beyond a
-                    // line's end would otherwise inherit the line's evidence.
-                    let total = if i > 0.0 { f + b - i } else { 0.0 };
-                    if total > best[p] {
-                        best[p] = total;
-                        best_k[p] = ks[j] as u8;
+                |j, line, vals, incs| {
+                    let span = line * across..(line + 1) * across;
+                    let f = &fwd[j][span.clone()];
+                    let (best, best_k) = (&mut best[span.clone()], &mut best_k[span]);
+                    for pos in 0..across {
+                        let i = incs[pos];
+                        // Only pixels that themselves add evidence are on a path: a pixel beyond a
+                        // line's end would otherwise inherit the line's evidence.
+                        let total = if i > 0.0 { f[pos] + vals[pos] - i } else { 0.0 };
+                        if total > best[pos] {
+                            best[pos] = total;
+                            best_k[pos] = ks[j] as u8;
+                        }
                     }
-                }
-            });
-            (best, best_k)
+                },
+            );
+            drop(fwd);
+            let shape = (planes.lines, across);
+            let best = Array2::from_shape_vec(shape, best).expect("line-major shape");
+            let best_k = Array2::from_shape_vec(shape, best_k).expect("line-major shape");
+            if columns {
+                (
+                    best.t().as_standard_layout().into_owned(),
+                    best_k.t().as_standard_layout().into_owned(),
+                )
+            } else {
+                (best, best_k)
+            }
         })
         .collect();
-    let (mut evidence, mut orientation) = (partial[0].0.clone(), partial[0].1.clone());
+    let mut partial = partial.into_iter();
+    let (mut evidence, mut orientation) = partial.next().expect("two groups");
+    let (evidence2, orientation2) = partial.next().expect("two groups");
+    debug_assert_eq!(evidence.dim(), dim);
     ndarray::Zip::from(&mut evidence)
         .and(&mut orientation)
-        .and(&partial[1].0)
-        .and(&partial[1].1)
+        .and(&evidence2)
+        .and(&orientation2)
         .for_each(|e, o, &e2, &o2| {
             if e2 > *e {
                 *e = e2;
@@ -280,6 +354,45 @@ mod tests {
                 strength_cap: f32::INFINITY,
             },
         )
+    }
+
+    /// The vectorised interior and the per-pixel predecessor give the same values, bit for
+    /// bit, for shifts that put the predecessor inside, across and outside either end.
+    #[test]
+    fn predecessors_into_matches_the_per_pixel_predecessor() {
+        let prev: Vec<f32> = (0..23)
+            .map(|i| ((i * 37) % 11) as f32 * 0.25 - 0.5)
+            .collect();
+        for k in 0..ORIENTATIONS {
+            for columns in [true, false] {
+                for forward in [true, false] {
+                    let step = Step::new(k, columns, forward, 0.3);
+                    for across in [1usize, 5, 23] {
+                        let prev = &prev[..across];
+                        let mut out = vec![0.0f32; across];
+                        step.predecessors_into(&mut out, prev, 0.0, true);
+                        let mut turned = vec![1.0f32; across];
+                        step.predecessors_into(&mut turned, prev, 0.5, false);
+                        for pos in 0..across {
+                            let p = step.predecessor(prev, pos);
+                            assert_eq!(out[pos].to_bits(), p.to_bits(), "k {k} pos {pos}");
+                            assert_eq!(turned[pos], f32::max(1.0, p - 0.5), "k {k} pos {pos}");
+                        }
+                    }
+                }
+            }
+        }
+        // Shifts of more than the line: everything is outside.
+        let far = Step {
+            cos2: 1.0,
+            sin2: 0.0,
+            shift: 30,
+            frac: 0.5,
+            len: 1.0,
+        };
+        let mut out = vec![9.0f32; 5];
+        far.predecessors_into(&mut out, &prev[..5], 0.0, true);
+        assert_eq!(out, vec![0.0; 5]);
     }
 
     /// A straight line of strength s and length L collects about (s − b)·L all along it, whatever

@@ -122,11 +122,13 @@ pub fn annulus_median(
     let r1 = ((cy + outer).ceil() as usize + 1).min(h);
     let c0 = (cx - outer).floor().max(0.0) as usize;
     let c1 = ((cx + outer).ceil() as usize + 1).min(w);
+    let (inner2, outer2) = (inner * inner, outer * outer);
     let mut v = Vec::new();
     for i in r0..r1 {
+        let dy2 = (i as f64 - cy) * (i as f64 - cy);
         for j in c0..c1 {
-            let rho = (i as f64 - cy).hypot(j as f64 - cx);
-            if mask[(i, j)] && rho >= inner && rho <= outer {
+            let rho2 = dy2 + (j as f64 - cx) * (j as f64 - cx);
+            if mask[(i, j)] && rho2 >= inner2 && rho2 <= outer2 {
                 v.push(z[(i, j)]);
             }
         }
@@ -136,6 +138,48 @@ pub fn annulus_median(
     }
     let mid = v.len() / 2;
     Some(f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1))
+}
+
+/// Items at points of a `rows × cols` image, binned in square cells of `cell` px, for the
+/// question "is any item within `cell` px of this point such that ...".
+struct CellGrid<T> {
+    cell: f64,
+    cols: usize,
+    cells: Vec<Vec<T>>,
+}
+
+impl<T> CellGrid<T> {
+    fn new((rows, cols): (usize, usize), cell: f64) -> Self {
+        let n = |len: usize| (len as f64 / cell).floor() as usize + 1;
+        let cols = n(cols);
+        CellGrid {
+            cell,
+            cols,
+            cells: (0..n(rows) * cols).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    fn cell_of(&self, (x, y): (f64, f64)) -> (usize, usize) {
+        let rows = self.cells.len() / self.cols;
+        let at = |v: f64, n: usize| ((v.max(0.0) / self.cell).floor() as usize).min(n - 1);
+        (at(y, rows), at(x, self.cols))
+    }
+
+    fn insert(&mut self, at: (f64, f64), item: T) {
+        let (r, c) = self.cell_of(at);
+        self.cells[r * self.cols + c].push(item);
+    }
+
+    /// Whether `pred` holds for any item in the 3 × 3 cells around `at` (all items within one
+    /// cell size of it, and more).
+    fn any_near(&self, at: (f64, f64), pred: impl Fn(&T) -> bool) -> bool {
+        let rows = self.cells.len() / self.cols;
+        let (r, c) = self.cell_of(at);
+        (r.saturating_sub(1)..(r + 2).min(rows)).any(|rr| {
+            (c.saturating_sub(1)..(c + 2).min(self.cols))
+                .any(|cc| self.cells[rr * self.cols + cc].iter().any(&pred))
+        })
+    }
 }
 
 /// Detect the pores of one zone (image coordinates), strongest first.
@@ -161,14 +205,17 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         f64::INFINITY,
     );
     let mut pores: Vec<PoreRecord> = Vec::new();
-    let mut accepted: Vec<(f64, f64, f64)> = Vec::new();
+    // A candidate within max(d, r) of an accepted pore (d its diameter, r the candidate's
+    // radius) is that pore again; both are at most `reach` px, so the accepted pores are kept
+    // in cells of that size and only the 3 × 3 cells around a candidate are searched.
+    let reach = (params.max_diameter_mm * ppm)
+        .max(std::f64::consts::SQRT_2 * s_max)
+        .max(1.0);
+    let mut accepted: CellGrid<(f64, f64, f64)> = CellGrid::new(z.dim(), reach);
     for b in blobs {
         let (cx, cy) = (b.x as f64, b.y as f64);
         let r = std::f64::consts::SQRT_2 * b.sigma;
-        if accepted
-            .iter()
-            .any(|&(x, y, d)| (x - cx).hypot(y - cy) < d.max(r))
-        {
+        if accepted.any_near((cx, cy), |&(x, y, d)| (x - cx).hypot(y - cy) < d.max(r)) {
             continue;
         }
         let Some(surround) = annulus_median(z, mask, (cx, cy), 1.5 * r, 3.0 * r.max(1.5)) else {
@@ -198,7 +245,7 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         if !closed_on_every_side(z.view(), mask.view(), (cx, cy), half, centre, contrast) {
             continue;
         }
-        accepted.push((cx, cy, 2.0 * half));
+        accepted.insert((cx, cy), (cx, cy, 2.0 * half));
         pores.push(PoreRecord {
             x_px: height.x0 as f64 + cx,
             y_px: height.y0 as f64 + cy,
@@ -254,6 +301,37 @@ mod tests {
     use std::borrow::Cow;
 
     const PPM: f64 = 20.0;
+
+    /// The cell grid answers "is any item within d of this point" as a search over all items
+    /// does, for points anywhere in the image (edges included) and distances up to one cell.
+    #[test]
+    fn cell_grid_finds_what_a_full_search_finds() {
+        let (rows, cols, cell) = (97usize, 131usize, 7.5);
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut grid: CellGrid<(f64, f64, f64)> = CellGrid::new((rows, cols), cell);
+        let mut all = Vec::new();
+        for _ in 0..300 {
+            let p = (next() * cols as f64, next() * rows as f64, next() * cell);
+            grid.insert((p.0, p.1), p);
+            all.push(p);
+        }
+        let mut hits = 0;
+        for _ in 0..2000 {
+            let (x, y, r) = (next() * cols as f64, next() * rows as f64, next() * cell);
+            let near = |&(px, py, d): &(f64, f64, f64)| (px - x).hypot(py - y) < f64::max(d, r);
+            let expect = all.iter().any(near);
+            assert_eq!(grid.any_near((x, y), near), expect, "({x}, {y}, {r})");
+            hits += usize::from(expect);
+        }
+        // Both answers occur, so the comparison means something.
+        assert!((200..1800).contains(&hits), "{hits}");
+    }
 
     /// Gaussian pits of known FWHM and contrast on a flat pseudo-height.
     fn pits(size: usize, pits: &[(f64, f64, f64, f64)]) -> PseudoHeight<'static> {

@@ -107,13 +107,16 @@ fn pyramid_level(sigma_px: f64) -> usize {
 #[inline]
 fn bilinear(a: &Array2<f32>, r: f64, c: f64) -> f32 {
     let (rows, cols) = a.dim();
+    let data = a.as_slice().expect("standard layout");
     let r = r.clamp(0.0, (rows - 1) as f64);
     let c = c.clamp(0.0, (cols - 1) as f64);
-    let (r0, c0) = (r.floor() as usize, c.floor() as usize);
+    // Non-negative after the clamp: truncation is the floor.
+    let (r0, c0) = (r as usize, c as usize);
     let (r1, c1) = ((r0 + 1).min(rows - 1), (c0 + 1).min(cols - 1));
     let (fr, fc) = ((r - r0 as f64) as f32, (c - c0 as f64) as f32);
-    let top = a[(r0, c0)] + fc * (a[(r0, c1)] - a[(r0, c0)]);
-    let bottom = a[(r1, c0)] + fc * (a[(r1, c1)] - a[(r1, c0)]);
+    let (top_row, bottom_row) = (&data[r0 * cols..][..cols], &data[r1 * cols..][..cols]);
+    let top = top_row[c0] + fc * (top_row[c1] - top_row[c0]);
+    let bottom = bottom_row[c0] + fc * (bottom_row[c1] - bottom_row[c0]);
     top + fr * (bottom - top)
 }
 
