@@ -184,72 +184,145 @@ impl Step {
     }
 }
 
-/// Run one sweep over `planes` for orientations `ks` (all swept the same way), towards
-/// increasing line index when `forward`; `emit(k_index, line, evidence, increments)` receives
-/// each line's values (increment −1 outside the mask).
-fn sweep(
-    planes: &Planes,
-    ks: &[usize],
-    columns: bool,
-    forward: bool,
+/// One sweep over `planes` for the orientations `ks` (all swept the same way), towards
+/// increasing line index when `forward`, advanced one line at a time by the caller. After
+/// [`SweepState::advance`]`(line)`, `evidence[j]` holds F (or B) of that line for orientation
+/// `ks[j]` and `increments[j]` its increments (−1 outside the mask).
+struct SweepState<'p> {
+    planes: &'p Planes,
+    steps: Vec<Step>,
+    /// Neighbouring orientations (k ± 1 modulo K) swept the same way, as indices into `ks`.
+    turns: Vec<Vec<usize>>,
     params: PathParams,
-    mut emit: impl FnMut(usize, usize, &[f32], &[f32]),
-) {
-    let (lines, across) = (planes.lines, planes.across);
-    let steps: Vec<Step> = ks
-        .iter()
-        .map(|&k| Step::new(k, columns, forward, params.length_per_px))
-        .collect();
-    // Neighbouring orientations (k ± 1 modulo K) swept the same way.
-    let turns: Vec<Vec<usize>> = ks
-        .iter()
-        .map(|&k| {
-            [
-                (k + ORIENTATIONS - 1) % ORIENTATIONS,
-                (k + 1) % ORIENTATIONS,
-            ]
+    evidence: Vec<Vec<f32>>,
+    next: Vec<Vec<f32>>,
+    increments: Vec<Vec<f32>>,
+}
+
+impl<'p> SweepState<'p> {
+    /// The state before the first line: no evidence yet.
+    fn new(
+        planes: &'p Planes,
+        ks: &[usize],
+        columns: bool,
+        forward: bool,
+        params: PathParams,
+    ) -> Self {
+        let steps = ks
             .iter()
-            .filter_map(|n| ks.iter().position(|&q| q == *n))
-            .collect()
-        })
-        .collect();
-    let mut prev = vec![vec![0.0f32; across]; ks.len()];
-    let mut cur = vec![vec![0.0f32; across]; ks.len()];
-    let mut inc = vec![vec![0.0f32; across]; ks.len()];
-    let penalty = params.turn_penalty;
-    let bias = params.bias;
-    for n in 0..lines {
-        let line = if forward { n } else { lines - 1 - n };
+            .map(|&k| Step::new(k, columns, forward, params.length_per_px))
+            .collect();
+        let turns = ks
+            .iter()
+            .map(|&k| {
+                [
+                    (k + ORIENTATIONS - 1) % ORIENTATIONS,
+                    (k + 1) % ORIENTATIONS,
+                ]
+                .iter()
+                .filter_map(|n| ks.iter().position(|&q| q == *n))
+                .collect()
+            })
+            .collect();
+        let lines = || vec![vec![0.0f32; planes.across]; ks.len()];
+        SweepState {
+            planes,
+            steps,
+            turns,
+            params,
+            evidence: lines(),
+            next: lines(),
+            increments: lines(),
+        }
+    }
+
+    /// Step to `line` (the next one in the sweep's direction) from the evidence of the line
+    /// before it.
+    fn advance(&mut self, line: usize) {
+        let across = self.planes.across;
         let span = line * across..(line + 1) * across;
         let (sc, ss, mask) = (
-            &planes.sc[span.clone()],
-            &planes.ss[span.clone()],
-            &planes.mask[span],
+            &self.planes.sc[span.clone()],
+            &self.planes.ss[span.clone()],
+            &self.planes.mask[span],
         );
-        for (j, step) in steps.iter().enumerate() {
-            let (cur_j, inc_j) = (&mut cur[j], &mut inc[j]);
-            // The best predecessor (straight on, or turned at a cost) into cur_j first.
-            step.predecessors_into(cur_j, &prev[j], 0.0, true);
-            for &jj in &turns[j] {
-                steps[jj].predecessors_into(cur_j, &prev[jj], penalty, false);
+        let (penalty, bias) = (self.params.turn_penalty, self.params.bias);
+        for (j, step) in self.steps.iter().enumerate() {
+            let (cur, inc) = (&mut self.next[j], &mut self.increments[j]);
+            // The best predecessor (straight on, or turned at a cost) into `cur` first.
+            step.predecessors_into(cur, &self.evidence[j], 0.0, true);
+            for &jj in &self.turns[j] {
+                self.steps[jj].predecessors_into(cur, &self.evidence[jj], penalty, false);
             }
             for pos in 0..across {
                 let w = (sc[pos] * step.cos2 + ss[pos] * step.sin2).max(0.0);
                 let i = (w - bias) * step.len;
                 let inside = mask[pos];
-                cur_j[pos] = if inside {
-                    (i + cur_j[pos]).max(0.0)
-                } else {
-                    0.0
-                };
-                inc_j[pos] = if inside { i } else { -1.0 };
+                cur[pos] = if inside { (i + cur[pos]).max(0.0) } else { 0.0 };
+                inc[pos] = if inside { i } else { -1.0 };
             }
         }
-        for j in 0..ks.len() {
-            emit(j, line, &cur[j], &inc[j]);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+        std::mem::swap(&mut self.evidence, &mut self.next);
     }
+}
+
+/// E of one sweep group (see the module documentation) and the orientation of its best path, in
+/// the group's line-major layout. The backward sweep needs the forward evidence of every line
+/// and orientation; instead of holding all of it (one plane per orientation), the forward state
+/// is kept at the start of every strip of about √lines lines and each strip's forward evidence
+/// is computed again from there as the backward sweep reaches it: one more forward sweep, and
+/// memory of about 2·√lines lines instead of all of them. The values are the same bits.
+fn group_evidence(
+    planes: &Planes,
+    ks: &[usize],
+    columns: bool,
+    params: PathParams,
+) -> (Vec<f32>, Vec<u8>) {
+    let (lines, across) = (planes.lines, planes.across);
+    let strip = ((lines as f64).sqrt().ceil() as usize).max(1);
+    let mut fwd = SweepState::new(planes, ks, columns, true, params);
+    let mut checkpoints = Vec::with_capacity(lines.div_ceil(strip));
+    for line in 0..lines {
+        if line % strip == 0 {
+            checkpoints.push(fwd.evidence.clone());
+        }
+        fwd.advance(line);
+    }
+    let mut back = SweepState::new(planes, ks, columns, false, params);
+    let mut strip_fwd = vec![vec![0.0f32; strip * across]; ks.len()];
+    let mut best = vec![0.0f32; lines * across];
+    let mut best_k = vec![0u8; lines * across];
+    for (b, checkpoint) in checkpoints.into_iter().enumerate().rev() {
+        let first = b * strip;
+        let end = (first + strip).min(lines);
+        fwd.evidence = checkpoint;
+        for line in first..end {
+            fwd.advance(line);
+            for (dst, src) in strip_fwd.iter_mut().zip(&fwd.evidence) {
+                dst[(line - first) * across..][..across].copy_from_slice(src);
+            }
+        }
+        for line in (first..end).rev() {
+            back.advance(line);
+            let span = line * across..(line + 1) * across;
+            let (best, best_k) = (&mut best[span.clone()], &mut best_k[span]);
+            for (j, &k) in ks.iter().enumerate() {
+                let f = &strip_fwd[j][(line - first) * across..][..across];
+                let (vals, incs) = (&back.evidence[j], &back.increments[j]);
+                for pos in 0..across {
+                    let i = incs[pos];
+                    // Only pixels that themselves add evidence are on a path: a pixel beyond a
+                    // line's end would otherwise inherit the line's evidence.
+                    let total = if i > 0.0 { f[pos] + vals[pos] - i } else { 0.0 };
+                    if total > best[pos] {
+                        best[pos] = total;
+                        best_k[pos] = k as u8;
+                    }
+                }
+            }
+        }
+    }
+    (best, best_k)
 }
 
 /// The path evidence of every pixel (see the module documentation). `direction` holds the line
@@ -273,37 +346,8 @@ pub fn path_evidence<'a>(
         .map(|(g, ks)| {
             let columns = g == 0;
             let planes = Planes::new(strength, direction, mask, params.strength_cap, columns);
+            let (best, best_k) = group_evidence(&planes, ks, columns, params);
             let across = planes.across;
-            let n = planes.lines * across;
-            let mut fwd = vec![vec![0.0f32; n]; ks.len()];
-            sweep(&planes, ks, columns, true, params, |j, line, vals, _| {
-                fwd[j][line * across..(line + 1) * across].copy_from_slice(vals);
-            });
-            let mut best = vec![0.0f32; n];
-            let mut best_k = vec![0u8; n];
-            sweep(
-                &planes,
-                ks,
-                columns,
-                false,
-                params,
-                |j, line, vals, incs| {
-                    let span = line * across..(line + 1) * across;
-                    let f = &fwd[j][span.clone()];
-                    let (best, best_k) = (&mut best[span.clone()], &mut best_k[span]);
-                    for pos in 0..across {
-                        let i = incs[pos];
-                        // Only pixels that themselves add evidence are on a path: a pixel beyond a
-                        // line's end would otherwise inherit the line's evidence.
-                        let total = if i > 0.0 { f[pos] + vals[pos] - i } else { 0.0 };
-                        if total > best[pos] {
-                            best[pos] = total;
-                            best_k[pos] = ks[j] as u8;
-                        }
-                    }
-                },
-            );
-            drop(fwd);
             let shape = (planes.lines, across);
             let best = Array2::from_shape_vec(shape, best).expect("line-major shape");
             let best_k = Array2::from_shape_vec(shape, best_k).expect("line-major shape");
@@ -354,6 +398,65 @@ mod tests {
                 strength_cap: f32::INFINITY,
             },
         )
+    }
+
+    /// The strip-wise recomputation of the forward evidence gives the same bits as holding
+    /// every forward line, on random strength and directions whose line counts are not a
+    /// multiple of the strip, with a mask.
+    #[test]
+    fn strips_give_the_same_bits_as_holding_every_line() {
+        let (rows, cols) = (37usize, 53usize);
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let s = Array2::from_shape_fn((rows, cols), |_| next() * 2.0);
+        let d = Array2::from_shape_fn((rows, cols), |_| next() * std::f32::consts::PI);
+        let m = Array2::from_shape_fn((rows, cols), |(r, c)| (r * 7 + c * 3) % 17 != 0);
+        let params = PathParams {
+            bias: 0.6,
+            turn_penalty: 0.05,
+            length_per_px: 0.1,
+            strength_cap: 1.5,
+        };
+        for columns in [true, false] {
+            let ks: Vec<usize> = (0..ORIENTATIONS)
+                .filter(|&k| by_columns(k) == columns)
+                .collect();
+            let planes = Planes::new(s.view(), d.view(), m.view(), params.strength_cap, columns);
+            let (lines, across) = (planes.lines, planes.across);
+            let mut fwd = SweepState::new(&planes, &ks, columns, true, params);
+            let mut all = Vec::new();
+            for line in 0..lines {
+                fwd.advance(line);
+                all.push(fwd.evidence.clone());
+            }
+            let mut back = SweepState::new(&planes, &ks, columns, false, params);
+            let mut best = vec![0.0f32; lines * across];
+            for line in (0..lines).rev() {
+                back.advance(line);
+                for (j, f) in all[line].iter().enumerate() {
+                    for pos in 0..across {
+                        let i = back.increments[j][pos];
+                        let t = if i > 0.0 {
+                            f[pos] + back.evidence[j][pos] - i
+                        } else {
+                            0.0
+                        };
+                        let b = &mut best[line * across + pos];
+                        *b = b.max(t);
+                    }
+                }
+            }
+            let (strips, _) = group_evidence(&planes, &ks, columns, params);
+            assert!(best.iter().any(|&v| v > 0.0));
+            for (a, b) in strips.iter().zip(&best) {
+                assert_eq!(a.to_bits(), b.to_bits());
+            }
+        }
     }
 
     /// The vectorised interior and the per-pixel predecessor give the same values, bit for
