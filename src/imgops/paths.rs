@@ -406,13 +406,8 @@ mod tests {
     #[test]
     fn strips_give_the_same_bits_as_holding_every_line() {
         let (rows, cols) = (37usize, 53usize);
-        let mut state = 99u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 40) as f32 / (1u64 << 24) as f32
-        };
+        let mut rng = crate::phantom::rng::SplitMix64::new(99);
+        let mut next = || rng.uniform() as f32;
         let s = Array2::from_shape_fn((rows, cols), |_| next() * 2.0);
         let d = Array2::from_shape_fn((rows, cols), |_| next() * std::f32::consts::PI);
         let m = Array2::from_shape_fn((rows, cols), |(r, c)| (r * 7 + c * 3) % 17 != 0);

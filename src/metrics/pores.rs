@@ -307,13 +307,8 @@ mod tests {
     #[test]
     fn cell_grid_finds_what_a_full_search_finds() {
         let (rows, cols, cell) = (97usize, 131usize, 7.5);
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::phantom::rng::SplitMix64::new(12345);
+        let mut next = || rng.uniform();
         let mut grid: CellGrid<(f64, f64, f64)> = CellGrid::new((rows, cols), cell);
         let mut all = Vec::new();
         for _ in 0..300 {
