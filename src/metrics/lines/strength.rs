@@ -103,21 +103,36 @@ fn pyramid_level(sigma_px: f64) -> usize {
     level
 }
 
+/// Bilinear weights of position `p` on an axis of `n` samples, clamped to it: the two samples
+/// and the fraction towards the second.
+#[inline]
+fn axis_weights(p: f64, n: usize) -> (usize, usize, f32) {
+    let p = p.clamp(0.0, (n - 1) as f64);
+    // Non-negative after the clamp: truncation is the floor.
+    let p0 = p as usize;
+    (p0, (p0 + 1).min(n - 1), (p - p0 as f64) as f32)
+}
+
+/// Bilinear sample of the row-major `data` (`cols` wide) at the row and column weights.
+#[inline]
+fn bilinear_from(
+    data: &[f32],
+    cols: usize,
+    (r0, r1, fr): (usize, usize, f32),
+    (c0, c1, fc): (usize, usize, f32),
+) -> f32 {
+    let (top_row, bottom_row) = (&data[r0 * cols..][..cols], &data[r1 * cols..][..cols]);
+    let top = top_row[c0] + fc * (top_row[c1] - top_row[c0]);
+    let bottom = bottom_row[c0] + fc * (bottom_row[c1] - bottom_row[c0]);
+    top + fr * (bottom - top)
+}
+
 /// Bilinear sample with clamping at the border.
 #[inline]
 fn bilinear(a: &Array2<f32>, r: f64, c: f64) -> f32 {
     let (rows, cols) = a.dim();
     let data = a.as_slice().expect("standard layout");
-    let r = r.clamp(0.0, (rows - 1) as f64);
-    let c = c.clamp(0.0, (cols - 1) as f64);
-    // Non-negative after the clamp: truncation is the floor.
-    let (r0, c0) = (r as usize, c as usize);
-    let (r1, c1) = ((r0 + 1).min(rows - 1), (c0 + 1).min(cols - 1));
-    let (fr, fc) = ((r - r0 as f64) as f32, (c - c0 as f64) as f32);
-    let (top_row, bottom_row) = (&data[r0 * cols..][..cols], &data[r1 * cols..][..cols]);
-    let top = top_row[c0] + fc * (top_row[c1] - top_row[c0]);
-    let bottom = bottom_row[c0] + fc * (bottom_row[c1] - bottom_row[c0]);
-    top + fr * (bottom - top)
+    bilinear_from(data, cols, axis_weights(r, rows), axis_weights(c, cols))
 }
 
 /// Distance (level px) from each pixel to the nearest pixel outside `mask` (Euclidean, exact
@@ -309,6 +324,24 @@ pub fn valley_strength(
         // px (gr·step/2^l, gc·step/2^l).
         let ratio = step as f64 / scale;
         let (lrows, lcols) = response.dim();
+        // Coarser than the grid: the bilinear weights and nearest level pixel of every grid row
+        // and column, computed once (the same numbers `bilinear` computes per sample).
+        let axis = |n_grid: usize, n_level: usize| -> Vec<((usize, usize, f32), usize)> {
+            if ratio >= 1.0 {
+                return Vec::new();
+            }
+            (0..n_grid)
+                .map(|g| {
+                    let p = g as f64 * ratio;
+                    (
+                        axis_weights(p, n_level),
+                        (p.round() as usize).min(n_level - 1),
+                    )
+                })
+                .collect()
+        };
+        let (row_axis, col_axis) = (axis(grows, lrows), axis(gcols, lcols));
+        let response_data = response.as_slice().expect("fresh array");
         let sample = |gr: usize, gc: usize| -> (f32, f32) {
             if ratio >= 1.0 {
                 // Finer than (or as fine as) the grid: maximum over the block.
@@ -324,13 +357,8 @@ pub fn valley_strength(
                 }
                 best
             } else {
-                let (lr, lc) = (gr as f64 * ratio, gc as f64 * ratio);
-                let v = bilinear(&response, lr, lc);
-                let t = theta[(
-                    (lr.round() as usize).min(lrows - 1),
-                    (lc.round() as usize).min(lcols - 1),
-                )];
-                (v, t)
+                let ((rw, rn), (cw, cn)) = (row_axis[gr], col_axis[gc]);
+                (bilinear_from(response_data, lcols, rw, cw), theta[(rn, cn)])
             }
         };
         snr.as_slice_mut()
