@@ -338,8 +338,8 @@ pub fn path_evidence<'a>(
         (0..ORIENTATIONS).filter(|&k| by_columns(k)).collect(),
         (0..ORIENTATIONS).filter(|&k| !by_columns(k)).collect(),
     ];
-    // Each group: forward evidence stored per orientation, then the backward sweep combines;
-    // both in the group's line-major layout, turned back to (row, col) at the end.
+    // Each group: the forward and backward sweeps and their combination (`group_evidence`), in
+    // the group's line-major layout, turned back to (row, col) at the end.
     let partial: Vec<(Array2<f32>, Array2<u8>)> = groups
         .par_iter()
         .enumerate()
