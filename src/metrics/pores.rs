@@ -206,11 +206,10 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
     );
     let mut pores: Vec<PoreRecord> = Vec::new();
     // A candidate within max(d, r) of an accepted pore (d its diameter, r the candidate's
-    // radius) is that pore again; both are at most `reach` px, so the accepted pores are kept
-    // in cells of that size and only the 3 × 3 cells around a candidate are searched.
-    let reach = (params.max_diameter_mm * ppm)
-        .max(std::f64::consts::SQRT_2 * s_max)
-        .max(1.0);
+    // radius) is that pore again; both are at most `reach` px (with a pixel to spare for
+    // rounding), so the accepted pores are kept in cells of that size and only the 3 × 3 cells
+    // around a candidate are searched.
+    let reach = (params.max_diameter_mm * ppm).max(std::f64::consts::SQRT_2 * s_max) + 1.0;
     let mut accepted: CellGrid<(f64, f64, f64)> = CellGrid::new(z.dim(), reach);
     for b in blobs {
         let (cx, cy) = (b.x as f64, b.y as f64);
