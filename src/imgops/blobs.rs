@@ -15,6 +15,7 @@
 //! `λ_small / λ_large ≥ min_roundness`; then, in decreasing R, a candidate is dropped when an
 //! accepted one lies within `max(r_a, r_b)`, `r = √2·σ`.
 
+use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
 
 use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
@@ -233,28 +234,23 @@ const ROBUST_SD_STRIDE: usize = 2;
 fn suppress_non_maxima(cands: Vec<Blob>, (h, w): (usize, usize), scale_ratio: f64) -> Vec<Blob> {
     let radius = |c: &Blob| std::f64::consts::SQRT_2 * c.sigma;
     let r_max = cands.iter().map(radius).fold(1.0, f64::max);
-    let cell = r_max.ceil() as usize;
-    let (gh, gw) = (h / cell + 1, w / cell + 1);
-    let mut grid: Vec<Vec<u32>> = vec![Vec::new(); gh * gw];
+    let cell = r_max.ceil();
+    let mut grid: CellGrid<u32> = CellGrid::new((h, w), cell);
     let mut kept: Vec<Blob> = Vec::new();
     for c in cands {
         let r_c = radius(&c);
-        let (gy, gx) = ((c.y / cell).min(gh - 1), (c.x / cell).min(gw - 1));
-        let suppressed = (gy.saturating_sub(1)..(gy + 2).min(gh)).any(|y| {
-            (gx.saturating_sub(1)..(gx + 2).min(gw)).any(|x| {
-                grid[y * gw + x].iter().any(|&i| {
-                    let k = &kept[i as usize];
-                    if c.sigma.max(k.sigma) > scale_ratio * c.sigma.min(k.sigma) {
-                        return false;
-                    }
-                    let dx = c.x as f64 - k.x as f64;
-                    let dy = c.y as f64 - k.y as f64;
-                    sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
-                })
-            })
+        let at = (c.x as f64, c.y as f64);
+        let suppressed = grid.any_near(at, |&i| {
+            let k = &kept[i as usize];
+            if c.sigma.max(k.sigma) > scale_ratio * c.sigma.min(k.sigma) {
+                return false;
+            }
+            let dx = c.x as f64 - k.x as f64;
+            let dy = c.y as f64 - k.y as f64;
+            sqrt_below(dx * dx + dy * dy, r_c.max(radius(k)))
         });
         if !suppressed {
-            grid[gy * gw + gx].push(kept.len() as u32);
+            grid.insert(at, kept.len() as u32);
             kept.push(c);
         }
     }

@@ -2,6 +2,8 @@
 
 /// Dark blobs: scale-normalised LoG candidates with roundness and non-maximum suppression.
 pub mod blobs;
+/// Points binned in square cells for "any item near this point" queries.
+pub mod cells;
 /// Connected-component labelling (4/8-connectivity) and hysteresis thresholding.
 pub mod components;
 /// Gaussian blur with σ-independent cost (exact FIR, or pyramid for large σ), reflect boundary.
