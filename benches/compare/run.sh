@@ -7,6 +7,8 @@
 #   SIZE=3464       photo side in px (3464^2 = 12.0 MP)
 #   PPM=20          px per mm
 #   SEED=1          first phantom seed (phantoms are deterministic per seed)
+#   PRESET=realistic  phantom preset: realistic (pores, furrows, hairs, any light; the field of
+#                   view is SIZE/PPM mm, so the side can differ from SIZE by a pixel) or classic
 #   SKINTEX_RUNS=3  skintex runs over the batch (the median run is reported)
 #   PY_DTYPES="float64 float32"  baseline.py precisions to run (first = the headline baseline)
 #   VENV=/work/venv-compare   Python venv, created from requirements.txt if missing
@@ -18,6 +20,7 @@ N=${N:-3}
 SIZE=${SIZE:-3464}
 PPM=${PPM:-20}
 SEED=${SEED:-1}
+PRESET=${PRESET:-realistic}
 SKINTEX_RUNS=${SKINTEX_RUNS:-3}
 PY_DTYPES=${PY_DTYPES:-float64 float32}
 VENV=${VENV:-/work/venv-compare}
@@ -52,7 +55,14 @@ mkdir -p "$WORK"
 cp -p "$SKINTEX" "$WORK/skintex"
 SKINTEX="$WORK/skintex"
 PHOTOS="$WORK/photos"
-"$SKINTEX" phantom --out "$PHOTOS" --count "$N" --seed "$SEED" --size "$SIZE" --px-per-mm "$PPM" >/dev/null
+if [ "$PRESET" = classic ]; then
+    "$SKINTEX" phantom --preset classic --out "$PHOTOS" --count "$N" --seed "$SEED" --size "$SIZE" \
+        --px-per-mm "$PPM" >/dev/null
+else
+    FOV_MM=$(python3 -c "print($SIZE / $PPM)")
+    "$SKINTEX" phantom --preset "$PRESET" --out "$PHOTOS" --count "$N" --seed "$SEED" \
+        --fov-mm "$FOV_MM" --px-per-mm "$PPM" >/dev/null
+fi
 sha256sum "$PHOTOS"/*.png >"$WORK/photos.sha256"
 
 {
@@ -65,7 +75,7 @@ sha256sum "$PHOTOS"/*.png >"$WORK/photos.sha256"
     echo "rustc: $(rustc --version 2>/dev/null || echo '?')"
     echo "skintex binary: $(stat -c %y "$SKINTEX" | cut -d. -f1), sha256 $(sha256sum "$SKINTEX" | cut -c1-16)"
     echo "python: $("$VENV/bin/python" -c 'import platform, numpy, scipy, skimage, PIL; print(platform.python_version(), "numpy", numpy.__version__, "scipy", scipy.__version__, "scikit-image", skimage.__version__, "pillow", PIL.__version__)')"
-    echo "photos: $N x ${SIZE}x${SIZE} px PNG at $PPM px/mm, seeds $SEED..$((SEED + N - 1))"
+    echo "photos: $N x ${SIZE}x${SIZE} px PNG at $PPM px/mm, preset $PRESET, seeds $SEED..$((SEED + N - 1))"
 } | tee "$WORK/env.txt"
 
 echo "load before skintex: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$WORK/env.txt"

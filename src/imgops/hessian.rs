@@ -70,17 +70,10 @@ pub fn hessian_eigenvalues_par(src: ArrayView2<f32>, sigma_px: f32) -> HessianEi
     eigen_of_blurred(&smooth, sigma_px, true)
 }
 
-/// [`hessian_eigenvalues`] of an image that is already blurred by G_σ (`smooth = G_σ ∗ src`):
-/// only the second differences and the eigen-decomposition, normalised by `sigma_px²`. Lets a
-/// caller that also needs the blurred image (e.g. to sample it) blur once.
-pub fn hessian_eigen_of_blurred(smooth: &Array2<f32>, sigma_px: f32) -> HessianEigen {
-    eigen_of_blurred(smooth, sigma_px, false)
-}
-
 /// Eigenvalues of a symmetric 2×2 matrix [[a, b], [b, c]] ordered by magnitude, plus the
 /// orientation (displayed counter-clockwise from +x) of the eigenvector of the small one.
 #[inline]
-fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
+pub(crate) fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
     let mean = 0.5 * (a + c);
     let half_diff = 0.5 * (a - c);
     let root = (half_diff * half_diff + b * b).sqrt();
@@ -102,6 +95,47 @@ fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
     (l1, l2, theta)
 }
 
+/// σ²-normalised second differences `(Hxx, Hxy, Hyy)` (the module doc's formulas times `norm`)
+/// of one row of a blurred image from the rows above, at and below (columns reflected at the
+/// ends), into `hxx`, `hxy` and `hyy` (each at least `mid.len()` long).
+pub(crate) fn hessian_row(
+    up: &[f32],
+    mid: &[f32],
+    down: &[f32],
+    norm: f32,
+    (hxx, hxy, hyy): (&mut [f32], &mut [f32], &mut [f32]),
+) {
+    let n = mid.len();
+    let mut put = |j: usize, jl: usize, jr: usize| {
+        let centre = mid[j];
+        hxx[j] = norm * (mid[jr] - 2.0 * centre + mid[jl]);
+        hyy[j] = norm * (down[j] - 2.0 * centre + up[j]);
+        hxy[j] = norm * (0.25 * (down[jr] - down[jl] - up[jr] + up[jl]));
+    };
+    if n == 1 {
+        put(0, 0, 0);
+        return;
+    }
+    // Reflection: index −1 → 0 and n → n − 1.
+    put(0, 0, 1);
+    put(n - 1, n - 2, n - 1);
+    // Interior: equal-length shifted slices so the loop has no bounds checks and vectorises.
+    let len = n - 2;
+    let (ul, uc, ur) = (&up[..len], &up[1..len + 1], &up[2..len + 2]);
+    let (ml, mc, mr) = (&mid[..len], &mid[1..len + 1], &mid[2..len + 2]);
+    let (dl, dc, dr) = (&down[..len], &down[1..len + 1], &down[2..len + 2]);
+    let (oxx, oxy, oyy) = (
+        &mut hxx[1..len + 1],
+        &mut hxy[1..len + 1],
+        &mut hyy[1..len + 1],
+    );
+    for k in 0..len {
+        oxx[k] = norm * (mr[k] - 2.0 * mc[k] + ml[k]);
+        oyy[k] = norm * (dc[k] - 2.0 * mc[k] + uc[k]);
+        oxy[k] = norm * (0.25 * (dr[k] - dl[k] - ur[k] + ul[k]));
+    }
+}
+
 /// Hessian eigen-decomposition of one row from its blurred neighbours (reflected at the ends).
 #[allow(clippy::too_many_arguments)]
 fn eigen_row(
@@ -109,48 +143,19 @@ fn eigen_row(
     mid: &[f32],
     down: &[f32],
     norm: f32,
+    scratch: &mut [Vec<f32>; 3],
     o1: &mut [f32],
     o2: &mut [f32],
     ot: &mut [f32],
 ) {
     let n = mid.len();
-    let at = |j: usize, jl: usize, jr: usize| {
-        let centre = mid[j];
-        let lxx = mid[jr] - 2.0 * centre + mid[jl];
-        let lyy = down[j] - 2.0 * centre + up[j];
-        let lxy = 0.25 * (down[jr] - down[jl] - up[jr] + up[jl]);
-        eigen2(norm * lxx, norm * lxy, norm * lyy)
-    };
-    let mut put = |j: usize, (e1, e2, t): (f32, f32, f32)| {
-        o1[j] = e1;
-        o2[j] = e2;
-        ot[j] = t;
-    };
-    if n == 1 {
-        put(0, at(0, 0, 0));
-        return;
+    for v in scratch.iter_mut() {
+        v.resize(n, 0.0);
     }
-    // Reflection: index −1 → 0 and n → n − 1.
-    put(0, at(0, 0, 1));
-    put(n - 1, at(n - 1, n - 2, n - 1));
-    // Interior: equal-length shifted slices so the loop has no bounds checks and vectorises.
-    let len = n - 2;
-    let (ul, uc, ur) = (&up[..len], &up[1..len + 1], &up[2..len + 2]);
-    let (ml, mc, mr) = (&mid[..len], &mid[1..len + 1], &mid[2..len + 2]);
-    let (dl, dc, dr) = (&down[..len], &down[1..len + 1], &down[2..len + 2]);
-    let (i1, i2, it) = (
-        &mut o1[1..len + 1],
-        &mut o2[1..len + 1],
-        &mut ot[1..len + 1],
-    );
-    for k in 0..len {
-        let lxx = mr[k] - 2.0 * mc[k] + ml[k];
-        let lyy = dc[k] - 2.0 * mc[k] + uc[k];
-        let lxy = 0.25 * (dr[k] - dl[k] - ur[k] + ul[k]);
-        let (e1, e2, t) = eigen2(norm * lxx, norm * lxy, norm * lyy);
-        i1[k] = e1;
-        i2[k] = e2;
-        it[k] = t;
+    let [hxx, hxy, hyy] = scratch;
+    hessian_row(up, mid, down, norm, (hxx, hxy, hyy));
+    for j in 0..n {
+        (o1[j], o2[j], ot[j]) = eigen2(hxx[j], hxy[j], hyy[j]);
     }
 }
 
@@ -171,11 +176,11 @@ fn eigen_of_blurred(smooth: &Array2<f32>, sigma_px: f32, par: bool) -> HessianEi
     let standard = smooth.as_standard_layout();
     let data = standard.as_slice().expect("standard layout");
     type RowOut<'a> = (usize, ((&'a mut [f32], &'a mut [f32]), &'a mut [f32]));
-    let process = |(i, ((o1, o2), ot)): RowOut| {
+    let process = |scratch: &mut [Vec<f32>; 3], (i, ((o1, o2), ot)): RowOut| {
         let row = |k: usize| &data[k * w..(k + 1) * w];
         let up = row(reflect_index(i as isize - 1, rows));
         let down = row(reflect_index(i as isize + 1, rows));
-        eigen_row(up, row(i), down, norm, o1, o2, ot);
+        eigen_row(up, row(i), down, norm, scratch, o1, o2, ot);
     };
     let (s1, s2, st) = (
         l1.as_slice_mut().expect("fresh array"),
@@ -187,13 +192,14 @@ fn eigen_of_blurred(smooth: &Array2<f32>, sigma_px: f32, par: bool) -> HessianEi
             .zip(s2.par_chunks_mut(w))
             .zip(st.par_chunks_mut(w))
             .enumerate()
-            .for_each(process);
+            .for_each_init(Default::default, process);
     } else {
+        let mut scratch = Default::default();
         s1.chunks_mut(w)
             .zip(s2.chunks_mut(w))
             .zip(st.chunks_mut(w))
             .enumerate()
-            .for_each(process);
+            .for_each(|row| process(&mut scratch, row));
     }
     HessianEigen { l1, l2, theta }
 }

@@ -31,8 +31,9 @@
 use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 
-use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated};
-use crate::imgops::hessian::hessian_eigen_of_blurred;
+use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
+use crate::imgops::hessian::{eigen2, hessian_row};
+use crate::imgops::simd::{fast_exp, widest_simd};
 
 /// Response `σ²·λ2` of a unit-depth Gaussian valley at its best scale: 2/(3√3).
 pub const GAUSSIAN_PEAK_RESPONSE: f64 = 0.384_900_179;
@@ -127,14 +128,6 @@ fn bilinear_from(
     top + fr * (bottom - top)
 }
 
-/// Bilinear sample with clamping at the border.
-#[inline]
-fn bilinear(a: &Array2<f32>, r: f64, c: f64) -> f32 {
-    let (rows, cols) = a.dim();
-    let data = a.as_slice().expect("standard layout");
-    bilinear_from(data, cols, axis_weights(r, rows), axis_weights(c, cols))
-}
-
 /// Distance (level px) from each pixel to the nearest pixel outside `mask` (Euclidean, exact
 /// within 1 px by two chamfer passes), or None when the mask is full.
 fn edge_distance(mask: &Array2<bool>) -> Option<Array2<f32>> {
@@ -184,7 +177,10 @@ fn edge_distance(mask: &Array2<bool>) -> Option<Array2<f32>> {
     Some(d)
 }
 
-/// R_σ and θ of one scale on its pyramid level (see the module doc).
+/// R_σ and θ of one scale on its pyramid level (see the module doc), row by row: the Hessian of
+/// the blurred level, then for every valley pixel the two-sided test along its normal (the
+/// eigenvector of λ2, from the matrix itself: no angle needed for the samples) and θ only where
+/// the response is positive.
 fn scale_response(
     level: &Array2<f32>,
     edge: Option<&Array2<f32>>,
@@ -196,12 +192,19 @@ fn scale_response(
         .max(0.0)
         .sqrt();
     let smooth = gaussian_blur_exact(level.view(), remaining as f32);
-    let eig = hessian_eigen_of_blurred(&smooth, sigma_level as f32);
     let (rows, cols) = level.dim();
-    let inv_two_beta2 = 1.0 / (2.0 * beta * beta);
-    let kappa = GAUSSIAN_PEAK_RESPONSE;
+    let norm = {
+        let s = sigma_level as f32;
+        s * s
+    };
+    let params = (
+        (1.0 / GAUSSIAN_PEAK_RESPONSE) as f32,
+        (1.0 / (2.0 * beta * beta)) as f32,
+    );
     let side = SIDE_SIGMAS * sigma_level;
     let edge_min = (EDGE_SIGMAS * sigma_level) as f32;
+    let data = smooth.as_slice().expect("fresh array");
+    let row = |k: usize| &data[k * cols..(k + 1) * cols];
     let mut response = Array2::<f32>::zeros((rows, cols));
     let mut theta = Array2::<f32>::zeros((rows, cols));
     response
@@ -215,35 +218,97 @@ fn scale_response(
                 .par_chunks_mut(cols),
         )
         .enumerate()
-        .for_each(|(r, (rrow, trow))| {
-            for c in 0..cols {
-                let l2 = f64::from(eig.l2[(r, c)]);
-                if l2 <= 0.0 {
-                    continue;
+        .for_each_init(
+            || ValleyRow::new(cols),
+            |buf, (r, (rrow, trow))| {
+                let up = row(reflect_index(r as isize - 1, rows));
+                let down = row(reflect_index(r as isize + 1, rows));
+                let [hxx, hxy, hyy, weight, nr, nc] = &mut buf.planes;
+                hessian_row(up, row(r), down, norm, (hxx, hxy, hyy));
+                valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
+                for c in 0..cols {
+                    let w = weight[c];
+                    if w <= 0.0 {
+                        continue;
+                    }
+                    if let Some(e) = edge
+                        && e[(r, c)] < edge_min
+                    {
+                        continue;
+                    }
+                    let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
+                    let centre = row(r)[c];
+                    let (rf, cf) = (r as f64, c as f64);
+                    let at = |r: f64, c: f64| {
+                        bilinear_from(data, cols, axis_weights(r, rows), axis_weights(c, cols))
+                    };
+                    let dp = at(rf + dr, cf + dc) - centre;
+                    let dm = at(rf - dr, cf - dc) - centre;
+                    let (lo, hi) = (dp.min(dm), dp.max(dm));
+                    if lo <= 0.0 || hi <= 0.0 {
+                        continue;
+                    }
+                    rrow[c] = w * (lo / hi);
+                    let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
+                    trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
                 }
-                if let Some(e) = edge
-                    && e[(r, c)] < edge_min
-                {
-                    continue;
-                }
-                let l1 = f64::from(eig.l1[(r, c)]);
-                let th = f64::from(eig.theta[(r, c)]);
-                // Normal to the line (row, col): the line runs (cos θ, −sin θ) in (x, y).
-                let (nr, nc) = (th.cos(), th.sin());
-                let centre = smooth[(r, c)];
-                let dp = bilinear(&smooth, r as f64 + side * nr, c as f64 + side * nc) - centre;
-                let dm = bilinear(&smooth, r as f64 - side * nr, c as f64 - side * nc) - centre;
-                let (lo, hi) = (dp.min(dm), dp.max(dm));
-                if lo <= 0.0 || hi <= 0.0 {
-                    continue;
-                }
-                let q = f64::from(lo / hi);
-                let rb = l1 / l2;
-                rrow[c] = (l2 / kappa * (-(rb * rb) * inv_two_beta2).exp() * q) as f32;
-                trow[c] = th.rem_euclid(std::f64::consts::PI) as f32;
-            }
-        });
+            },
+        );
     (response, theta)
+}
+
+/// Per-row work planes of [`scale_response`]: the Hessian components, the valley weight and
+/// the unit normal (row, column components).
+struct ValleyRow {
+    planes: [Vec<f32>; 6],
+}
+
+impl ValleyRow {
+    fn new(cols: usize) -> Self {
+        Self {
+            planes: std::array::from_fn(|_| vec![0.0; cols]),
+        }
+    }
+}
+
+widest_simd! {
+    /// For every pixel of a row from its σ²-normalised Hessian `(Hxx, Hxy, Hyy)`: the valley
+    /// weight `λ2/κ · exp(−(λ1/λ2)²/(2β²))` where λ2 > 0 (else 0), `params` = (1/κ, 1/(2β²)), and
+    /// the unit eigenvector of μ+ (the normal to the line where λ2 = μ+ > 0) as (row, column)
+    /// components, (0, 1) where the two eigenvalues are equal. Branch-free (selects), so it vectorises; the
+    /// eigenvalues are [`eigen2`]'s to the bit.
+    fn valley_row(
+        hessian: (&[f32], &[f32], &[f32]),
+        params: (f32, f32),
+        out: (&mut [f32], &mut [f32], &mut [f32]),
+    ) {
+        let ((hxx, hxy, hyy), (weight, nr, nc)) = (hessian, out);
+        let n = hxx.len();
+        let (hxy, hyy, weight, nr, nc) =
+            (&hxy[..n], &hyy[..n], &mut weight[..n], &mut nr[..n], &mut nc[..n]);
+        let (inv_kappa, inv_two_beta2) = params;
+        for j in 0..n {
+            let (a, b, c) = (hxx[j], hxy[j], hyy[j]);
+            let mean = 0.5 * (a + c);
+            let half_diff = 0.5 * (a - c);
+            let root = (half_diff * half_diff + b * b).sqrt();
+            let (plus, minus) = (mean + root, mean - root);
+            // λ2 = μ+ and λ1 = μ− where the mean curvature is a valley's; else λ2 ≤ 0.
+            let valley = mean >= 0.0 && plus > 0.0;
+            let rb = minus / plus;
+            let w = plus * inv_kappa * fast_exp(-(rb * rb) * inv_two_beta2);
+            weight[j] = if valley { w } else { 0.0 };
+            // (A − μ+ I) v = 0: v = (b, μ+ − a) or (μ+ − c, b) in (x, y), the better conditioned.
+            let (x1, y1, x2, y2) = (b, plus - a, plus - c, b);
+            let (n1, n2) = (x1 * x1 + y1 * y1, x2 * x2 + y2 * y2);
+            let first = n1 >= n2;
+            let (vx, vy, nn) = if first { (x1, y1, n1) } else { (x2, y2, n2) };
+            let inv = 1.0 / nn.sqrt();
+            let degenerate = nn <= 0.0;
+            nc[j] = if degenerate { 1.0 } else { vx * inv };
+            nr[j] = if degenerate { 0.0 } else { vy * inv };
+        }
+    }
 }
 
 /// The texture level of a scale: `max(floor, factor · median(R | R > 0))` over `mask`. About half
@@ -426,6 +491,72 @@ pub fn valley_strength(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vectorised valley row against the per-pixel formulas: λ1, λ2 and θ of `eigen2` (the
+    /// Hessian module's decomposition), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
+    /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
+    /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
+    #[test]
+    fn valley_row_matches_the_eigen_decomposition() {
+        let mut rng = crate::phantom::rng::SplitMix64::new(7);
+        let mut cases: Vec<(f32, f32, f32)> = vec![
+            (0.0, 0.0, 0.0),
+            (0.3, 0.0, 0.3),
+            (0.5, 0.0, 0.1),
+            (0.1, 0.0, 0.5),
+            (-0.4, 0.1, -0.2),
+            (0.2, 0.2, 0.2),
+            (1e-6, 0.0, -1e-6),
+        ];
+        for _ in 0..5000 {
+            let mut v = || (rng.range(-1.0, 1.0) * 10f64.powf(rng.range(-4.0, 0.0))) as f32;
+            cases.push((v(), v(), v()));
+        }
+        let n = cases.len();
+        let (a, b, c): (Vec<f32>, Vec<f32>, Vec<f32>) = (
+            cases.iter().map(|t| t.0).collect(),
+            cases.iter().map(|t| t.1).collect(),
+            cases.iter().map(|t| t.2).collect(),
+        );
+        let (mut w, mut nr, mut nc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let beta = 0.5;
+        let params = (
+            (1.0 / GAUSSIAN_PEAK_RESPONSE) as f32,
+            (1.0 / (2.0 * beta * beta)) as f32,
+        );
+        valley_row((&a, &b, &c), params, (&mut w, &mut nr, &mut nc));
+        for k in 0..n {
+            let (l1, l2, th) = eigen2(a[k], b[k], c[k]);
+            if l2 > 0.0 {
+                let rb = f64::from(l1) / f64::from(l2);
+                let expect = f64::from(l2) / GAUSSIAN_PEAK_RESPONSE
+                    * (-(rb * rb) / (2.0 * beta * beta)).exp();
+                let got = f64::from(w[k]);
+                assert!(
+                    (got - expect).abs() <= 1e-6 * expect,
+                    "{:?}: {got} {expect}",
+                    cases[k]
+                );
+            } else {
+                assert_eq!(w[k], 0.0, "{:?}", cases[k]);
+            }
+            let norm = f64::from(nr[k]).hypot(f64::from(nc[k]));
+            assert!((norm - 1.0).abs() < 1e-6, "{:?}: |n| = {norm}", cases[k]);
+            // Same axis as (cos θ, sin θ): |cross product| small (θ itself is within 1e-6 rad).
+            let cross =
+                f64::from(nr[k]) * f64::from(th).sin() - f64::from(nc[k]) * f64::from(th).cos();
+            let distinct = f64::from(l2 - l1).abs() > 1e-3 * f64::from(l2.abs().max(l1.abs()));
+            if distinct && l2 > 0.0 {
+                assert!(
+                    cross.abs() < 1e-3,
+                    "{:?}: normal {} {} theta {th}",
+                    cases[k],
+                    nr[k],
+                    nc[k]
+                );
+            }
+        }
+    }
 
     /// A Gaussian valley of depth A: the strength at its centre is ≈ A (the κ normalisation), its
     /// best scale √2·s and its direction the line's; the texture level of a flat zone is the floor.
