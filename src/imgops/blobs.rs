@@ -18,7 +18,10 @@
 use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
 
-use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
+use crate::imgops::gaussian::{
+    gaussian_blur_exact_decimated, gaussian_blur_exact_rows, reflect_index,
+};
+use crate::imgops::hessian::hessian_row;
 use crate::imgops::simd::widest_simd;
 
 /// Smallest blur, in level pixels, at which a scale is computed on a pyramid level (scars also
@@ -101,13 +104,14 @@ pub fn log_blobs(
         level: usize,
         response: Array2<f32>,
         /// Roundness ≥ `min_roundness`.
-        round_enough: Array2<bool>,
+        round_enough: RowBits,
     }
     let make_map = |sigma: f64| {
         let level = level_of(sigma).min(n_levels - 1);
         let sl = sigma / (1u64 << level) as f64;
         let acc = if level == 0 { 0.0 } else { 1.0 };
-        let (response, round_enough) = log_response(level_view(level), sl, acc, min_roundness);
+        let (response, round_enough) =
+            log_response(level_view(level), sl, acc, min_roundness, BAND_ROWS);
         ScaleMap {
             level,
             response,
@@ -118,13 +122,15 @@ pub fn log_blobs(
 
     let mut cands = Vec::new();
     for k in 0..sigmas.len() {
+        // Scale k − 2 is no longer needed: dropped before the next map is made, so that at
+        // most three are held.
+        if k >= 2 {
+            maps[k - 2] = None;
+        }
         for m in k..(k + 2).min(sigmas.len()) {
             if maps[m].is_none() {
                 maps[m] = Some(make_map(sigmas[m]));
             }
-        }
-        if k >= 2 {
-            maps[k - 2] = None;
         }
         let map = maps[k].as_ref().expect("made above");
         let (below, above) = (
@@ -146,11 +152,10 @@ pub fn log_blobs(
         for i in 1..h.saturating_sub(1) {
             let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
             let round = map.round_enough.row(i);
-            let round = round.as_slice().expect("fresh standard-layout array");
             for j in 1..w.saturating_sub(1) {
                 // Cheap rejections first: most pixels are below the response threshold.
                 let v = mid[j];
-                if v < min_r || !round[j] {
+                if v < min_r || !RowBits::get(round, j) {
                     continue;
                 }
                 let (by, bx) = (i * step, j * step);
@@ -200,7 +205,9 @@ pub fn log_blobs(
 /// response over the pixels whose base-grid position is in `mask`, on every
 /// [`ROBUST_SD_STRIDE`]-th row and column; 0 when fewer than 64 pixels are sampled.
 fn robust_sd(r: ArrayView2<f32>, mask: &Array2<bool>, step: usize) -> f32 {
-    let mut v: Vec<f32> = Vec::new();
+    let mut v: Vec<f32> = Vec::with_capacity(
+        r.nrows().div_ceil(ROBUST_SD_STRIDE) * r.ncols().div_ceil(ROBUST_SD_STRIDE),
+    );
     for i in (0..r.nrows()).step_by(ROBUST_SD_STRIDE) {
         for j in (0..r.ncols()).step_by(ROBUST_SD_STRIDE) {
             let (by, bx) = (i * step, j * step);
@@ -324,94 +331,114 @@ fn log_response(
     sigma: f64,
     acc: f64,
     min_roundness: f32,
-) -> (Array2<f32>, Array2<bool>) {
+    band_rows: usize,
+) -> (Array2<f32>, RowBits) {
     let residual = (sigma * sigma - acc * acc).max(0.25).sqrt();
-    let smooth = gaussian_blur_exact(level, residual as f32);
     let norm = (residual * residual) as f32;
     // The blob scale is the total σ.
     let gain = (sigma * sigma / (residual * residual)) as f32;
-    let (rows, cols) = smooth.dim();
+    let (rows, cols) = level.dim();
     let mut resp = Array2::<f32>::zeros((rows, cols));
-    let mut round = Array2::<bool>::from_elem((rows, cols), false);
+    let mut round = RowBits::new(rows, cols);
     if rows == 0 || cols == 0 {
         return (resp, round);
     }
-    let data = smooth.as_slice().expect("fresh standard-layout array");
-    let row = |k: usize| &data[k * cols..(k + 1) * cols];
-    let (rs, ns) = (
-        resp.as_slice_mut().expect("fresh array"),
-        round.as_slice_mut().expect("fresh array"),
-    );
-    for (i, (o1, o2)) in rs.chunks_mut(cols).zip(ns.chunks_mut(cols)).enumerate() {
-        let up = row(reflect_index(i as isize - 1, rows));
-        let down = row(reflect_index(i as isize + 1, rows));
-        blob_row(up, row(i), down, (norm, gain, min_roundness), o1, o2);
+    let rs = resp.as_slice_mut().expect("fresh array");
+    let mut round_row = vec![false; cols];
+    // The blur band by band (the same bits as blurring the whole level), each band with the
+    // row above and below it that the second differences need: memory for a band, not for a
+    // second copy of the level.
+    let (mut band, mut horizontal) = (Vec::new(), Vec::new());
+    let mut hessian: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; cols]);
+    for start in (0..rows).step_by(band_rows.max(1)) {
+        let end = (start + band_rows.max(1)).min(rows);
+        // Rows −1 and `rows` reflect to 0 and rows − 1, which are then in the band.
+        let b0 = start.saturating_sub(1);
+        gaussian_blur_exact_rows(
+            level,
+            residual as f32,
+            b0..(end + 1).min(rows),
+            &mut horizontal,
+            &mut band,
+        );
+        let row = |k: usize| &band[(k - b0) * cols..(k - b0 + 1) * cols];
+        for i in start..end {
+            let up = row(reflect_index(i as isize - 1, rows));
+            let down = row(reflect_index(i as isize + 1, rows));
+            let [hxx, hxy, hyy] = &mut hessian;
+            hessian_row(up, row(i), down, norm, (hxx, hxy, hyy));
+            blob_row(
+                (hxx, hxy, hyy),
+                (gain, min_roundness),
+                &mut rs[i * cols..(i + 1) * cols],
+                &mut round_row,
+            );
+            round.set_row(i, &round_row);
+        }
     }
     (resp, round)
 }
 
-widest_simd! {
-    /// Response, and whether the roundness reaches `min_roundness`, of one row from the
-    /// blurred rows above, at and below (columns reflected at the ends), compiled for the
-    /// widest vector unit (only exactly rounded IEEE operations and selects: every variant
-    /// gives the same bits).
-    fn blob_row(
-        up: &[f32],
-        mid: &[f32],
-        down: &[f32],
-        params: (f32, f32, f32),
-        resp: &mut [f32],
-        round: &mut [bool],
-    ) {
-        let n = mid.len();
-        let (up, down, resp, round) = (&up[..n], &down[..n], &mut resp[..n], &mut round[..n]);
-        // Column j with its left and right neighbours jl, jr (reflected at the ends).
-        let edge = |j: usize, jl: usize, jr: usize| {
-            blob_at(
-                [up[jl], up[j], up[jr]],
-                [mid[jl], mid[j], mid[jr]],
-                [down[jl], down[j], down[jr]],
-                params,
-            )
-        };
-        if n < 3 {
-            for j in 0..n {
-                (resp[j], round[j]) = edge(j, j.saturating_sub(1), (j + 1).min(n - 1));
-            }
-            return;
+/// A boolean per pixel, a bit each (a level of 24 MP: 3 MB instead of 24).
+struct RowBits {
+    words_per_row: usize,
+    words: Vec<u64>,
+}
+
+impl RowBits {
+    fn new(rows: usize, cols: usize) -> Self {
+        let words_per_row = cols.div_ceil(64);
+        Self {
+            words_per_row,
+            words: vec![0; rows * words_per_row],
         }
-        (resp[0], round[0]) = edge(0, 0, 1);
-        (resp[n - 1], round[n - 1]) = edge(n - 1, n - 2, n - 1);
-        // Interior columns on shifted slices (left, centre, right), so the loop vectorises.
-        let m = n - 2;
-        let (ml, mc, mr) = (&mid[..m], &mid[1..=m], &mid[2..]);
-        let (ul, uc, ur) = (&up[..m], &up[1..=m], &up[2..]);
-        let (dl, dc, dr) = (&down[..m], &down[1..=m], &down[2..]);
-        let (ro, qo) = (&mut resp[1..=m], &mut round[1..=m]);
-        for j in 0..m {
-            (ro[j], qo[j]) = blob_at(
-                [ul[j], uc[j], ur[j]],
-                [ml[j], mc[j], mr[j]],
-                [dl[j], dc[j], dr[j]],
-                params,
-            );
+    }
+
+    fn set_row(&mut self, i: usize, values: &[bool]) {
+        let row = &mut self.words[i * self.words_per_row..(i + 1) * self.words_per_row];
+        for (word, chunk) in row.iter_mut().zip(values.chunks(64)) {
+            *word = chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (b, &v)| w | (u64::from(v) << b));
         }
+    }
+
+    /// The words of row `i`, for [`RowBits::get`].
+    fn row(&self, i: usize) -> &[u64] {
+        &self.words[i * self.words_per_row..(i + 1) * self.words_per_row]
+    }
+
+    fn get(row: &[u64], j: usize) -> bool {
+        (row[j / 64] >> (j % 64)) & 1 == 1
     }
 }
 
-/// Response, and whether the roundness reaches `min_roundness`, at the centre of a 3×3
-/// neighbourhood (rows above, at and below; columns left, centre, right) with `params` =
-/// (norm, gain, min_roundness).
-#[inline(always)]
-fn blob_at(up: [f32; 3], mid: [f32; 3], down: [f32; 3], params: (f32, f32, f32)) -> (f32, bool) {
-    let (norm, gain, min_roundness) = params;
-    let centre = mid[1];
-    let lxx = mid[2] - 2.0 * centre + mid[0];
-    let lyy = down[1] - 2.0 * centre + up[1];
-    let lxy = 0.25 * (down[2] - down[0] - up[2] + up[0]);
-    let (response, roundness) = blob_of_hessian(norm * lxx, norm * lxy, norm * lyy, gain);
-    // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
-    (response, roundness >= min_roundness)
+/// Rows per band of [`log_response`]'s blur (any number gives the same bits).
+const BAND_ROWS: usize = 256;
+
+widest_simd! {
+    /// Response, and whether the roundness reaches `min_roundness`, of one row from its
+    /// σ²-normalised Hessian `(Hxx, Hxy, Hyy)`, `params` = (gain, min_roundness); compiled for
+    /// the widest vector unit (only exactly rounded IEEE operations and selects: every variant
+    /// gives the same bits).
+    fn blob_row(
+        hessian: (&[f32], &[f32], &[f32]),
+        params: (f32, f32),
+        resp: &mut [f32],
+        round: &mut [bool],
+    ) {
+        let (hxx, hxy, hyy) = hessian;
+        let n = resp.len();
+        let (hxx, hxy, hyy, round) = (&hxx[..n], &hxy[..n], &hyy[..n], &mut round[..n]);
+        let (gain, min_roundness) = params;
+        for j in 0..n {
+            let (response, roundness) = blob_of_hessian(hxx[j], hxy[j], hyy[j], gain);
+            resp[j] = response;
+            // Never NaN (0 unless both eigenvalues are positive), so this is `!(r < min)`.
+            round[j] = roundness >= min_roundness;
+        }
+    }
 }
 
 /// `(gain·(λ1 + λ2), roundness)` of the symmetric 2×2 matrix [[a, b], [b, c]], λ ordered by
@@ -435,6 +462,39 @@ fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_and_bits_give_the_whole_level() {
+        let (rows, cols) = (53, 70);
+        let level = Array2::from_shape_fn((rows, cols), |(r, c)| {
+            ((r as f32 * 0.7).sin() * (c as f32 * 0.45).cos()) * 0.03
+        });
+        let (whole, round) = log_response(level.view(), 1.3, 0.0, 0.3, usize::MAX);
+        let trues = (0..rows)
+            .flat_map(|i| (0..cols).map(move |j| (i, j)))
+            .filter(|&(i, j)| RowBits::get(round.row(i), j))
+            .count();
+        assert!(trues > 0 && trues < rows * cols, "{trues}");
+        for band in [1, 3, 8] {
+            let (r, q) = log_response(level.view(), 1.3, 0.0, 0.3, band);
+            assert!(
+                whole
+                    .iter()
+                    .zip(&r)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{band}"
+            );
+            assert_eq!(round.words, q.words, "{band}");
+        }
+        // The bits are the booleans they were set from.
+        let mut bits = RowBits::new(2, 130);
+        let values: Vec<bool> = (0..130).map(|j| j % 3 == 0 || j == 129).collect();
+        bits.set_row(1, &values);
+        for (j, &v) in values.iter().enumerate() {
+            assert_eq!(RowBits::get(bits.row(1), j), v, "{j}");
+            assert!(!RowBits::get(bits.row(0), j));
+        }
+    }
 
     /// The grid-bucketed suppression against the naive all-pairs loop with square roots, on
     /// clustered pseudo-random candidates of mixed scales (many near-boundary distances).

@@ -44,7 +44,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::gaussian::{blur, reflect_index};
-use super::simd::fast_atan2;
+use super::simd::{fast_atan2, widest_simd};
 
 /// Per-pixel eigen-decomposition of the scale-normalised Hessian, same shape as the input.
 pub struct HessianEigen {
@@ -95,44 +95,48 @@ pub(crate) fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
     (l1, l2, theta)
 }
 
-/// σ²-normalised second differences `(Hxx, Hxy, Hyy)` (the module doc's formulas times `norm`)
-/// of one row of a blurred image from the rows above, at and below (columns reflected at the
-/// ends), into `hxx`, `hxy` and `hyy` (each at least `mid.len()` long).
-pub(crate) fn hessian_row(
-    up: &[f32],
-    mid: &[f32],
-    down: &[f32],
-    norm: f32,
-    (hxx, hxy, hyy): (&mut [f32], &mut [f32], &mut [f32]),
-) {
-    let n = mid.len();
-    let mut put = |j: usize, jl: usize, jr: usize| {
-        let centre = mid[j];
-        hxx[j] = norm * (mid[jr] - 2.0 * centre + mid[jl]);
-        hyy[j] = norm * (down[j] - 2.0 * centre + up[j]);
-        hxy[j] = norm * (0.25 * (down[jr] - down[jl] - up[jr] + up[jl]));
-    };
-    if n == 1 {
-        put(0, 0, 0);
-        return;
-    }
-    // Reflection: index −1 → 0 and n → n − 1.
-    put(0, 0, 1);
-    put(n - 1, n - 2, n - 1);
-    // Interior: equal-length shifted slices so the loop has no bounds checks and vectorises.
-    let len = n - 2;
-    let (ul, uc, ur) = (&up[..len], &up[1..len + 1], &up[2..len + 2]);
-    let (ml, mc, mr) = (&mid[..len], &mid[1..len + 1], &mid[2..len + 2]);
-    let (dl, dc, dr) = (&down[..len], &down[1..len + 1], &down[2..len + 2]);
-    let (oxx, oxy, oyy) = (
-        &mut hxx[1..len + 1],
-        &mut hxy[1..len + 1],
-        &mut hyy[1..len + 1],
-    );
-    for k in 0..len {
-        oxx[k] = norm * (mr[k] - 2.0 * mc[k] + ml[k]);
-        oyy[k] = norm * (dc[k] - 2.0 * mc[k] + uc[k]);
-        oxy[k] = norm * (0.25 * (dr[k] - dl[k] - ur[k] + ul[k]));
+widest_simd! {
+    /// σ²-normalised second differences `(Hxx, Hxy, Hyy)` (the module doc's formulas times
+    /// `norm`) of one row of a blurred image from the rows above, at and below (columns
+    /// reflected at the ends), into `out` (each at least `mid.len()` long); compiled for the
+    /// widest vector unit (exactly rounded operations only: the same bits on every machine).
+    pub(crate) fn hessian_row(
+        up: &[f32],
+        mid: &[f32],
+        down: &[f32],
+        norm: f32,
+        out: (&mut [f32], &mut [f32], &mut [f32]),
+    ) {
+        let (hxx, hxy, hyy) = out;
+        let n = mid.len();
+        let mut put = |j: usize, jl: usize, jr: usize| {
+            let centre = mid[j];
+            hxx[j] = norm * (mid[jr] - 2.0 * centre + mid[jl]);
+            hyy[j] = norm * (down[j] - 2.0 * centre + up[j]);
+            hxy[j] = norm * (0.25 * (down[jr] - down[jl] - up[jr] + up[jl]));
+        };
+        if n == 1 {
+            put(0, 0, 0);
+            return;
+        }
+        // Reflection: index −1 → 0 and n → n − 1.
+        put(0, 0, 1);
+        put(n - 1, n - 2, n - 1);
+        // Interior: equal-length shifted slices so the loop has no bounds checks and vectorises.
+        let len = n - 2;
+        let (ul, uc, ur) = (&up[..len], &up[1..len + 1], &up[2..len + 2]);
+        let (ml, mc, mr) = (&mid[..len], &mid[1..len + 1], &mid[2..len + 2]);
+        let (dl, dc, dr) = (&down[..len], &down[1..len + 1], &down[2..len + 2]);
+        let (oxx, oxy, oyy) = (
+            &mut hxx[1..len + 1],
+            &mut hxy[1..len + 1],
+            &mut hyy[1..len + 1],
+        );
+        for k in 0..len {
+            oxx[k] = norm * (mr[k] - 2.0 * mc[k] + ml[k]);
+            oyy[k] = norm * (dc[k] - 2.0 * mc[k] + uc[k]);
+            oxy[k] = norm * (0.25 * (dr[k] - dl[k] - ur[k] + ul[k]));
+        }
     }
 }
 

@@ -31,7 +31,9 @@
 use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 
-use crate::imgops::gaussian::{gaussian_blur_exact, gaussian_blur_exact_decimated, reflect_index};
+use crate::imgops::gaussian::{
+    gaussian_blur_exact_decimated, gaussian_blur_exact_rows, reflect_index,
+};
 use crate::imgops::hessian::{eigen2, hessian_row};
 use crate::imgops::simd::{fast_exp, widest_simd};
 
@@ -187,11 +189,11 @@ fn scale_response(
     sigma_level: f64,
     acc_blur: f64,
     beta: f64,
+    band_rows: usize,
 ) -> (Array2<f32>, Array2<f32>) {
     let remaining = (sigma_level * sigma_level - acc_blur * acc_blur)
         .max(0.0)
         .sqrt();
-    let smooth = gaussian_blur_exact(level.view(), remaining as f32);
     let (rows, cols) = level.dim();
     let norm = {
         let s = sigma_level as f32;
@@ -203,59 +205,81 @@ fn scale_response(
     );
     let side = SIDE_SIGMAS * sigma_level;
     let edge_min = (EDGE_SIGMAS * sigma_level) as f32;
-    let data = smooth.as_slice().expect("fresh array");
-    let row = |k: usize| &data[k * cols..(k + 1) * cols];
     let mut response = Array2::<f32>::zeros((rows, cols));
     let mut theta = Array2::<f32>::zeros((rows, cols));
-    response
-        .as_slice_mut()
-        .expect("fresh array")
-        .par_chunks_mut(cols)
-        .zip(
-            theta
-                .as_slice_mut()
-                .expect("fresh array")
-                .par_chunks_mut(cols),
-        )
-        .enumerate()
-        .for_each_init(
-            || ValleyRow::new(cols),
-            |buf, (r, (rrow, trow))| {
-                let up = row(reflect_index(r as isize - 1, rows));
-                let down = row(reflect_index(r as isize + 1, rows));
-                let [hxx, hxy, hyy, weight, nr, nc] = &mut buf.planes;
-                hessian_row(up, row(r), down, norm, (hxx, hxy, hyy));
-                valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
-                for c in 0..cols {
-                    let w = weight[c];
-                    if w <= 0.0 {
-                        continue;
-                    }
-                    if let Some(e) = edge
-                        && e[(r, c)] < edge_min
-                    {
-                        continue;
-                    }
-                    let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
-                    let centre = row(r)[c];
-                    let (rf, cf) = (r as f64, c as f64);
-                    let at = |r: f64, c: f64| {
-                        bilinear_from(data, cols, axis_weights(r, rows), axis_weights(c, cols))
-                    };
-                    let dp = at(rf + dr, cf + dc) - centre;
-                    let dm = at(rf - dr, cf - dc) - centre;
-                    let (lo, hi) = (dp.min(dm), dp.max(dm));
-                    if lo <= 0.0 || hi <= 0.0 {
-                        continue;
-                    }
-                    rrow[c] = w * (lo / hi);
-                    let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
-                    trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
-                }
-            },
+    if rows == 0 || cols == 0 {
+        return (response, theta);
+    }
+    // The blur band by band (the same bits as blurring the whole level), each band with the
+    // rows the side samples and the second differences reach: memory for a band, not for a
+    // blurred copy of the level.
+    let halo = side.ceil() as usize + 2;
+    let (mut band, mut horizontal) = (Vec::new(), Vec::new());
+    let (rs, ts) = (
+        response.as_slice_mut().expect("fresh array"),
+        theta.as_slice_mut().expect("fresh array"),
+    );
+    for start in (0..rows).step_by(band_rows.max(1)) {
+        let end = (start + band_rows.max(1)).min(rows);
+        let b0 = start.saturating_sub(halo);
+        gaussian_blur_exact_rows(
+            level.view(),
+            remaining as f32,
+            b0..(end + halo).min(rows),
+            &mut horizontal,
+            &mut band,
         );
+        let data = &band[..];
+        let row = |k: usize| &data[(k - b0) * cols..(k - b0 + 1) * cols];
+        // Bilinear sample at image position (r, c), read from the band.
+        let at = |r: f64, c: f64| {
+            let (r0, r1, fr) = axis_weights(r, rows);
+            bilinear_from(data, cols, (r0 - b0, r1 - b0, fr), axis_weights(c, cols))
+        };
+        rs[start * cols..end * cols]
+            .par_chunks_mut(cols)
+            .zip(ts[start * cols..end * cols].par_chunks_mut(cols))
+            .enumerate()
+            .for_each_init(
+                || ValleyRow::new(cols),
+                |buf, (i, (rrow, trow))| {
+                    let r = start + i;
+                    let up = row(reflect_index(r as isize - 1, rows));
+                    let down = row(reflect_index(r as isize + 1, rows));
+                    let [hxx, hxy, hyy, weight, nr, nc] = &mut buf.planes;
+                    hessian_row(up, row(r), down, norm, (hxx, hxy, hyy));
+                    valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
+                    for c in 0..cols {
+                        let w = weight[c];
+                        if w <= 0.0 {
+                            continue;
+                        }
+                        if let Some(e) = edge
+                            && e[(r, c)] < edge_min
+                        {
+                            continue;
+                        }
+                        let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
+                        let centre = row(r)[c];
+                        let (rf, cf) = (r as f64, c as f64);
+                        let dp = at(rf + dr, cf + dc) - centre;
+                        let dm = at(rf - dr, cf - dc) - centre;
+                        let (lo, hi) = (dp.min(dm), dp.max(dm));
+                        if lo <= 0.0 || hi <= 0.0 {
+                            continue;
+                        }
+                        rrow[c] = w * (lo / hi);
+                        let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
+                        trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
+                    }
+                },
+            );
+    }
     (response, theta)
 }
+
+/// Rows per band of [`scale_response`]'s blur (any number gives the same bits).
+const BAND_ROWS: usize = 256;
 
 /// Per-row work planes of [`scale_response`]: the Hessian components, the valley weight and
 /// the unit normal (row, column components).
@@ -380,8 +404,14 @@ pub fn valley_strength(
     for (&sigma, &l) in sigmas_px.iter().zip(&levels) {
         let scale = f64::from(1u32 << l);
         let acc = if l == 0 { 0.0 } else { 1.0 };
-        let (response, theta) =
-            scale_response(&pyramid[l], edges[l].as_ref(), sigma / scale, acc, beta);
+        let (response, theta) = scale_response(
+            &pyramid[l],
+            edges[l].as_ref(),
+            sigma / scale,
+            acc,
+            beta,
+            BAND_ROWS,
+        );
         let b = texture_level(&response, &masks[l], texture);
         texture_levels.push(b);
         let inv_b = (1.0 / b) as f32;
@@ -496,6 +526,41 @@ mod tests {
     /// Hessian module's decomposition), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
     /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
     /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
+    #[test]
+    fn bands_give_the_bits_of_the_whole_level() {
+        let mut rng = crate::phantom::rng::SplitMix64::new(11);
+        let (rows, cols) = (67, 41);
+        let level = Array2::from_shape_fn((rows, cols), |(r, c)| {
+            let x = (r as f64 * 0.31).sin() + (c as f64 * 0.17).cos();
+            (0.05 * x + 0.01 * rng.range(-1.0, 1.0)) as f32
+        });
+        let mask = Array2::from_shape_fn((rows, cols), |(r, c)| r + c > 6);
+        let edge = edge_distance(&mask);
+        for sigma in [1.2, 2.5, 3.9] {
+            let whole = scale_response(&level, edge.as_ref(), sigma, 0.0, 0.5, usize::MAX);
+            assert!(whole.0.iter().any(|&v| v > 0.0));
+            for band in [1, 2, 5, 16] {
+                let banded = scale_response(&level, edge.as_ref(), sigma, 0.0, 0.5, band);
+                assert!(
+                    whole
+                        .0
+                        .iter()
+                        .zip(&banded.0)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "sigma {sigma}, bands of {band}"
+                );
+                assert!(
+                    whole
+                        .1
+                        .iter()
+                        .zip(&banded.1)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "sigma {sigma}, bands of {band}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn valley_row_matches_the_eigen_decomposition() {
         let mut rng = crate::phantom::rng::SplitMix64::new(7);
