@@ -99,12 +99,24 @@ pub fn log_blobs(
         }
     };
     // Response and roundness maps per scale, on each scale's level. Scale k is compared with
-    // its neighbours k ± 1 only, so at most three maps are held at a time.
+    // its neighbours k ± 1 only: its candidates are found while scale k − 1 is held and
+    // checked against scale k + 1 once that is made, after k − 1 is dropped, so at most two
+    // maps are held at a time.
     struct ScaleMap {
         level: usize,
         response: Array2<f32>,
         /// Roundness ≥ `min_roundness`.
         round_enough: RowBits,
+    }
+    impl ScaleMap {
+        /// Whether `v` at base position (by, bx) is at least this scale's response there.
+        fn beaten_by(&self, v: f32, (by, bx): (usize, usize)) -> bool {
+            let st = 1usize << self.level;
+            let (oh, ow) = self.response.dim();
+            let oi = ((by + st / 2) / st).min(oh - 1);
+            let oj = ((bx + st / 2) / st).min(ow - 1);
+            v >= self.response[[oi, oj]]
+        }
     }
     let make_map = |sigma: f64| {
         let level = level_of(sigma).min(n_levels - 1);
@@ -118,25 +130,9 @@ pub fn log_blobs(
             round_enough,
         }
     };
-    let mut maps: Vec<Option<ScaleMap>> = sigmas.iter().map(|_| None).collect();
-
-    let mut cands = Vec::new();
-    for k in 0..sigmas.len() {
-        // Scale k − 2 is no longer needed: dropped before the next map is made, so that at
-        // most three are held.
-        if k >= 2 {
-            maps[k - 2] = None;
-        }
-        for m in k..(k + 2).min(sigmas.len()) {
-            if maps[m].is_none() {
-                maps[m] = Some(make_map(sigmas[m]));
-            }
-        }
-        let map = maps[k].as_ref().expect("made above");
-        let (below, above) = (
-            k.checked_sub(1).and_then(|m| maps[m].as_ref()),
-            maps.get(k + 1).and_then(Option::as_ref),
-        );
+    // Spatial maxima of scale k at or above its threshold, round enough, inside the mask and
+    // not below scale k − 1 there.
+    let local_maxima = |k: usize, map: &ScaleMap, below: Option<&ScaleMap>| -> Vec<Blob> {
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
@@ -149,6 +145,7 @@ pub fn log_blobs(
             let cols = a.ncols();
             &a.as_slice().expect("fresh standard-layout array")[i * cols..(i + 1) * cols]
         }
+        let mut found = Vec::new();
         for i in 1..h.saturating_sub(1) {
             let (up, mid, down) = (row(r, i - 1), row(r, i), row(r, i + 1));
             let round = map.round_enough.row(i);
@@ -171,20 +168,10 @@ pub fn log_blobs(
                     || down[j - 1] > v
                     || down[j] > v
                     || down[j + 1] > v);
-                if !is_max {
+                if !is_max || below.is_some_and(|m| !m.beaten_by(v, (by, bx))) {
                     continue;
                 }
-                let beats = |other: &ScaleMap| {
-                    let st = 1usize << other.level;
-                    let (oh, ow) = other.response.dim();
-                    let oi = ((by + st / 2) / st).min(oh - 1);
-                    let oj = ((bx + st / 2) / st).min(ow - 1);
-                    v >= other.response[[oi, oj]]
-                };
-                if below.is_some_and(|m| !beats(m)) || above.is_some_and(|m| !beats(m)) {
-                    continue;
-                }
-                cands.push(Blob {
+                found.push(Blob {
                     x: bx,
                     y: by,
                     sigma: sigmas[k],
@@ -192,6 +179,22 @@ pub fn log_blobs(
                 });
             }
         }
+        found
+    };
+
+    let mut cands = Vec::new();
+    let (mut below, mut map): (Option<ScaleMap>, Option<ScaleMap>) =
+        (None, sigmas.first().map(|&s| make_map(s)));
+    for k in 0..sigmas.len() {
+        let current = map.take().expect("made before its turn");
+        let found = local_maxima(k, &current, below.take().as_ref());
+        let above = sigmas.get(k + 1).map(|&s| make_map(s));
+        cands.extend(found.into_iter().filter(|b| {
+            above
+                .as_ref()
+                .is_none_or(|m| m.beaten_by(b.response, (b.y, b.x)))
+        }));
+        (below, map) = (Some(current), above);
     }
     cands.sort_by(|a, b| {
         b.response
