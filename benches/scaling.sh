@@ -3,7 +3,7 @@
 #
 #   benches/scaling.sh [MEGAPIXELS] [COUNT]     (defaults: 12 MP, 4 photos)
 #
-# Generates COUNT phantoms of about MEGAPIXELS (square, 20 px/mm), then runs the analysis with
+# Generates COUNT realistic phantoms of about MEGAPIXELS (square, 20 px/mm), then runs the analysis with
 # --jobs 1 and --jobs 2 under /usr/bin/time -v (Debian package `time`) and prints wall time,
 # speed-up, CPU time and peak RSS. Run it on an otherwise idle machine.
 set -euo pipefail
@@ -15,7 +15,10 @@ bin=target/release/skintex
 side=$(python3 -c "import math; print(round(math.sqrt($mp * 1e6)))")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" phantom --out "$work/in" --count "$count" --size "$side" --seed 9 >/dev/null
+# Realistic phantoms (pores, furrows, hairs, any light) of side/20 mm at exactly 20 px/mm.
+fov=$(python3 -c "print($side / 20)")
+"$bin" phantom --preset realistic --out "$work/in" --count "$count" --fov-mm "$fov" --px-per-mm 20 \
+  --seed 9 >/dev/null
 rm -f "$work"/in/*.json
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "input: $count phantoms of ${side}x${side} px ($mp MP), --roi full --px-per-mm 20 --no-qc"
