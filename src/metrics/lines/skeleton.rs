@@ -5,6 +5,7 @@
 use ndarray::{Array2, s};
 
 use super::strength::WIDTH_PER_SIGMA;
+use crate::imgops::cells::CellGrid;
 use crate::imgops::components::{Connectivity, NEIGHBOURS_8, drain_components, label_components};
 
 /// Fill the holes of `region` (4-connected background components that do not touch the
@@ -440,11 +441,15 @@ pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
     if lines.is_empty() || reach.is_nan() || reach <= 0.0 {
         return vec![true; lines.len()];
     }
-    // Kept pixels, bucketed on a grid of `reach`-sized cells: (x, y, theta, width).
-    let cell = reach.ceil() as i64;
-    type Kept = Vec<(f64, f64, f64, f64)>;
-    let mut buckets: std::collections::HashMap<(i64, i64), Kept> = Default::default();
-    let bucket = |x: u32, y: u32| (i64::from(x) / cell, i64::from(y) / cell);
+    // Kept pixels, in cells of `reach` px (whole px, so a pixel's cell is its integer
+    // coordinate divided by it) over the lines' extent: (x, y, theta, width).
+    let extent = lines
+        .iter()
+        .flat_map(|l| l.pixels.iter())
+        .fold((0usize, 0usize), |(h, w), &(x, y)| {
+            (h.max(y as usize + 1), w.max(x as usize + 1))
+        });
+    let mut kept: CellGrid<(f64, f64, f64, f64)> = CellGrid::new(extent, reach.ceil());
     let cos_max = TWIN_MAX_ANGLE_DEG.to_radians().cos();
     let across = std::f64::consts::FRAC_1_SQRT_2;
     let mut keep = Vec::with_capacity(lines.len());
@@ -455,21 +460,14 @@ pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
             .zip(line.theta)
             .filter(|&(&(x, y), &t)| {
                 let (xf, yf) = (f64::from(x), f64::from(y));
-                let (bx, by) = bucket(x, y);
-                (-1..=1).any(|dy| {
-                    (-1..=1).any(|dx| {
-                        buckets.get(&(bx + dx, by + dy)).is_some_and(|kept| {
-                            kept.iter().any(|&(qx, qy, qt, qw)| {
-                                let (ox, oy) = (xf - qx, yf - qy);
-                                let d = ox.hypot(oy);
-                                // The kept line's direction on screen is (cos θ, −sin θ).
-                                let along = (ox * qt.cos() - oy * qt.sin()).abs();
-                                d <= line.width_px + qw
-                                    && along <= across * d
-                                    && (t - qt).cos().abs() >= cos_max
-                            })
-                        })
-                    })
+                kept.any_near((xf, yf), |&(qx, qy, qt, qw)| {
+                    let (ox, oy) = (xf - qx, yf - qy);
+                    let d = ox.hypot(oy);
+                    // The kept line's direction on screen is (cos θ, −sin θ).
+                    let along = (ox * qt.cos() - oy * qt.sin()).abs();
+                    d <= line.width_px + qw
+                        && along <= across * d
+                        && (t - qt).cos().abs() >= cos_max
                 })
             })
             .count();
@@ -477,12 +475,8 @@ pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
         keep.push(!twin);
         if !twin {
             for (&(x, y), &t) in line.pixels.iter().zip(line.theta) {
-                buckets.entry(bucket(x, y)).or_default().push((
-                    f64::from(x),
-                    f64::from(y),
-                    t,
-                    line.width_px,
-                ));
+                let (xf, yf) = (f64::from(x), f64::from(y));
+                kept.insert((xf, yf), (xf, yf, t, line.width_px));
             }
         }
     }
