@@ -19,9 +19,9 @@ use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
 
 use crate::imgops::gaussian::{
-    gaussian_blur_exact_decimated, gaussian_blur_exact_rows, reflect_index,
+    for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
 };
-use crate::imgops::hessian::hessian_row;
+use crate::imgops::hessian::{hessian_row, symmetric_mu};
 use crate::imgops::simd::widest_simd;
 
 /// Smallest blur, in level pixels, at which a scale is computed on a pyramid level (scars also
@@ -351,25 +351,14 @@ fn log_response(
     // The blur band by band (the same bits as blurring the whole level), each band with the
     // row above and below it that the second differences need: memory for a band, not for a
     // second copy of the level.
-    let (mut band, mut horizontal) = (Vec::new(), Vec::new());
     let mut hessian: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; cols]);
-    for start in (0..rows).step_by(band_rows.max(1)) {
-        let end = (start + band_rows.max(1)).min(rows);
-        // Rows −1 and `rows` reflect to 0 and rows − 1, which are then in the band.
-        let b0 = start.saturating_sub(1);
-        gaussian_blur_exact_rows(
-            level,
-            residual as f32,
-            b0..(end + 1).min(rows),
-            &mut horizontal,
-            &mut band,
-        );
-        let row = |k: usize| &band[(k - b0) * cols..(k - b0 + 1) * cols];
-        for i in start..end {
-            let up = row(reflect_index(i as isize - 1, rows));
-            let down = row(reflect_index(i as isize + 1, rows));
+    // Rows −1 and `rows` reflect to 0 and rows − 1, which are then in the band.
+    for_each_blurred_band(level, residual as f32, band_rows, 1, |rows_in, band| {
+        for i in rows_in {
+            let up = band.row(reflect_index(i as isize - 1, rows));
+            let down = band.row(reflect_index(i as isize + 1, rows));
             let [hxx, hxy, hyy] = &mut hessian;
-            hessian_row(up, row(i), down, norm, (hxx, hxy, hyy));
+            hessian_row(up, band.row(i), down, norm, (hxx, hxy, hyy));
             blob_row(
                 (hxx, hxy, hyy),
                 (gain, min_roundness),
@@ -378,7 +367,7 @@ fn log_response(
             );
             round.set_row(i, &round_row);
         }
-    }
+    });
     (resp, round)
 }
 
@@ -449,10 +438,7 @@ widest_simd! {
 /// (a dark blob), else 0.
 #[inline(always)]
 fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
-    let mean = 0.5 * (a + c);
-    let half_diff = 0.5 * (a - c);
-    let root = (half_diff * half_diff + b * b).sqrt();
-    let (plus, minus) = (mean + root, mean - root);
+    let (mean, _, plus, minus) = symmetric_mu(a, b, c);
     let dark = mean >= 0.0;
     let small = if dark { minus } else { plus };
     let big = if dark { plus } else { minus };

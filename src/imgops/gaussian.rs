@@ -347,6 +347,55 @@ pub fn gaussian_blur_exact_rows(
     exact_fir_rows(src, sigma_px, false, rows, horizontal, out);
 }
 
+/// One band of [`for_each_blurred_band`]: blurred image rows `first..`, row-major.
+pub struct BlurredBand<'a> {
+    pub data: &'a [f32],
+    pub first: usize,
+    cols: usize,
+}
+
+impl BlurredBand<'_> {
+    /// Blurred image row `k` (which must be in the band).
+    pub fn row(&self, k: usize) -> &[f32] {
+        &self.data[(k - self.first) * self.cols..][..self.cols]
+    }
+}
+
+/// [`gaussian_blur_exact`] of `src` band by band, with memory for one band: for each run of
+/// `band_rows` image rows, `f(rows, band)`, the band holding the blurred rows of `rows` and
+/// `halo` more on each side (clipped to the image), bit-identical to the same rows of the
+/// whole blur.
+pub fn for_each_blurred_band(
+    src: ArrayView2<f32>,
+    sigma_px: f32,
+    band_rows: usize,
+    halo: usize,
+    mut f: impl FnMut(std::ops::Range<usize>, &BlurredBand<'_>),
+) {
+    let (rows, cols) = src.dim();
+    let step = band_rows.max(1);
+    let (mut band, mut horizontal) = (Vec::new(), Vec::new());
+    for start in (0..rows).step_by(step) {
+        let end = (start + step).min(rows);
+        let first = start.saturating_sub(halo);
+        gaussian_blur_exact_rows(
+            src,
+            sigma_px,
+            first..(end + halo).min(rows),
+            &mut horizontal,
+            &mut band,
+        );
+        f(
+            start..end,
+            &BlurredBand {
+                data: &band,
+                first,
+                cols,
+            },
+        );
+    }
+}
+
 /// Per-thread scratch buffers of the decimation passes.
 #[derive(Default)]
 struct Scratch {

@@ -70,14 +70,23 @@ pub fn hessian_eigenvalues_par(src: ArrayView2<f32>, sigma_px: f32) -> HessianEi
     eigen_of_blurred(&smooth, sigma_px, true)
 }
 
+/// The eigenvalues μ± = mean ± sqrt(half_diff² + b²) of the symmetric 2×2 matrix
+/// [[a, b], [b, c]], with mean = (a + c)/2 and half_diff = (a − c)/2: `(mean, half_diff, μ+, μ−)`.
+/// Always inlined, so that the row loops that call it vectorise, and the one place these bits
+/// are computed.
+#[inline(always)]
+pub(crate) fn symmetric_mu(a: f32, b: f32, c: f32) -> (f32, f32, f32, f32) {
+    let mean = 0.5 * (a + c);
+    let half_diff = 0.5 * (a - c);
+    let root = (half_diff * half_diff + b * b).sqrt();
+    (mean, half_diff, mean + root, mean - root)
+}
+
 /// Eigenvalues of a symmetric 2×2 matrix [[a, b], [b, c]] ordered by magnitude, plus the
 /// orientation (displayed counter-clockwise from +x) of the eigenvector of the small one.
 #[inline]
 pub(crate) fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
-    let mean = 0.5 * (a + c);
-    let half_diff = 0.5 * (a - c);
-    let root = (half_diff * half_diff + b * b).sqrt();
-    let (plus, minus) = (mean + root, mean - root);
+    let (mean, half_diff, plus, minus) = symmetric_mu(a, b, c);
     // Angle of the μ+ eigenvector in (x right, y down) coordinates.
     let phi_plus = 0.5 * fast_atan2(b, half_diff);
     let (l1, l2, phi1) = if mean >= 0.0 {

@@ -32,9 +32,9 @@ use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 
 use crate::imgops::gaussian::{
-    gaussian_blur_exact_decimated, gaussian_blur_exact_rows, reflect_index,
+    for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
 };
-use crate::imgops::hessian::{eigen2, hessian_row};
+use crate::imgops::hessian::{eigen2, hessian_row, symmetric_mu};
 use crate::imgops::simd::{fast_exp, widest_simd};
 
 /// Response `σ²·λ2` of a unit-depth Gaussian valley at its best scale: 2/(3√3).
@@ -214,86 +214,75 @@ fn scale_response(
     // rows the side samples and the second differences reach: memory for a band, not for a
     // blurred copy of the level.
     let halo = side.ceil() as usize + 2;
-    let (mut band, mut horizontal) = (Vec::new(), Vec::new());
     let (rs, ts) = (
         response.as_slice_mut().expect("fresh array"),
         theta.as_slice_mut().expect("fresh array"),
     );
-    for start in (0..rows).step_by(band_rows.max(1)) {
-        let end = (start + band_rows.max(1)).min(rows);
-        let b0 = start.saturating_sub(halo);
-        gaussian_blur_exact_rows(
-            level.view(),
-            remaining as f32,
-            b0..(end + halo).min(rows),
-            &mut horizontal,
-            &mut band,
-        );
-        let data = &band[..];
-        let row = |k: usize| &data[(k - b0) * cols..(k - b0 + 1) * cols];
-        // Bilinear sample at image position (r, c), read from the band.
-        let at = |r: f64, c: f64| {
-            let (r0, r1, fr) = axis_weights(r, rows);
-            bilinear_from(data, cols, (r0 - b0, r1 - b0, fr), axis_weights(c, cols))
-        };
-        rs[start * cols..end * cols]
-            .par_chunks_mut(cols)
-            .zip(ts[start * cols..end * cols].par_chunks_mut(cols))
-            .enumerate()
-            .for_each_init(
-                || ValleyRow::new(cols),
-                |buf, (i, (rrow, trow))| {
-                    let r = start + i;
-                    let up = row(reflect_index(r as isize - 1, rows));
-                    let down = row(reflect_index(r as isize + 1, rows));
-                    let [hxx, hxy, hyy, weight, nr, nc] = &mut buf.planes;
-                    hessian_row(up, row(r), down, norm, (hxx, hxy, hyy));
-                    valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
-                    for c in 0..cols {
-                        let w = weight[c];
-                        if w <= 0.0 {
-                            continue;
+    for_each_blurred_band(
+        level.view(),
+        remaining as f32,
+        band_rows,
+        halo,
+        |rows_in, band| {
+            // Bilinear sample at image position (r, c), read from the band.
+            let at = |r: f64, c: f64| {
+                let (r0, r1, fr) = axis_weights(r, rows);
+                let first = band.first;
+                bilinear_from(
+                    band.data,
+                    cols,
+                    (r0 - first, r1 - first, fr),
+                    axis_weights(c, cols),
+                )
+            };
+            let span = rows_in.start * cols..rows_in.end * cols;
+            rs[span.clone()]
+                .par_chunks_mut(cols)
+                .zip(ts[span].par_chunks_mut(cols))
+                .enumerate()
+                .for_each_init(
+                    || -> [Vec<f32>; 6] { std::array::from_fn(|_| vec![0.0; cols]) },
+                    |planes, (i, (rrow, trow))| {
+                        let r = rows_in.start + i;
+                        let up = band.row(reflect_index(r as isize - 1, rows));
+                        let down = band.row(reflect_index(r as isize + 1, rows));
+                        let mid = band.row(r);
+                        // Hessian components, valley weight and unit normal of the row.
+                        let [hxx, hxy, hyy, weight, nr, nc] = planes;
+                        hessian_row(up, mid, down, norm, (hxx, hxy, hyy));
+                        valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
+                        for c in 0..cols {
+                            let w = weight[c];
+                            if w <= 0.0 {
+                                continue;
+                            }
+                            if let Some(e) = edge
+                                && e[(r, c)] < edge_min
+                            {
+                                continue;
+                            }
+                            let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
+                            let centre = mid[c];
+                            let (rf, cf) = (r as f64, c as f64);
+                            let dp = at(rf + dr, cf + dc) - centre;
+                            let dm = at(rf - dr, cf - dc) - centre;
+                            let (lo, hi) = (dp.min(dm), dp.max(dm));
+                            if lo <= 0.0 || hi <= 0.0 {
+                                continue;
+                            }
+                            rrow[c] = w * (lo / hi);
+                            let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
+                            trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
                         }
-                        if let Some(e) = edge
-                            && e[(r, c)] < edge_min
-                        {
-                            continue;
-                        }
-                        let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
-                        let centre = row(r)[c];
-                        let (rf, cf) = (r as f64, c as f64);
-                        let dp = at(rf + dr, cf + dc) - centre;
-                        let dm = at(rf - dr, cf - dc) - centre;
-                        let (lo, hi) = (dp.min(dm), dp.max(dm));
-                        if lo <= 0.0 || hi <= 0.0 {
-                            continue;
-                        }
-                        rrow[c] = w * (lo / hi);
-                        let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
-                        trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
-                    }
-                },
-            );
-    }
+                    },
+                );
+        },
+    );
     (response, theta)
 }
 
 /// Rows per band of [`scale_response`]'s blur (any number gives the same bits).
 const BAND_ROWS: usize = 256;
-
-/// Per-row work planes of [`scale_response`]: the Hessian components, the valley weight and
-/// the unit normal (row, column components).
-struct ValleyRow {
-    planes: [Vec<f32>; 6],
-}
-
-impl ValleyRow {
-    fn new(cols: usize) -> Self {
-        Self {
-            planes: std::array::from_fn(|_| vec![0.0; cols]),
-        }
-    }
-}
 
 widest_simd! {
     /// For every pixel of a row from its σ²-normalised Hessian `(Hxx, Hxy, Hyy)`: the valley
@@ -313,10 +302,7 @@ widest_simd! {
         let (inv_kappa, inv_two_beta2) = params;
         for j in 0..n {
             let (a, b, c) = (hxx[j], hxy[j], hyy[j]);
-            let mean = 0.5 * (a + c);
-            let half_diff = 0.5 * (a - c);
-            let root = (half_diff * half_diff + b * b).sqrt();
-            let (plus, minus) = (mean + root, mean - root);
+            let (mean, _, plus, minus) = symmetric_mu(a, b, c);
             // λ2 = μ+ and λ1 = μ− where the mean curvature is a valley's; else λ2 ≤ 0.
             let valley = mean >= 0.0 && plus > 0.0;
             let rb = minus / plus;
@@ -522,10 +508,8 @@ pub fn valley_strength(
 mod tests {
     use super::*;
 
-    /// The vectorised valley row against the per-pixel formulas: λ1, λ2 and θ of `eigen2` (the
-    /// Hessian module's decomposition), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
-    /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
-    /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
+    /// The valley response computed band by band (bands of 1-16 rows) has the bits of the
+    /// whole level's, near the zone's edge and the image's borders included.
     #[test]
     fn bands_give_the_bits_of_the_whole_level() {
         let mut rng = crate::phantom::rng::SplitMix64::new(11);
@@ -550,6 +534,10 @@ mod tests {
         }
     }
 
+    /// The vectorised valley row against the per-pixel formulas: λ1, λ2 and θ of `eigen2` (the
+    /// Hessian module's decomposition), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
+    /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
+    /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
     #[test]
     fn valley_row_matches_the_eigen_decomposition() {
         let mut rng = crate::phantom::rng::SplitMix64::new(7);
