@@ -242,6 +242,53 @@ pub struct ScarKindCount {
     pub found: usize,
 }
 
+/// How a wrinkle lies to the light: the rows of the "Wrinkles by light" table.
+pub const WRINKLE_LIGHT_CLASSES: [&str; 5] = [
+    "ring flash, depth/width < 0.25 (gently sloped walls)",
+    "ring flash, depth/width ≥ 0.25",
+    "oblique, wrinkle within 30° of the light's azimuth",
+    "oblique, 30-60° from it",
+    "oblique, 60-90° from it (across the light)",
+];
+
+/// A wrinkle is missed when less than this share of its length lies within a detected line's
+/// band.
+pub const WRINKLE_MISSED_BELOW: f64 = 0.3;
+
+/// Depth/width of a wrinkle below which its walls count as gently sloped: a Gaussian valley's
+/// steepest slope is 1.43 depth/width, so 0.25 is a slope of 0.36, which on-axis light darkens
+/// by about s²/2 = 6 %.
+pub const GENTLE_WRINKLE_DEPTH_PER_WIDTH: f64 = 0.25;
+
+/// The row of [`WRINKLE_LIGHT_CLASSES`] of a wrinkle running at `orientation_deg` (counter-
+/// clockwise from +x as displayed, as the light's azimuth) with `depth_per_width` (depth over
+/// width at half depth): under the ring flash by the steepness of its walls, under an oblique
+/// light by the angle between the wrinkle and the light's azimuth (0-90°) in three bins.
+pub fn wrinkle_light_class(
+    nuisance: &Nuisance,
+    orientation_deg: f64,
+    depth_per_width: f64,
+) -> usize {
+    if nuisance.diffuse_light {
+        return usize::from(depth_per_width >= GENTLE_WRINKLE_DEPTH_PER_WIDTH);
+    }
+    let d = (orientation_deg - nuisance.light_azimuth_deg).rem_euclid(180.0);
+    let angle = d.min(180.0 - d);
+    2 + usize::from(angle > 30.0) + usize::from(angle > 60.0)
+}
+
+/// One true wrinkle: how it lies to the light and how much of it the lines cover.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WrinkleCover {
+    /// Row of [`WRINKLE_LIGHT_CLASSES`].
+    pub light_class: usize,
+    /// Length of the centre line, mm.
+    pub true_mm: f64,
+    /// Length of the centre line within one wrinkle width + 2 px of a detected line's
+    /// skeleton (the band of the false-line score), mm.
+    pub found_mm: f64,
+}
+
 /// What one phantom scored.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -265,6 +312,8 @@ pub struct CaseResult {
     pub hair_as_line_mm: f64,
     /// Detected line length away from every wrinkle, mm.
     pub lines_false_mm: f64,
+    /// Every true wrinkle's cover by the detected lines.
+    pub wrinkles: Vec<WrinkleCover>,
     pub pores_true: usize,
     pub pores_found: usize,
     pub pores_tp: usize,
@@ -392,6 +441,11 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
             }
         }
     }
+    let nuisance = truth
+        .nuisance
+        .clone()
+        .unwrap_or_else(|| NuisanceRanges::default().draw(case.seed, case.seed));
+    let wrinkles = wrinkle_covers(truth, m, &nuisance);
     // Pores.
     let pore_pairs = {
         // Candidate pairs through a grid of cells as wide as the largest match radius.
@@ -438,10 +492,7 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
     CaseResult {
         seed: case.seed,
         clean: case.clean,
-        nuisance: truth
-            .nuisance
-            .clone()
-            .unwrap_or_else(|| NuisanceRanges::default().draw(case.seed, case.seed)),
+        nuisance,
         area_cm2,
         scars_true: truth.scars.len(),
         scars_found: m.scars.len(),
@@ -456,12 +507,76 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
         hair_mm: truth.hairs.iter().map(|h| h.length_mm).sum(),
         hair_as_line_mm,
         lines_false_mm,
+        wrinkles,
         pores_true: truth.pores.len(),
         pores_found: m.pores.len(),
         pores_tp: pore_pairs.len(),
         pores_sized_found_mm,
         pores_sized_true_mm,
     }
+}
+
+/// Each true wrinkle's cover: a piece of its centre line (segments ≤ 0.25 mm) counts as found
+/// when a detected line's skeleton pixel lies within the wrinkle's width + [`BAND_MARGIN_PX`]
+/// of the piece's midpoint.
+fn wrinkle_covers(
+    truth: &GroundTruth,
+    m: &crate::metrics::ZoneMeasurement,
+    nuisance: &Nuisance,
+) -> Vec<WrinkleCover> {
+    let (ppm, size) = (truth.px_per_mm, truth.size_px as usize);
+    let mut skeleton = vec![false; size * size];
+    for line in &m.lines {
+        for &(x, y) in &line.skeleton {
+            if let Some(p) = skeleton.get_mut(y as usize * size + x as usize) {
+                *p = true;
+            }
+        }
+    }
+    let near = |c: [f64; 2], r: f64| {
+        let last = size as f64 - 1.0;
+        let (x0, x1) = ((c[0] - r).floor().max(0.0), (c[0] + r).ceil().min(last));
+        let (y0, y1) = ((c[1] - r).floor().max(0.0), (c[1] + r).ceil().min(last));
+        let (mut y, r2) = (y0, r * r);
+        while y <= y1 {
+            let mut x = x0;
+            while x <= x1 {
+                if skeleton[y as usize * size + x as usize]
+                    && (x - c[0]).powi(2) + (y - c[1]).powi(2) <= r2
+                {
+                    return true;
+                }
+                x += 1.0;
+            }
+            y += 1.0;
+        }
+        false
+    };
+    truth
+        .wrinkles
+        .iter()
+        .map(|w| {
+            let r = w.width_mm * ppm + BAND_MARGIN_PX;
+            let (mut true_px, mut found_px) = (0.0, 0.0);
+            for seg in w.polyline_px.windows(2) {
+                let (a, b) = (seg[0], seg[1]);
+                let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+                true_px += len;
+                if near([0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1])], r) {
+                    found_px += len;
+                }
+            }
+            WrinkleCover {
+                light_class: wrinkle_light_class(
+                    nuisance,
+                    w.orientation_deg,
+                    w.depth_mm / w.width_mm,
+                ),
+                true_mm: true_px / ppm,
+                found_mm: found_px / ppm,
+            }
+        })
+        .collect()
 }
 
 /// Evaluate every case (in parallel; results in case order).
@@ -788,6 +903,41 @@ pub fn scar_kind_table(results: &[CaseResult]) -> String {
     s
 }
 
+/// True wrinkles by how they lie to the light: how many, their length, the share of it the
+/// lines cover and how many are missed (less than [`WRINKLE_MISSED_BELOW`] of their length
+/// covered), as Markdown.
+pub fn wrinkle_light_table(results: &[CaseResult]) -> String {
+    let mut s = String::from(
+        "| light and wrinkle | wrinkles | true length | length found | wrinkles missed |\n\
+         |---|---|---|---|---|\n",
+    );
+    for (class, label) in WRINKLE_LIGHT_CLASSES.iter().enumerate() {
+        let covers: Vec<&WrinkleCover> = results
+            .iter()
+            .flat_map(|r| &r.wrinkles)
+            .filter(|w| w.light_class == class)
+            .collect();
+        // Folded from +0 (an empty f64 sum is −0, which would print "-0 mm").
+        let true_mm = covers.iter().fold(0.0, |a, w| a + w.true_mm);
+        let found_mm = covers.iter().fold(0.0, |a, w| a + w.found_mm);
+        let missed = covers
+            .iter()
+            .filter(|w| w.found_mm < WRINKLE_MISSED_BELOW * w.true_mm)
+            .count();
+        let share = if true_mm > 0.0 {
+            format!("{:.0} %", 100.0 * found_mm / true_mm)
+        } else {
+            "–".to_owned()
+        };
+        let _ = writeln!(
+            s,
+            "| {label} | {} | {true_mm:.0} mm | {share} | {missed} |",
+            covers.len()
+        );
+    }
+    s
+}
+
 /// One line per phantom (for the log and the appendix of the report).
 pub fn case_lines(results: &[CaseResult]) -> String {
     let mut s = String::new();
@@ -923,6 +1073,18 @@ pub fn report_markdown(results: &[CaseResult]) -> String {
          dark disk (see the limits in `src/metrics/scars.rs`).\n\n",
     );
     s.push_str(&scar_kind_table(results));
+    s.push_str(
+        "\n## Wrinkles by light\n\n\
+         Every true wrinkle by how it lies to the light, with the share of its length that lies \
+         within one wrinkle width + 2 px of a detected line (the band of the false-line score) \
+         and the wrinkles missed (less than 30 % of their length found). Under an oblique light \
+         a wrinkle running along the light's azimuth has no lit and shaded wall, only the slight \
+         darkening of its tilted walls and of its floor; under the ring flash a shallow, gently \
+         sloped wrinkle darkens its walls by about s²/2 for slope s (see the limits in \
+         `src/metrics/lines/mod.rs`). These are the wrinkles the median length error is made \
+         of.\n\n",
+    );
+    s.push_str(&wrinkle_light_table(results));
     s.push_str("\n## Per phantom\n\n```text\n");
     s.push_str(&case_lines(results));
     s.push_str("```\n");
@@ -962,12 +1124,75 @@ mod tests {
             hair_mm: 0.0,
             hair_as_line_mm: 0.0,
             lines_false_mm: 0.0,
+            wrinkles: Vec::new(),
             pores_true: 0,
             pores_found: 0,
             pores_tp: 0,
             pores_sized_found_mm: 0.0,
             pores_sized_true_mm: 0.0,
         }
+    }
+
+    /// The light class of a wrinkle: under the ring flash by its walls' steepness, under an
+    /// oblique light by its angle to the light's azimuth, whichever way either runs.
+    #[test]
+    fn wrinkle_light_class_bins_the_angle_to_the_light() {
+        let mut n = NuisanceRanges::default().draw(1, 1);
+        n.diffuse_light = true;
+        assert_eq!(wrinkle_light_class(&n, 10.0, 0.2), 0);
+        assert_eq!(wrinkle_light_class(&n, 10.0, 0.25), 1);
+        n.diffuse_light = false;
+        n.light_azimuth_deg = 200.0;
+        // 15°, 30°, 31°, 60°, 61° and 90° from the azimuth, on either side and either way round.
+        for (orientation, class) in [
+            (5.0, 2),
+            (35.0, 2),
+            (170.0, 2),
+            (51.0, 3),
+            (140.0, 3),
+            (81.0, 4),
+            (110.0, 4),
+        ] {
+            assert_eq!(
+                wrinkle_light_class(&n, orientation, 0.1),
+                class,
+                "orientation {orientation}"
+            );
+        }
+    }
+
+    /// The wrinkle table sums each class over the phantoms: count, length, share found and
+    /// the wrinkles with less than 30 % found.
+    #[test]
+    fn wrinkle_light_table_sums_each_class() {
+        let mut a = result(true, [(0, 0); 3], [0; 3]);
+        let mut b = result(false, [(0, 0); 3], [0; 3]);
+        let cover = |light_class, true_mm, found_mm| WrinkleCover {
+            light_class,
+            true_mm,
+            found_mm,
+        };
+        a.wrinkles = vec![cover(0, 10.0, 2.0), cover(0, 30.0, 30.0)];
+        b.wrinkles = vec![cover(4, 20.0, 5.0), cover(2, 5.0, 1.4)];
+        let table = wrinkle_light_table(&[a, b]);
+        let rows: Vec<&str> = table.lines().skip(2).collect();
+        assert_eq!(rows.len(), WRINKLE_LIGHT_CLASSES.len());
+        assert_eq!(
+            rows[0],
+            "| ring flash, depth/width < 0.25 (gently sloped walls) | 2 | 40 mm | 80 % | 1 |"
+        );
+        assert_eq!(
+            rows[1],
+            "| ring flash, depth/width ≥ 0.25 | 0 | 0 mm | – | 0 |"
+        );
+        assert_eq!(
+            rows[2],
+            "| oblique, wrinkle within 30° of the light's azimuth | 1 | 5 mm | 28 % | 1 |"
+        );
+        assert_eq!(
+            rows[4],
+            "| oblique, 60-90° from it (across the light) | 1 | 20 mm | 25 % | 1 |"
+        );
     }
 
     /// The per-type table sums the phantoms of each stratum: found of true per type (a dash

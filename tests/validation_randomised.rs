@@ -32,6 +32,25 @@ fn every_stratum_holds_the_regression_floors() {
             r.seed
         );
     }
+    // The "Wrinkles by light" table accounts for every true wrinkle, and covers at most its
+    // length.
+    for r in &results {
+        assert_eq!(r.wrinkles.len(), r.lines_true_count, "seed {}", r.seed);
+        let true_mm: f64 = r.wrinkles.iter().map(|w| w.true_mm).sum();
+        assert!(
+            (true_mm - r.lines_true_mm).abs() <= 1e-6 * r.lines_true_mm.max(1.0),
+            "seed {}: {true_mm} mm against {} mm",
+            r.seed,
+            r.lines_true_mm
+        );
+        assert!(
+            r.wrinkles
+                .iter()
+                .all(|w| (0.0..=w.true_mm).contains(&w.found_mm)),
+            "seed {}",
+            r.seed
+        );
+    }
     let mut regressions = Vec::new();
     let mut strata_seen = 0;
     for st in strata(&results) {

@@ -120,6 +120,34 @@
 //!   by 2·area/edge, whatever their area), so that the lit floor between a wide valley's
 //!   two walls does not thin into a loop: nothing changes on the training set, and re-takes
 //!   repeat worse (CV of `lines_length_mm` 10.2 % -> 11.3 %).
+//! - **A texture level per direction** (step 1): under an oblique light the skin's texture
+//!   shades most across the light and least along it, and a stretched furrow network is
+//!   anisotropic whatever the light, so each scale's level was also taken per line direction
+//!   (8 bins of θ, `texture_factor` × the median of the bin's positive responses, linear
+//!   between bin centres, at least the zone's level). Measured 2026-12-07: validation set false
+//!   line length 172 -> 124 mm for 1270 -> 1257 mm on wrinkles, median |length error| 16.2 ->
+//!   15.2 %, but lines counted within ±1 under the ring flash 81 -> 62 % (an isotropic light:
+//!   the bins' medians move lines by their own sampling noise); training set false 227 ->
+//!   197 mm, on wrinkles 1106 -> 1091 mm, median error 22.9 -> 23.7 %. Letting a bin's level
+//!   fall to half the zone's: false 172 -> 111 mm on the validation set, on wrinkles unchanged,
+//!   median error 14.7 %, but the re-take test's CV of `lines_length_mm` 6.3 -> 9.3 %. Neither
+//!   finds the wrinkles the length error is made of (below).
+//!
+//! # Limits: which wrinkles are missed
+//! The median length error is made of wrinkles missed whole, not of short or broken lines.
+//! `skintex validate` counts a wrinkle's centre line as found where a line's skeleton lies
+//! within one wrinkle width + 2 px of it, and tabulates it by light ("Wrinkles by light" in
+//! docs/VALIDATION.md). On the training set (125 wrinkles, 2026-12-07) 17 have less than 30 %
+//! of their length found; 80 % of all wrinkle length is found, 65 % within 0.5 mm of an end
+//! (the tapered ends). Under an oblique light, 10 of the 25 wrinkles running within 30° of the
+//! light's azimuth are missed against 2 of the 52 others (validation set: 5 of 26 against 4 of
+//! 50): a groove lit along its length has no lit and shaded wall, only the second-order
+//! darkening of its tilted walls and its cavity (training phantom 5026: 0.30 mm deep, 1.2 mm
+//! wide, 4° from the azimuth at 53° elevation, hard to see by eye). Under the ring flash the
+//! shallow, gently sloped ones are missed (depth/width under 0.25: training 4 of 12, validation
+//! 7 of 15 and 36 % of their length found, against 84-87 % for the steeper ones): on-axis light
+//! darkens a wall by about s²/2 for slope s, 2 % at s = 0.2, under the skin's own texture. A
+//! single photo cannot show these; cross-lit pairs or a second light direction would.
 //!
 //! References: Frangi, Niessen, Vincken & Viergever, MICCAI 1998, doi:10.1007/BFb0056195
 //! (blobness); Lindeberg, IJCV 30(2), 1998, doi:10.1023/A:1008045108935 (σ² normalisation);
