@@ -122,9 +122,24 @@ fn bilinear_from(
     data: &[f32],
     cols: usize,
     (r0, r1, fr): (usize, usize, f32),
+    cw: (usize, usize, f32),
+) -> f32 {
+    bilinear_rows(
+        &data[r0 * cols..][..cols],
+        &data[r1 * cols..][..cols],
+        fr,
+        cw,
+    )
+}
+
+/// Bilinear sample between two rows at the row fraction `fr` and the column weights.
+#[inline]
+fn bilinear_rows(
+    top_row: &[f32],
+    bottom_row: &[f32],
+    fr: f32,
     (c0, c1, fc): (usize, usize, f32),
 ) -> f32 {
-    let (top_row, bottom_row) = (&data[r0 * cols..][..cols], &data[r1 * cols..][..cols]);
     let top = top_row[c0] + fc * (top_row[c1] - top_row[c0]);
     let bottom = bottom_row[c0] + fc * (bottom_row[c1] - bottom_row[c0]);
     top + fr * (bottom - top)
@@ -422,24 +437,63 @@ pub fn valley_strength(
                 .collect()
         };
         let (row_axis, col_axis) = (axis(grows, lrows), axis(gcols, lcols));
-        let response_data = response.as_slice().expect("fresh array");
-        let sample = |gr: usize, gc: usize| -> (f32, f32) {
-            if ratio >= 1.0 {
-                // Finer than (or as fine as) the grid: maximum over the block.
+        let (response_data, theta_data) = (
+            response.as_slice().expect("fresh array"),
+            theta.as_slice().expect("fresh array"),
+        );
+        // One grid row at this scale: the level's response and direction sampled at every
+        // grid column, kept where its ratio to the level beats the scales before.
+        let merge_row = |gr: usize,
+                         srow: &mut [f32],
+                         strow: &mut [f32],
+                         sgrow: &mut [f32],
+                         drow: &mut [f32]| {
+            let mut keep = |gc: usize, v: f32, t: f32| {
+                let x = v * inv_b;
+                if x > srow[gc] {
+                    srow[gc] = x;
+                    strow[gc] = v;
+                    sgrow[gc] = sigma as f32;
+                    drow[gc] = t;
+                }
+            };
+            if ratio == 1.0 {
+                // The grid's own level (responses are never negative: a 0 is never kept).
+                let at = gr * lcols;
+                let cols_here = if gr < lrows { gcols.min(lcols) } else { 0 };
+                for gc in 0..cols_here {
+                    keep(gc, response_data[at + gc], theta_data[at + gc]);
+                }
+            } else if ratio > 1.0 {
+                // Finer than the grid: maximum over the block.
                 let k = ratio as usize;
-                let (r0, c0) = (gr * k, gc * k);
-                let mut best = (0.0f32, 0.0f32);
-                for r in r0..(r0 + k).min(lrows) {
-                    for c in c0..(c0 + k).min(lcols) {
-                        if response[(r, c)] > best.0 {
-                            best = (response[(r, c)], theta[(r, c)]);
+                let r0 = gr * k;
+                for gc in 0..gcols {
+                    let c0 = gc * k;
+                    let mut best = (0.0f32, 0.0f32);
+                    for r in r0..(r0 + k).min(lrows) {
+                        let (rrow, trow) = (
+                            &response_data[r * lcols..][..lcols],
+                            &theta_data[r * lcols..][..lcols],
+                        );
+                        for c in c0..(c0 + k).min(lcols) {
+                            if rrow[c] > best.0 {
+                                best = (rrow[c], trow[c]);
+                            }
                         }
                     }
+                    keep(gc, best.0, best.1);
                 }
-                best
             } else {
-                let ((rw, rn), (cw, cn)) = (row_axis[gr], col_axis[gc]);
-                (bilinear_from(response_data, lcols, rw, cw), theta[(rn, cn)])
+                let ((r0, r1, fr), rn) = row_axis[gr];
+                let (top, bottom, trow) = (
+                    &response_data[r0 * lcols..][..lcols],
+                    &response_data[r1 * lcols..][..lcols],
+                    &theta_data[rn * lcols..][..lcols],
+                );
+                for (gc, &(cw, cn)) in col_axis.iter().enumerate() {
+                    keep(gc, bilinear_rows(top, bottom, fr, cw), trow[cn]);
+                }
             }
         };
         snr.as_slice_mut()
@@ -465,16 +519,7 @@ pub fn valley_strength(
             )
             .enumerate()
             .for_each(|(gr, (((srow, strow), sgrow), drow))| {
-                for gc in 0..gcols {
-                    let (v, t) = sample(gr, gc);
-                    let x = v * inv_b;
-                    if x > srow[gc] {
-                        srow[gc] = x;
-                        strow[gc] = v;
-                        sgrow[gc] = sigma as f32;
-                        drow[gc] = t;
-                    }
-                }
+                merge_row(gr, srow, strow, sgrow, drow);
             });
     }
     let _ = grid_level;
