@@ -7,11 +7,14 @@
 //! √(MP·10⁶)), encoded in memory as JPEG (quality 92) and PNG for the decode stage. The stage
 //! budget these give is in `benches/README.md`. Every
 //! metric stage runs on the whole image as one zone, as `--roi full` does. Each stage is timed on
-//! one core (the code under test is serial; `lines` is called as is, not optimised here).
+//! one core, as `skintex analyze --jobs 1` runs it: the stages' parallel loops run in rayon's
+//! global pool, which the bench builds with a single thread.
 //!
-//! Times are the CPU time of the benchmarking thread (`/proc/thread-self/schedstat`, ns), not
-//! wall time, so that other processes competing for the cores do not inflate them; on systems
-//! without that file the wall time is used.
+//! Times are the CPU time of the whole process, every thread's (the sum over
+//! `/proc/self/task/*/schedstat`, ns), not wall time, so that other processes competing for the
+//! cores do not inflate them; on systems without those files the wall time is used. (Until
+//! 2026-12-07 the bench read the benchmarking thread's own CPU time, which misses the work the
+//! stages hand to the pool's threads: lines and pores were measured at about half their cost.)
 
 use std::hint::black_box;
 use std::io::Cursor;
@@ -30,30 +33,37 @@ use skintex::segment::full_image_zones;
 const PX_PER_MM: f64 = 20.0;
 const SIZES_MP: [u32; 3] = [3, 12, 24];
 
-/// CPU time consumed by the calling thread, ns (wall time since first use as a fallback).
-fn thread_cpu_ns() -> u64 {
+/// CPU time consumed by every thread of the process, ns (wall time since first use as a
+/// fallback). Threads that exit between two readings take their time with them; the pool's
+/// threads live as long as the process.
+fn process_cpu_ns() -> u64 {
     static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| {
-            let epoch = EPOCH.get_or_init(std::time::Instant::now);
-            u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-        })
+    let from_tasks = || -> Option<u64> {
+        let mut total = 0u64;
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+            total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(total)
+    };
+    from_tasks().unwrap_or_else(|| {
+        let epoch = EPOCH.get_or_init(std::time::Instant::now);
+        u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    })
 }
 
-/// Criterion measurement of the thread's CPU time, formatted as a duration.
-struct ThreadCpuTime(WallTime);
+/// Criterion measurement of the process's CPU time, formatted as a duration.
+struct ProcessCpuTime(WallTime);
 
-impl Measurement for ThreadCpuTime {
+impl Measurement for ProcessCpuTime {
     type Intermediate = u64;
     type Value = u64;
 
     fn start(&self) -> u64 {
-        thread_cpu_ns()
+        process_cpu_ns()
     }
     fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
+        process_cpu_ns().saturating_sub(start)
     }
     fn add(&self, a: &u64, b: &u64) -> u64 {
         a + b
@@ -88,7 +98,12 @@ fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     bytes
 }
 
-fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
+fn bench_stages(c: &mut Criterion<ProcessCpuTime>) {
+    // One core, as `--jobs 1`: the stages' parallel loops run in the global pool.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()
+        .expect("the bench builds rayon's global pool before anything uses it");
     let config = Config::default();
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
@@ -165,7 +180,7 @@ fn bench_stages(c: &mut Criterion<ThreadCpuTime>) {
 
 criterion_group! {
     name = stages;
-    config = Criterion::default().with_measurement(ThreadCpuTime(WallTime));
+    config = Criterion::default().with_measurement(ProcessCpuTime(WallTime));
     targets = bench_stages
 }
 criterion_main!(stages);
