@@ -266,13 +266,16 @@ fn scale_response(
                         let [hxx, hxy, hyy, weight, nr, nc] = planes;
                         hessian_row(up, mid, down, norm, (hxx, hxy, hyy));
                         valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
+                        let edge_row = edge.map(|e| {
+                            &e.as_slice().expect("fresh standard-layout array")[r * cols..][..cols]
+                        });
                         for c in 0..cols {
                             let w = weight[c];
                             if w <= 0.0 {
                                 continue;
                             }
-                            if let Some(e) = edge
-                                && e[(r, c)] < edge_min
+                            if let Some(e) = edge_row
+                                && e[c] < edge_min
                             {
                                 continue;
                             }
