@@ -40,6 +40,7 @@ use image::DynamicImage;
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::imgops::cells::CellGrid;
 use crate::input::colour::colour_planes;
 use crate::matching::{optimal_matches_sparse, scar_matches};
 use crate::metrics::scars::ScarKind;
@@ -525,38 +526,26 @@ fn wrinkle_covers(
     nuisance: &Nuisance,
 ) -> Vec<WrinkleCover> {
     let (ppm, size) = (truth.px_per_mm, truth.size_px as usize);
-    let mut skeleton = vec![false; size * size];
+    let reach = |w: &crate::phantom::WrinkleTruth| w.width_mm * ppm + BAND_MARGIN_PX;
+    // Skeleton pixels in cells as wide as the widest reach.
+    let cell = truth.wrinkles.iter().map(reach).fold(1.0, f64::max);
+    let mut skeleton: CellGrid<(f64, f64)> = CellGrid::new((size, size), cell);
     for line in &m.lines {
         for &(x, y) in &line.skeleton {
-            if let Some(p) = skeleton.get_mut(y as usize * size + x as usize) {
-                *p = true;
-            }
+            let p = (f64::from(x), f64::from(y));
+            skeleton.insert(p, p);
         }
     }
     let near = |c: [f64; 2], r: f64| {
-        let last = size as f64 - 1.0;
-        let (x0, x1) = ((c[0] - r).floor().max(0.0), (c[0] + r).ceil().min(last));
-        let (y0, y1) = ((c[1] - r).floor().max(0.0), (c[1] + r).ceil().min(last));
-        let (mut y, r2) = (y0, r * r);
-        while y <= y1 {
-            let mut x = x0;
-            while x <= x1 {
-                if skeleton[y as usize * size + x as usize]
-                    && (x - c[0]).powi(2) + (y - c[1]).powi(2) <= r2
-                {
-                    return true;
-                }
-                x += 1.0;
-            }
-            y += 1.0;
-        }
-        false
+        skeleton.any_near((c[0], c[1]), |&(x, y)| {
+            (x - c[0]).powi(2) + (y - c[1]).powi(2) <= r * r
+        })
     };
     truth
         .wrinkles
         .iter()
         .map(|w| {
-            let r = w.width_mm * ppm + BAND_MARGIN_PX;
+            let r = reach(w);
             let (mut true_px, mut found_px) = (0.0, 0.0);
             for seg in w.polyline_px.windows(2) {
                 let (a, b) = (seg[0], seg[1]);

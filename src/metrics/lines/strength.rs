@@ -233,6 +233,7 @@ fn scale_response(
         response.as_slice_mut().expect("fresh array"),
         theta.as_slice_mut().expect("fresh array"),
     );
+    let edge = edge.map(|e| e.as_slice().expect("fresh standard-layout array"));
     for_each_blurred_band(
         level.view(),
         remaining as f32,
@@ -266,9 +267,7 @@ fn scale_response(
                         let [hxx, hxy, hyy, weight, nr, nc] = planes;
                         hessian_row(up, mid, down, norm, (hxx, hxy, hyy));
                         valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
-                        let edge_row = edge.map(|e| {
-                            &e.as_slice().expect("fresh standard-layout array")[r * cols..][..cols]
-                        });
+                        let edge_row = edge.map(|e| &e[r * cols..][..cols]);
                         for c in 0..cols {
                             let w = weight[c];
                             if w <= 0.0 {
@@ -384,7 +383,6 @@ pub fn valley_strength(
 ) -> ValleyStrength {
     let (rows, cols) = z.dim();
     let step = detection_step(sigmas_px);
-    let grid_level = step.trailing_zeros() as usize;
     let (grows, gcols) = (rows.div_ceil(step), cols.div_ceil(step));
     let levels: Vec<usize> = sigmas_px.iter().map(|&s| pyramid_level(s)).collect();
     let top = levels.iter().copied().max().unwrap_or(0);
@@ -525,7 +523,6 @@ pub fn valley_strength(
                 merge_row(gr, srow, strow, sgrow, drow);
             });
     }
-    let _ = grid_level;
     // The maximum over several scales of ratios each at its texture level exceeds 1 far more
     // often than one scale does: bring the merged ratio back so that the same quantile of the
     // zone is 1.
