@@ -1056,10 +1056,11 @@ pub fn report_markdown(results: &[CaseResult]) -> String {
         "\n## Scars by type\n\n\
          True scars found per type (a detection within the scar's radius + 0.5 mm, as for the \
          F1 above) and the detections that match no true scar, by the type they were given. \
-         Steep-walled (boxcar) and broad, shallow (rolling) scars are the hard ones: under \
-         diffuse light a shallow bowl barely shades, and under oblique light a steep-walled pit \
-         shows as a dark crescent on the wall nearer the light and a lit one opposite, not as a \
-         dark disk (see the limits in `src/metrics/scars.rs`).\n\n",
+         Broad, shallow (rolling) scars are the hard ones: under diffuse light a shallow bowl \
+         barely shades. A steep-walled (boxcar) pit whose floor is lit like the skin shows as a \
+         dark ring (coaxial light) or a dark and a lit crescent (oblique light), not as a dark \
+         disk; those are found by their closed wall, and a wall weak in one sector is what is \
+         still missed (see the rims and the limits in `src/metrics/scars/mod.rs`).\n\n",
     );
     s.push_str(&scar_kind_table(results));
     s.push_str(

@@ -5,7 +5,7 @@
 use image::{DynamicImage, Rgb, RgbImage};
 use skintex::config::Config;
 use skintex::input::colour::{ColourPlanes, colour_planes};
-use skintex::metrics::scars::{self, ScarKind, ScarRecord};
+use skintex::metrics::scars::{self, ScarDetector, ScarKind, ScarRecord};
 use skintex::metrics::{ZoneInput, measure_zone, metric_columns};
 use skintex::segment::full_image_zones;
 
@@ -30,6 +30,9 @@ enum Profile {
     Flat,
     /// V-shaped cone.
     Cone,
+    /// Only the wall darkens (a Gaussian band 0.1 mm wide at the radius), the floor at the
+    /// skin's level: a steep-walled pit under coaxial light.
+    Wall,
 }
 
 /// A hand-made feature: centre (mm), diameter (mm), contrast, and whether it is a melanin spot.
@@ -53,6 +56,7 @@ fn darkening(f: &Feature, x_mm: f64, y_mm: f64) -> f64 {
             t * t * (3.0 - 2.0 * t)
         }
         Profile::Cone => (1.0 - rho / r).max(0.0),
+        Profile::Wall => (-((rho - r) / 0.1).powi(2)).exp(),
     };
     f.contrast * shape
 }
@@ -190,6 +194,45 @@ fn hand_made_pigmented_spot_is_rejected_but_equal_shading_pit_is_not() {
     };
     let (values, _) = scars_of(&hand_made(300, &[pit], 2));
     assert_eq!(values[0], 1.0);
+}
+
+/// A steep-walled pit whose floor is lit like the skin (a dark ring) is not a dark disk: the
+/// rim detector finds it, a boxcar of the right size; the same ring in melanin (a pigmented
+/// ring, no shading) is not a scar.
+#[test]
+fn hand_made_dark_wall_is_a_boxcar_found_by_its_rim() {
+    let ring = Feature {
+        x_mm: 7.5,
+        y_mm: 7.5,
+        d_mm: 3.0,
+        contrast: 0.25,
+        profile: Profile::Wall,
+        pigment: false,
+    };
+    let (values, found) = scars_of(&hand_made(300, &[ring], 5));
+    eprintln!("dark wall: {found:#?}");
+    assert_eq!(values[0], 1.0, "scars_count");
+    let scar = &found[0];
+    assert_eq!(scar.found_by(), ScarDetector::Rim);
+    assert_eq!(scar.kind, ScarKind::Boxcar);
+    assert!(
+        (scar.diameter_mm / ring.d_mm - 1.0).abs() <= 0.15,
+        "diameter {}",
+        scar.diameter_mm
+    );
+    assert!((scar.x_px / PX_PER_MM - 7.5).abs() < 0.2 && (scar.y_px / PX_PER_MM - 7.5).abs() < 0.2);
+    let rim = scar.rim.expect("found by its wall");
+    assert!(
+        rim.step < 0.85 && rim.snr >= 2.5 && rim.misfit <= 0.1,
+        "{rim:?}"
+    );
+
+    let pigmented = Feature {
+        pigment: true,
+        ..ring
+    };
+    let (values, found) = scars_of(&hand_made(300, &[pigmented], 5));
+    assert_eq!(values[0], 0.0, "{found:#?}");
 }
 
 #[test]

@@ -68,6 +68,26 @@ pub fn profile_crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Optio
     None
 }
 
+/// z at `(x, y)` (column, row; px), bilinear between the four neighbouring pixels; None
+/// outside the image or when any of the four is outside `mask`.
+pub fn sample_bilinear(z: ArrayView2<f32>, mask: ArrayView2<bool>, x: f64, y: f64) -> Option<f64> {
+    let (h, w) = z.dim();
+    if !(x >= 0.0 && y >= 0.0 && x <= (w - 1) as f64 && y <= (h - 1) as f64) {
+        return None;
+    }
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    if !(mask[(y0, x0)] && mask[(y0, x1)] && mask[(y1, x0)] && mask[(y1, x1)]) {
+        return None;
+    }
+    let (fx, fy) = (x - x0 as f64, y - y0 as f64);
+    let at = |r: usize, c: usize| f64::from(z[(r, c)]);
+    Some(
+        (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
+            + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy,
+    )
+}
+
 /// Smallest rise above `centre` of the pseudo-height over [`SIDES`] rays from `(cx, cy)`: the
 /// mean of z along each ray from 1.5 to 2.5 times the half-depth radius `half` (px), bilinearly
 /// sampled, minus `centre`. A pit closed on every side rises by most of its contrast in every
@@ -79,23 +99,7 @@ fn weakest_side_rise(
     half: f64,
     centre: f64,
 ) -> f64 {
-    let (h, w) = z.dim();
-    let sample = |x: f64, y: f64| -> Option<f64> {
-        if x < 0.0 || y < 0.0 || x > (w - 1) as f64 || y > (h - 1) as f64 {
-            return None;
-        }
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-        if !(mask[(y0, x0)] && mask[(y0, x1)] && mask[(y1, x0)] && mask[(y1, x1)]) {
-            return None;
-        }
-        let (fx, fy) = (x - x0 as f64, y - y0 as f64);
-        let at = |r: usize, c: usize| f64::from(z[(r, c)]);
-        Some(
-            (at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx) * (1.0 - fy)
-                + (at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx) * fy,
-        )
-    };
+    let sample = |x: f64, y: f64| sample_bilinear(z, mask, x, y);
     let mut weakest = f64::INFINITY;
     for k in 0..SIDES {
         let phi = std::f64::consts::TAU * k as f64 / SIDES as f64;

@@ -180,7 +180,7 @@ pub const FAMILIES: &[Family] = &[
         name: "scars",
         columns: scars::COLUMNS,
         input: Input::Relief,
-        module: module_source!("scars.rs"),
+        module: module_source!("scars/mod.rs"),
     },
     Family {
         name: "pores",

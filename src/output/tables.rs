@@ -748,9 +748,15 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
     spec(
         "diameter_mm",
         "mm",
-        "Equivalent diameter sqrt(4 area / pi).",
+        "Rim diameter: for blobs twice the radius at which the angular-mean radial profile of \
+         relative luminance returns to within 15 % of the depth from the surround; for rims \
+         twice the wall's mean radius.",
     ),
-    spec("area_mm2", "mm2", "Area of the scar's segment."),
+    spec(
+        "area_mm2",
+        "mm2",
+        "Area of the disk of rim diameter, pi d^2 / 4.",
+    ),
     spec(
         "type",
         "",
@@ -809,7 +815,37 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
         "1",
         "What decided it (audit): contrast a pore-sized depression had to exceed in this zone \
          (scars.pore_contrast_factor x the 99th percentile of the zone's pore contrasts). \
-         Empty when the zone has fewer than 10 pores.",
+         Empty when the zone has fewer than 10 pores (and for rims).",
+    ),
+    spec(
+        "found_by",
+        "",
+        "What decided it (audit): the detector that found the scar. blob: a dark round \
+         depression (scale-normalised Laplacian-of-Gaussian blob segmented at half depth); \
+         rim: a steep-walled pit found by its closed wall (a dark ring under coaxial light, a \
+         dark and a lit crescent under oblique light) around a floor lighter than the wall, \
+         where no blob was accepted. fwhm_mm, flatness and pore_level are empty for rims.",
+    ),
+    spec(
+        "rim_snr",
+        "1",
+        "What decided it (audit), rims only: the wall's shading gradient (Gaussian-smoothed \
+         gradient magnitude of the relative luminance) in the weakest of 8 sectors around the \
+         pit, in the zone's median gradients; at least scars.min_rim_snr. Empty for blobs.",
+    ),
+    spec(
+        "rim_misfit",
+        "1",
+        "What decided it (audit), rims only: robust RMS misfit of the wall's radius along 32 \
+         rays to a smooth closed curve (Fourier series to the second harmonic: an ellipse fits), \
+         per radius; at most 0.1. Empty for blobs.",
+    ),
+    spec(
+        "rim_step",
+        "1",
+        "What decided it (audit), rims only: the floor's darkening (surround minus floor median) \
+         per wall contrast; at most 0.85 (a floor as dark as its wall is a dark disk, the blob \
+         detector's). Empty for blobs.",
     ),
 ];
 
@@ -934,6 +970,10 @@ fn scars_rows(rec: &ImageRecord) -> Vec<Vec<String>> {
                 format_number(scar.chroma_ratio),
                 format_number(scar.shading_od),
                 format_number(scar.pore_level),
+                scar.found_by().label().to_owned(),
+                format_number(scar.rim.map_or(f64::NAN, |r| r.snr)),
+                format_number(scar.rim.map_or(f64::NAN, |r| r.misfit)),
+                format_number(scar.rim.map_or(f64::NAN, |r| r.step)),
             ]
         },
     )
