@@ -32,6 +32,8 @@ const RAY_STEP_PX: f64 = 0.5;
 const MAX_MISFIT: f64 = 0.1;
 /// Largest floor darkening per wall contrast.
 const MAX_STEP: f64 = 0.85;
+/// Smallest floor darkening per wall contrast (a floor brighter than the surround).
+const MIN_STEP: f64 = -0.25;
 
 /// One rim on the base grid.
 #[derive(Debug, Clone)]
@@ -306,7 +308,7 @@ fn examine(
         return None;
     }
     let step = (s_level - f_level) / contrast;
-    if step > MAX_STEP {
+    if !(MIN_STEP..=MAX_STEP).contains(&step) {
         return None;
     }
     // Pixels inside the rim and of its surround ring.
@@ -362,8 +364,9 @@ mod tests {
     use super::*;
 
     /// A rendered ring: a dark wall 2 px wide at radius 12 px around a floor at the skin's
-    /// level, on a faint texture; found at its centre with its radius, and a dark disk of the
-    /// same size is not a rim (its floor is as dark as its wall).
+    /// level, on a faint texture; found at its centre with its radius. A dark disk of the
+    /// same size is not a rim (its floor is as dark as its wall), nor is the ring around a
+    /// bright floor.
     #[test]
     fn finds_a_dark_ring_not_a_dark_disk() {
         let (h, w) = (96, 96);
@@ -388,6 +391,14 @@ mod tests {
             texture(i, j) - 0.3 / (1.0 + ((d - 12.0) / 1.0).exp())
         });
         assert!(find_rims(&disk, &mask, (8.0, 20.0), 3.0, 0.05).is_empty());
+
+        // The same dark ring around a floor brighter than the skin by as much as the wall is
+        // dark (a loop of a light hair, glare): not a pit.
+        let bright = Array2::from_shape_fn((h, w), |(i, j)| {
+            let d = (i as f32 - 48.0).hypot(j as f32 - 40.0);
+            ring[[i, j]] + 0.3 / (1.0 + ((d - 10.0) / 1.0).exp())
+        });
+        assert!(find_rims(&bright, &mask, (8.0, 20.0), 3.0, 0.05).is_empty());
     }
 
     /// A pit under oblique light: a dark crescent on one side and a lit one opposite, the
