@@ -350,9 +350,10 @@ param_section! {
         /// spot has none. 0.2 (an 18 % grey darkening, about twice min_depth) was chosen on the
         /// training phantoms: it keeps 137 of 139 true scars and 8 of 519 pigment spots.
         min_shading_od: f64 = 0.2, [0.0, 100.0];
-        /// Detection limit of a steep-walled pit found by its wall (a rim, see
-        /// src/metrics/scars/rims.rs): the wall's shading gradient in the weakest of 8 sectors
-        /// around it, in the zone's median gradients (its texture level).
+        /// Detection limit of a steep-walled pit found by its wall (a rim, see the section Rims
+        /// of src/metrics/scars/mod.rs): the wall's energy (Gaussian-smoothed magnitude of the
+        /// shading gradient) in the weakest of 8 sectors around it, in units of its median over
+        /// the zone (the texture level). 2.5 chosen on the training phantoms.
         min_rim_snr: f64 = 2.5, [0.0, 1000.0];
         /// Below this diameter a scar is icepick whatever its profile, mm (Jacob et al. 2001:
         /// boxcar scars are 1.5-4 mm).

@@ -829,9 +829,9 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
     spec(
         "rim_snr",
         "1",
-        "What decided it (audit), rims only: the wall's shading gradient (Gaussian-smoothed \
-         gradient magnitude of the relative luminance) in the weakest of 8 sectors around the \
-         pit, in the zone's median gradients; at least scars.min_rim_snr. Empty for blobs.",
+        "What decided it (audit), rims only: the wall's energy (Gaussian-smoothed gradient \
+         magnitude of the relative luminance) in the weakest of 8 sectors around the pit, in \
+         units of its median over the zone; at least scars.min_rim_snr. Empty for blobs.",
     ),
     spec(
         "rim_misfit",

@@ -43,7 +43,7 @@ pub(super) struct Rim {
     pub cy: f64,
     /// Mean wall radius, base px.
     pub radius_px: f64,
-    /// Weakest sector's wall gradient in texture levels.
+    /// Weakest sector's wall energy in texture levels (the zone's median energy).
     pub snr: f64,
     /// RMS misfit (robust) of the wall's radius to its smooth closed curve, per radius.
     pub misfit: f64,
@@ -53,7 +53,7 @@ pub(super) struct Rim {
     pub contrast: f64,
     /// Surround minus the mean inside the rim.
     pub depth: f64,
-    /// Mean wall gradient × radius / wall contrast.
+    /// Mean wall energy × radius / wall contrast.
     pub steepness: f64,
     /// Axis ratio of the fitted closed curve.
     pub elongation: f64,
@@ -120,14 +120,16 @@ pub(super) fn find_rims(
     }
     drop((gx, gy));
     // The wall's energy: a dark wall's two flanks (and a crescent's edges) merge into one
-    // ridge of gradient magnitude at the wall. Its texture level is its own median.
+    // ridge of gradient magnitude at the wall. Its texture level is its median over the zone.
     let energy = gaussian_blur(mag.view(), WALL_ENERGY_SIGMA_PX);
     sample.clear();
-    for ((i, j), &m) in mag.indexed_iter() {
-        if m > 0.0 || mask[[i, j]] {
-            sample.push(energy[[i, j]]);
-        }
-    }
+    sample.extend(
+        energy
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| **m)
+            .map(|(&e, _)| e),
+    );
     let energy_level = median(&mut sample);
     drop((sample, mag));
     let mut cands: Vec<(f32, f64, usize, usize)> = Vec::new();
@@ -207,7 +209,7 @@ pub(super) fn find_rims(
 /// curve around a floor lighter than itself, or it leaves the zone.
 fn examine(
     zw: ArrayView2<f32>,
-    mag: ArrayView2<f32>,
+    energy: ArrayView2<f32>,
     mask: ArrayView2<bool>,
     (cx, cy): (f64, f64),
     r: f64,
@@ -222,7 +224,7 @@ fn examine(
         let mut best = (f64::NEG_INFINITY, 0.0);
         for s in 0..=n_steps {
             let rho = 0.5 * r + s as f64 * RAY_STEP_PX;
-            let m = sample_bilinear(mag, mask, cx + rho * dx, cy + rho * dy)?;
+            let m = sample_bilinear(energy, mask, cx + rho * dx, cy + rho * dy)?;
             if m > best.0 {
                 best = (m, rho);
             }
