@@ -427,4 +427,40 @@ mod tests {
         });
         assert!(find_rims(&line, &mask, (8.0, 24.0), 3.0, 0.05).is_empty());
     }
+
+    /// A field of dark specks (pores) has strong gradients in every direction around any
+    /// point, but the strongest wall along each ray jumps from speck to speck: no smooth
+    /// closed curve, no rim.
+    #[test]
+    fn scattered_pores_are_not_a_rim() {
+        let (h, w) = (128, 128);
+        let mask = Array2::from_elem((h, w), true);
+        let hash = |k: u32| {
+            let mut x = k.wrapping_mul(0x9E37_79B1) ^ 0x85EB_CA77;
+            x ^= x >> 15;
+            x = x.wrapping_mul(0x2C1B_3C6D);
+            x ^= x >> 12;
+            x
+        };
+        let specks: Vec<(f32, f32)> = (0..220)
+            .map(|k| ((hash(2 * k) % 128) as f32, (hash(2 * k + 1) % 128) as f32))
+            .collect();
+        let field = Array2::from_shape_fn((h, w), |(i, j)| {
+            let texture = 0.004 * (((i * 7 + j * 13) % 11) as f32 - 5.0);
+            let dark: f32 = specks
+                .iter()
+                .map(|&(x, y)| (-((j as f32 - x).powi(2) + (i as f32 - y).powi(2)) / 2.0).exp())
+                .fold(0.0, f32::max);
+            texture - 0.3 * dark
+        });
+        let found = find_rims(&field, &mask, (8.0, 24.0), 2.5, 0.05);
+        assert!(
+            found.is_empty(),
+            "{:?}",
+            found
+                .iter()
+                .map(|r| (r.cx, r.cy, r.misfit))
+                .collect::<Vec<_>>()
+        );
+    }
 }
