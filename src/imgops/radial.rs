@@ -20,15 +20,11 @@ pub fn radial_profile(
     nbins: usize,
     bin: f64,
 ) -> Vec<(f64, usize)> {
-    let (h, w) = z.dim();
     let reach = nbins as f64 * bin;
     let mut sums = vec![(0.0f64, 0usize); nbins];
-    let r0 = (cy - reach).floor().max(0.0) as usize;
-    let r1 = ((cy + reach).ceil().max(0.0) as usize + 1).min(h);
-    let c0 = (cx - reach).floor().max(0.0) as usize;
-    let c1 = ((cx + reach).ceil().max(0.0) as usize + 1).min(w);
-    for i in r0..r1 {
-        for j in c0..c1 {
+    let (rows, cols) = disk_window((cx, cy), reach, z.dim());
+    for i in rows {
+        for j in cols.clone() {
             if !mask[(i, j)] {
                 continue;
             }
@@ -66,6 +62,20 @@ pub fn profile_crossing(profile: &[(f64, usize)], level: f64, bin: f64) -> Optio
         prev = Some((rho, v));
     }
     None
+}
+
+/// The rows and columns of a `(h, w)` grid that a disk of radius `reach` about `(cx, cy)`
+/// (column, row; px) can touch: its bounding box, clipped to the grid.
+pub fn disk_window(
+    (cx, cy): (f64, f64),
+    reach: f64,
+    (h, w): (usize, usize),
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let r0 = (cy - reach).floor().max(0.0) as usize;
+    let r1 = ((cy + reach).ceil().max(0.0) as usize + 1).min(h);
+    let c0 = (cx - reach).floor().max(0.0) as usize;
+    let c1 = ((cx + reach).ceil().max(0.0) as usize + 1).min(w);
+    (r0..r1, c0..c1)
 }
 
 /// z at `(x, y)` (column, row; px), bilinear between the four neighbouring pixels; None

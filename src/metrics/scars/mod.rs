@@ -129,9 +129,10 @@
 //! blobs already judged) and `step ≥ −0.25` (the floor, partly shaded by the walls, gets at
 //! most the surround's light, a hypopigmented one a little more; a ring around something
 //! bright, a light hair's loop or glare, is not a pit: on the training set this took 2 false
-//! scars and no true one, on the validation set 2 false and no true one), its centre is not inside an accepted scar, its elongation is at
-//! most `scars.max_elongation`, its diameter within the blobs' bounds, and its darkening
-//! (inside the rim against the ring 1.3-1.8 c₀) is not pigment (the test below). Nearby
+//! scars and no true one, on the validation set 2 false and no true one), its centre is not
+//! inside an accepted scar, its elongation is at most `scars.max_elongation`, its diameter
+//! within the blobs' bounds, and its darkening (inside the rim against the ring 1.3-1.8 c₀)
+//! is not pigment (the test below). Nearby
 //! candidates: one whose centre lies within `max(c₀, r)` of an accepted rim is skipped.
 //! `min_rim_snr` 2.5 was chosen on the training phantoms (3.0: 3 scars fewer found, 1 false
 //! fewer; 2.25: as many found, 4 more false). With rims (`skintex validate`, 2026-12-07) the
@@ -174,8 +175,8 @@
 //!   boxcar 0.48 mm deep on Fitzpatrick VI skin lit at 66°: wall contrast 0.40, weakest
 //!   sector 2.0 texture levels, where a rim needs 2.5).
 //!
-//! Dark naevi (melanin OD 0.8-1.6) are 4 of the 20 false scars on the training set and 4 of its
-//! 8 wider than 2 mm: their measured `OD_B / OD_R` is 1.3-2.1, not melanin's 2.8, since the
+//! Dark naevi (melanin OD 0.8-1.6) were 4 of the 20 false scars on the training set before
+//! rims were added, and 4 of its 8 wider than 2 mm: their measured `OD_B / OD_R` is 1.3-2.1, not melanin's 2.8, since the
 //! surface (Fresnel, sebum) reflection adds light that melanin does not absorb, a larger share
 //! where the diffuse light is weakest (blue); 7 of 49 training naevi keep a grey part `g` above
 //! `min_shading_od`.
@@ -214,7 +215,7 @@ use crate::config::ScarsParams;
 use crate::imgops::blobs::{Blob as Candidate, MIN_LEVEL_SIGMA, SqrtBound, log_blobs, log_scales};
 use crate::imgops::gaussian::gaussian_blur;
 use crate::imgops::morphology::closing_square;
-use crate::imgops::radial::{closed_on_every_side, profile_crossing, radial_profile};
+use crate::imgops::radial::{closed_on_every_side, disk_window, profile_crossing, radial_profile};
 use crate::input::colour::ColourPlanes;
 use crate::segment::Zone;
 
@@ -344,7 +345,7 @@ pub struct ScarRecord {
 /// What decided a scar found by its wall (see the module doc, section Rims).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RimEvidence {
-    /// The wall's shading gradient in its weakest sector, in the zone's texture levels.
+    /// The wall's energy in its weakest sector, in units of its median over the zone.
     pub snr: f64,
     /// Robust misfit of the wall to a smooth closed curve, per radius.
     pub misfit: f64,
@@ -551,15 +552,15 @@ pub fn detect_scars(
         if covered.get((ci, cj)).is_none_or(|&c| c) {
             continue;
         }
-        let darkening = Darkening::of(planes, zone, f0, (&rim.pixels, &rim.ring));
-        if darkening.is_some_and(|d| d.is_pigment(params)) {
-            continue;
-        }
         let d = 2.0 * rim.radius_px * base_mm;
         if d < PORE_FRACTION * params.min_diameter_mm
             || d > OVERSIZE_FACTOR * params.max_diameter_mm
             || rim.elongation > params.max_elongation
         {
+            continue;
+        }
+        let darkening = Darkening::of(planes, zone, f0, (&rim.pixels, &rim.ring));
+        if darkening.is_some_and(|d| d.is_pigment(params)) {
             continue;
         }
         paint_disk(&mut covered, rim.cx, rim.cy, rim.radius_px);
@@ -579,11 +580,7 @@ pub fn detect_scars(
             chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
             shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
             pore_level: f64::NAN,
-            rim: Some(RimEvidence {
-                snr: rim.snr,
-                misfit: rim.misfit,
-                step: rim.step,
-            }),
+            rim: Some(rim.evidence),
         });
     }
     // Covered full-resolution pixels inside the zone mask.
@@ -611,13 +608,9 @@ pub fn detect_scars(
 
 /// Set the base-grid pixels whose centre lies within `radius` of `(cx, cy)`.
 fn paint_disk(covered: &mut Array2<bool>, cx: f64, cy: f64, radius: f64) {
-    let (h, w) = covered.dim();
-    let r0 = (cy - radius).floor().max(0.0) as usize;
-    let r1 = ((cy + radius).ceil() as usize + 1).min(h);
-    let c0 = (cx - radius).floor().max(0.0) as usize;
-    let c1 = ((cx + radius).ceil() as usize + 1).min(w);
-    for i in r0..r1 {
-        for j in c0..c1 {
+    let (rows, cols) = disk_window((cx, cy), radius, covered.dim());
+    for i in rows {
+        for j in cols.clone() {
             if (i as f64 - cy).powi(2) + (j as f64 - cx).powi(2) <= radius * radius {
                 covered[[i, j]] = true;
             }
@@ -947,7 +940,8 @@ struct Darkening {
 }
 
 impl Darkening {
-    /// The darkening of `seg`; None when a mean is not positive.
+    /// The darkening of the base-grid pixels `inside` against those of `ring`; None when a
+    /// mean is not positive.
     fn of(
         planes: &ColourPlanes,
         zone: &Zone,
@@ -955,7 +949,7 @@ impl Darkening {
         (inside, ring): (&[Pixel], &[Pixel]),
     ) -> Option<Self> {
         let (h, w) = (planes.height(), planes.width());
-        let mean_rb = |pix: &[(usize, usize)]| {
+        let mean_rb = |pix: &[Pixel]| {
             let (mut sr, mut sb, mut n) = (0.0f64, 0.0f64, 0usize);
             for &(i, j) in pix {
                 let y_start = zone.mask.y0 + i * f0;

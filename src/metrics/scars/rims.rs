@@ -6,9 +6,11 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use super::RimEvidence;
 use crate::imgops::blobs::log_scales;
 use crate::imgops::gaussian::gaussian_blur;
-use crate::imgops::radial::sample_bilinear;
+use crate::imgops::radial::{disk_window, sample_bilinear};
+use crate::metrics::median;
 
 /// The wall's own scale on the base grid, px.
 const WALL_SIGMA_PX: f32 = 1.0;
@@ -43,12 +45,9 @@ pub(super) struct Rim {
     pub cy: f64,
     /// Mean wall radius, base px.
     pub radius_px: f64,
-    /// Weakest sector's wall energy in texture levels (the zone's median energy).
-    pub snr: f64,
-    /// RMS misfit (robust) of the wall's radius to its smooth closed curve, per radius.
-    pub misfit: f64,
-    /// Floor darkening per wall contrast.
-    pub step: f64,
+    /// What decided it: weakest sector's wall energy, misfit to a smooth closed curve, floor
+    /// darkening per wall contrast.
+    pub evidence: RimEvidence,
     /// Wall contrast W: the wall's largest departure from the surround, median over rays.
     pub contrast: f64,
     /// Surround minus the mean inside the rim.
@@ -195,9 +194,8 @@ pub(super) fn find_rims(
             mask.view(),
             (cx, cy),
             r,
-            (f64::from(energy_level), min_snr),
-        ) && rim.contrast >= min_contrast
-        {
+            (f64::from(energy_level), min_snr, min_contrast),
+        ) {
             rims.push(rim);
         }
     }
@@ -206,14 +204,15 @@ pub(super) fn find_rims(
 
 /// The wall about `(cx, cy)` near radius `r`, or None when its weakest sector is below
 /// `min_snr` texture levels (`level`, the median wall energy), it is not a smooth closed
-/// curve around a floor lighter than itself, or it leaves the zone.
+/// curve around a floor lighter than itself, its contrast is below `min_contrast`, or it
+/// leaves the zone.
 fn examine(
     zw: ArrayView2<f32>,
     energy: ArrayView2<f32>,
     mask: ArrayView2<bool>,
     (cx, cy): (f64, f64),
     r: f64,
-    (level, min_snr): (f64, f64),
+    (level, min_snr, min_contrast): (f64, f64, f64),
 ) -> Option<Rim> {
     let angle = |k: usize| std::f64::consts::TAU * k as f64 / RAYS as f64;
     let n_steps = (r / RAY_STEP_PX).ceil() as usize;
@@ -231,14 +230,11 @@ fn examine(
         }
         (m_a[k], rho_a[k]) = best;
     }
-    // Closed on every side: the weakest sector's median wall gradient.
-    let mut weakest = f64::INFINITY;
-    for sector in m_a.chunks(RAYS / SECTORS) {
-        let mut v = sector.to_vec();
-        v.sort_by(f64::total_cmp);
-        let med = 0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2]);
-        weakest = weakest.min(med);
-    }
+    // Closed on every side: the weakest sector's median wall energy.
+    let weakest = m_a
+        .chunks(RAYS / SECTORS)
+        .filter_map(|sector| median(&mut sector.to_vec()))
+        .fold(f64::INFINITY, f64::min);
     // Most candidates (texture) end here.
     if weakest < min_snr * level {
         return None;
@@ -261,8 +257,7 @@ fn examine(
             (rho_a[k] - fit).abs()
         })
         .collect();
-    residuals.sort_by(f64::total_cmp);
-    let misfit = 1.4826 * 0.5 * (residuals[RAYS / 2 - 1] + residuals[RAYS / 2]) / c0;
+    let misfit = 1.4826 * median(&mut residuals)? / c0;
     if misfit > MAX_MISFIT {
         return None;
     }
@@ -288,25 +283,27 @@ fn examine(
                 wall.push(v);
             }
         }
-        walls.push(std::mem::take(&mut wall));
+        walls.push(wall);
     }
-    let median = |v: &mut Vec<f64>| {
+    // The upper median (the middle value of an odd count, the upper of the two middle ones of
+    // an even count).
+    let upper_median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     if floor.is_empty() || surround.is_empty() {
         return None;
     }
-    let s_level = median(&mut surround);
-    let f_level = median(&mut floor);
+    let s_level = upper_median(&mut surround);
+    let f_level = upper_median(&mut floor);
     // The wall departs from the surround either way: darker where it faces away from the
     // light, lighter where it faces it.
     let mut wall_contrast: Vec<f64> = walls
         .iter()
         .map(|v| v.iter().map(|&x| (x - s_level).abs()).fold(0.0, f64::max))
         .collect();
-    let contrast = median(&mut wall_contrast);
-    if contrast.is_nan() || contrast <= 0.0 {
+    let contrast = upper_median(&mut wall_contrast);
+    if contrast.is_nan() || contrast <= 0.0 || contrast < min_contrast {
         return None;
     }
     let step = (s_level - f_level) / contrast;
@@ -314,20 +311,11 @@ fn examine(
         return None;
     }
     // Pixels inside the rim and of its surround ring.
-    let (h, w) = zw.dim();
-    let reach = 1.8 * c0;
-    let (r0, r1) = (
-        (cy - reach).floor().max(0.0) as usize,
-        ((cy + reach).ceil().max(0.0) as usize + 1).min(h),
-    );
-    let (q0, q1) = (
-        (cx - reach).floor().max(0.0) as usize,
-        ((cx + reach).ceil().max(0.0) as usize + 1).min(w),
-    );
+    let (rows, cols) = disk_window((cx, cy), 1.8 * c0, zw.dim());
     let (mut pixels, mut ring) = (Vec::new(), Vec::new());
     let mut inside_sum = 0.0;
-    for i in r0..r1 {
-        for j in q0..q1 {
+    for i in rows {
+        for j in cols.clone() {
             if !mask[[i, j]] {
                 continue;
             }
@@ -349,9 +337,11 @@ fn examine(
         cx,
         cy,
         radius_px: c0,
-        snr: weakest / level,
-        misfit,
-        step,
+        evidence: RimEvidence {
+            snr: weakest / level,
+            misfit,
+            step,
+        },
         contrast,
         depth,
         steepness: mean_wall * c0 / contrast,
@@ -386,7 +376,7 @@ mod tests {
             "{rim:?}"
         );
         assert!((rim.radius_px - 12.0).abs() < 1.5, "{rim:?}");
-        assert!(rim.step < 0.3 && rim.elongation < 1.2, "{rim:?}");
+        assert!(rim.evidence.step < 0.3 && rim.elongation < 1.2, "{rim:?}");
 
         let disk = Array2::from_shape_fn((h, w), |(i, j)| {
             let d = (i as f32 - 48.0).hypot(j as f32 - 40.0);
@@ -459,7 +449,7 @@ mod tests {
             "{:?}",
             found
                 .iter()
-                .map(|r| (r.cx, r.cy, r.misfit))
+                .map(|r| (r.cx, r.cy, r.evidence.misfit))
                 .collect::<Vec<_>>()
         );
     }
