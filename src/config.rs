@@ -247,9 +247,10 @@ param_section! {
         /// Hysteresis growth threshold on the SNR (a value above snr_high acts as snr_high).
         snr_low: f64 = 1.2, [0.0, 100.0];
         /// A line ends where its SNR has fallen below this fraction of its own level (the 90th
-        /// percentile of its SNR, the level of its centre line: the valley has faded to that
-        /// fraction of the line's depth). Only ends are trimmed: a weaker section between two
-        /// pieces that are lines on their own (at least min_length_mm) keeps them one line.
+        /// percentile of its SNR within min_length_mm / 2 to min_length_mm, the level of its
+        /// centre line there: the valley has faded to that fraction of the line's depth). Only
+        /// ends are trimmed: a weaker section between two pieces that are lines on their own (at
+        /// least min_length_mm) keeps them one line.
         line_end_fraction: f64 = 0.5, [0.0, 1.0];
         /// Path evidence: SNRs above this count as this, so that one very dark spot cannot carry
         /// a path.

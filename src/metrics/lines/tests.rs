@@ -255,6 +255,32 @@ fn trimming_cuts_ends_not_the_middle() {
     assert!((80..120).all(|c| !region[(4, c)]));
 }
 
+/// A hair lying across a wrinkle joins them into one region; the wrinkle's own level is its
+/// own, not the hair's: a long band of SNR 4 crossed by a narrow one of SNR 20 (a level taken
+/// over the whole region, 20, would trim the band away as the hair's faded flanks) keeps its
+/// centre line on both sides of the crossing, while its weak end is still trimmed.
+#[test]
+fn a_crossing_hair_does_not_set_the_wrinkles_level() {
+    let (rows, cols) = (200, 400);
+    let snr = Array2::from_shape_fn((rows, cols), |(r, c)| {
+        if (198..=202).contains(&c) && (10..190).contains(&r) {
+            20.0
+        } else if (98..=102).contains(&r) && (10..390).contains(&c) {
+            if c >= 380 { 1.5 } else { 4.0 }
+        } else {
+            0.0
+        }
+    });
+    let mut region = snr.mapv(|v| v > 0.0);
+    trim_below_own_level(&mut region, &snr, 0.5, 60.0);
+    assert!(
+        (20..140).chain(250..370).all(|c| region[(100, c)]),
+        "the wrinkle on both sides of the hair is kept"
+    );
+    assert!((380..390).all(|c| !region[(100, c)]), "weak end trimmed");
+    assert!((20..180).all(|r| region[(r, 200)]), "the hair is kept");
+}
+
 /// A 16 mm line whose middle 4 mm fade to 0.3 of its depth (a wrinkle along the edge of a
 /// darker patch): one line of about its full length, not two pieces.
 #[test]
