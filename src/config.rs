@@ -264,7 +264,9 @@ param_section! {
         min_path_evidence_mm: f64 = 6.0, [0.0, 1000.0];
         /// Longest gap bridged between the skeleton end points of two detected pieces that face
         /// each other (outward directions within 30 degrees of the gap), mm. The pieces become
-        /// one line and the gap length is counted. 0 = no bridging.
+        /// one line and the gap length is counted. 0 = no bridging. Also the farthest apart
+        /// along the line (overlapping or not) that two lines continuing one valley with a
+        /// sideways step may end to be one line.
         bridge_gap_mm: f64 = 1.5, [0.0, 50.0];
         /// A gap is bridged only if the mean SNR along it is at least this fraction of snr_low.
         bridge_strength_fraction: f64 = 0.5, [0.0, 10.0];

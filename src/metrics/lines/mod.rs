@@ -43,6 +43,11 @@
 //!    for most of its pixels, beside a longer one (within the sum of their widths, across it,
 //!    directions within 20°) is that valley's other wall and is not counted. A line that only
 //!    touches another over part of its length (a crossing, a piece continuing it) is kept.
+//!    Two lines that continue one valley with a sideways step (an end of each, outward
+//!    directions opposite within 20°, at most `bridge_gap_mm` apart along the line, overlapping
+//!    or not, and at most the sum of their widths across it: the skeleton passing from one wall
+//!    to the other, where the gap bridging of step 3, which needs ends that face each other,
+//!    does not join them) are one line, their lengths added.
 //! 6. **Pit walls** ([`LineDetection::drop_pit_walls`], once the zone's scars are known): a
 //!    line with most of its skeleton within a detected scar's radius plus half the line's
 //!    width is the pit's wall (a steep wall under oblique light is a dark crescent), not a
@@ -171,8 +176,8 @@ use crate::imgops::resample::{area_downsample, fine_position};
 use crate::imgops::thinning::thin;
 use profile::{cross_profile, median_profile, sample_inside};
 use skeleton::{
-    TwinLine, bridge_gaps, end_extensions, fill_small_holes, find_root, other_walls, prune_spurs,
-    skeleton_span_px, trim_end_hooks,
+    ContLine, TwinLine, bridge_gaps, continuations, end_extensions, fill_small_holes, find_root,
+    other_walls, prune_spurs, skeleton_span_px, trim_end_hooks,
 };
 pub use strength::{GAUSSIAN_PEAK_RESPONSE, TextureLevel, WIDTH_PER_SIGMA, detection_step};
 
@@ -819,10 +824,47 @@ fn detect_lines(
         keep[i] = k;
     }
     drop(twins);
-    for ((a, width_px), kept) in candidates.into_iter().zip(keep) {
-        if !kept {
-            continue;
+    let mut candidates: Vec<(LineAcc, f64)> = candidates
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
+        .collect();
+    // Pieces that continue one valley with a sideways step are one line.
+    let conts: Vec<ContLine> = candidates
+        .iter()
+        .map(|(a, w)| ContLine {
+            pixels: &a.skeleton,
+            width_px: if w.is_finite() { *w } else { 0.0 },
+        })
+        .collect();
+    let pairs = continuations(&conts, params.bridge_gap_mm * px_per_mm);
+    drop(conts);
+    let mut parent: Vec<usize> = (0..candidates.len()).collect();
+    for (i, j) in pairs {
+        let (ri, rj) = (find_root(&mut parent, i), find_root(&mut parent, j));
+        if ri != rj {
+            parent[ri.max(rj)] = ri.min(rj);
         }
+    }
+    let mut absorbed = vec![false; candidates.len()];
+    for l in (0..candidates.len()).rev() {
+        let root = find_root(&mut parent, l);
+        if root != l {
+            let moved = std::mem::take(&mut candidates[l].0);
+            let (a, w) = &mut candidates[root];
+            a.absorb(moved);
+            a.skeleton.sort_unstable_by_key(|&(x, y)| (y, x));
+            a.skeleton.dedup();
+            let (fwhm, _) = median_profile(&a.profiles);
+            if fwhm.is_finite() {
+                *w = fwhm;
+            }
+            absorbed[l] = true;
+        }
+    }
+    let mut absorbed = absorbed.into_iter();
+    candidates.retain(|_| !absorbed.next().unwrap_or(false));
+    for (a, width_px) in candidates {
         let (orientation_deg, _) = doubled_angle_mean(a.cos2, a.sin2, a.length_px);
         let record = LineRecord {
             length_mm: a.length_px / px_per_mm,

@@ -482,3 +482,92 @@ pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
     }
     keep
 }
+
+/// One kept line for [`continuations`]: its skeleton pixels (x, y), sorted by (y, x), and its
+/// width (cross-section FWHM), in the same pixels.
+pub(super) struct ContLine<'a> {
+    pub pixels: &'a [(u32, u32)],
+    pub width_px: f64,
+}
+
+/// A skeleton end point (x, y) and its outward unit direction (x, y), image px.
+type SkeletonEnd = ((f64, f64), (f64, f64));
+
+/// End points of a skeleton (pixels with one 8-neighbour in it) with their outward unit
+/// direction, traced back over up to `trace` pixels (at most to a junction); ends traced back
+/// less than 3 px have no direction and are left out.
+fn skeleton_ends(pixels: &[(u32, u32)], trace: usize) -> Vec<SkeletonEnd> {
+    let has = |p: (i64, i64)| {
+        p.0 >= 0
+            && p.1 >= 0
+            && pixels
+                .binary_search_by_key(&(p.1 as u32, p.0 as u32), |&(x, y)| (y, x))
+                .is_ok()
+    };
+    let neighbours = |p: (i64, i64)| {
+        let mut n = Vec::new();
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                if (dx, dy) != (0, 0) && has((p.0 + dx, p.1 + dy)) {
+                    n.push((p.0 + dx, p.1 + dy));
+                }
+            }
+        }
+        n
+    };
+    let mut ends = Vec::new();
+    for &(x, y) in pixels {
+        let start = (i64::from(x), i64::from(y));
+        if neighbours(start).len() != 1 {
+            continue;
+        }
+        let (mut prev, mut cur) = (start, start);
+        for _ in 0..trace {
+            let next: Vec<(i64, i64)> = neighbours(cur)
+                .into_iter()
+                .filter(|&q| q != prev && q != start)
+                .collect();
+            if next.len() != 1 {
+                break;
+            }
+            (prev, cur) = (cur, next[0]);
+        }
+        let (dx, dy) = ((start.0 - cur.0) as f64, (start.1 - cur.1) as f64);
+        let n = dx.hypot(dy);
+        if n >= 3.0 {
+            ends.push(((start.0 as f64, start.1 as f64), (dx / n, dy / n)));
+        }
+    }
+    ends
+}
+
+/// Pairs of lines that continue one valley with a sideways step: an end of each, their outward
+/// directions opposite within `TWIN_MAX_ANGLE_DEG`, at most `max_gap_px` apart along the line
+/// (overlapping or not) and at most the sum of the two widths across it.
+pub(super) fn continuations(lines: &[ContLine<'_>], max_gap_px: f64) -> Vec<(usize, usize)> {
+    let cos_max = TWIN_MAX_ANGLE_DEG.to_radians().cos();
+    let ends: Vec<Vec<SkeletonEnd>> = lines
+        .iter()
+        .map(|l| skeleton_ends(l.pixels, max_gap_px.max(10.0).round() as usize))
+        .collect();
+    let mut pairs = Vec::new();
+    for i in 0..lines.len() {
+        for j in i + 1..lines.len() {
+            let reach = lines[i].width_px + lines[j].width_px;
+            let joined = ends[i].iter().any(|&(pa, ua)| {
+                ends[j].iter().any(|&(pb, ub)| {
+                    let (gx, gy) = (pb.0 - pa.0, pb.1 - pa.1);
+                    let along = gx * ua.0 + gy * ua.1;
+                    let across = (gx * ua.1 - gy * ua.0).abs();
+                    ua.0 * ub.0 + ua.1 * ub.1 <= -cos_max
+                        && along.abs() <= max_gap_px
+                        && across <= reach
+                })
+            });
+            if joined {
+                pairs.push((i, j));
+            }
+        }
+    }
+    pairs
+}

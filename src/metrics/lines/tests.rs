@@ -436,6 +436,30 @@ fn other_wall_is_beside_all_along_not_at_a_crossing_or_continuation() {
     assert_eq!(other_walls(&lines), vec![true, true, true, false, true]);
 }
 
+/// `continuations` on hand-made skeletons (width 4 px): a piece that continues a line with a
+/// sideways step of 4 px, overlapping it by 2 px, is the same valley; one stepped aside by 20 px
+/// (more than the two widths), one across it, and one in line but 30 px beyond its end (more
+/// than the gap) are not.
+#[test]
+fn continuation_with_a_sideways_step_is_one_valley() {
+    use super::skeleton::{ContLine, continuations};
+    let horizontal = |x0: u32, x1: u32, y: u32| (x0..x1).map(|x| (x, y)).collect::<Vec<_>>();
+    let line = horizontal(0, 60, 50);
+    let stepped = horizontal(58, 120, 54);
+    let aside = horizontal(62, 120, 70);
+    let across: Vec<(u32, u32)> = (62..120).map(|y| (62, y)).collect();
+    let beyond = horizontal(150, 210, 50);
+    let pieces = [&line, &stepped, &aside, &across, &beyond];
+    let lines: Vec<ContLine> = pieces
+        .iter()
+        .map(|p| ContLine {
+            pixels: p,
+            width_px: 4.0,
+        })
+        .collect();
+    assert_eq!(continuations(&lines, 18.0), vec![(0, 1)]);
+}
+
 /// A 4 mm line with most of its length inside a detected pit (radius 1.5 mm) is the pit's
 /// wall and is dropped; a 10 mm line through a pit of the same size keeps its whole length,
 /// and the columns are summed over what remains.
