@@ -257,6 +257,21 @@ pub(super) fn trace_from_end(
     cur
 }
 
+/// The end points of `sk` with their outward unit direction (row, col): from the skeleton
+/// traced back over up to `trace` px ([`trace_from_end`], at most to a junction); end points
+/// traced back less than 3 px have no direction and are left out. In raster order.
+fn outward_ends(sk: &Array2<bool>, trace: usize) -> Vec<((usize, usize), (f64, f64))> {
+    end_points(sk)
+        .into_iter()
+        .filter_map(|(r, c)| {
+            let back = trace_from_end(sk, (r, c), trace);
+            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
+            let n = dr.hypot(dc);
+            (n >= 3.0).then(|| ((r, c), (dr / n, dc / n)))
+        })
+        .collect()
+}
+
 /// Gap bridging along the local line direction. Each skeleton end point gets an outward
 /// direction from the skeleton traced back over `max(max_gap_px, 10)` px (at most to a
 /// junction); end points traced back less than 3 px have no direction and are not bridged.
@@ -280,15 +295,10 @@ pub(super) fn bridge_gaps(
         return Vec::new();
     }
     let trace = max_gap_px.max(10.0).round() as usize;
-    let ends: Vec<LineEnd> = end_points(sk)
+    let ends: Vec<LineEnd> = outward_ends(sk, trace)
         .into_iter()
-        .filter(|&p| label_at(p) > 0)
-        .filter_map(|(r, c)| {
-            let back = trace_from_end(sk, (r, c), trace);
-            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
-            let n = dr.hypot(dc);
-            (n >= 3.0).then(|| ((r, c), label_at((r, c)), (dr / n, dc / n)))
-        })
+        .filter(|&(p, _)| label_at(p) > 0)
+        .map(|(p, u)| (p, label_at(p), u))
         .collect();
     let cos_max = 30f64.to_radians().cos();
     let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
@@ -387,16 +397,9 @@ pub(super) fn end_extensions(
     region: &Array2<bool>,
 ) -> Vec<((usize, usize), f64)> {
     let (rows, cols) = sk.dim();
-    end_points(sk)
+    outward_ends(sk, 10)
         .into_iter()
-        .filter_map(|(r, c)| {
-            let back = trace_from_end(sk, (r, c), 10);
-            let (dr, dc) = (r as f64 - back.0 as f64, c as f64 - back.1 as f64);
-            let n = dr.hypot(dc);
-            if n < 3.0 {
-                return None;
-            }
-            let (ur, uc) = (dr / n, dc / n);
+        .map(|((r, c), (ur, uc))| {
             let mut t = 0.0;
             loop {
                 let (rr, cc) = (r as f64 + (t + 0.5) * ur, c as f64 + (t + 0.5) * uc);
@@ -409,7 +412,7 @@ pub(super) fn end_extensions(
                 }
                 t += 0.5;
             }
-            Some(((r, c), t))
+            ((r, c), t)
         })
         .collect()
 }
@@ -483,62 +486,42 @@ pub(super) fn other_walls(lines: &[TwinLine<'_>]) -> Vec<bool> {
     keep
 }
 
-/// One kept line for [`continuations`]: its skeleton pixels (x, y), sorted by (y, x), and its
-/// width (cross-section FWHM), in the same pixels.
+/// One kept line for [`continuations`]: its skeleton pixels (x, y) and its width
+/// (cross-section FWHM), in the same pixels.
 pub(super) struct ContLine<'a> {
     pub pixels: &'a [(u32, u32)],
     pub width_px: f64,
 }
 
-/// A skeleton end point (x, y) and its outward unit direction (x, y), image px.
+/// An end point (x, y) of a line's skeleton and its outward unit direction (x, y).
 type SkeletonEnd = ((f64, f64), (f64, f64));
 
-/// End points of a skeleton (pixels with one 8-neighbour in it) with their outward unit
-/// direction, traced back over up to `trace` pixels (at most to a junction); ends traced back
-/// less than 3 px have no direction and are left out.
-fn skeleton_ends(pixels: &[(u32, u32)], trace: usize) -> Vec<SkeletonEnd> {
-    let has = |p: (i64, i64)| {
-        p.0 >= 0
-            && p.1 >= 0
-            && pixels
-                .binary_search_by_key(&(p.1 as u32, p.0 as u32), |&(x, y)| (y, x))
-                .is_ok()
+/// The end points of one line's skeleton with their outward directions, as [`outward_ends`]
+/// finds them on the skeleton drawn over its bounding box.
+fn line_ends(pixels: &[(u32, u32)], trace: usize) -> Vec<SkeletonEnd> {
+    let (Some(x0), Some(y0)) = (
+        pixels.iter().map(|p| p.0).min(),
+        pixels.iter().map(|p| p.1).min(),
+    ) else {
+        return Vec::new();
     };
-    let neighbours = |p: (i64, i64)| {
-        let mut n = Vec::new();
-        for dy in -1..=1 {
-            for dx in -1..=1 {
-                if (dx, dy) != (0, 0) && has((p.0 + dx, p.1 + dy)) {
-                    n.push((p.0 + dx, p.1 + dy));
-                }
-            }
-        }
-        n
-    };
-    let mut ends = Vec::new();
+    let (x1, y1) = (
+        pixels.iter().map(|p| p.0).max().unwrap_or(x0),
+        pixels.iter().map(|p| p.1).max().unwrap_or(y0),
+    );
+    let mut sk = Array2::from_elem(((y1 - y0) as usize + 1, (x1 - x0) as usize + 1), false);
     for &(x, y) in pixels {
-        let start = (i64::from(x), i64::from(y));
-        if neighbours(start).len() != 1 {
-            continue;
-        }
-        let (mut prev, mut cur) = (start, start);
-        for _ in 0..trace {
-            let next: Vec<(i64, i64)> = neighbours(cur)
-                .into_iter()
-                .filter(|&q| q != prev && q != start)
-                .collect();
-            if next.len() != 1 {
-                break;
-            }
-            (prev, cur) = (cur, next[0]);
-        }
-        let (dx, dy) = ((start.0 - cur.0) as f64, (start.1 - cur.1) as f64);
-        let n = dx.hypot(dy);
-        if n >= 3.0 {
-            ends.push(((start.0 as f64, start.1 as f64), (dx / n, dy / n)));
-        }
+        sk[((y - y0) as usize, (x - x0) as usize)] = true;
     }
-    ends
+    outward_ends(&sk, trace)
+        .into_iter()
+        .map(|((r, c), (ur, uc))| {
+            (
+                (f64::from(x0) + c as f64, f64::from(y0) + r as f64),
+                (uc, ur),
+            )
+        })
+        .collect()
 }
 
 /// Pairs of lines that continue one valley with a sideways step: an end of each, their outward
@@ -548,7 +531,7 @@ pub(super) fn continuations(lines: &[ContLine<'_>], max_gap_px: f64) -> Vec<(usi
     let cos_max = TWIN_MAX_ANGLE_DEG.to_radians().cos();
     let ends: Vec<Vec<SkeletonEnd>> = lines
         .iter()
-        .map(|l| skeleton_ends(l.pixels, max_gap_px.max(10.0).round() as usize))
+        .map(|l| line_ends(l.pixels, max_gap_px.max(10.0).round() as usize))
         .collect();
     let mut pairs = Vec::new();
     for i in 0..lines.len() {
