@@ -353,6 +353,15 @@ param_section! {
         /// spot has none. 0.2 (an 18 % grey darkening, about twice min_depth) was chosen on the
         /// training phantoms: it keeps 137 of 139 true scars and 8 of 519 pigment spots.
         min_shading_od: f64 = 0.2, [0.0, 100.0];
+        /// Widest darkening, mm (width at half depth of a blob, diameter of a rim), whose
+        /// chromatic shadow can be a depression's: subsurface scattering carries red light into
+        /// a shadow from its lit edge, over about the red transport length, so it reddens the
+        /// shadow of a narrow pit but not the middle of a wide one. A wider darkening with
+        /// OD_B / OD_R above max_chroma_ratio is melanin whatever its grey part: a naevus' grey
+        /// part is not shading but the surface reflection melanin does not absorb. 2 mm on the
+        /// training phantoms: true scars at least 2 mm wide at half depth measured OD_B / OD_R
+        /// 0.8-1.57, the naevi taken for scars there 1.71-1.99.
+        reddened_shadow_max_mm: f64 = 2.0, [0.0, 100.0];
         /// Detection limit of a steep-walled pit found by its wall (a rim, see the section Rims
         /// of src/metrics/scars/mod.rs): the wall's energy (Gaussian-smoothed magnitude of the
         /// shading gradient) in the weakest of 8 sectors around it, in units of its median over

@@ -808,7 +808,9 @@ pub const SCAR_COLUMNS: &[ColumnSpec] = &[
          melanin's share is taken out, (k_B OD_R - k_R OD_B) / (k_B - k_R) with k_R / k_B = \
          0.353 (melanin absorption ~ wavelength^-3.48 at 620 and 460 nm); a chromatic \
          darkening (chroma_ratio > scars.max_chroma_ratio) is kept as a scar only when this \
-         is at least scars.min_shading_od. Empty when not defined.",
+         is at least scars.min_shading_od and the darkening is at most \
+         scars.reddened_shadow_max_mm wide (a reddened shadow; wider, it is melanin). Empty \
+         when not defined.",
     ),
     spec(
         "pore_level",
