@@ -316,8 +316,12 @@ param_section! {
         /// contrast c peaks at 0.736 c.
         min_response: f64 = 0.012, [0.0, 10.0];
         /// Detection limit against the skin's own texture: smallest LoG response of a scar in
-        /// robust standard deviations (1.4826 x MAD) of the zone's response at the scar's scale
-        /// (3 = the analytical 3-sigma limit of detection, as for pores; 0 disables it).
+        /// robust standard deviations (1.4826 x MAD) of the zone's response at the scar's scale,
+        /// at the largest scale (max_diameter_mm); smaller scales, with more independent
+        /// positions per cm2, get the higher limit that lets as many texture blobs through per
+        /// cm2 (u^2 - 2 ln u = k^2 - 2 ln k + 4 ln(sigma_max / sigma), Gaussian random field
+        /// theory; 3.9 at 1.5 mm, 4.4 at 0.5 mm). 3 = the analytical 3-sigma limit of
+        /// detection, as for pores; 0 disables it.
         min_snr: f64 = 3.0, [0.0, 100.0];
         /// Smallest mean depression contrast kept: surround minus the mean relative luminance
         /// inside the half-depth segment. Chosen on phantoms at 20 px/mm: true scars measured

@@ -13,7 +13,22 @@
 //! `R ≥ max(min_response, min_snr · σ_R)` (σ_R: the robust standard deviation, 1.4826 × MAD, of
 //! that scale's R over the mask; `min_snr` 0 leaves it out) and Hessian roundness
 //! `λ_small / λ_large ≥ min_roundness`; then, in decreasing R, a candidate is dropped when an
-//! accepted one lies within `max(r_a, r_b)`, `r = √2·σ`.
+//! accepted one lies within `max(r_a, r_b)`, `r = √2·σ`. The limit `min_snr` may depend on σ.
+//!
+//! # False alarms across scales
+//! A limit of k robust SDs is the 3-sigma limit of one measurement (Currie 1968); a search
+//! tests every position at every scale, and a zone holds about `A / σ²` independent positions
+//! at scale σ, so a fixed k lets through many more texture blobs at small scales than at large
+//! ones. For a smooth Gaussian random field the expected number of local maxima above `u`
+//! standard deviations per unit area is its Euler-characteristic density,
+//! `ρ(u) ∝ λ · u · exp(−u²/2)` with `λ` (the variance of the field's gradient over its
+//! variance) ∝ 1/σ² for a field filtered at scale σ (Adler 1981; Worsley et al. 1996, with
+//! `λ = 4 ln 2 / FWHM²`). Holding `ρ` at every scale to its value for `k` at the largest scale
+//! σ_max gives [`equal_false_alarm_snr`]:
+//! ```text
+//! u(σ)² − 2 ln u(σ) = k² − 2 ln k + 4 ln(σ_max / σ)
+//! ```
+//! (k = 3: u = 3.47 one octave below σ_max, 3.88 two octaves, 4.24 three).
 
 use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
@@ -47,6 +62,29 @@ fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     gaussian_blur_exact_decimated(src, sigma)
 }
 
+/// The detection limit at scale `sigma` that keeps the expected number of false blobs per unit
+/// area what `snr_at_largest` allows at the largest scale `sigma_max` (module doc, "False
+/// alarms across scales"): the `u ≥ snr_at_largest` solving
+/// `u² − 2 ln u = k² − 2 ln k + 4 ln(σ_max / σ)`, `k` = `snr_at_largest`. A `k` of 0 or less
+/// (no limit) is returned as it is.
+pub fn equal_false_alarm_snr(snr_at_largest: f64, sigma: f64, sigma_max: f64) -> f64 {
+    let k = snr_at_largest;
+    if k <= 0.0 || sigma >= sigma_max {
+        return k;
+    }
+    let c = k * k - 2.0 * k.ln() + 4.0 * (sigma_max / sigma).ln();
+    // u = sqrt(c + 2 ln u) is a contraction for u ≥ 1 (derivative 1 / (u · sqrt(...)) < 1/u²).
+    let mut u = c.sqrt().max(k);
+    for _ in 0..50 {
+        let next = (c + 2.0 * u.ln()).sqrt();
+        if (next - u).abs() < 1e-12 {
+            return next;
+        }
+        u = next;
+    }
+    u
+}
+
 /// Geometric scales from `s_min` to `s_max` (both included) with at least `per_octave` per
 /// doubling of σ; one scale when the two are within 0.01 %.
 pub fn log_scales(s_min: f64, s_max: f64, per_octave: f64) -> Vec<f64> {
@@ -76,7 +114,7 @@ pub fn log_blobs(
     sigmas: &[f64],
     min_response: f32,
     min_roundness: f32,
-    min_snr: f32,
+    min_snr: &(dyn Fn(f64) -> f32 + Sync),
     nms_scale_ratio: f64,
 ) -> Vec<Blob> {
     let level_of = |sigma: f64| (sigma / MIN_LEVEL_SIGMA).log2().floor().max(0.0) as usize;
@@ -136,8 +174,9 @@ pub fn log_blobs(
         let r = &map.response;
         let (h, w) = r.dim();
         let step = 1usize << map.level;
-        let min_r = if min_snr > 0.0 {
-            min_response.max(min_snr * robust_sd(r.view(), mask, step))
+        let snr = min_snr(sigmas[k]);
+        let min_r = if snr > 0.0 {
+            min_response.max(snr * robust_sd(r.view(), mask, step))
         } else {
             min_response
         };
@@ -451,6 +490,29 @@ fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The limit is `k` at the largest scale, solves its equation below it, rises by the
+    /// documented amounts per octave (one independent position becomes four) and leaves "no
+    /// limit" alone.
+    #[test]
+    fn false_alarm_limit_holds_the_rate_per_area() {
+        let k = 3.0;
+        assert_eq!(equal_false_alarm_snr(k, 8.0, 8.0), k);
+        assert_eq!(equal_false_alarm_snr(k, 9.0, 8.0), k);
+        assert_eq!(equal_false_alarm_snr(0.0, 1.0, 8.0), 0.0);
+        let mut last = k;
+        for (octaves, expected) in [(1, 3.474), (2, 3.881), (3, 4.244), (4, 4.575)] {
+            let ratio = f64::from(1u32 << octaves);
+            let u = equal_false_alarm_snr(k, 8.0 / ratio, 8.0);
+            // Euler-characteristic density per area, ∝ u·exp(−u²/2) / σ², as at σ_max.
+            let density = |u: f64, sigma: f64| u * (-0.5 * u * u).exp() / (sigma * sigma);
+            let rel = density(u, 8.0 / ratio) / density(k, 8.0) - 1.0;
+            assert!(rel.abs() < 1e-9, "{octaves} octaves: density off by {rel}");
+            assert!((u - expected).abs() < 1e-3, "{octaves} octaves: {u}");
+            assert!(u > last);
+            last = u;
+        }
+    }
 
     #[test]
     fn bands_and_bits_give_the_whole_level() {

@@ -160,7 +160,7 @@ pub fn detect_pores(height: &PseudoHeight, params: &PoresParams) -> Vec<PoreReco
         &sigmas,
         (0.5 * params.min_contrast) as f32,
         params.min_roundness as f32,
-        params.min_snr as f32,
+        &|_| params.min_snr as f32,
         f64::INFINITY,
     );
     let mut pores: Vec<PoreRecord> = Vec::new();
