@@ -34,7 +34,7 @@ use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
 
 use crate::imgops::gaussian::{
-    for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
+    for_each_blurred_band, gaussian_blur, gaussian_blur_exact_decimated, reflect_index,
 };
 use crate::imgops::hessian::{hessian_row, symmetric_mu};
 use crate::imgops::simd::widest_simd;
@@ -83,6 +83,52 @@ pub fn equal_false_alarm_snr(snr_at_largest: f64, sigma: f64, sigma_max: f64) ->
         u = next;
     }
     u
+}
+
+/// The detection statistic at one scale about one point: the scale-normalised LoG response
+/// `R = σ² ∇²(G_σ ∗ z)` (5-point Laplacian on the base grid), its largest value within
+/// `radius` px of `(cx, cy)`, in robust standard deviations of `R` over `mask` (the limit
+/// [`log_blobs`] compares with). None when the mask holds too few samples or `R` has no spread.
+/// For scoring against a ground truth: the detector itself computes `R` on pyramid levels.
+pub fn log_snr_near(
+    z: &Array2<f32>,
+    mask: &Array2<bool>,
+    sigma: f64,
+    (cx, cy): (f64, f64),
+    radius: f64,
+) -> Option<f64> {
+    let b = gaussian_blur(z.view(), sigma as f32);
+    let (h, w) = b.dim();
+    if h < 3 || w < 3 {
+        return None;
+    }
+    let s2 = (sigma * sigma) as f32;
+    let mut r = Array2::<f32>::zeros((h, w));
+    for i in 1..h - 1 {
+        for j in 1..w - 1 {
+            r[[i, j]] = s2
+                * (b[[i - 1, j]] + b[[i + 1, j]] + b[[i, j - 1]] + b[[i, j + 1]] - 4.0 * b[[i, j]]);
+        }
+    }
+    let sd = robust_sd(r.view(), mask, 1);
+    if sd <= 0.0 {
+        return None;
+    }
+    let radius = radius.max(1.0);
+    let rows =
+        ((cy - radius).floor().max(1.0) as usize)..((cy + radius).ceil() as usize).min(h - 1);
+    let cols =
+        ((cx - radius).floor().max(1.0) as usize)..((cx + radius).ceil() as usize).min(w - 1);
+    let mut best = f32::NEG_INFINITY;
+    for i in rows {
+        for j in cols.clone() {
+            let inside = (i as f64 - cy).powi(2) + (j as f64 - cx).powi(2) <= radius * radius;
+            if inside && mask[[i, j]] {
+                best = best.max(r[[i, j]]);
+            }
+        }
+    }
+    best.is_finite().then(|| f64::from(best / sd))
 }
 
 /// Geometric scales from `s_min` to `s_max` (both included) with at least `per_octave` per
