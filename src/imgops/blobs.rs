@@ -24,7 +24,7 @@
 //! `ρ(u) ∝ λ · u · exp(−u²/2)` with `λ` (the variance of the field's gradient over its
 //! variance) ∝ 1/σ² for a field filtered at scale σ (Adler 1981; Worsley et al. 1996, with
 //! `λ = 4 ln 2 / FWHM²`). Holding `ρ` at every scale to its value for `k` at the largest scale
-//! σ_max gives [`equal_false_alarm_snr`]:
+//! σ_max gives [`equal_false_alarm_snr`](crate::imgops::blobs::equal_false_alarm_snr):
 //! ```text
 //! u(σ)² − 2 ln u(σ) = k² − 2 ln k + 4 ln(σ_max / σ)
 //! ```
