@@ -388,35 +388,7 @@ fn render_and_measure(
 /// detection limit counted apart.
 pub fn evaluate(case: &Case, config: &Config) -> CaseResult {
     let (truth, m, levels) = render_and_measure(case, config, true);
-    let mut r = score(case, &truth, &m);
-    let pairs = truth_scar_pairs(&truth, &m);
-    let kind_index = |label: &str| ScarKind::ALL.iter().position(|k| k.label() == label);
-    for (t, scar) in truth.scars.iter().enumerate() {
-        if let Some(k) = kind_index(&scar.kind)
-            && levels.get(t).is_some_and(|&l| l >= 1.0)
-        {
-            r.scars_by_kind[k].detectable += 1;
-            r.scars_by_kind[k].detectable_found += usize::from(pairs.iter().any(|p| p.1 == t));
-        }
-    }
-    r
-}
-
-/// Detected and true scars matched one-to-one within the true radius + [`SCAR_MATCH_MM`].
-fn truth_scar_pairs(
-    truth: &GroundTruth,
-    m: &crate::metrics::ZoneMeasurement,
-) -> Vec<(usize, usize)> {
-    scar_matches(
-        &m.scars.iter().map(|s| [s.x_px, s.y_px]).collect::<Vec<_>>(),
-        &truth
-            .scars
-            .iter()
-            .map(|s| ([s.x_px, s.y_px], Some(s.diameter_mm)))
-            .collect::<Vec<_>>(),
-        truth.px_per_mm,
-        SCAR_MATCH_MM,
-    )
+    score(case, &truth, &m, &levels)
 }
 
 /// The value of metric column `name` in `m`, NaN when missing.
@@ -428,14 +400,29 @@ pub fn column(m: &crate::metrics::ZoneMeasurement, name: &str) -> f64 {
     m.values[i].clone().unwrap_or(f64::NAN)
 }
 
-/// Score a measurement against its truth.
-pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasurement) -> CaseResult {
+/// Score a measurement against its truth; `detectability` holds each true scar's
+/// [`crate::metrics::scars::detectability`] (empty: none counts as detectable).
+pub fn score(
+    case: &Case,
+    truth: &GroundTruth,
+    m: &crate::metrics::ZoneMeasurement,
+    detectability: &[f64],
+) -> CaseResult {
     let ppm = truth.px_per_mm;
     let size = truth.size_px as usize;
     let area_cm2 = (size as f64 / ppm).powi(2) / 100.0;
 
     // Scars.
-    let pairs = truth_scar_pairs(truth, m);
+    let pairs = scar_matches(
+        &m.scars.iter().map(|s| [s.x_px, s.y_px]).collect::<Vec<_>>(),
+        &truth
+            .scars
+            .iter()
+            .map(|s| ([s.x_px, s.y_px], Some(s.diameter_mm)))
+            .collect::<Vec<_>>(),
+        ppm,
+        SCAR_MATCH_MM,
+    );
     let scars_type_correct = pairs
         .iter()
         .filter(|&&(d, t)| m.scars[d].kind.label() == truth.scars[t].kind)
@@ -444,8 +431,14 @@ pub fn score(case: &Case, truth: &GroundTruth, m: &crate::metrics::ZoneMeasureme
     let mut scars_by_kind = [ScarKindCount::default(); 3];
     for (t, scar) in truth.scars.iter().enumerate() {
         if let Some(k) = kind_index(&scar.kind) {
-            scars_by_kind[k].truth += 1;
-            scars_by_kind[k].found += usize::from(pairs.iter().any(|p| p.1 == t));
+            let found = usize::from(pairs.iter().any(|p| p.1 == t));
+            let count = &mut scars_by_kind[k];
+            count.truth += 1;
+            count.found += found;
+            if detectability.get(t).is_some_and(|&l| l >= 1.0) {
+                count.detectable += 1;
+                count.detectable_found += found;
+            }
         }
     }
     let mut scars_unmatched_by_kind = [0; 3];

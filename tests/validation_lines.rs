@@ -84,6 +84,7 @@ fn length_and_count_tally(seeds: std::ops::RangeInclusive<u64>) -> Tally {
             },
             &truth,
             &m,
+            &[],
         );
         true_mm += scored.lines_true_mm;
         on_wrinkle_mm += scored.lines_found_mm - scored.lines_false_mm;
