@@ -300,7 +300,7 @@ pub(super) fn bridge_gaps(
         .filter(|&(p, _)| label_at(p) > 0)
         .map(|(p, u)| (p, label_at(p), u))
         .collect();
-    let cos_max = 30f64.to_radians().cos();
+    let cos_max = BRIDGE_MAX_ANGLE_DEG.to_radians().cos();
     let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
     for (i, &(pa, la, ua)) in ends.iter().enumerate() {
         for (j, &(pb, lb, ub)) in ends.iter().enumerate().skip(i + 1) {
@@ -417,6 +417,10 @@ pub(super) fn end_extensions(
         .collect()
 }
 
+/// The greatest angle between a skeleton end's outward direction and the gap to a piece that
+/// continues it, deg (gap bridging and pieces that continue one valley).
+const BRIDGE_MAX_ANGLE_DEG: f64 = 30.0;
+
 /// The greatest angle between two lines' local directions for one to run beside the other, deg.
 const TWIN_MAX_ANGLE_DEG: f64 = 20.0;
 
@@ -496,42 +500,89 @@ pub(super) struct ContLine<'a> {
 /// An end point (x, y) of a line's skeleton and its outward unit direction (x, y).
 type SkeletonEnd = ((f64, f64), (f64, f64));
 
-/// The end points of one line's skeleton with their outward directions, as [`outward_ends`]
-/// finds them on the skeleton drawn over its bounding box.
-fn line_ends(pixels: &[(u32, u32)], trace: usize) -> Vec<SkeletonEnd> {
-    let (Some(x0), Some(y0)) = (
-        pixels.iter().map(|p| p.0).min(),
-        pixels.iter().map(|p| p.1).min(),
-    ) else {
+/// Principal axis of `points` (x, y): their centroid and the unit eigenvector of the largest
+/// eigenvalue of their scatter matrix (None for fewer than two distinct points).
+fn principal_axis(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for &(x, y) in points {
+        let (dx, dy) = (x - mx, y - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    if sxx + syy <= 0.0 {
+        return None;
+    }
+    // Orientation of the major axis of a 2x2 symmetric matrix.
+    let phi = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    Some(((mx, my), (phi.cos(), phi.sin())))
+}
+
+/// The two ends of one line's skeleton with their outward directions, found by its geometry
+/// rather than its topology: the tips are the pixels farthest along the line's principal axis
+/// either way; the direction at a tip is the principal axis of the skeleton `window_px / 3`
+/// to `window_px` from it, pointing out. A hooked tip, a spur or a small loop at an end
+/// (where a crossing hair was cut out, the skeleton often follows the hair for a few pixels)
+/// leave a topological end point missing or pointing sideways; they lie within the first
+/// third and do not turn the direction. A line shorter than that uses all its pixels within
+/// `window_px` of the tip.
+fn line_ends(pixels: &[(u32, u32)], window_px: f64) -> Vec<SkeletonEnd> {
+    let pts: Vec<(f64, f64)> = pixels
+        .iter()
+        .map(|&(x, y)| (f64::from(x), f64::from(y)))
+        .collect();
+    let Some((_, v)) = principal_axis(&pts) else {
         return Vec::new();
     };
-    let (x1, y1) = (
-        pixels.iter().map(|p| p.0).max().unwrap_or(x0),
-        pixels.iter().map(|p| p.1).max().unwrap_or(y0),
-    );
-    let mut sk = Array2::from_elem(((y1 - y0) as usize + 1, (x1 - x0) as usize + 1), false);
-    for &(x, y) in pixels {
-        sk[((y - y0) as usize, (x - x0) as usize)] = true;
-    }
-    outward_ends(&sk, trace)
+    let along = |p: &(f64, f64), u: (f64, f64)| p.0 * u.0 + p.1 * u.1;
+    [v, (-v.0, -v.1)]
         .into_iter()
-        .map(|((r, c), (ur, uc))| {
-            (
-                (f64::from(x0) + c as f64, f64::from(y0) + r as f64),
-                (uc, ur),
-            )
+        .filter_map(|dir| {
+            let tip = pts.iter().copied().reduce(|a, b| {
+                if along(&b, dir) > along(&a, dir) {
+                    b
+                } else {
+                    a
+                }
+            })?;
+            let within = |lo: f64| -> Vec<(f64, f64)> {
+                pts.iter()
+                    .copied()
+                    .filter(|p| {
+                        let d = (p.0 - tip.0).hypot(p.1 - tip.1);
+                        d > lo && d <= window_px
+                    })
+                    .collect()
+            };
+            let mut stretch = within(window_px / 3.0);
+            if stretch.len() < 3 {
+                stretch = within(-1.0);
+            }
+            let ((cx, cy), mut u) = principal_axis(&stretch)?;
+            if u.0 * (tip.0 - cx) + u.1 * (tip.1 - cy) < 0.0 {
+                u = (-u.0, -u.1);
+            }
+            Some((tip, u))
         })
         .collect()
 }
 
-/// Pairs of lines that continue one valley with a sideways step: an end of each, their outward
-/// directions opposite within `TWIN_MAX_ANGLE_DEG`, at most `max_gap_px` apart along the line
-/// (overlapping or not) and at most the sum of the two widths across it.
+/// Pairs of lines that continue one valley, in line or with a sideways step: an end of each
+/// ([`line_ends`], over `2·max(max_gap_px, 10)` px), their outward directions opposite within
+/// `BRIDGE_MAX_ANGLE_DEG`, at most `max_gap_px` apart along the line (overlapping or not) and
+/// at most the sum of the two widths across it.
 pub(super) fn continuations(lines: &[ContLine<'_>], max_gap_px: f64) -> Vec<(usize, usize)> {
-    let cos_max = TWIN_MAX_ANGLE_DEG.to_radians().cos();
+    let cos_max = BRIDGE_MAX_ANGLE_DEG.to_radians().cos();
     let ends: Vec<Vec<SkeletonEnd>> = lines
         .iter()
-        .map(|l| line_ends(l.pixels, max_gap_px.max(10.0).round() as usize))
+        .map(|l| line_ends(l.pixels, 2.0 * max_gap_px.max(10.0)))
         .collect();
     let mut pairs = Vec::new();
     for i in 0..lines.len() {

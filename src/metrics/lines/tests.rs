@@ -460,6 +460,45 @@ fn continuation_with_a_sideways_step_is_one_valley() {
     assert_eq!(continuations(&lines, 18.0), vec![(0, 1)]);
 }
 
+/// `continuations` find a line's ends by its geometry: a piece whose tip hooks sideways for
+/// 6 px (where a crossing hair was cut out, the skeleton follows the hair) and one whose tip
+/// closes a small loop (no skeleton end point at all) both continue the collinear piece 8 px
+/// beyond; a hooked piece that turns away for good (a corner, 40°) does not.
+#[test]
+fn continuation_is_found_past_a_hooked_or_looped_tip() {
+    use super::skeleton::{ContLine, continuations};
+    let horizontal = |x0: u32, x1: u32, y: u32| (x0..x1).map(|x| (x, y)).collect::<Vec<_>>();
+    let mut hooked = horizontal(0, 60, 50);
+    hooked.extend((1..=6).map(|k| (59 + k / 3, 50 + k)));
+    let mut looped = horizontal(0, 60, 50);
+    looped.extend([
+        (60, 49),
+        (61, 48),
+        (62, 49),
+        (62, 50),
+        (62, 51),
+        (61, 52),
+        (60, 51),
+    ]);
+    let beyond = horizontal(70, 130, 50);
+    let mut cornered = horizontal(0, 40, 50);
+    let (c, s) = (40f64.to_radians().cos(), 40f64.to_radians().sin());
+    cornered.extend((1..=25).map(|k| {
+        (
+            (40.0 + f64::from(k) * c) as u32,
+            (50.0 + f64::from(k) * s) as u32,
+        )
+    }));
+    for (piece, joined) in [(&hooked, true), (&looped, true), (&cornered, false)] {
+        let lines = [piece, &beyond].map(|p| ContLine {
+            pixels: p,
+            width_px: 4.0,
+        });
+        let want: Vec<(usize, usize)> = if joined { vec![(0, 1)] } else { vec![] };
+        assert_eq!(continuations(&lines, 18.0), want, "{piece:?}");
+    }
+}
+
 /// A 4 mm line with most of its length inside a detected pit (radius 1.5 mm) is the pit's
 /// wall and is dropped; a 10 mm line through a pit of the same size keeps its whole length,
 /// and the columns are summed over what remains.
