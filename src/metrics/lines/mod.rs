@@ -112,7 +112,17 @@
 //!   as line 2.9 % -> 15.8 %, clean skin 0.32 -> 1.78 mm/cm²) for 85 mm more on wrinkles: the
 //!   plane is about twice as noisy (`g = 1.55 OD_R − 0.55 OD_B`), and subsurface scattering
 //!   blurs red more than blue, which rings around fine structures. It needs its own texture
-//!   calibration and hair test before it can replace the luminance.
+//!   calibration and hair test before it can replace the luminance. Used only for the
+//!   scales of widths from 0.4 mm up (σ ≥ 0.24 mm, where noise averages out and the
+//!   0.025-0.1 mm scattering lengths do not matter; the smaller scales stay on the
+//!   luminance, 2026-12-07): on a re-take skin whose wide wrinkles hide among dark melanin
+//!   mottling (skin 1502, OD_B/OD_R 2.2-2.6 in the blotches, 1.25 on the wrinkle) the
+//!   wrinkles stand out and the blotches fade, but on the training set the median length
+//!   error falls only 19.7 -> 16.8 % for count within ±1 85.4 -> 83.3 %, hair as line
+//!   2.3 -> 3.9 % and clean-skin false lines 0.34 -> 0.60 mm/cm² (from 0.7 mm up: 22.6 %),
+//!   and on the validation set everything is worse (median error 12.9 -> 13.2 %, count
+//!   83.3 -> 79.2 %, hair as line 2.0 -> 5.4 %): a hair is grey, and with the mottling gone
+//!   the texture level it is compared with falls.
 //!
 //! - **Removing only the pixels of a line that lie beside a longer one** (step 5), keeping
 //!   the rest when it still spans `min_length_mm`: also removes the overlap of pieces that
