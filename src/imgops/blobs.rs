@@ -34,7 +34,7 @@ use super::cells::CellGrid;
 use ndarray::{Array2, ArrayView2};
 
 use crate::imgops::gaussian::{
-    for_each_blurred_band, gaussian_blur, gaussian_blur_exact_decimated, reflect_index,
+    for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
 };
 use crate::imgops::hessian::{hessian_row, symmetric_mu};
 use crate::imgops::simd::widest_simd;
@@ -55,7 +55,7 @@ pub struct Blob {
 }
 
 /// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
-/// FIR, which [`gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
+/// FIR, which [`crate::imgops::gaussian::gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
 fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
     let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
@@ -85,11 +85,12 @@ pub fn equal_false_alarm_snr(snr_at_largest: f64, sigma: f64, sigma_max: f64) ->
     u
 }
 
-/// The detection statistic at one scale about one point: the scale-normalised LoG response
-/// `R = σ² ∇²(G_σ ∗ z)` (5-point Laplacian on the base grid), its largest value within
-/// `radius` px of `(cx, cy)`, in robust standard deviations of `R` over `mask` (the limit
-/// [`log_blobs`] compares with). None when the mask holds too few samples or `R` has no spread.
-/// For scoring against a ground truth: the detector itself computes `R` on pyramid levels.
+/// The detection statistic at one scale about one point: the detector's own scale-normalised
+/// LoG response `R = σ² ∇²(G_σ ∗ z)` ([`log_response`], on the base grid), its largest value
+/// within `radius` px of `(cx, cy)`, in robust standard deviations of `R` over `mask` (the
+/// limit [`log_blobs`] compares with). None when the mask holds too few samples or `R` has no
+/// spread. For scoring against a ground truth: the detector itself computes `R` on pyramid
+/// levels.
 pub fn log_snr_near(
     z: &Array2<f32>,
     mask: &Array2<bool>,
@@ -97,28 +98,17 @@ pub fn log_snr_near(
     (cx, cy): (f64, f64),
     radius: f64,
 ) -> Option<f64> {
-    let b = gaussian_blur(z.view(), sigma as f32);
-    let (h, w) = b.dim();
-    if h < 3 || w < 3 {
-        return None;
-    }
-    let s2 = (sigma * sigma) as f32;
-    let mut r = Array2::<f32>::zeros((h, w));
-    for i in 1..h - 1 {
-        for j in 1..w - 1 {
-            r[[i, j]] = s2
-                * (b[[i - 1, j]] + b[[i + 1, j]] + b[[i, j - 1]] + b[[i, j + 1]] - 4.0 * b[[i, j]]);
-        }
-    }
+    let (r, _) = log_response(z.view(), sigma, 0.0, 0.0, BAND_ROWS);
+    let (h, w) = r.dim();
     let sd = robust_sd(r.view(), mask, 1);
-    if sd <= 0.0 {
+    if sd <= 0.0 || h == 0 || w == 0 {
         return None;
     }
     let radius = radius.max(1.0);
     let rows =
-        ((cy - radius).floor().max(1.0) as usize)..((cy + radius).ceil() as usize).min(h - 1);
+        ((cy - radius).floor().max(0.0) as usize)..((cy + radius).ceil() as usize + 1).min(h);
     let cols =
-        ((cx - radius).floor().max(1.0) as usize)..((cx + radius).ceil() as usize).min(w - 1);
+        ((cx - radius).floor().max(0.0) as usize)..((cx + radius).ceil() as usize + 1).min(w);
     let mut best = f32::NEG_INFINITY;
     for i in rows {
         for j in cols.clone() {
@@ -536,6 +526,49 @@ fn blob_of_hessian(a: f32, b: f32, c: f32, gain: f32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `log_snr_near` measures what `log_blobs` thresholds: on a textured plane (hash noise,
+    /// SD 0.05) with a dark Gaussian blob of σ 4 px and depth 1.0 and one of depth 0.02, the
+    /// deep blob stands many robust SDs above the texture at its scale and is the blob
+    /// `log_blobs` finds at a limit of 3 SDs; the shallow one stands below that limit and is
+    /// not found.
+    #[test]
+    fn log_snr_near_is_the_statistic_log_blobs_thresholds() {
+        let n = 160;
+        let noise = |i: usize, j: usize| {
+            let mut h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ (j as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+            h ^= h >> 31;
+            h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
+            h ^= h >> 29;
+            ((h >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.05 * 12f64.sqrt()
+        };
+        let blob = |i: usize, j: usize, (ci, cj): (f64, f64), depth: f64| {
+            let r2 = (i as f64 - ci).powi(2) + (j as f64 - cj).powi(2);
+            -depth * (-r2 / 32.0).exp()
+        };
+        let (deep, shallow) = ((50.0, 50.0), (110.0, 110.0));
+        let z = Array2::from_shape_fn((n, n), |(i, j)| {
+            (noise(i, j) + blob(i, j, deep, 1.0) + blob(i, j, shallow, 0.02)) as f32
+        });
+        let mask = Array2::from_elem((n, n), true);
+        let snr = |(ci, cj): (f64, f64)| log_snr_near(&z, &mask, 4.0, (cj, ci), 2.0).unwrap();
+        assert!(snr(deep) > 10.0, "deep blob {}", snr(deep));
+        assert!(snr(shallow) < 3.0, "shallow blob {}", snr(shallow));
+        let found = log_blobs(&z, &mask, &[4.0], 0.0, 0.0, &|_| 3.0, 1.5);
+        assert!(
+            found
+                .iter()
+                .any(|b| (b.x as f64 - deep.1).hypot(b.y as f64 - deep.0) <= 2.0),
+            "{found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|b| (b.x as f64 - shallow.1).hypot(b.y as f64 - shallow.0) <= 4.0),
+            "{found:?}"
+        );
+    }
 
     /// The limit is `k` at the largest scale, solves its equation below it, rises by the
     /// documented amounts per octave (one independent position becomes four) and leaves "no
