@@ -86,7 +86,7 @@ pub fn equal_false_alarm_snr(snr_at_largest: f64, sigma: f64, sigma_max: f64) ->
 }
 
 /// The detection statistic at one scale about one point: the detector's own scale-normalised
-/// LoG response `R = σ² ∇²(G_σ ∗ z)` ([`log_response`], on the base grid), its largest value
+/// LoG response `R = σ² ∇²(G_σ ∗ z)` (`log_response`, on the base grid), its largest value
 /// within `radius` px of `(cx, cy)`, in robust standard deviations of `R` over `mask` (the
 /// limit [`log_blobs`] compares with). None when the mask holds too few samples or `R` has no
 /// spread. For scoring against a ground truth: the detector itself computes `R` on pyramid
