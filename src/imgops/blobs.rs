@@ -55,7 +55,8 @@ pub struct Blob {
 }
 
 /// Blur to an accumulated σ of 1 px of the next level and keep every second sample (the exact
-/// FIR, which [`crate::imgops::gaussian::gaussian_blur`] also uses at these σ, evaluated at the kept samples only).
+/// FIR, which [`crate::imgops::gaussian::gaussian_blur`] also uses at these σ, evaluated at
+/// the kept samples only).
 fn pyramid_down(src: ArrayView2<f32>, first: bool) -> Array2<f32> {
     // Accumulated blur goes from 0 (base) or 1 (level px) to 2 level px = 1 next-level px.
     let sigma = if first { 2.0f32 } else { 3.0f32.sqrt() };
@@ -100,8 +101,9 @@ pub fn log_snr_near(
 ) -> Option<f64> {
     let (r, _) = log_response(z.view(), sigma, 0.0, 0.0, BAND_ROWS);
     let (h, w) = r.dim();
+    // Also None for an empty plane: `robust_sd` needs at least 64 samples.
     let sd = robust_sd(r.view(), mask, 1);
-    if sd <= 0.0 || h == 0 || w == 0 {
+    if sd <= 0.0 {
         return None;
     }
     let radius = radius.max(1.0);

@@ -52,8 +52,8 @@
 //!    along its principal axis, each with the direction of the skeleton 1-3 mm behind it
 //!    (`2·bridge_gap_mm`), so that a tip hooked along a crossing hair for a few pixels, or
 //!    closing a small loop with no end point, does not hide the continuation. On the
-//!    validation set this made line counts within ±1 77.1 -> 83.3 % (1036, 1039, 1042: one
-//!    wrinkle in 2-4 pieces cut at hair crossings, now 1-3 lines), training 85.4 % unchanged
+//!    validation set this made line counts within ±1 77.1 -> 83.3 % (1036, 1039, 1042: a
+//!    wrinkle in 2-3 pieces cut at hair crossings, one line fewer each), training 85.4 % unchanged
 //!    (5030 and 5044 one line fewer each), lengths unchanged.
 //! 6. **Pit walls** ([`LineDetection::drop_pit_walls`], once the zone's scars are known): a
 //!    line with most of its skeleton within a detected scar's radius plus half the line's
