@@ -56,6 +56,8 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
+use crate::imgops::simd::widest_simd;
+
 /// Smallest blur (in pixels of the coarsest level) left for the final FIR of the pyramid.
 /// σ < 2·`PYRAMID_MIN_SIGMA` uses the exact FIR at full resolution.
 pub const PYRAMID_MIN_SIGMA: f32 = 2.0;
@@ -189,12 +191,27 @@ where
 /// inputs); `tap(t)` is the input slice at offset t (a shifted row, or the row t away).
 #[inline(always)]
 fn symmetric_fir<'a>(half: &[f32], tap: impl Fn(isize) -> &'a [f32], out: &mut [f32]) {
-    for (o, &c) in out.iter_mut().zip(tap(0)) {
-        *o = half[0] * c;
-    }
+    scale_into(out, tap(0), half[0]);
     for (d, &k) in half.iter().enumerate().skip(1) {
         let d = d as isize;
-        for ((o, &a), &b) in out.iter_mut().zip(tap(-d)).zip(tap(d)) {
+        add_tap_pair(out, (tap(-d), tap(d)), k);
+    }
+}
+
+widest_simd! {
+    /// `out[j] = k·c[j]` over the common length: the centre tap of [`symmetric_fir`].
+    fn scale_into(out: &mut [f32], c: &[f32], k: f32) {
+        for (o, &c) in out.iter_mut().zip(c) {
+            *o = k * c;
+        }
+    }
+}
+
+widest_simd! {
+    /// `out[j] += k·(a[j] + b[j])` over the common length: one pair of taps of
+    /// [`symmetric_fir`].
+    fn add_tap_pair(out: &mut [f32], taps: (&[f32], &[f32]), k: f32) {
+        for ((o, &a), &b) in out.iter_mut().zip(taps.0).zip(taps.1) {
             *o += k * (a + b);
         }
     }

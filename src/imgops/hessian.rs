@@ -84,7 +84,8 @@ pub(crate) fn symmetric_mu(a: f32, b: f32, c: f32) -> (f32, f32, f32, f32) {
 
 /// Eigenvalues of a symmetric 2×2 matrix [[a, b], [b, c]] ordered by magnitude, plus the
 /// orientation (displayed counter-clockwise from +x) of the eigenvector of the small one.
-#[inline]
+/// Branch-free (selects) and always inlined, so that row loops that call it vectorise.
+#[inline(always)]
 pub(crate) fn eigen2(a: f32, b: f32, c: f32) -> (f32, f32, f32) {
     let (mean, half_diff, plus, minus) = symmetric_mu(a, b, c);
     // Angle of the μ+ eigenvector in (x right, y down) coordinates.

@@ -27,6 +27,8 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
+use crate::imgops::simd::widest_simd;
+
 /// Number of orientations over [0, π).
 pub const ORIENTATIONS: usize = 16;
 
@@ -151,18 +153,15 @@ impl Step {
         // pos with 0 ≤ pos + shift and pos + shift + 1 ≤ last.
         let lo = (-self.shift).clamp(0, n) as usize;
         let hi = (last - self.shift).clamp(lo as isize, n) as usize;
-        let put = |o: &mut f32, v: f32| *o = if first { v } else { o.max(v) };
         for pos in (0..lo).chain(hi..out.len()) {
-            put(&mut out[pos], self.predecessor(prev, pos) - penalty);
+            let v = self.predecessor(prev, pos) - penalty;
+            out[pos] = if first { v } else { out[pos].max(v) };
         }
         if lo < hi {
             let start = (lo as isize + self.shift) as usize;
             let a = &prev[start..start + (hi - lo)];
             let b = &prev[start + 1..start + 1 + (hi - lo)];
-            let f = self.frac;
-            for ((o, &x), &y) in out[lo..hi].iter_mut().zip(a).zip(b) {
-                put(o, (x + f * (y - x)) - penalty);
-            }
+            interpolate_into(&mut out[lo..hi], (a, b), self.frac, penalty, first);
         }
     }
 
@@ -254,15 +253,86 @@ impl<'p> SweepState<'p> {
             for &jj in &self.turns[j] {
                 self.steps[jj].predecessors_into(cur, &self.evidence[jj], penalty, false);
             }
-            for pos in 0..across {
-                let w = (sc[pos] * step.cos2 + ss[pos] * step.sin2).max(0.0);
-                let i = (w - bias) * step.len;
-                let inside = mask[pos];
-                cur[pos] = if inside { (i + cur[pos]).max(0.0) } else { 0.0 };
-                inc[pos] = if inside { i } else { -1.0 };
-            }
+            add_increments(
+                (sc, ss, mask),
+                (step.cos2, step.sin2),
+                (bias, step.len),
+                (cur, inc),
+            );
         }
         std::mem::swap(&mut self.evidence, &mut self.next);
+    }
+}
+
+widest_simd! {
+    /// `out[j] = a[j] + frac·(b[j] − a[j]) − penalty`, or the maximum of that and `out[j]` unless
+    /// `first`: the interior of [`Step::predecessors_into`], branch-free so that it vectorises.
+    fn interpolate_into(
+        out: &mut [f32],
+        ab: (&[f32], &[f32]),
+        frac: f32,
+        penalty: f32,
+        first: bool,
+    ) {
+        let n = out.len();
+        let (a, b) = (&ab.0[..n], &ab.1[..n]);
+        if first {
+            for j in 0..n {
+                out[j] = (a[j] + frac * (b[j] - a[j])) - penalty;
+            }
+        } else {
+            for j in 0..n {
+                out[j] = out[j].max((a[j] + frac * (b[j] - a[j])) - penalty);
+            }
+        }
+    }
+}
+
+widest_simd! {
+    /// One line of one orientation: the increments `(S·max(0, cos 2(θ − φ)) − b)·ℓ` from the
+    /// direction planes and the orientation's `(cos 2φ, sin 2φ)`, added to the best predecessor
+    /// in `cur` (Page's recursion, floored at 0); outside the mask the evidence is 0 and the
+    /// increment −1. Branch-free (selects), so it vectorises.
+    fn add_increments(
+        planes: (&[f32], &[f32], &[bool]),
+        weight: (f32, f32),
+        step: (f32, f32),
+        out: (&mut [f32], &mut [f32]),
+    ) {
+        let ((sc, ss, mask), (cos2, sin2), (bias, len), (cur, inc)) = (planes, weight, step, out);
+        let n = cur.len();
+        let (sc, ss, mask, inc) = (&sc[..n], &ss[..n], &mask[..n], &mut inc[..n]);
+        for pos in 0..n {
+            let w = (sc[pos] * cos2 + ss[pos] * sin2).max(0.0);
+            let i = (w - bias) * len;
+            let inside = mask[pos];
+            let added = (i + cur[pos]).max(0.0);
+            cur[pos] = if inside { added } else { 0.0 };
+            inc[pos] = if inside { i } else { -1.0 };
+        }
+    }
+}
+
+widest_simd! {
+    /// Combine one orientation's forward evidence `f`, backward evidence `back` and increments
+    /// `inc` of a line into the best so far: `F + B − inc` where the pixel itself adds evidence
+    /// (inc > 0; a pixel beyond a line's end would otherwise inherit the line's evidence), kept
+    /// with its orientation `k` where it beats `best`.
+    fn keep_best(
+        line: (&[f32], &[f32], &[f32]),
+        k: u8,
+        out: (&mut [f32], &mut [u8]),
+    ) {
+        let ((f, back, inc), (best, best_k)) = (line, out);
+        let n = best.len();
+        let (f, back, inc, best_k) = (&f[..n], &back[..n], &inc[..n], &mut best_k[..n]);
+        for pos in 0..n {
+            let i = inc[pos];
+            let total = if i > 0.0 { f[pos] + back[pos] - i } else { 0.0 };
+            let better = total > best[pos];
+            best[pos] = if better { total } else { best[pos] };
+            best_k[pos] = if better { k } else { best_k[pos] };
+        }
     }
 }
 
@@ -309,16 +379,7 @@ fn group_evidence(
             for (j, &k) in ks.iter().enumerate() {
                 let f = &strip_fwd[j][(line - first) * across..][..across];
                 let (vals, incs) = (&back.evidence[j], &back.increments[j]);
-                for pos in 0..across {
-                    let i = incs[pos];
-                    // Only pixels that themselves add evidence are on a path: a pixel beyond a
-                    // line's end would otherwise inherit the line's evidence.
-                    let total = if i > 0.0 { f[pos] + vals[pos] - i } else { 0.0 };
-                    if total > best[pos] {
-                        best[pos] = total;
-                        best_k[pos] = k as u8;
-                    }
-                }
+                keep_best((f, vals, incs), k as u8, (best, best_k));
             }
         }
     }

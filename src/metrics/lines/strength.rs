@@ -32,7 +32,7 @@ use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 
 use crate::imgops::gaussian::{
-    for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
+    BlurredBand, for_each_blurred_band, gaussian_blur_exact_decimated, reflect_index,
 };
 use crate::imgops::hessian::{eigen2, hessian_row, symmetric_mu};
 use crate::imgops::simd::{fast_exp, widest_simd};
@@ -241,7 +241,8 @@ fn scale_response(
         halo,
         |rows_in, band| {
             // Bilinear sample at image position (r, c), read from the band.
-            let at = |r: f64, c: f64| {
+            #[inline(always)]
+            fn at(band: &BlurredBand<'_>, (rows, cols): (usize, usize), r: f64, c: f64) -> f32 {
                 let (r0, r1, fr) = axis_weights(r, rows);
                 let first = band.first;
                 bilinear_from(
@@ -250,23 +251,23 @@ fn scale_response(
                     (r0 - first, r1 - first, fr),
                     axis_weights(c, cols),
                 )
-            };
+            }
             let span = rows_in.start * cols..rows_in.end * cols;
             rs[span.clone()]
                 .par_chunks_mut(cols)
                 .zip(ts[span].par_chunks_mut(cols))
                 .enumerate()
                 .for_each_init(
-                    || -> [Vec<f32>; 6] { std::array::from_fn(|_| vec![0.0; cols]) },
+                    || -> [Vec<f32>; 7] { std::array::from_fn(|_| vec![0.0; cols]) },
                     |planes, (i, (rrow, trow))| {
                         let r = rows_in.start + i;
                         let up = band.row(reflect_index(r as isize - 1, rows));
                         let down = band.row(reflect_index(r as isize + 1, rows));
                         let mid = band.row(r);
                         // Hessian components, valley weight and unit normal of the row.
-                        let [hxx, hxy, hyy, weight, nr, nc] = planes;
+                        let [hxx, hxy, hyy, weight, nr, nc, th] = planes;
                         hessian_row(up, mid, down, norm, (hxx, hxy, hyy));
-                        valley_row((hxx, hxy, hyy), params, (weight, nr, nc));
+                        valley_row((hxx, hxy, hyy), params, (weight, nr, nc, th));
                         let edge_row = edge.map(|e| &e[r * cols..][..cols]);
                         for c in 0..cols {
                             let w = weight[c];
@@ -281,15 +282,14 @@ fn scale_response(
                             let (dr, dc) = (side * f64::from(nr[c]), side * f64::from(nc[c]));
                             let centre = mid[c];
                             let (rf, cf) = (r as f64, c as f64);
-                            let dp = at(rf + dr, cf + dc) - centre;
-                            let dm = at(rf - dr, cf - dc) - centre;
+                            let dp = at(band, (rows, cols), rf + dr, cf + dc) - centre;
+                            let dm = at(band, (rows, cols), rf - dr, cf - dc) - centre;
                             let (lo, hi) = (dp.min(dm), dp.max(dm));
                             if lo <= 0.0 || hi <= 0.0 {
                                 continue;
                             }
                             rrow[c] = w * (lo / hi);
-                            let th = eigen2(hxx[c], hxy[c], hyy[c]).2;
-                            trow[c] = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
+                            trow[c] = th[c];
                         }
                     },
                 );
@@ -305,17 +305,24 @@ widest_simd! {
     /// For every pixel of a row from its σ²-normalised Hessian `(Hxx, Hxy, Hyy)`: the valley
     /// weight `λ2/κ · exp(−(λ1/λ2)²/(2β²))` where λ2 > 0 (else 0), `params` = (1/κ, 1/(2β²)), and
     /// the unit eigenvector of μ+ (the normal to the line where λ2 = μ+ > 0) as (row, column)
-    /// components, (0, 1) where the two eigenvalues are equal. Branch-free (selects), so it vectorises; the
-    /// eigenvalues are [`eigen2`]'s to the bit.
+    /// components, (0, 1) where the two eigenvalues are equal, and the line direction θ in
+    /// [0, π) ([`eigen2`]'s θ, wrapped). Branch-free (selects), so it vectorises; the eigenvalues
+    /// and θ are [`eigen2`]'s to the bit.
     fn valley_row(
         hessian: (&[f32], &[f32], &[f32]),
         params: (f32, f32),
-        out: (&mut [f32], &mut [f32], &mut [f32]),
+        out: (&mut [f32], &mut [f32], &mut [f32], &mut [f32]),
     ) {
-        let ((hxx, hxy, hyy), (weight, nr, nc)) = (hessian, out);
+        let ((hxx, hxy, hyy), (weight, nr, nc, theta)) = (hessian, out);
         let n = hxx.len();
-        let (hxy, hyy, weight, nr, nc) =
-            (&hxy[..n], &hyy[..n], &mut weight[..n], &mut nr[..n], &mut nc[..n]);
+        let (hxy, hyy, weight, nr, nc, theta) = (
+            &hxy[..n],
+            &hyy[..n],
+            &mut weight[..n],
+            &mut nr[..n],
+            &mut nc[..n],
+            &mut theta[..n],
+        );
         let (inv_kappa, inv_two_beta2) = params;
         for j in 0..n {
             let (a, b, c) = (hxx[j], hxy[j], hyy[j]);
@@ -334,6 +341,10 @@ widest_simd! {
             let degenerate = nn <= 0.0;
             nc[j] = if degenerate { 1.0 } else { vx * inv };
             nr[j] = if degenerate { 0.0 } else { vy * inv };
+            // θ ∈ (−π/2, π/2] into [0, π): `rem_euclid(π)` in f64, which for |θ| < π is θ, plus
+            // π when negative (written out: `%` is a library call that stops vectorisation).
+            let t = f64::from(eigen2(a, b, c).2);
+            theta[j] = (if t < 0.0 { t + std::f64::consts::PI } else { t }) as f32;
         }
     }
 }
@@ -580,7 +591,7 @@ mod tests {
     }
 
     /// The vectorised valley row against the per-pixel formulas: λ1, λ2 and θ of `eigen2` (the
-    /// Hessian module's decomposition), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
+    /// Hessian module's decomposition; θ wrapped into [0, π) bit for bit), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
     /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
     /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
     #[test]
@@ -605,15 +616,18 @@ mod tests {
             cases.iter().map(|t| t.1).collect(),
             cases.iter().map(|t| t.2).collect(),
         );
-        let (mut w, mut nr, mut nc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let (mut w, mut nr, mut nc, mut theta) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let beta = 0.5;
         let params = (
             (1.0 / GAUSSIAN_PEAK_RESPONSE) as f32,
             (1.0 / (2.0 * beta * beta)) as f32,
         );
-        valley_row((&a, &b, &c), params, (&mut w, &mut nr, &mut nc));
+        valley_row((&a, &b, &c), params, (&mut w, &mut nr, &mut nc, &mut theta));
         for k in 0..n {
             let (l1, l2, th) = eigen2(a[k], b[k], c[k]);
+            let wrapped = f64::from(th).rem_euclid(std::f64::consts::PI) as f32;
+            assert_eq!(theta[k].to_bits(), wrapped.to_bits(), "{:?}", cases[k]);
             if l2 > 0.0 {
                 let rb = f64::from(l1) / f64::from(l2);
                 let expect = f64::from(l2) / GAUSSIAN_PEAK_RESPONSE
