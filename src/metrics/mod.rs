@@ -389,7 +389,8 @@ fn prepare<'z>(
 
 /// Values and records of the round depressions of a zone: scars and pores.
 struct Blobs {
-    scars: (Vec<MetricValue>, Vec<ScarRecord>),
+    /// The scars before the lines are known (see [`assemble`]).
+    scars: Result<scars::ScarDetection, Missing>,
     pores: (Vec<MetricValue>, Vec<PoreRecord>),
 }
 
@@ -406,14 +407,14 @@ fn relief_but_lines(
             || roughness::measure(height, &config.roughness),
             || {
                 let pores = pores::measure(height, &config.pores);
-                let scars = scars::measure(planes, zone, height, &pores.1, &config.scars);
+                let scars = scars::detect(planes, zone, height, &pores.1, &config.scars);
                 Blobs { scars, pores }
             },
         ),
         Err(reason) => (
             all_missing(roughness::COLUMNS.len(), reason),
             Blobs {
-                scars: (all_missing(scars::COLUMNS.len(), reason), Vec::new()),
+                scars: Err(Missing::new(reason.as_str())),
                 pores: (all_missing(pores::COLUMNS.len(), reason), Vec::new()),
             },
         ),
@@ -428,8 +429,9 @@ fn lines_of(height: &Height<'_>, config: &Config) -> Result<lines::LineDetection
     }
 }
 
-/// The families' values in the order of [`FAMILIES`], with the detection records. The lines
-/// that are the walls of detected scars are dropped here, once both are known.
+/// The families' values in the order of [`FAMILIES`], with the detection records. Once both
+/// are known, the lines that are the walls of detected scars are dropped, then the scars at
+/// the end of a remaining line (its end cap; [`scars::ScarDetection::drop_line_ends`]).
 fn assemble(
     height: &Height<'_>,
     roughness: Vec<MetricValue>,
@@ -438,22 +440,34 @@ fn assemble(
     tone: [MetricValue; 8],
 ) -> ZoneMeasurement {
     let Blobs {
-        scars: (scar_values, scars),
+        scars: mut scar_detection,
         pores: (pore_values, pores),
     } = blobs;
-    let (line_values, lines) = match height {
+    let ((line_values, lines), (scar_values, scars)) = match height {
         Ok(height) => {
-            let pits: Vec<(f64, f64, f64)> = scars
-                .iter()
-                .map(|s| (s.x_px, s.y_px, 0.5 * s.diameter_mm * height.px_per_mm))
-                .collect();
+            let ppm = height.px_per_mm;
+            let pits: Vec<(f64, f64, f64)> = scar_detection.as_ref().map_or(Vec::new(), |det| {
+                det.scars
+                    .iter()
+                    .map(|s| (s.x_px, s.y_px, 0.5 * s.diameter_mm * ppm))
+                    .collect()
+            });
             let lines = lines.map(|mut det| {
-                det.drop_pit_walls(&pits, height.px_per_mm);
+                det.drop_pit_walls(&pits, ppm);
                 det
             });
-            lines::summarise(height, lines)
+            if let (Ok(scar_det), Ok(line_det)) = (&mut scar_detection, &lines) {
+                scar_det.drop_line_ends(&line_det.tips(ppm), ppm);
+            }
+            (
+                lines::summarise(height, lines),
+                scars::summarise(height, scar_detection),
+            )
         }
-        Err(reason) => (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
+        Err(reason) => (
+            (all_missing(lines::COLUMNS.len(), reason), Vec::new()),
+            (all_missing(scars::COLUMNS.len(), reason), Vec::new()),
+        ),
     };
     let values = [
         roughness,

@@ -355,6 +355,20 @@ impl LineDetection {
             .sum()
     }
 
+    /// The two tips of every kept line (the skeleton pixels farthest along its principal axis
+    /// either way) with the line's half width: (x, y, half width), image px.
+    pub fn tips(&self, px_per_mm: f64) -> Vec<(f64, f64, f64)> {
+        self.lines
+            .iter()
+            .flat_map(|l| {
+                let half = 0.5 * l.width_mm * px_per_mm;
+                skeleton::line_tips(&l.skeleton)
+                    .into_iter()
+                    .map(move |(x, y)| (x, y, half))
+            })
+            .collect()
+    }
+
     /// Drop the lines that are the wall of a detected pit, not a wrinkle: a line with most of
     /// its skeleton within a pit's radius plus half the line's width (its band reaches into the
     /// pit) is the pit's rim seen as a valley (an oblique steep wall is a dark crescent), not a

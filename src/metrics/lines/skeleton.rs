@@ -525,6 +525,40 @@ fn principal_axis(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
     Some(((mx, my), (phi.cos(), phi.sin())))
 }
 
+/// Skeleton pixels as (x, y) points.
+fn as_points(pixels: &[(u32, u32)]) -> Vec<(f64, f64)> {
+    pixels
+        .iter()
+        .map(|&(x, y)| (f64::from(x), f64::from(y)))
+        .collect()
+}
+
+/// The tips of a line: the points farthest along its principal axis either way (none for
+/// fewer than two distinct points).
+fn axis_tips(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let Some((_, v)) = principal_axis(pts) else {
+        return Vec::new();
+    };
+    let along = |p: &(f64, f64), u: (f64, f64)| p.0 * u.0 + p.1 * u.1;
+    [v, (-v.0, -v.1)]
+        .into_iter()
+        .filter_map(|dir| {
+            pts.iter().copied().reduce(|a, b| {
+                if along(&b, dir) > along(&a, dir) {
+                    b
+                } else {
+                    a
+                }
+            })
+        })
+        .collect()
+}
+
+/// The two tips of a line's skeleton (image px; see [`axis_tips`]).
+pub(super) fn line_tips(pixels: &[(u32, u32)]) -> Vec<(f64, f64)> {
+    axis_tips(&as_points(pixels))
+}
+
 /// The two ends of one line's skeleton with their outward directions, found by its geometry
 /// rather than its topology: the tips are the pixels farthest along the line's principal axis
 /// either way; the direction at a tip is the principal axis of the skeleton `window_px / 3`
@@ -534,24 +568,10 @@ fn principal_axis(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
 /// third and do not turn the direction. A line shorter than that uses all its pixels within
 /// `window_px` of the tip.
 fn line_ends(pixels: &[(u32, u32)], window_px: f64) -> Vec<SkeletonEnd> {
-    let pts: Vec<(f64, f64)> = pixels
-        .iter()
-        .map(|&(x, y)| (f64::from(x), f64::from(y)))
-        .collect();
-    let Some((_, v)) = principal_axis(&pts) else {
-        return Vec::new();
-    };
-    let along = |p: &(f64, f64), u: (f64, f64)| p.0 * u.0 + p.1 * u.1;
-    [v, (-v.0, -v.1)]
+    let pts = as_points(pixels);
+    axis_tips(&pts)
         .into_iter()
-        .filter_map(|dir| {
-            let tip = pts.iter().copied().reduce(|a, b| {
-                if along(&b, dir) > along(&a, dir) {
-                    b
-                } else {
-                    a
-                }
-            })?;
+        .filter_map(|tip| {
             let within = |lo: f64| -> Vec<(f64, f64)> {
                 pts.iter()
                     .copied()
