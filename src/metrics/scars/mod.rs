@@ -457,7 +457,7 @@ pub fn measure(
 #[derive(Debug, Clone)]
 pub struct ScarDetection {
     /// Scars, sorted by position (y, then x).
-    pub scars: Vec<ScarRecord>,
+    scars: Vec<ScarRecord>,
     /// Per scar (aligned with `scars`): its rim disk on the base grid, (column, row, radius) in
     /// base px.
     disks: Vec<(f64, f64, f64)>,
@@ -467,6 +467,11 @@ pub struct ScarDetection {
 }
 
 impl ScarDetection {
+    /// The scars, sorted by position (y, then x).
+    pub fn scars(&self) -> &[ScarRecord] {
+        &self.scars
+    }
+
     /// Drop the scars at the end of a fine line: a scar whose centre lies within its rim
     /// radius plus half the line's width of one of a line's two tips (`tips`: image x, y and the
     /// line's half width, px) is the line's own end. A valley that ends (a wrinkle tapering out,
