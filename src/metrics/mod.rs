@@ -448,7 +448,6 @@ fn assemble(
             let ppm = height.px_per_mm;
             let pits: Vec<(f64, f64, f64)> = scar_detection.as_ref().map_or(Vec::new(), |det| {
                 det.scars()
-                    .iter()
                     .map(|s| (s.x_px, s.y_px, 0.5 * s.diameter_mm * ppm))
                     .collect()
             });

@@ -591,9 +591,10 @@ mod tests {
     }
 
     /// The vectorised valley row against the per-pixel formulas: λ1, λ2 and θ of `eigen2` (the
-    /// Hessian module's decomposition; θ wrapped into [0, π) bit for bit), the weight λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the
-    /// normal (cos θ, sin θ) (row, column) of a valley, up to its sign; on random matrices and the
-    /// degenerate ones (equal eigenvalues, a zero off-diagonal, a ridge, zero).
+    /// Hessian module's decomposition; θ wrapped into [0, π) bit for bit), the weight
+    /// λ2/κ·exp(−(λ1/λ2)²/(2β²)) in f64, and the normal (cos θ, sin θ) (row, column) of a valley,
+    /// up to its sign; on random matrices and the degenerate ones (equal eigenvalues, a zero
+    /// off-diagonal, a ridge, zero).
     #[test]
     fn valley_row_matches_the_eigen_decomposition() {
         let mut rng = crate::phantom::rng::SplitMix64::new(7);

@@ -456,20 +456,21 @@ pub fn measure(
 /// The scars of one zone before the fine lines are known, with the disks their area is made of.
 #[derive(Debug, Clone)]
 pub struct ScarDetection {
-    /// Scars, sorted by position (y, then x).
-    scars: Vec<ScarRecord>,
-    /// Per scar (aligned with `scars`): its rim disk on the base grid, (column, row, radius) in
-    /// base px.
-    disks: Vec<(f64, f64, f64)>,
+    /// Scars, sorted by position (y, then x), each with its rim disk on the base grid,
+    /// (column, row, radius) in base px.
+    scars: Vec<(ScarRecord, Disk)>,
     /// Base-grid decimation (image px per base px) and the base grid's (rows, columns).
     f0: usize,
     base_dim: (usize, usize),
 }
 
+/// A rim disk on the base grid: (column, row, radius), base px.
+type Disk = (f64, f64, f64);
+
 impl ScarDetection {
     /// The scars, sorted by position (y, then x).
-    pub fn scars(&self) -> &[ScarRecord] {
-        &self.scars
+    pub fn scars(&self) -> impl Iterator<Item = &ScarRecord> {
+        self.scars.iter().map(|(s, _)| s)
     }
 
     /// Drop the scars at the end of a fine line: a scar whose centre lies within its rim
@@ -486,26 +487,18 @@ impl ScarDetection {
         if tips.is_empty() {
             return;
         }
-        let keep: Vec<bool> = self
-            .scars
-            .iter()
-            .map(|s| {
-                let r = 0.5 * s.diameter_mm * px_per_mm;
-                !tips
-                    .iter()
-                    .any(|&(x, y, half)| (x - s.x_px).hypot(y - s.y_px) <= r + half)
-            })
-            .collect();
-        let mut flags = keep.iter();
-        self.scars.retain(|_| *flags.next().unwrap_or(&true));
-        let mut flags = keep.iter();
-        self.disks.retain(|_| *flags.next().unwrap_or(&true));
+        self.scars.retain(|(s, _)| {
+            let r = 0.5 * s.diameter_mm * px_per_mm;
+            !tips
+                .iter()
+                .any(|&(x, y, half)| (x - s.x_px).hypot(y - s.y_px) <= r + half)
+        });
     }
 
     /// Full-resolution pixels of the zone under the union of the scars' rim disks.
     fn covered_px(&self, mask: &Array2<bool>) -> f64 {
         let mut covered = Array2::<bool>::from_elem(self.base_dim, false);
-        for &(cx, cy, r) in &self.disks {
+        for &(_, (cx, cy, r)) in &self.scars {
             paint_disk(&mut covered, cx, cy, r);
         }
         let f0 = self.f0;
@@ -538,7 +531,7 @@ pub fn summarise(
     };
     let zone_px = height.area_px();
     let covered_px = det.covered_px(&height.mask);
-    let scars = det.scars;
+    let scars: Vec<ScarRecord> = det.scars.into_iter().map(|(s, _)| s).collect();
     let px_per_mm = height.px_per_mm;
     let zone_cm2 = zone_px as f64 / (px_per_mm * px_per_mm) / 100.0;
     let n = scars.len() as f64;
@@ -599,8 +592,7 @@ pub fn detect(
     // Segment each candidate, strongest first; a candidate whose centre falls inside an
     // accepted segment is a duplicate.
     let mut covered = Array2::<bool>::from_elem(z.raw_dim(), false);
-    let mut scars = Vec::new();
-    let mut disks = Vec::new();
+    let mut scars: Vec<(ScarRecord, Disk)> = Vec::new();
     let base_mm = f0 as f64 / ppm;
     // Base-grid position -> image coordinates (the block's centre, zone origin added).
     let half = (f0 as f64 - 1.0) / 2.0;
@@ -630,26 +622,28 @@ pub fn detect(
             continue;
         }
         paint_disk(&mut covered, seg.cx, seg.cy, seg.rim_px);
-        disks.push((seg.cx, seg.cy, seg.rim_px));
         let d = seg.diameter_mm;
         let (x_px, y_px) = to_image(seg.cx, seg.cy);
-        scars.push(ScarRecord {
-            x_px,
-            y_px,
-            diameter_mm: d,
-            area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
-            kind: classify(d, seg.steepness, params),
-            depth: seg.depth,
-            flatness: seg.flatness,
-            steepness: seg.steepness,
-            fwhm_mm: seg.fwhm_mm,
-            contrast: seg.contrast,
-            elongation: seg.elongation,
-            chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
-            shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
-            pore_level: pore_level.unwrap_or(f64::NAN),
-            rim: None,
-        });
+        scars.push((
+            ScarRecord {
+                x_px,
+                y_px,
+                diameter_mm: d,
+                area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
+                kind: classify(d, seg.steepness, params),
+                depth: seg.depth,
+                flatness: seg.flatness,
+                steepness: seg.steepness,
+                fwhm_mm: seg.fwhm_mm,
+                contrast: seg.contrast,
+                elongation: seg.elongation,
+                chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
+                shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
+                pore_level: pore_level.unwrap_or(f64::NAN),
+                rim: None,
+            },
+            (seg.cx, seg.cy, seg.rim_px),
+        ));
     }
     // Steep-walled pits whose floor is not dark (rims.rs), where no blob was accepted.
     let rim_radii = (
@@ -673,36 +667,35 @@ pub fn detect(
             continue;
         }
         paint_disk(&mut covered, rim.cx, rim.cy, rim.radius_px);
-        disks.push((rim.cx, rim.cy, rim.radius_px));
         let (x_px, y_px) = to_image(rim.cx, rim.cy);
-        scars.push(ScarRecord {
-            x_px,
-            y_px,
-            diameter_mm: d,
-            area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
-            kind: classify(d, rim.steepness, params),
-            depth: rim.depth,
-            flatness: f64::NAN,
-            steepness: rim.steepness,
-            fwhm_mm: f64::NAN,
-            contrast: rim.contrast,
-            elongation: rim.elongation,
-            chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
-            shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
-            pore_level: f64::NAN,
-            rim: Some(rim.evidence),
-        });
+        scars.push((
+            ScarRecord {
+                x_px,
+                y_px,
+                diameter_mm: d,
+                area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
+                kind: classify(d, rim.steepness, params),
+                depth: rim.depth,
+                flatness: f64::NAN,
+                steepness: rim.steepness,
+                fwhm_mm: f64::NAN,
+                contrast: rim.contrast,
+                elongation: rim.elongation,
+                chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
+                shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
+                pore_level: f64::NAN,
+                rim: Some(rim.evidence),
+            },
+            (rim.cx, rim.cy, rim.radius_px),
+        ));
     }
-    // By position (y, then x), each scar with its disk.
-    let mut order: Vec<usize> = (0..scars.len()).collect();
-    order.sort_by(|&a, &b| {
-        (scars[a].y_px, scars[a].x_px)
-            .partial_cmp(&(scars[b].y_px, scars[b].x_px))
+    scars.sort_by(|(a, _), (b, _)| {
+        (a.y_px, a.x_px)
+            .partial_cmp(&(b.y_px, b.x_px))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     Ok(ScarDetection {
-        scars: order.iter().map(|&i| scars[i].clone()).collect(),
-        disks: order.iter().map(|&i| disks[i]).collect(),
+        scars,
         f0,
         base_dim: covered.dim(),
     })
@@ -1235,8 +1228,9 @@ mod tests {
         // 20 px/mm, f0 = 1: rim radius 10 px. Scars at x = 30 (the tip's), 100 (the line's
         // middle) and 182 (12 px beyond the other tip: out of reach of 10 + 1.5).
         let mut det = ScarDetection {
-            scars: vec![scar(30.0, 50.0), scar(100.0, 50.0), scar(182.0, 50.0)],
-            disks: vec![(30.0, 50.0, 10.0), (100.0, 50.0, 10.0), (182.0, 50.0, 10.0)],
+            scars: [30.0, 100.0, 182.0]
+                .map(|x| (scar(x, 50.0), (x, 50.0, 10.0)))
+                .to_vec(),
             f0: 1,
             base_dim: (100, 200),
         };
@@ -1244,9 +1238,10 @@ mod tests {
         let all = det.covered_px(&mask);
         // A line from x = 35 to 170 at y = 50, 0.15 mm wide (half width 1.5 px).
         det.drop_line_ends(&[(35.0, 50.0, 1.5), (170.0, 50.0, 1.5)], 20.0);
-        let kept: Vec<f64> = det.scars.iter().map(|s| s.x_px).collect();
+        let kept: Vec<f64> = det.scars().map(|s| s.x_px).collect();
         assert_eq!(kept, vec![100.0, 182.0]);
-        assert_eq!(det.disks.len(), 2);
+        let disks: Vec<f64> = det.scars.iter().map(|(_, d)| d.0).collect();
+        assert_eq!(disks, vec![100.0, 182.0]);
         let two = det.covered_px(&mask);
         assert!((two / all - 2.0 / 3.0).abs() < 1e-9, "{two} of {all}");
     }
