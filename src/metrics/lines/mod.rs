@@ -337,20 +337,23 @@ fn doubled_angle_mean(cos2: f64, sin2: f64, weight: f64) -> (f64, f64) {
 
 /// Detected lines of one zone, before conversion to columns.
 pub struct LineDetection {
-    /// Lines kept, in raster order of their first pixel.
-    pub lines: Vec<LineRecord>,
+    /// Lines kept, in raster order of their first pixel, each with the length-weighted
+    /// doubled-angle sums over its skeleton pixels, (Σ w cos 2θ, Σ w sin 2θ), px (one entry,
+    /// so that dropping a line drops its sums).
+    lines: Vec<(LineRecord, (f64, f64))>,
     /// Skeleton pixels taken for hairs (image coordinates; not counted).
     pub hair_skeleton: Vec<(u32, u32)>,
-    /// Per line (aligned with `lines`): length-weighted doubled-angle sums over its skeleton
-    /// pixels, (Σ w cos 2θ, Σ w sin 2θ), px.
-    orientation_sums: Vec<(f64, f64)>,
 }
 
 impl LineDetection {
+    /// The kept lines, in raster order of their first pixel.
+    pub fn lines(&self) -> impl ExactSizeIterator<Item = &LineRecord> {
+        self.lines.iter().map(|(line, _)| line)
+    }
+
     /// Area of the kept lines, Σ length × width, px².
     pub fn area_px(&self, px_per_mm: f64) -> f64 {
-        self.lines
-            .iter()
+        self.lines()
             .map(|l| l.length_mm * l.width_mm * px_per_mm * px_per_mm)
             .sum()
     }
@@ -358,8 +361,7 @@ impl LineDetection {
     /// The two tips of every kept line (the skeleton pixels farthest along its principal axis
     /// either way) with the line's half width: (x, y, half width), image px.
     pub fn tips(&self, px_per_mm: f64) -> Vec<(f64, f64, f64)> {
-        self.lines
-            .iter()
+        self.lines()
             .flat_map(|l| {
                 let half = 0.5 * l.width_mm * px_per_mm;
                 skeleton::line_tips(&l.skeleton)
@@ -391,12 +393,7 @@ impl LineDetection {
                 .count();
             2 * n > line.skeleton.len()
         };
-        let keep: Vec<bool> = self.lines.iter().map(|l| !inside(l)).collect();
-        let mut flags = keep.iter();
-        self.lines.retain(|_| *flags.next().unwrap_or(&true));
-        let mut flags = keep.iter();
-        self.orientation_sums
-            .retain(|_| *flags.next().unwrap_or(&true));
+        self.lines.retain(|(line, _)| !inside(line));
     }
 }
 
@@ -787,7 +784,6 @@ fn detect_lines(
     let mut out = LineDetection {
         lines: Vec::new(),
         hair_skeleton,
-        orientation_sums: Vec::new(),
     };
     // Lines that pass on their own, with their width (image px).
     let mut candidates: Vec<(LineAcc, f64)> = Vec::new();
@@ -908,8 +904,7 @@ fn detect_lines(
             orientation_deg,
             skeleton: a.skeleton,
         };
-        out.orientation_sums.push((a.cos2, a.sin2));
-        out.lines.push(record);
+        out.lines.push((record, (a.cos2, a.sin2)));
     }
     out
 }
@@ -947,14 +942,12 @@ pub fn detect(height: &PseudoHeight, params: &LinesParams) -> Result<LineDetecti
     let to_image = |pixels: &[(u32, u32)]| {
         coarse_to_image(pixels, factor, (height.x0, height.y0), height.mask.dim())
     };
-    for line in &mut det.lines {
+    // Orientation sums are length-weighted in pixels of the grid they were measured on.
+    for (line, sums) in &mut det.lines {
         line.skeleton = to_image(&line.skeleton);
+        *sums = (sums.0 * factor, sums.1 * factor);
     }
     det.hair_skeleton = to_image(&det.hair_skeleton);
-    // Orientation sums are length-weighted in pixels of the grid they were measured on.
-    for s in &mut det.orientation_sums {
-        *s = (s.0 * factor, s.1 * factor);
-    }
     Ok(det)
 }
 
@@ -1019,7 +1012,7 @@ pub fn summarise(
     };
     let area_px = height.area_px();
     let area_cm2 = area_px as f64 / (height.px_per_mm * height.px_per_mm) / 100.0;
-    let length_mm: f64 = det.lines.iter().map(|l| l.length_mm).sum();
+    let length_mm: f64 = det.lines().map(|l| l.length_mm).sum();
     let count = Ok(det.lines.len() as f64);
     let length = Ok(length_mm);
     let density = finite_or(length_mm / area_cm2, "zero zone area");
@@ -1039,24 +1032,18 @@ pub fn summarise(
         return (values, Vec::new());
     }
     let mut values = vec![count, length, density];
-    let width = det
-        .lines
-        .iter()
-        .map(|l| l.length_mm * l.width_mm)
-        .sum::<f64>()
-        / length_mm;
+    let width = det.lines().map(|l| l.length_mm * l.width_mm).sum::<f64>() / length_mm;
     let (depth_sum, depth_w) = det
-        .lines
-        .iter()
+        .lines()
         .filter(|l| l.depth.is_finite())
         .fold((0.0, 0.0), |(s, w), l| {
             (s + l.length_mm * l.depth, w + l.length_mm)
         });
     let length_px = length_mm * height.px_per_mm;
     let (cos2, sin2) = det
-        .orientation_sums
+        .lines
         .iter()
-        .fold((0.0, 0.0), |(c, s), &(a, b)| (c + a, s + b));
+        .fold((0.0, 0.0), |(c, s), (_, (a, b))| (c + a, s + b));
     let (orientation, anisotropy) = doubled_angle_mean(cos2, sin2, length_px);
     values.push(finite_or(width, "no line width measured"));
     values.push(if depth_w > 0.0 {
@@ -1067,7 +1054,10 @@ pub fn summarise(
     values.push(area_fraction);
     values.push(Ok(orientation));
     values.push(Ok(anisotropy.clamp(0.0, 1.0)));
-    (values, det.lines)
+    (
+        values,
+        det.lines.into_iter().map(|(line, _)| line).collect(),
+    )
 }
 
 #[cfg(test)]

@@ -387,7 +387,45 @@ pub struct RimEvidence {
     pub step: f64,
 }
 
+/// What both detectors measure of an accepted depression (see [`ScarRecord`]).
+struct Shape {
+    diameter_mm: f64,
+    depth: f64,
+    steepness: f64,
+    contrast: f64,
+    elongation: f64,
+}
+
 impl ScarRecord {
+    /// A scar at `(x_px, y_px)` (image px) with the fields both detectors fill alike: its
+    /// shape, type and darkening. The detector-specific ones are undefined (NaN, `rim` None)
+    /// for the caller to set.
+    fn new(
+        (x_px, y_px): (f64, f64),
+        shape: &Shape,
+        darkening: Option<Darkening>,
+        params: &ScarsParams,
+    ) -> Self {
+        let d = shape.diameter_mm;
+        ScarRecord {
+            x_px,
+            y_px,
+            diameter_mm: d,
+            area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
+            kind: classify(d, shape.steepness, params),
+            depth: shape.depth,
+            flatness: f64::NAN,
+            steepness: shape.steepness,
+            fwhm_mm: f64::NAN,
+            contrast: shape.contrast,
+            elongation: shape.elongation,
+            chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
+            shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
+            pore_level: f64::NAN,
+            rim: None,
+        }
+    }
+
     /// The detector that found it.
     pub fn found_by(&self) -> ScarDetector {
         if self.rim.is_some() {
@@ -622,25 +660,19 @@ pub fn detect(
             continue;
         }
         paint_disk(&mut covered, seg.cx, seg.cy, seg.rim_px);
-        let d = seg.diameter_mm;
-        let (x_px, y_px) = to_image(seg.cx, seg.cy);
+        let shape = Shape {
+            diameter_mm: seg.diameter_mm,
+            depth: seg.depth,
+            steepness: seg.steepness,
+            contrast: seg.contrast,
+            elongation: seg.elongation,
+        };
         scars.push((
             ScarRecord {
-                x_px,
-                y_px,
-                diameter_mm: d,
-                area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
-                kind: classify(d, seg.steepness, params),
-                depth: seg.depth,
                 flatness: seg.flatness,
-                steepness: seg.steepness,
                 fwhm_mm: seg.fwhm_mm,
-                contrast: seg.contrast,
-                elongation: seg.elongation,
-                chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
-                shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
                 pore_level: pore_level.unwrap_or(f64::NAN),
-                rim: None,
+                ..ScarRecord::new(to_image(seg.cx, seg.cy), &shape, darkening, params)
             },
             (seg.cx, seg.cy, seg.rim_px),
         ));
@@ -667,24 +699,17 @@ pub fn detect(
             continue;
         }
         paint_disk(&mut covered, rim.cx, rim.cy, rim.radius_px);
-        let (x_px, y_px) = to_image(rim.cx, rim.cy);
+        let shape = Shape {
+            diameter_mm: d,
+            depth: rim.depth,
+            steepness: rim.steepness,
+            contrast: rim.contrast,
+            elongation: rim.elongation,
+        };
         scars.push((
             ScarRecord {
-                x_px,
-                y_px,
-                diameter_mm: d,
-                area_mm2: std::f64::consts::FRAC_PI_4 * d * d,
-                kind: classify(d, rim.steepness, params),
-                depth: rim.depth,
-                flatness: f64::NAN,
-                steepness: rim.steepness,
-                fwhm_mm: f64::NAN,
-                contrast: rim.contrast,
-                elongation: rim.elongation,
-                chroma_ratio: darkening.map_or(f64::NAN, |d| d.chroma_ratio()),
-                shading_od: darkening.map_or(f64::NAN, |d| d.shading_od()),
-                pore_level: f64::NAN,
                 rim: Some(rim.evidence),
+                ..ScarRecord::new(to_image(rim.cx, rim.cy), &shape, darkening, params)
             },
             (rim.cx, rim.cy, rim.radius_px),
         ));
