@@ -276,12 +276,11 @@ pub fn measure_zone(input: &ZoneInput<'_>) -> ZoneMeasurement {
 /// Measure every zone of one image, consuming its colour planes; values equal
 /// [`measure_zone`]'s (with tone on the planes read through `tone_correction`, when given:
 /// a colour chart's, see [`crate::chart`]; the relief families always measure the planes as
-/// they are). On one thread, zones are measured in turn; the fine lines, which need
-/// only the pseudo-height and hold the most memory, come last in each zone, and before the
-/// last zone's lines the planes are dropped, so a one-zone photo (a close-up, `--roi full`)
-/// never holds both. With spare threads, zones and the independent families of a zone (tone
-/// beside the pseudo-height; the lines beside roughness and scars) run in parallel and the
-/// planes are kept until every zone is done.
+/// they are). On one thread, zones are measured in turn; the fine lines, which hold the most
+/// memory, come last in each zone (they need the pseudo-height, and the planes only for the
+/// colour of their hair test: 3 bytes per pixel of an 8-bit photo, kept beside them). With
+/// spare threads, zones and the independent families of a zone (tone beside the pseudo-height;
+/// the lines beside roughness and scars) run in parallel.
 pub fn measure_zones(
     planes: ColourPlanes,
     zones: &[Zone],
@@ -334,9 +333,10 @@ pub fn measure_zones(
         let (roughness, blobs) =
             relief_but_lines(&planes, last, &height, config, SpareThreads::NONE);
         drop(corrected);
-        drop(planes);
         let lines = lines_of(&height, config);
-        out.push(assemble(&height, roughness, lines, blobs, tone));
+        out.push(assemble(
+            &planes, &height, config, roughness, lines, blobs, tone,
+        ));
     }
     out
 }
@@ -356,7 +356,7 @@ fn measure_zone_with(
         || relief_but_lines(planes, zone, &height, config, spare),
         || lines_of(&height, config),
     );
-    assemble(&height, roughness, lines, blobs, tone)
+    assemble(planes, &height, config, roughness, lines, blobs, tone)
 }
 
 /// The pseudo-height every relief family measures on, or why they are all missing.
@@ -433,7 +433,9 @@ fn lines_of(height: &Height<'_>, config: &Config) -> Result<lines::LineDetection
 /// are known, the lines that are the walls of detected scars are dropped, then the scars at
 /// the end of a remaining line (its end cap; [`scars::ScarDetection::drop_line_ends`]).
 fn assemble(
+    planes: &ColourPlanes,
     height: &Height<'_>,
+    config: &Config,
     roughness: Vec<MetricValue>,
     lines: Result<lines::LineDetection, Missing>,
     blobs: Blobs,
@@ -452,6 +454,7 @@ fn assemble(
                     .collect()
             });
             let lines = lines.map(|mut det| {
+                det.drop_coloured_hairs(planes, ppm, &config.lines);
                 det.drop_pit_walls(&pits, ppm);
                 det
             });

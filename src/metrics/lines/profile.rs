@@ -19,6 +19,18 @@
 //! median contrast is at least `lines.hair_min_contrast` (0.15) is taken for a hair and not
 //! counted as a fine line: relief that narrow would have to be deeper than it is wide to be that
 //! dark under diffuse light.
+//!
+//! **Hair by its colour** ([`chroma_ratio`]). Camera blur can widen a hair past that limit
+//! (0.24 mm measured on blurred phantoms), and its colour still tells it: across the line,
+//! `OD_c = ln(side_c / centre_c)` on linear red and blue, with the sides one width (FWHM, at
+//! least 2 px) either way along the normal, and a line's ratio is the median of `OD_B / OD_R`
+//! over its skeleton pixels darker in red by at least 0.02. A pigmented fibre (dark brown to
+//! blond) lying on reddish skin darkens red, the channel skin reflects most, more than blue
+//! (ratio below 1; blond hair about 0.4, black about 0.8); relief shading darkens every
+//! channel by the same factor (ratio 1), and subsurface scattering, which carries red light
+//! furthest (Anderson & Parrish 1981), fills a narrow shadow with red and raises it above 1;
+//! melanin (a pigmented line or spot) absorbs blue about 2.8 times more than red. A line whose
+//! ratio is below `lines.hair_max_chroma_ratio` (0.9) is taken for a hair.
 
 use ndarray::Array2;
 
@@ -143,4 +155,81 @@ pub(super) fn median_profile(profiles: &[(f64, f64)]) -> (f64, f64) {
         med(profiles.iter().map(|p| p.0).collect()),
         med(profiles.iter().map(|p| p.1).collect()),
     )
+}
+
+/// Fewest skeleton pixels with a usable darkening for a line's colour ratio.
+const MIN_CHROMA_SAMPLES: usize = 10;
+/// Smallest red optical density of a sample: a line darker in red than this.
+const MIN_RED_OD: f64 = 0.02;
+
+/// Median `OD_B / OD_R` across a line (module doc, Hair by its colour): `pixels` its skeleton
+/// (image px), `width_px` its FWHM in image px, `linear_rb(y, x)` the linear red and blue of an
+/// image pixel (None outside the image). None with fewer than `MIN_CHROMA_SAMPLES` samples.
+pub(super) fn chroma_ratio(
+    pixels: &[(u32, u32)],
+    width_px: f64,
+    linear_rb: impl Fn(i64, i64) -> Option<(f64, f64)>,
+) -> Option<f64> {
+    let offset = width_px.max(2.0);
+    let mut ratios = Vec::new();
+    for (k, &(x, y)) in pixels.iter().enumerate() {
+        let Some((ex, ey)) = local_direction(pixels, k) else {
+            continue;
+        };
+        let (nx, ny) = (-ey * offset, ex * offset);
+        let (xf, yf) = (f64::from(x), f64::from(y));
+        let at = |dx: f64, dy: f64| linear_rb((xf + dx).round() as i64, (yf + dy).round() as i64);
+        let (Some(c), Some(a), Some(b)) = (at(0.0, 0.0), at(nx, ny), at(-nx, -ny)) else {
+            continue;
+        };
+        if c.0 <= 0.0 || c.1 <= 0.0 {
+            continue;
+        }
+        let od_r = (0.5 * (a.0 + b.0) / c.0).ln();
+        let od_b = (0.5 * (a.1 + b.1) / c.1).ln();
+        if od_r >= MIN_RED_OD && od_b.is_finite() {
+            ratios.push(od_b / od_r);
+        }
+    }
+    if ratios.len() < MIN_CHROMA_SAMPLES {
+        return None;
+    }
+    let mid = ratios.len() / 2;
+    Some(*ratios.select_nth_unstable_by(mid, f64::total_cmp).1)
+}
+
+/// Radius of the skeleton neighbourhood a pixel's local direction is taken from, px.
+const DIRECTION_RADIUS_PX: i64 = 3;
+
+/// Unit direction (x, y) of the skeleton at `pixels[k]`: the principal axis of the skeleton
+/// pixels within `DIRECTION_RADIUS_PX` (Chebyshev) of it. `pixels` sorted by (y, x).
+fn local_direction(pixels: &[(u32, u32)], k: usize) -> Option<(f64, f64)> {
+    let (x0, y0) = (i64::from(pixels[k].0), i64::from(pixels[k].1));
+    let lo = pixels.partition_point(|p| i64::from(p.1) < y0 - DIRECTION_RADIUS_PX);
+    let (mut n, mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in &pixels[lo..] {
+        let (x, y) = (i64::from(p.0) - x0, i64::from(p.1) - y0);
+        if y > DIRECTION_RADIUS_PX {
+            break;
+        }
+        if x.abs() <= DIRECTION_RADIUS_PX {
+            let (x, y) = (x as f64, y as f64);
+            n += 1.0;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+            syy += y * y;
+        }
+    }
+    if n < 3.0 {
+        return None;
+    }
+    let (mx, my) = (sx / n, sy / n);
+    let (cxx, cxy, cyy) = (sxx / n - mx * mx, sxy / n - mx * my, syy / n - my * my);
+    if cxx + cyy <= 0.0 {
+        return None;
+    }
+    let phi = 0.5 * (2.0 * cxy).atan2(cxx - cyy);
+    Some((phi.cos(), phi.sin()))
 }

@@ -615,3 +615,90 @@ fn sliver_thinner_than_the_working_grid_has_no_line() {
     let (values, _) = summarise(&h, Ok(det));
     assert_eq!(value(&values, "lines_count"), Ok(0.0));
 }
+
+/// Linear red and blue of a 60 × 40 patch of skin (0.6, 0.25) with one horizontal line at row
+/// 20, whose centre pixel has `line` (1 px wide).
+fn patch_with_line(line: (f64, f64)) -> impl Fn(i64, i64) -> Option<(f64, f64)> + Copy {
+    move |x, y| {
+        ((0..60).contains(&x) && (0..40).contains(&y)).then_some(if y == 20 {
+            line
+        } else {
+            (0.6, 0.25)
+        })
+    }
+}
+
+/// The colour ratio tells an occluder (a dark brown hair darkens red, which skin reflects most,
+/// more than blue) from relief shading (every channel alike) and from a reddened shadow
+/// (subsurface scattering fills it with red), and needs enough samples.
+#[test]
+fn colour_ratio_tells_a_hair_from_shading() {
+    let pixels: Vec<(u32, u32)> = (5..55).map(|x| (x, 20)).collect();
+    let ratio = |line| profile::chroma_ratio(&pixels, 2.0, patch_with_line(line)).unwrap();
+    // Hair: linear (1.25 v, v, 0.8 v) with v = 0.03, as the phantom's dark hairs.
+    let hair = ratio((0.0375, 0.024));
+    let expected = (0.25f64 / 0.024).ln() / (0.6f64 / 0.0375).ln();
+    assert!((hair - expected).abs() < 1e-9 && hair < 0.9, "{hair}");
+    // Grey shading: 1 (kept by the 0.9 margin); a reddened shadow: above 1.
+    let grey = ratio((0.6 * 0.7, 0.25 * 0.7));
+    assert!((grey - 1.0).abs() < 1e-9, "{grey}");
+    assert!(ratio((0.6 * 0.8, 0.25 * 0.7)) > 1.5);
+    // A line no darker in red than MIN_RED_OD, or too short, has no ratio.
+    assert!(profile::chroma_ratio(&pixels, 2.0, patch_with_line((0.595, 0.2))).is_none());
+    let short: Vec<(u32, u32)> = (5..12).map(|x| (x, 20)).collect();
+    assert!(profile::chroma_ratio(&short, 2.0, patch_with_line((0.0375, 0.024))).is_none());
+}
+
+/// On a photo: a narrow hair-coloured line is taken for a hair (its skeleton joins the hairs');
+/// a grey one and a hair-coloured one wider than twice `hair_max_width_mm` stay lines; the test
+/// is off at 0.
+#[test]
+fn coloured_hairs_are_dropped_from_the_lines() {
+    let to_srgb = |v: f64| {
+        let c = if v <= 0.003_130_8 {
+            12.92 * v
+        } else {
+            1.055 * v.powf(1.0 / 2.4) - 0.055
+        };
+        (c * 255.0).round() as u8
+    };
+    let skin = [0.6, 0.35, 0.25];
+    let img = image::RgbImage::from_fn(80, 60, |_, y| {
+        let lin = match y {
+            15 | 45 | 46 | 47 => [0.0375, 0.03, 0.024],
+            30 => [0.42, 0.245, 0.175],
+            _ => skin,
+        };
+        image::Rgb(lin.map(to_srgb))
+    });
+    let planes = crate::input::colour::colour_planes(&image::DynamicImage::ImageRgb8(img));
+    let record = |y: u32, width_mm: f64| LineRecord {
+        length_mm: 6.0,
+        width_mm,
+        depth: 0.1,
+        orientation_deg: 0.0,
+        skeleton: (10..70).map(|x| (x, y)).collect(),
+    };
+    let detection = || LineDetection {
+        lines: vec![
+            (record(15, 0.2), (0.0, 0.0)),
+            (record(30, 0.2), (0.0, 0.0)),
+            (record(46, 0.5), (0.0, 0.0)),
+        ],
+        hair_skeleton: Vec::new(),
+    };
+    let params = LinesParams::default();
+    assert!(2.0 * params.hair_max_width_mm < 0.5);
+    let mut det = detection();
+    det.drop_coloured_hairs(&planes, 10.0, &params);
+    let kept: Vec<u32> = det.lines().map(|l| l.skeleton[0].1).collect();
+    assert_eq!(kept, [30, 46]);
+    assert_eq!(det.hair_skeleton, record(15, 0.2).skeleton);
+    let mut det = detection();
+    let off = LinesParams {
+        hair_max_chroma_ratio: 0.0,
+        ..LinesParams::default()
+    };
+    det.drop_coloured_hairs(&planes, 10.0, &off);
+    assert_eq!(det.lines().len(), 3);
+}
