@@ -30,7 +30,10 @@
 //! channel by the same factor (ratio 1), and subsurface scattering, which carries red light
 //! furthest (Anderson & Parrish 1981), fills a narrow shadow with red and raises it above 1;
 //! melanin (a pigmented line or spot) absorbs blue about 2.8 times more than red. A line whose
-//! ratio is below `lines.hair_max_chroma_ratio` (0.9) is taken for a hair.
+//! ratio is below `lines.hair_max_chroma_ratio` (0.9) is taken for a hair. Limit: a dark hair
+//! much thinner than a pixel covers a share of each pixel it crosses and darkens every channel
+//! by that same factor (ratio 1, as shading; 0.96-1.03 measured on four such hairs of the
+//! validation phantoms): only the width test can take it.
 
 use ndarray::Array2;
 
