@@ -350,6 +350,13 @@ fn doubled_angle_mean(cos2: f64, sin2: f64, weight: f64) -> (f64, f64) {
     (deg, cos2.hypot(sin2) / weight)
 }
 
+/// Widest line, in units of `lines.hair_max_width_mm`, that the colour test may take for a
+/// hair: blur widens a hair (at most 0.2 mm, a beard's) to about 0.3 mm at half depth, while a
+/// wide valley under coaxial light has its lit floor between two shaded walls, and subsurface
+/// scattering carries the walls' lack of red light into that floor (it darkens red more there,
+/// as a hair does: a 1.2 mm wrinkle measured 0.8 on a phantom).
+const HAIR_COLOUR_WIDTH_FACTOR: f64 = 2.0;
+
 /// Detected lines of one zone, before conversion to columns.
 pub struct LineDetection {
     /// Lines kept, in raster order of their first pixel, each with the length-weighted
@@ -410,16 +417,7 @@ impl LineDetection {
         };
         self.lines.retain(|(line, _)| !inside(line));
     }
-}
 
-/// Widest line, in units of `lines.hair_max_width_mm`, that the colour test may take for a
-/// hair: blur widens a hair (at most 0.2 mm, a beard's) to about 0.3 mm at half depth, while a
-/// wide valley under coaxial light has its lit floor between two shaded walls, and subsurface
-/// scattering carries the walls' lack of red light into that floor (it darkens red more there,
-/// as a hair does: a 1.2 mm wrinkle measured 0.8 on a phantom).
-const HAIR_COLOUR_WIDTH_FACTOR: f64 = 2.0;
-
-impl LineDetection {
     /// Drop the lines whose colour is a hair's (see `profile`, Hair by its colour): at most
     /// `HAIR_COLOUR_WIDTH_FACTOR` × `params.hair_max_width_mm` wide, with a median
     /// `OD_B / OD_R` across the line below `params.hair_max_chroma_ratio` (0 turns the test

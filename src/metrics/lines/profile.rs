@@ -37,6 +37,8 @@
 
 use ndarray::Array2;
 
+use super::skeleton::principal_axis;
+
 /// Bilinear sample of `z` at (row, col), only from pixels inside `mask`; None outside.
 pub(super) fn sample_inside(
     z: &Array2<f32>,
@@ -205,34 +207,20 @@ pub(super) fn chroma_ratio(
 const DIRECTION_RADIUS_PX: i64 = 3;
 
 /// Unit direction (x, y) of the skeleton at `pixels[k]`: the principal axis of the skeleton
-/// pixels within `DIRECTION_RADIUS_PX` (Chebyshev) of it. `pixels` sorted by (y, x).
+/// pixels within `DIRECTION_RADIUS_PX` (Chebyshev) of it, at least three. `pixels` sorted by
+/// (y, x).
 fn local_direction(pixels: &[(u32, u32)], k: usize) -> Option<(f64, f64)> {
     let (x0, y0) = (i64::from(pixels[k].0), i64::from(pixels[k].1));
     let lo = pixels.partition_point(|p| i64::from(p.1) < y0 - DIRECTION_RADIUS_PX);
-    let (mut n, mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    for p in &pixels[lo..] {
-        let (x, y) = (i64::from(p.0) - x0, i64::from(p.1) - y0);
-        if y > DIRECTION_RADIUS_PX {
-            break;
-        }
-        if x.abs() <= DIRECTION_RADIUS_PX {
-            let (x, y) = (x as f64, y as f64);
-            n += 1.0;
-            sx += x;
-            sy += y;
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
-        }
-    }
-    if n < 3.0 {
+    let near: Vec<(f64, f64)> = pixels[lo..]
+        .iter()
+        .map(|p| (i64::from(p.0) - x0, i64::from(p.1) - y0))
+        .take_while(|&(_, y)| y <= DIRECTION_RADIUS_PX)
+        .filter(|&(x, _)| x.abs() <= DIRECTION_RADIUS_PX)
+        .map(|(x, y)| (x as f64, y as f64))
+        .collect();
+    if near.len() < 3 {
         return None;
     }
-    let (mx, my) = (sx / n, sy / n);
-    let (cxx, cxy, cyy) = (sxx / n - mx * mx, sxy / n - mx * my, syy / n - my * my);
-    if cxx + cyy <= 0.0 {
-        return None;
-    }
-    let phi = 0.5 * (2.0 * cxy).atan2(cxx - cyy);
-    Some((phi.cos(), phi.sin()))
+    principal_axis(&near).map(|(_, v)| v)
 }

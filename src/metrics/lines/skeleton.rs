@@ -502,7 +502,7 @@ type SkeletonEnd = ((f64, f64), (f64, f64));
 
 /// Principal axis of `points` (x, y): their centroid and the unit eigenvector of the largest
 /// eigenvalue of their scatter matrix (None for fewer than two distinct points).
-fn principal_axis(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
+pub(super) fn principal_axis(points: &[(f64, f64)]) -> Option<((f64, f64), (f64, f64))> {
     let n = points.len() as f64;
     if points.len() < 2 {
         return None;

@@ -654,24 +654,15 @@ fn colour_ratio_tells_a_hair_from_shading() {
 /// is off at 0.
 #[test]
 fn coloured_hairs_are_dropped_from_the_lines() {
-    let to_srgb = |v: f64| {
-        let c = if v <= 0.003_130_8 {
-            12.92 * v
-        } else {
-            1.055 * v.powf(1.0 / 2.4) - 0.055
-        };
-        (c * 255.0).round() as u8
-    };
-    let skin = [0.6, 0.35, 0.25];
-    let img = image::RgbImage::from_fn(80, 60, |_, y| {
-        let lin = match y {
+    // Floating-point samples are linear light.
+    let img = image::Rgb32FImage::from_fn(80, 60, |_, y| {
+        image::Rgb(match y {
             15 | 45 | 46 | 47 => [0.0375, 0.03, 0.024],
             30 => [0.42, 0.245, 0.175],
-            _ => skin,
-        };
-        image::Rgb(lin.map(to_srgb))
+            _ => [0.6, 0.35, 0.25],
+        })
     });
-    let planes = crate::input::colour::colour_planes(&image::DynamicImage::ImageRgb8(img));
+    let planes = crate::input::colour::colour_planes(&image::DynamicImage::ImageRgb32F(img));
     let record = |y: u32, width_mm: f64| LineRecord {
         length_mm: 6.0,
         width_mm,
